@@ -1,0 +1,40 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Winnow",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "winnow", targets: ["winnow"]),
+        .library(name: "WinnowKit", targets: ["WinnowKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // zlib from the system (Debian's zlib1g-dev), for reading .gz input as a stream.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // The domain, the store and the metrics. Never imports ArgumentParser.
+        .target(
+            name: "WinnowKit",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                "CZlib",
+            ]
+        ),
+        // The `winnow` command: parses options, calls WinnowKit, renders.
+        .executableTarget(
+            name: "winnow",
+            dependencies: [
+                "WinnowKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "WinnowKitTests", dependencies: ["WinnowKit"]),
+        .testTarget(name: "WinnowCLITests", dependencies: ["WinnowKit"]),
+    ]
+)

@@ -1,0 +1,229 @@
+import Foundation
+import GRDB
+
+/// Filters of `winnow samples`; every value is bound, never spliced into SQL.
+public struct SampleFilter: Sendable {
+    public var label: String?
+    public var scene: (dimension: String, category: String)?
+    public var flagDetector: String?
+    public var status: String?
+    public var source: String?
+    public var kind: SampleKind?
+    public var limit: Int?
+    public var offset: Int = 0
+    public init() {}
+}
+
+/// One line of `winnow samples`.
+public struct SampleSummary: Codable, Sendable, Equatable {
+    public var uid: String
+    public var kind: String
+    public var label: String?
+    public var status: String
+    public var scenes: [String: String]
+    public var text: String
+}
+
+/// A sample whole, for `winnow show`.
+public struct SampleDetail: Codable, Sendable {
+    public struct Revision: Codable, Sendable {
+        public var id: Int64
+        public var label: String?
+        public var score: Double?
+        public var origin: String
+        public var contentHash: String
+        public var createdAt: String
+        enum CodingKeys: String, CodingKey {
+            case id, label, score, origin
+            case contentHash = "content_hash"
+            case createdAt = "created_at"
+        }
+    }
+    public struct Occurrence: Codable, Sendable {
+        public var source: String
+        public var line: Int
+        public var recordId: String?
+        public var label: String?
+        enum CodingKeys: String, CodingKey {
+            case source, line, label
+            case recordId = "record_id"
+        }
+    }
+    public struct Scene: Codable, Sendable {
+        public var dimension: String
+        public var category: String
+        public var origin: String
+        public var current: Bool
+        public var createdAt: String
+        enum CodingKeys: String, CodingKey {
+            case dimension, category, origin, current
+            case createdAt = "created_at"
+        }
+    }
+    public struct Flag: Codable, Sendable {
+        public var detector: String
+        public var score: Double
+        public var reason: String
+        public var status: String
+        public var details: String
+    }
+    public struct Decision: Codable, Sendable {
+        public var reviewer: String
+        public var action: String
+        public var label: String?
+        public var note: String?
+        public var createdAt: String
+        public var undone: Bool
+        enum CodingKeys: String, CodingKey {
+            case reviewer, action, label, note, undone
+            case createdAt = "created_at"
+        }
+    }
+
+    public var uid: String
+    public var kind: String
+    public var status: String
+    public var label: String?
+    public var score: Double?
+    public var contentHash: String
+    public var content: [String: String]
+    public var meta: String?
+    public var revisions: [Revision]
+    public var occurrences: [Occurrence]
+    public var scenes: [Scene]
+    public var flags: [Flag]
+    public var decisions: [Decision]
+
+    enum CodingKeys: String, CodingKey {
+        case uid, kind, status, label, score, content, meta, revisions, occurrences, scenes, flags, decisions
+        case contentHash = "content_hash"
+    }
+}
+
+extension Store {
+    /// Samples matching `filter`: the total count and, up to the limit, the samples in id order.
+    public func samples(_ filter: SampleFilter) throws -> (count: Int, samples: [SampleSummary]) {
+        try pool.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let label = filter.label {
+                conditions.append("r.label = ?"); arguments += [label]
+            }
+            if let status = filter.status {
+                conditions.append("s.status = ?"); arguments += [status]
+            }
+            if let kind = filter.kind {
+                conditions.append("s.kind = ?"); arguments += [kind.rawValue]
+            }
+            if let scene = filter.scene {
+                conditions.append("""
+                    EXISTS (SELECT 1 FROM scene_annotations a WHERE a.sample_id = s.id AND a.replaced_by IS NULL
+                            AND a.dimension = ? AND a.category = ?)
+                    """)
+                arguments += [scene.dimension, scene.category]
+            }
+            if let detector = filter.flagDetector {
+                conditions.append("EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.detector = ? AND f.status = 'open')")
+                arguments += [detector]
+            }
+            if let source = filter.source {
+                conditions.append("""
+                    EXISTS (SELECT 1 FROM occurrences o JOIN sources src ON src.id = o.source_id
+                            WHERE o.sample_id = s.id AND (src.name = ? OR src.path = ? OR CAST(src.id AS TEXT) = ?))
+                    """)
+                arguments += [source, source, source]
+            }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let from = "FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id"
+            let count = try Int.fetchOne(db, sql: "SELECT count(*) \(from) \(whereClause)", arguments: arguments) ?? 0
+            var pageArguments = arguments
+            pageArguments += [filter.limit ?? -1, filter.offset]
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT s.id, s.uid, s.kind, s.status, r.label, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages,
+                       (SELECT json_group_object(a.dimension, a.category) FROM scene_annotations a
+                         WHERE a.sample_id = s.id AND a.replaced_by IS NULL) AS scenes
+                \(from) \(whereClause) ORDER BY s.id LIMIT ? OFFSET ?
+                """, arguments: pageArguments)
+            let samples = rows.map { row -> SampleSummary in
+                SampleSummary(uid: row["uid"], kind: row["kind"], label: row["label"], status: row["status"],
+                              scenes: Store.decodeStringMap(row["scenes"]),
+                              text: Store.content(row).plainText)
+            }
+            return (count, samples)
+        }
+    }
+
+    /// One sample with its revisions, provenance, scenes, flags and decisions.
+    public func sample(uid: String) throws -> SampleDetail {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT s.id, s.uid, s.kind, s.status, s.meta, r.label, r.score, c.hash,
+                       c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+                FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
+                WHERE s.uid = ?
+                """, arguments: [uid]) else {
+                throw WinnowError.unknownSample(uid: uid)
+            }
+            let id: Int64 = row["id"]
+            var content: [String: String] = [:]
+            for column in ["text", "text_a", "text_b", "instruction", "input", "output", "messages"] {
+                if let value: String = row[column] { content[column] = value }
+            }
+            let revisions = try Row.fetchAll(db, sql: """
+                SELECT r.id, r.label, r.score, r.origin, r.created_at, c.hash FROM revisions r
+                JOIN contents c ON c.id = r.content_id WHERE r.sample_id = ? ORDER BY r.id
+                """, arguments: [id]).map {
+                SampleDetail.Revision(id: $0["id"], label: $0["label"], score: $0["score"], origin: $0["origin"],
+                                      contentHash: ContentHash.hex([UInt8]($0["hash"] as Data)), createdAt: $0["created_at"])
+            }
+            let occurrences = try Row.fetchAll(db, sql: """
+                SELECT src.path, o.line, o.record_id, o.label FROM occurrences o JOIN sources src ON src.id = o.source_id
+                WHERE o.sample_id = ? ORDER BY o.source_id, o.line
+                """, arguments: [id]).map {
+                SampleDetail.Occurrence(source: $0["path"], line: $0["line"], recordId: $0["record_id"], label: $0["label"])
+            }
+            let scenes = try Row.fetchAll(db, sql: """
+                SELECT dimension, category, origin, replaced_by IS NULL AS current, created_at FROM scene_annotations
+                WHERE sample_id = ? ORDER BY dimension, id
+                """, arguments: [id]).map {
+                SampleDetail.Scene(dimension: $0["dimension"], category: $0["category"], origin: $0["origin"],
+                                   current: $0["current"], createdAt: $0["created_at"])
+            }
+            let flags = try Row.fetchAll(db, sql: """
+                SELECT detector, score, reason, status, details FROM flags WHERE sample_id = ? ORDER BY id
+                """, arguments: [id]).map {
+                SampleDetail.Flag(detector: $0["detector"], score: $0["score"], reason: $0["reason"], status: $0["status"], details: $0["details"])
+            }
+            let decisions = try Row.fetchAll(db, sql: """
+                SELECT reviewer, action, label, note, created_at, undone_at IS NOT NULL AS undone FROM decisions
+                WHERE sample_id = ? ORDER BY id
+                """, arguments: [id]).map {
+                SampleDetail.Decision(reviewer: $0["reviewer"], action: $0["action"], label: $0["label"], note: $0["note"],
+                                      createdAt: $0["created_at"], undone: $0["undone"])
+            }
+            return SampleDetail(uid: row["uid"], kind: row["kind"], status: row["status"], label: row["label"], score: row["score"],
+                                contentHash: ContentHash.hex([UInt8](row["hash"] as Data)), content: content, meta: row["meta"],
+                                revisions: revisions, occurrences: occurrences, scenes: scenes, flags: flags, decisions: decisions)
+        }
+    }
+
+    /// The content held in a row with the `contents` columns.
+    static func content(_ row: Row) -> SampleContent {
+        if let text: String = row["text"] { return .text(text) }
+        if let a: String = row["text_a"] { return .pair(a, row["text_b"] ?? "") }
+        if let instruction: String = row["instruction"] {
+            return .instruction(instruction: instruction, input: row["input"] ?? "", output: row["output"] ?? "")
+        }
+        if let messages: String = row["messages"],
+           let decoded = try? JSONDecoder().decode([ChatMessage].self, from: Data(messages.utf8)) {
+            return .chat(decoded)
+        }
+        return .text("")
+    }
+
+    static func decodeStringMap(_ json: String?) -> [String: String] {
+        guard let json, let data = json.data(using: .utf8),
+              let map = try? JSONDecoder().decode([String: String].self, from: data) else { return [:] }
+        return map
+    }
+}

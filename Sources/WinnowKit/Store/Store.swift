@@ -1,0 +1,178 @@
+import Foundation
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The schema history embedded in the binary, applied through GRDB's migrator.
+public enum Migrations {
+    /// Identifiers of every migration this build knows, oldest first.
+    public static var identifiers: [String] { embedded.map(\.identifier) }
+
+    /// A migrator holding every embedded migration. Each runs in its own transaction,
+    /// so a failing migration leaves the store at the previous one.
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.eraseDatabaseOnSchemaChange = false
+        for migration in embedded {
+            let sql = migration.sql
+            migrator.registerMigration(migration.identifier) { db in
+                try db.execute(sql: sql)
+            }
+        }
+        return migrator
+    }
+}
+
+/// The Winnow store: one SQLite file in WAL mode. It owns the connection pool, migrates on
+/// open under an exclusive file lock, and is the only way commands reach the database.
+public final class Store: Sendable {
+    /// The `PRAGMA application_id` that marks a Winnow store ('WINN').
+    public static let applicationID: Int32 = 0x5749_4E4E
+
+    /// Where the store lives, as given.
+    public let path: String
+    /// The connection pool: one writer, concurrent readers.
+    public let pool: DatabasePool
+
+    /// How `open` treats a missing file.
+    public enum OpenMode: Sendable {
+        /// The store must exist.
+        case existing
+        /// Create the store when the file is missing.
+        case createIfMissing
+    }
+
+    /// Opens (and if allowed creates) the store at `path`, refusing files that are not Winnow
+    /// stores or were written by a newer Winnow, and applying pending migrations.
+    public init(path: String, mode: OpenMode = .existing) throws {
+        self.path = path
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if exists && isDirectory.boolValue {
+            throw WinnowError.notAWinnowStore(path: path, why: "it is a directory")
+        }
+        if !exists && mode == .existing {
+            throw WinnowError.storeMissing(path: path)
+        }
+        if exists {
+            try Store.checkHeader(path: path)
+        }
+        // Hold an exclusive lock on the file itself while opening and migrating, so that
+        // several processes opening a new or old store at once migrate it exactly once.
+        let lock = try FileLock(path: path, create: mode == .createIfMissing)
+        defer { lock.unlock() }
+
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.foreignKeysEnabled = true
+        config.label = "winnow"
+        config.prepareDatabase { db in
+            // Generous page cache for bulk imports; bounded so memory stays flat.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch let error as DatabaseError {
+            throw Store.translate(error, path: path)
+        }
+        do {
+            try Store.migrate(pool, path: path)
+        } catch let error as DatabaseError {
+            throw Store.translate(error, path: path)
+        }
+    }
+
+    /// Refuses files whose first bytes show they are not an SQLite database at all.
+    private static func checkHeader(path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw WinnowError.storeUnavailable(path: path, detail: "permission denied when reading it; check the file's permissions")
+        }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 100)) ?? Data()
+        if header.isEmpty { return } // an empty file becomes a new store
+        let magic = Data("SQLite format 3\u{0}".utf8)
+        if header.count < magic.count || header.prefix(magic.count) != magic {
+            throw WinnowError.notAWinnowStore(path: path, why: "not an SQLite database")
+        }
+        if header.count < 100 {
+            throw WinnowError.storeDamaged(path: path, detail: "the file is truncated: \(header.count) bytes, shorter than an SQLite header")
+        }
+    }
+
+    private static func migrate(_ pool: DatabasePool, path: String) throws {
+        let migrator = Migrations.migrator()
+        try pool.writeWithoutTransaction { db in
+            let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+            if applicationID != Store.applicationID {
+                let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+                if tables > 0 {
+                    throw WinnowError.notAWinnowStore(path: path, why: "an SQLite database of another application")
+                }
+            }
+            if try migrator.hasBeenSuperseded(db) {
+                let applied = try migrator.appliedIdentifiers(db).sorted()
+                let unknown = applied.filter { !Migrations.identifiers.contains($0) }
+                throw WinnowError.storeTooNew(
+                    path: path,
+                    storeVersion: unknown.last ?? applied.last ?? "?",
+                    knownVersion: Migrations.identifiers.last ?? "none")
+            }
+        }
+        try migrator.migrate(pool)
+    }
+
+    /// Maps SQLite failures on open to messages that say what to do.
+    static func translate(_ error: DatabaseError, path: String) -> WinnowError {
+        switch error.resultCode {
+        case .SQLITE_NOTADB:
+            return .notAWinnowStore(path: path, why: "not an SQLite database")
+        case .SQLITE_CORRUPT:
+            return .storeDamaged(path: path, detail: error.message ?? "database disk image is malformed")
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH:
+            return .storeUnavailable(path: path, detail: "\(error.message ?? "cannot open") — check that the file and its folder are writable (SQLite in WAL mode writes PATH-wal and PATH-shm beside it)")
+        case .SQLITE_FULL:
+            return .writeFailed(path: path, detail: "the disk is full; free some space and run the command again")
+        case .SQLITE_IOERR:
+            return .writeFailed(path: path, detail: "I/O error (\(error.message ?? "unknown")); check the disk")
+        default:
+            return .storeUnavailable(path: path, detail: error.message ?? "\(error)")
+        }
+    }
+
+    /// The schema version of this store: the identifier of its last applied migration.
+    public func schemaVersion() throws -> String {
+        try pool.read { db in
+            try Migrations.migrator().appliedMigrations(db).last ?? "none"
+        }
+    }
+}
+
+/// An exclusive advisory lock (flock) on a file, held while a store is opened and migrated.
+final class FileLock {
+    private var fd: Int32
+
+    init(path: String, create: Bool) throws {
+        let flags = create ? (O_RDWR | O_CREAT) : O_RDONLY
+        fd = open(path, flags | O_CLOEXEC, 0o644)
+        if fd < 0 && create && errno == EACCES {
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+        }
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw WinnowError.storeUnavailable(path: path, detail: "\(reason); check the path and its folder's permissions")
+        }
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+    }
+
+    func unlock() {
+        if fd >= 0 {
+            flock(fd, LOCK_UN)
+            close(fd)
+            fd = -1
+        }
+    }
+
+    deinit { unlock() }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import WinnowKit
+
+extension SampleKind: ExpressibleByArgument {}
+extension InputFormat: ExpressibleByArgument {}
+extension OnError: ExpressibleByArgument {}
+
+extension WinnowCommand {
+    /// `winnow import FILE...`: bring corpora into the store.
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import corpora (JSONL, JSON array, CSV, TSV; .gz read transparently).",
+            discussion: """
+                Each file is one transaction: it is imported whole or not at all. Records whose \
+                content hash is already stored are not stored again; each occurrence is kept as \
+                provenance, and a different label raises a label-conflict flag. Creates the store \
+                if it is missing. Re-importing the same file changes nothing.
+
+                Examples:
+                  winnow import reviews.jsonl --map scene.domain=domain
+                  winnow import nli.csv --kind pair --map text_a=premise --map text_b=hypothesis
+                  winnow import raw.jsonl.gz --on-error skip --rejects rejects.jsonl
+                """)
+
+        @OptionGroup var store: StoreOptions
+
+        @Argument(help: "Files to import, in order.")
+        var files: [String]
+
+        @Option(help: "Input format, when the file name does not say (jsonl, json, csv, tsv).")
+        var format: InputFormat?
+
+        @Option(help: "Sample kind, when the field names do not say (text, pair, instruction, chat).")
+        var kind: SampleKind?
+
+        @Option(name: .customLong("map"), help: ArgumentHelp(
+            "Field mapping ROLE=FIELD; roles: id, text, text_a, text_b, label, score, instruction, input, output, messages, scene.DIM, meta.KEY. Repeatable.",
+            valueName: "ROLE=FIELD"))
+        var map: [String] = []
+
+        @Option(name: .customLong("on-error"), help: "abort: a malformed record stops the file and nothing of it is imported; skip: import the rest and report the rejects.")
+        var onError: OnError = .abort
+
+        @Option(help: "With --on-error skip: append each rejected record with its reason to this JSONL file.")
+        var rejects: String?
+
+        @Option(name: .customLong("max-record-bytes"), help: "Longest record accepted, in bytes.")
+        var maxRecordBytes: Int = 16 << 20
+
+        @Flag(help: "Print one JSON document with per-file and total counts.")
+        var json = false
+
+        func validate() throws {
+            if rejects != nil && onError != .skip {
+                throw ValidationError("--rejects goes with --on-error skip (with abort, nothing is imported and every bad record is reported).")
+            }
+            if maxRecordBytes < 1 { throw ValidationError("--max-record-bytes must be a positive number of bytes.") }
+        }
+
+        func run() throws {
+            try WinnowCommand.guarded {
+                var options = ImportOptions()
+                options.format = format
+                options.kind = kind
+                options.map = try FieldMapping.parseOverrides(map)
+                options.onError = onError
+                options.rejectsPath = rejects
+                options.maxRecordBytes = maxRecordBytes
+                let opened = try store.open(.createIfMissing)
+                let importer = Importer(store: opened, options: options)
+                var results: [ImportResult] = []
+                for file in files {
+                    let bar = ProgressBar(label: (file as NSString).lastPathComponent)
+                    let result: ImportResult
+                    do {
+                        result = try importer.importFile(file) { p in
+                            bar.update(done: p.bytesRead, total: p.totalBytes, items: p.records, unit: "rec")
+                        }
+                        bar.finish()
+                    } catch {
+                        bar.finish()
+                        if !results.isEmpty {
+                            Terminal.note("imported before the error: \(results.map(\.path).joined(separator: ", "))")
+                        }
+                        throw error
+                    }
+                    results.append(result)
+                    if !json { report(result) }
+                }
+                let totals = ImportTotals(results)
+                if json {
+                    try JSONOutput.print(ImportReport(files: results, totals: totals))
+                } else if results.count > 1 {
+                    emit("total: " + totals.line + "\n")
+                }
+            }
+        }
+
+        private func report(_ result: ImportResult) {
+            if result.status == "unchanged" {
+                emit("\(result.path): already imported (same SHA-256); nothing changed\n")
+                return
+            }
+            for problem in result.problems ?? [] { Terminal.note("rejected: " + problem) }
+            if result.rejected > (result.problems?.count ?? 0) {
+                Terminal.note("rejected: … \(result.rejected - (result.problems?.count ?? 0)) more")
+            }
+            let rate = result.seconds > 0 ? Double(result.read) / result.seconds : 0
+            emit("\(result.path): \(result.kind ?? "?") · read \(result.read), new \(result.imported), duplicates \(result.duplicates), label conflicts \(result.labelConflicts), rejected \(result.rejected) · \(Format.seconds(result.seconds)) s, \(Int(rate)) records/s\n")
+        }
+    }
+}
+
+/// Totals over the files of one `winnow import`.
+struct ImportTotals: Encodable {
+    var read = 0, imported = 0, duplicates = 0, labelConflicts = 0, rejected = 0
+    var seconds = 0.0
+
+    init(_ results: [ImportResult]) {
+        for r in results {
+            read += r.read; imported += r.imported; duplicates += r.duplicates
+            labelConflicts += r.labelConflicts; rejected += r.rejected; seconds += r.seconds
+        }
+    }
+
+    var line: String {
+        "read \(read), new \(imported), duplicates \(duplicates), label conflicts \(labelConflicts), rejected \(rejected) · \(Format.seconds(seconds)) s"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case read, imported, duplicates, rejected, seconds
+        case labelConflicts = "label_conflicts"
+    }
+}
+
+struct ImportReport: Encodable {
+    var files: [ImportResult]
+    var totals: ImportTotals
+}

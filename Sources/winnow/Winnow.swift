@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import WinnowKit
+
+/// The `winnow` command: a thin layer that parses options, calls WinnowKit and renders.
+@main
+struct WinnowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "winnow",
+        abstract: "Curate fine-tuning datasets in one SQLite store.",
+        discussion: """
+            Import corpora, find noisy samples, review them, measure coverage, and ship \
+            versioned snapshots. The store is one SQLite file: --db PATH, $WINNOW_DB, or ./winnow.db.
+            """,
+        version: Winnow.version,
+        subcommands: [Init.self, Import.self, Samples.self, Show.self, SQL.self]
+    )
+
+    /// Runs a command body, turning library errors into one clear message and an exit code.
+    static func guarded(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as WinnowError {
+            Terminal.error(error.description)
+            throw ExitCode(error.exitCode)
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as CleanExit {
+            throw error
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}

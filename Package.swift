@@ -34,7 +34,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "WinnowKitTests", dependencies: ["WinnowKit"]),
-        .testTarget(name: "WinnowCLITests", dependencies: ["WinnowKit"]),
+        .testTarget(
+            name: "WinnowKitTests",
+            dependencies: ["WinnowKit", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Runs the built `winnow` binary end to end.
+        .testTarget(
+            name: "WinnowCLITests",
+            dependencies: ["winnow", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
     ]
 )

@@ -77,14 +77,18 @@ public struct FieldMapping: Equatable, Sendable {
     public static func parseOverrides(_ items: [String]) throws -> [FieldRole: String] {
         var result: [FieldRole: String] = [:]
         for item in items {
-            guard let eq = item.firstIndex(of: "="), eq != item.startIndex, item.index(after: eq) != item.endIndex else {
+            guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
                 throw WinnowError.invalidArgument("--map \(item): expected ROLE=FIELD, for example --map text=body or --map scene.domain=genre")
             }
             let roleName = String(item[..<eq])
             guard let role = FieldRole(roleName) else {
                 throw WinnowError.invalidArgument("--map \(item): unknown role '\(roleName)'; roles are \(FieldRole.allNames)")
             }
-            result[role] = String(item[item.index(after: eq)...])
+            let field = String(item[item.index(after: eq)...])
+            if field.isEmpty && role != .id && role != .label {
+                throw WinnowError.invalidArgument("--map \(item): name the field after '=' (only id= and label= may be left empty, to ignore those fields)")
+            }
+            result[role] = field
         }
         return result
     }
@@ -103,8 +107,8 @@ public struct FieldMapping: Equatable, Sendable {
         }
 
         var mapping = FieldMapping(kind: .text, scenes: [], meta: [])
-        mapping.id = pick(.id, ["id", "uid", "_id"])
-        mapping.label = pick(.label, ["label", "labels", "class", "category"])
+        mapping.id = pick(.id, ["id", "uid", "_id"]).flatMap { $0.isEmpty ? nil : $0 }
+        mapping.label = pick(.label, ["label", "labels", "class", "category"]).flatMap { $0.isEmpty ? nil : $0 }
         for (role, field) in overrides {
             if case .scene(let dim) = role { mapping.scenes.append((dim, field)) }
             if case .meta(let key) = role { mapping.meta.append((key, field)) }

@@ -132,7 +132,9 @@ public struct Importer {
         if n == 0 {
             throw WinnowError.unreadableInput(path: path, reason: "the file is empty; nothing to import")
         }
-        if let base = bytes.baseAddress, let nul = memchr(base, 0, n) {
+        // A NUL on the first line means binary data (or UTF-16); later NULs are reported per line.
+        let firstLine = bytes.firstIndex(of: 0x0A) ?? n
+        if let base = bytes.baseAddress, let nul = memchr(base, 0, firstLine) {
             throw WinnowError.unreadableInput(path: path, reason: "this looks like a binary file (NUL byte at offset \(base.distance(to: UnsafeRawPointer(nul)))), not UTF-8 JSONL, JSON, CSV or TSV; check the path (UTF-16 files must be re-encoded as UTF-8)")
         }
         if n < head.count && bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
@@ -449,8 +451,8 @@ private final class Writer {
         if code != SQLITE_DONE {
             let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
             sqlite3_reset(s)
-            if code == SQLITE_CONSTRAINT && message.contains("samples.uid") {
-                reject(RecordProblem(line: record.line, reason: "id '\(uid)' is already used by another sample with different content; ids must be unique (or leave the id field unmapped with --map id=)"), raw: nil)
+            if code & 0xFF == SQLITE_CONSTRAINT && message.contains("samples.uid") {
+                reject(RecordProblem(line: record.line, reason: "id '\(uid)' is already used by another sample with different content; give each record its own id, or pass --map id= to derive uids from the content"), raw: nil)
                 return
             }
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message)

@@ -85,7 +85,7 @@ enum ByteChecks {
     static func parseObject(_ bytes: UnsafeRawBufferPointer) -> Result<[String: Any], RecordError> {
         let value: Any
         do {
-            value = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
+            value = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
         } catch {
             return .failure(RecordError(reason: jsonReason(error)))
         }

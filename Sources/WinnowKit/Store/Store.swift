@@ -63,6 +63,12 @@ public final class Store: Sendable {
         let lock = try FileLock(path: path, create: mode == .createIfMissing)
         defer { lock.unlock() }
 
+        // Look before writing anything: opening a pool may write (WAL set-up), so a store that
+        // is not ours, or is newer than this build, is refused through a read-only connection.
+        if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 {
+            try Store.preflight(path: path)
+        }
+
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.foreignKeysEnabled = true
@@ -101,26 +107,41 @@ public final class Store: Sendable {
         }
     }
 
-    private static func migrate(_ pool: DatabasePool, path: String) throws {
-        let migrator = Migrations.migrator()
-        try pool.writeWithoutTransaction { db in
-            let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-            if applicationID != Store.applicationID {
-                let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
-                if tables > 0 {
-                    throw WinnowError.notAWinnowStore(path: path, why: "an SQLite database of another application")
+    /// Refuses, without writing, a file that is another application's database or a store
+    /// written by a newer Winnow.
+    private static func preflight(path: String) throws {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            defer { try? queue.close() }
+            try queue.read { db in
+                let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                if applicationID != Store.applicationID {
+                    let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+                    if tables > 0 {
+                        throw WinnowError.notAWinnowStore(path: path, why: "an SQLite database of another application")
+                    }
+                    return
+                }
+                let migrator = Migrations.migrator()
+                if try migrator.hasBeenSuperseded(db) {
+                    let applied = try migrator.appliedIdentifiers(db).sorted()
+                    let unknown = applied.filter { !Migrations.identifiers.contains($0) }
+                    throw WinnowError.storeTooNew(
+                        path: path,
+                        storeVersion: unknown.last ?? applied.last ?? "?",
+                        knownVersion: Migrations.identifiers.last ?? "none")
                 }
             }
-            if try migrator.hasBeenSuperseded(db) {
-                let applied = try migrator.appliedIdentifiers(db).sorted()
-                let unknown = applied.filter { !Migrations.identifiers.contains($0) }
-                throw WinnowError.storeTooNew(
-                    path: path,
-                    storeVersion: unknown.last ?? applied.last ?? "?",
-                    knownVersion: Migrations.identifiers.last ?? "none")
-            }
+        } catch let error as DatabaseError {
+            throw Store.translate(error, path: path)
         }
-        try migrator.migrate(pool)
+    }
+
+    private static func migrate(_ pool: DatabasePool, path: String) throws {
+        try Migrations.migrator().migrate(pool)
     }
 
     /// Maps SQLite failures on open to messages that say what to do.

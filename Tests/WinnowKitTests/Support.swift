@@ -1,0 +1,61 @@
+import Foundation
+@testable import WinnowKit
+
+/// A fresh temporary folder per test, removed when the value goes away.
+final class TempDir {
+    let url: URL
+    init() {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-test-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    @discardableResult
+    func write(_ name: String, _ text: String) -> String {
+        let p = path(name)
+        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        return p
+    }
+
+    func store() throws -> Store { try Store(path: path("w.db"), mode: .createIfMissing) }
+}
+
+/// The repository's Tests/Fixtures folder.
+let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures").path
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// All records a reader yields.
+func readAll(_ path: String, format: InputFormat, maxRecordBytes: Int = 1 << 20) throws -> [RawItem] {
+    let lines = LineReader(source: try ByteSource(path: path), maxLineBytes: maxRecordBytes)
+    let reader: RecordReader
+    switch format {
+    case .jsonl: reader = JSONLinesReader(lines: lines)
+    case .json: reader = JSONArrayReader(lines: lines, maxRecordBytes: maxRecordBytes)
+    case .csv: reader = try DelimitedReader(lines: lines, delimiter: 44, maxRecordBytes: maxRecordBytes)
+    case .tsv: reader = try DelimitedReader(lines: lines, delimiter: 9, maxRecordBytes: maxRecordBytes)
+    }
+    var items: [RawItem] = []
+    while let item = try reader.next() { items.append(item) }
+    return items
+}
+
+extension RawItem {
+    var line: Int {
+        switch self {
+        case .record(let line, _): return line
+        case .bad(let problem, _): return problem.line
+        }
+    }
+    var fields: [String: Any]? {
+        if case .record(_, let fields) = self { return fields }
+        return nil
+    }
+    var reason: String? {
+        if case .bad(let problem, _) = self { return problem.reason }
+        return nil
+    }
+}

@@ -48,7 +48,9 @@ extension Store {
                 } catch let error as DatabaseError {
                     throw WinnowError.sqlRefused("SQL error: \(error.message ?? "\(error)"); see the schema in the README (or `winnow sql \"SELECT sql FROM sqlite_master\"`)")
                 }
-                guard statement.isReadonly else {
+                // ATTACH counts as read-only to SQLite but reaches outside the store.
+                let head = sql.drop { $0.isWhitespace }.prefix(6).uppercased()
+                guard statement.isReadonly, head != "ATTACH", head != "DETACH" else {
                     throw WinnowError.sqlRefused("winnow sql only reads: this statement would change the store. Use winnow's commands (import, review, …) to change it.")
                 }
                 columns(statement.columnNames)

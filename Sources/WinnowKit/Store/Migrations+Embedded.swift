@@ -44,6 +44,8 @@ CREATE TABLE samples (
     created_at  TEXT NOT NULL
 );
 CREATE INDEX samples_by_status ON samples(status) WHERE status <> 'active';
+-- Lets SQLite settle the deferred revision_id reference with a lookup rather than a scan.
+CREATE INDEX samples_by_revision ON samples(revision_id);
 
 -- Content, stored once per distinct content hash. Only the columns of the sample's kind
 -- are set: text; text_a + text_b (pair); instruction + input + output; messages (chat,

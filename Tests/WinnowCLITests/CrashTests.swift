@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+import Testing
+
+/// kill -9 at any moment of an import leaves a valid store, and re-running converges to
+/// exactly the state of an uninterrupted import.
+@Suite(.serialized) struct CrashTests {
+    /// A deterministic corpus big enough that an import takes a noticeable time.
+    static func writeCorpus(_ path: String, records: Int) throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 33
+        }
+        let words = (0..<2000).map { "w\($0)" }
+        var out = ""
+        out.reserveCapacity(records * 400)
+        for i in 0..<records {
+            let n = 30 + Int(next() % 60)
+            var text = ""
+            if i > 10 && next() % 20 == 0 {
+                text = "duplicate number \(next() % 50)" // planted exact duplicates
+            } else {
+                for _ in 0..<n { text += words[Int(next() % 2000)] + " " }
+            }
+            out += "{\"id\": \"r\(i)\", \"text\": \"\(text)\", \"label\": \"l\(next() % 4)\", \"domain\": \"d\(next() % 3)\"}\n"
+        }
+        try out.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// What a clean process sees: integrity, foreign keys, and a digest of the content.
+    static func state(_ db: String) throws -> (integrity: String, fkProblems: Int, samples: Int, occurrences: Int, sources: Int, digest: String) {
+        var config = Configuration()
+        config.readonly = true
+        let queue = try DatabaseQueue(path: db, configuration: config)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            let integrity = try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "?"
+            let fk = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count
+            let samples = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples") ?? -1
+            let occurrences = try Int.fetchOne(db, sql: "SELECT count(*) FROM occurrences") ?? -1
+            let sources = try Int.fetchOne(db, sql: "SELECT count(*) FROM sources") ?? -1
+            let digest = try String.fetchOne(db, sql: """
+                SELECT group_concat(uid || ':' || hex(hash) || ':' || coalesce(label, ''), ',') FROM
+                (SELECT s.uid, c.hash, r.label FROM samples s JOIN revisions r ON r.id = s.revision_id
+                 JOIN contents c ON c.id = r.content_id ORDER BY s.uid)
+                """) ?? ""
+            return (integrity, fk, samples, occurrences, sources, digest)
+        }
+    }
+
+    @Test func killedImportsLeaveAValidStoreAndConverge() throws {
+        let dir = TempDir()
+        let corpus = dir.file("corpus.jsonl")
+        try Self.writeCorpus(corpus, records: 8_000)
+        let arguments = ["import", corpus, "--map", "scene.domain=domain"]
+
+        // The reference: one uninterrupted import.
+        let started = Date()
+        let clean = try winnow(arguments + ["--db", dir.file("clean.db")])
+        let duration = Date().timeIntervalSince(started)
+        #expect(clean.status == 0, "\(clean.stderr)")
+        let reference = try Self.state(dir.file("clean.db"))
+        #expect(reference.samples > 7_000)
+
+        // Kill at several points of the same store's imports, checking it after each kill.
+        let db = dir.file("killed.db")
+        try winnow(["init", "--db", db])
+        var killedMidway = 0
+        for fraction in [0.05, 0.2, 0.4, 0.6, 0.8, 0.95] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: winnowBinary)
+            process.arguments = arguments + ["--db", db]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: duration * fraction)
+            let wasRunning = process.isRunning
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            if wasRunning && process.terminationReason == .uncaughtSignal { killedMidway += 1 }
+            let after = try Self.state(db)
+            #expect(after.integrity == "ok", "after a kill at \(fraction)")
+            #expect(after.fkProblems == 0)
+            // The import is one transaction: nothing of it, or all of it.
+            #expect(after.samples == 0 || after.samples == reference.samples, "\(after.samples) samples after a kill at \(fraction)")
+            #expect(after.occurrences == 0 || after.occurrences == reference.occurrences)
+        }
+        #expect(killedMidway >= 3, "the kills should land while the import runs")
+
+        // Re-running converges to the uninterrupted state, with no duplicate occurrences.
+        let rerun = try winnow(arguments + ["--db", db])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let final = try Self.state(db)
+        #expect(final.integrity == "ok")
+        #expect(final.samples == reference.samples)
+        #expect(final.occurrences == reference.occurrences)
+        #expect(final.sources == 1)
+        #expect(final.digest == reference.digest)
+    }
+}

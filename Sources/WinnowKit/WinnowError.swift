@@ -15,7 +15,7 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
     /// An input file cannot be read at all (missing, a directory, empty, binary, unknown format).
     case unreadableInput(path: String, reason: String)
     /// Malformed records stopped an import in `--on-error abort` mode.
-    case badRecords(path: String, problems: [RecordProblem], total: Int)
+    case badRecords(path: String, problems: [RecordProblem], total: Int, outcome: String? = nil)
     /// A command-line value is wrong.
     case invalidArgument(String)
     /// A sample uid that the store does not hold.
@@ -39,10 +39,10 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
             return "cannot use the store \(path): \(detail)"
         case .unreadableInput(let path, let reason):
             return "\(path): \(reason)"
-        case .badRecords(let path, let problems, let total):
+        case .badRecords(let path, let problems, let total, let outcome):
             var lines = problems.prefix(20).map { "\(path):\($0.line): \($0.reason)" }
             if total > lines.count { lines.append("… and \(total - lines.count) more bad records") }
-            lines.append("nothing of \(path) was imported (--on-error abort); fix these records, or pass --on-error skip --rejects FILE to import the rest and keep the rejects")
+            lines.append(outcome ?? "nothing of \(path) was imported (--on-error abort); fix these records, or pass --on-error skip --rejects FILE to import the rest and keep the rejects")
             return lines.joined(separator: "\n")
         case .invalidArgument(let message):
             return message

@@ -13,7 +13,8 @@ struct WinnowCommand: ParsableCommand {
             versioned snapshots. The store is one SQLite file: --db PATH, $WINNOW_DB, or ./winnow.db.
             """,
         version: Winnow.version,
-        subcommands: [Init.self, Import.self, Samples.self, Show.self, SQL.self]
+        subcommands: [Init.self, Import.self, Samples.self, Show.self, TaxonomyCommand.self, Annotate.self,
+                      CoverageCommand.self, DistributionCommand.self, StatsCommand.self, SQL.self]
     )
 
     /// Runs a command body, turning library errors into one clear message and an exit code.

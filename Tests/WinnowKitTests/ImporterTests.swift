@@ -44,7 +44,7 @@ import Testing
             _ = try Importer(store: store, options: ImportOptions()).importFile(fixtures + "/bad/non_object.jsonl")
             Issue.record("expected an error")
         } catch let error as WinnowError {
-            guard case .badRecords(_, let problems, let total) = error else { Issue.record("\(error)"); return }
+            guard case .badRecords(_, let problems, let total, _) = error else { Issue.record("\(error)"); return }
             #expect(total == 2)
             #expect(problems.map(\.line) == [2, 3])
         }

@@ -119,7 +119,7 @@ CREATE TABLE scene_annotations (
     category    TEXT NOT NULL,
     origin      TEXT NOT NULL CHECK (origin IN ('import', 'file', 'rules', 'review')),
     source_id   INTEGER REFERENCES sources(id),
-    replaced_by INTEGER REFERENCES scene_annotations(id),
+    replaced_by INTEGER,                      -- id of the annotation that replaced it
     created_at  TEXT NOT NULL
 );
 CREATE UNIQUE INDEX scene_annotations_current ON scene_annotations(sample_id, dimension) WHERE replaced_by IS NULL;

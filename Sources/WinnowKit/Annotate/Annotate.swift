@@ -1,0 +1,243 @@
+import Foundation
+import GRDB
+import Yams
+
+/// One scene annotation to apply.
+public struct SceneAssignment: Sendable, Equatable {
+    public var uid: String
+    public var dimension: String
+    public var category: String
+    public init(uid: String, dimension: String, category: String) {
+        self.uid = uid
+        self.dimension = dimension
+        self.category = category
+    }
+}
+
+/// What an annotation run changed.
+public struct AnnotateResult: Codable, Sendable, Equatable {
+    /// Annotations written (new or replacing another category).
+    public var annotated = 0
+    /// Of those, how many replaced an earlier category.
+    public var replaced = 0
+    /// Assignments that matched the current annotation already.
+    public var unchanged = 0
+    /// Categories written that the taxonomy does not list, per dimension.
+    public var unknown: [String: [String]] = [:]
+}
+
+/// Keyword and regex rules per dimension and category (`winnow annotate --rules`).
+///
+/// Within a dimension the categories are tried in file order and the first with a matching
+/// rule wins. Keywords match whole words, ignoring case; regexes are used as written
+/// (prefix `(?i)` to ignore case).
+public struct SceneRules: Sendable {
+    public struct Rule: @unchecked Sendable {
+        public var dimension: String
+        public var category: String
+        var keywords: [String]
+        var regexes: [NSRegularExpression]
+    }
+    public var rules: [Rule]
+
+    /// Parses a rules file (YAML or JSON): `DIM: {CAT: {keywords: [...], regex: [...]}}`.
+    public static func parse(_ text: String, file: String) throws -> SceneRules {
+        func fail(_ node: Node?, _ message: String) -> WinnowError {
+            .invalidArgument("\(file)\(node?.mark.map { ":\($0.line)" } ?? ""): \(message)")
+        }
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else { throw WinnowError.invalidArgument("\(file): the rules file is empty") }
+            root = node
+        } catch let error as YamlError {
+            throw WinnowError.invalidArgument("\(file): not valid YAML or JSON: \(Taxonomy.describe(error))")
+        }
+        guard let dims = root.mapping else { throw fail(root, "expected DIMENSION: {CATEGORY: {keywords: [...], regex: [...]}}") }
+        var rules: [Rule] = []
+        for (dimKey, dimValue) in dims {
+            guard let dimension = dimKey.string, !dimension.isEmpty else { throw fail(dimKey, "a dimension needs a name") }
+            guard let cats = dimValue.mapping else { throw fail(dimValue, "\(dimension) must map categories to their rules") }
+            for (catKey, catValue) in cats {
+                guard let category = catKey.string, !category.isEmpty else { throw fail(catKey, "a category of \(dimension) needs a name") }
+                guard let body = catValue.mapping else { throw fail(catValue, "\(dimension).\(category) must be {keywords: [...], regex: [...]}") }
+                var rule = Rule(dimension: dimension, category: category, keywords: [], regexes: [])
+                for (key, value) in body {
+                    guard let list = value.sequence else { throw fail(value, "\(dimension).\(category).\(key.string ?? "") must be a list") }
+                    switch key.string {
+                    case "keywords":
+                        for item in list {
+                            guard let word = item.string, !word.isEmpty else { throw fail(item, "keywords must be non-empty strings") }
+                            rule.keywords.append(word.lowercased())
+                        }
+                    case "regex":
+                        for item in list {
+                            guard let pattern = item.string else { throw fail(item, "regex entries must be strings") }
+                            do {
+                                rule.regexes.append(try NSRegularExpression(pattern: pattern))
+                            } catch {
+                                throw fail(item, "\(dimension).\(category): invalid regular expression '\(pattern)'")
+                            }
+                        }
+                    default:
+                        throw fail(key, "\(dimension).\(category): unknown key '\(key.string ?? "")' (rules take keywords and regex)")
+                    }
+                }
+                if rule.keywords.isEmpty && rule.regexes.isEmpty { throw fail(catValue, "\(dimension).\(category) has no keywords or regex") }
+                rules.append(rule)
+            }
+        }
+        return SceneRules(rules: rules)
+    }
+
+    /// For each dimension, the category of the first rule that matches `text`.
+    public func categories(for text: String) -> [(dimension: String, category: String)] {
+        var result: [(String, String)] = []
+        var done = Set<String>()
+        let words = Set(Lexical.words(text).map(String.init))
+        let lowered = text.lowercased()
+        for rule in rules where !done.contains(rule.dimension) {
+            let keywordHit = rule.keywords.contains { keyword in
+                keyword.contains(" ") ? SceneRules.containsPhrase(lowered, keyword) : words.contains(keyword)
+            }
+            let regexHit = !keywordHit && rule.regexes.contains {
+                $0.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+            }
+            if keywordHit || regexHit {
+                result.append((rule.dimension, rule.category))
+                done.insert(rule.dimension)
+            }
+        }
+        return result
+    }
+
+    /// A multi-word keyword as whole words: bounded by non-letters on both sides.
+    static func containsPhrase(_ text: String, _ phrase: String) -> Bool {
+        var search = text.startIndex..<text.endIndex
+        while let range = text.range(of: phrase, range: search) {
+            let before = range.lowerBound == text.startIndex || !text[text.index(before: range.lowerBound)].isLetter
+            let after = range.upperBound == text.endIndex || !text[range.upperBound].isLetter
+            if before && after { return true }
+            search = range.upperBound..<text.endIndex
+        }
+        return false
+    }
+}
+
+extension Store {
+    /// Applies scene annotations: a different category replaces the current one (the old one
+    /// stays as history), the same category changes nothing. All or nothing: an unknown uid
+    /// stops the whole run.
+    public func annotate(_ assignments: [(line: Int, SceneAssignment)], origin: String, file: String) throws -> AnnotateResult {
+        try pool.write { db in
+            var result = AnnotateResult()
+            let now = Timestamp.string(Date())
+            let taxonomy = try Store.taxonomy(db)
+            var problems: [RecordProblem] = []
+            for (line, a) in assignments {
+                guard let sampleID = try Int64.fetchOne(db, sql: "SELECT id FROM samples WHERE uid = ?", arguments: [a.uid]) else {
+                    problems.append(RecordProblem(line: line, reason: "no sample with uid '\(a.uid)'"))
+                    continue
+                }
+                if !problems.isEmpty { continue }
+                try Store.setScene(db, sampleID: sampleID, dimension: a.dimension, category: a.category, origin: origin,
+                                   now: now, taxonomy: taxonomy, result: &result)
+            }
+            if !problems.isEmpty {
+                throw WinnowError.badRecords(path: file, problems: problems, total: problems.count,
+                                             outcome: "nothing was annotated; fix these records and run again")
+            }
+            return result
+        }
+    }
+
+    /// Annotates every active sample the rules match. Rules never overwrite an annotation
+    /// made by import, a file or a reviewer unless `replaceAll`; they do replace earlier rule ones.
+    public func annotate(rules: SceneRules, replaceAll: Bool) throws -> AnnotateResult {
+        try pool.write { db in
+            var result = AnnotateResult()
+            let now = Timestamp.string(Date())
+            let taxonomy = try Store.taxonomy(db)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT s.id, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+                FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
+                WHERE s.status = 'active' ORDER BY s.id
+                """)
+            let protected = try Set(Row.fetchAll(db, sql: """
+                SELECT sample_id, dimension FROM scene_annotations WHERE replaced_by IS NULL AND origin <> 'rules'
+                """).map { "\($0["sample_id"] as Int64)\u{1F}\($0["dimension"] as String)" })
+            for row in rows {
+                let sampleID: Int64 = row["id"]
+                for (dimension, category) in rules.categories(for: Store.content(row).plainText) {
+                    if !replaceAll && protected.contains("\(sampleID)\u{1F}\(dimension)") { continue }
+                    try Store.setScene(db, sampleID: sampleID, dimension: dimension, category: category, origin: "rules",
+                                       now: now, taxonomy: taxonomy, result: &result)
+                }
+            }
+            return result
+        }
+    }
+
+    /// Sets one sample's category in a dimension, keeping the replaced annotation as history.
+    static func setScene(_ db: Database, sampleID: Int64, dimension: String, category: String, origin: String,
+                         now: String, taxonomy: Taxonomy, result: inout AnnotateResult) throws {
+        let known = taxonomy.dimensions.first { $0.name == dimension }?.categories.contains { $0.name == category } ?? false
+        if !known && !(result.unknown[dimension]?.contains(category) ?? false) {
+            result.unknown[dimension, default: []].append(category)
+        }
+        let current = try Row.fetchOne(db, sql: """
+            SELECT id, category FROM scene_annotations WHERE sample_id = ? AND dimension = ? AND replaced_by IS NULL
+            """, arguments: [sampleID, dimension])
+        if let current, current["category"] as String == category {
+            result.unchanged += 1
+            return
+        }
+        let newID = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM scene_annotations") ?? 1)
+        if let current {
+            try db.execute(sql: "UPDATE scene_annotations SET replaced_by = ? WHERE id = ?", arguments: [newID, current["id"] as Int64])
+            result.replaced += 1
+        }
+        try db.execute(sql: """
+            INSERT INTO scene_annotations (id, sample_id, dimension, category, origin, created_at) VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [newID, sampleID, dimension, category, origin, now])
+        result.annotated += 1
+    }
+}
+
+extension SceneAssignment {
+    /// Reads `uid, dimension, category` records from a JSONL or CSV file, with their lines.
+    public static func read(file: String) throws -> [(line: Int, SceneAssignment)] {
+        let format = InputFormat.guess(path: file)
+        guard format == .jsonl || format == .csv || format == .tsv else {
+            throw WinnowError.unreadableInput(path: file, reason: "annotations come as .jsonl or .csv with uid, dimension, category")
+        }
+        _ = try Importer.checkReadable(file)
+        let lines = LineReader(source: try ByteSource(path: file), maxLineBytes: 1 << 20)
+        let reader: RecordReader = format == .jsonl ? JSONLinesReader(lines: lines)
+            : try DelimitedReader(lines: lines, delimiter: format == .csv ? 44 : 9, maxRecordBytes: 1 << 20)
+        var result: [(Int, SceneAssignment)] = []
+        var problems: [RecordProblem] = []
+        while let item = try reader.next() {
+            switch item {
+            case .bad(let problem, _):
+                problems.append(problem)
+            case .record(let line, let fields):
+                let values = ["uid", "dimension", "category"].map { key -> String? in
+                    if let s = fields[key] as? String { return s.isEmpty ? nil : s }
+                    if let n = fields[key] as? NSNumber { return n.stringValue }
+                    return nil
+                }
+                guard let uid = values[0], let dimension = values[1], let category = values[2] else {
+                    let missing = zip(["uid", "dimension", "category"], values).filter { $0.1 == nil }.map(\.0)
+                    problems.append(RecordProblem(line: line, reason: "missing \(missing.joined(separator: ", ")); each record needs uid, dimension and category"))
+                    continue
+                }
+                result.append((line, SceneAssignment(uid: uid, dimension: dimension, category: category)))
+            }
+        }
+        if !problems.isEmpty {
+            throw WinnowError.badRecords(path: file, problems: problems, total: problems.count,
+                                         outcome: "nothing was annotated; fix these records and run again")
+        }
+        return result
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+
+/// What `winnow distribution` measures and against what.
+public enum DistributionSubject: Sendable, Equatable {
+    case labels
+    case scene(String)
+
+    /// Parses `labels` or `scene.DIM`.
+    public init(_ text: String) throws {
+        if text == "labels" { self = .labels; return }
+        if text.hasPrefix("scene."), text.count > 6 { self = .scene(String(text.dropFirst(6))); return }
+        throw WinnowError.invalidArgument("--of \(text): expected labels or scene.DIM (for example scene.domain)")
+    }
+
+    public var name: String {
+        switch self {
+        case .labels: return "labels"
+        case .scene(let d): return "scene.\(d)"
+        }
+    }
+}
+
+/// `distribution --json` (SPEC section 11).
+public struct DistributionReport: Codable, Sendable {
+    public var of: String
+    public var against: String
+    public var divergence: DivergenceReport
+
+    public func encode(to encoder: Encoder) throws {
+        try divergence.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(of, forKey: .of)
+        try container.encode(against, forKey: .against)
+    }
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        of = try container.decode(String.self, forKey: .of)
+        against = try container.decode(String.self, forKey: .against)
+        divergence = try DivergenceReport(from: decoder)
+    }
+    init(of: String, against: String, divergence: DivergenceReport) {
+        self.of = of
+        self.against = against
+        self.divergence = divergence
+    }
+    enum Keys: String, CodingKey { case of, against }
+}
+
+extension Store {
+    /// The dataset's distribution over labels or a dimension against a reference: the
+    /// taxonomy targets (default; uniform over labels for `labels`), or a file.
+    public func distribution(of subject: DistributionSubject, against: String?) throws -> DistributionReport {
+        try pool.read { db in
+            let taxonomy = try Store.taxonomy(db)
+            var order: [String] = []
+            var counts: [String: Int] = [:]
+            switch subject {
+            case .labels:
+                for (label, n) in try Store.labelCounts(db) { order.append(label); counts[label] = n }
+            case .scene(let dimension):
+                let known = try Store.dimensionNames(db, taxonomy: taxonomy)
+                guard known.contains(dimension) else {
+                    throw WinnowError.invalidArgument("no dimension '\(dimension)' in the taxonomy or the annotations; known: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
+                }
+                counts = try Store.sceneCounts(db, dimension: dimension).counts
+                order = taxonomy.dimensions.first { $0.name == dimension }?.categories.map(\.name) ?? []
+            }
+            let reference: [String: Double]
+            let againstName: String
+            if let against, against.hasPrefix("snapshot:") {
+                throw WinnowError.invalidArgument("--against \(against): snapshots arrive with `winnow snapshot` in a later release; compare against a file or the taxonomy for now")
+            } else if let against {
+                reference = try Store.referenceDistribution(file: against, subject: subject)
+                againstName = against
+            } else {
+                switch subject {
+                case .labels:
+                    guard !order.isEmpty else { throw WinnowError.invalidArgument("no labelled samples to measure") }
+                    reference = Dictionary(uniqueKeysWithValues: order.map { ($0, 1.0) })
+                    againstName = "uniform"
+                case .scene(let dimension):
+                    guard let dim = taxonomy.dimensions.first(where: { $0.name == dimension }),
+                          dim.categories.contains(where: { ($0.target ?? 0) > 0 }) else {
+                        throw WinnowError.invalidArgument("dimension '\(dimension)' has no targets in the taxonomy; set targets with `winnow taxonomy load`, or pass --against FILE")
+                    }
+                    reference = Dictionary(uniqueKeysWithValues: dim.categories.map { ($0.name, Double($0.target ?? 0)) })
+                    againstName = "taxonomy"
+                }
+            }
+            return DistributionReport(of: subject.name, against: againstName,
+                                      divergence: Divergence.report(counts: counts, reference: reference, order: order))
+        }
+    }
+
+    /// A reference distribution from a file: a JSON object {category: proportion or count},
+    /// a CSV `category,proportion` or `category,count`, or a JSONL of samples carrying the field.
+    static func referenceDistribution(file: String, subject: DistributionSubject) throws -> [String: Double] {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw WinnowError.unreadableInput(path: file, reason: "cannot read the reference file; check the path")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw WinnowError.unreadableInput(path: file, reason: "the reference file is not UTF-8 text")
+        }
+        let lower = file.lowercased()
+        var result: [String: Double] = [:]
+        if lower.hasSuffix(".csv") {
+            let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let header = lines.first?.replacingOccurrences(of: "\u{FEFF}", with: ""),
+                  ["category,proportion", "category,count"].contains(header) else {
+                throw WinnowError.unreadableInput(path: file, reason: "line 1: the header must be category,proportion or category,count")
+            }
+            for (i, line) in lines.enumerated().dropFirst() where !line.isEmpty {
+                let parts = line.split(separator: ",", omittingEmptySubsequences: false)
+                guard parts.count == 2, let value = Double(parts[1].trimmingCharacters(in: .whitespaces)), value >= 0 else {
+                    throw WinnowError.unreadableInput(path: file, reason: "line \(i + 1): expected CATEGORY,NUMBER (a number ≥ 0)")
+                }
+                result[String(parts[0]), default: 0] += value
+            }
+        } else if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") {
+            let field: String
+            switch subject {
+            case .labels: field = "label"
+            case .scene(let dimension): field = dimension
+            }
+            for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                    throw WinnowError.unreadableInput(path: file, reason: "line \(i + 1): not a JSON object")
+                }
+                if let value = object[field] as? String { result[value, default: 0] += 1 }
+                else if let value = object[field] as? NSNumber { result[value.stringValue, default: 0] += 1 }
+            }
+            if result.isEmpty {
+                throw WinnowError.unreadableInput(path: file, reason: "no record carries the field '\(field)'")
+            }
+        } else {
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw WinnowError.unreadableInput(path: file, reason: "expected a JSON object {\"category\": proportion or count} (or a .csv / .jsonl file)")
+            }
+            for (key, value) in object {
+                guard let number = value as? NSNumber, !RecordBuilder.isBoolean(number), number.doubleValue >= 0 else {
+                    throw WinnowError.unreadableInput(path: file, reason: "the value of '\(key)' must be a number ≥ 0")
+                }
+                result[key] = number.doubleValue
+            }
+        }
+        guard result.values.reduce(0, +) > 0 else {
+            throw WinnowError.unreadableInput(path: file, reason: "the reference sums to zero")
+        }
+        return result
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import GRDB
+
+/// Everything `winnow stats` reports (SPEC section 11, `stats --json`).
+public struct StatsReport: Codable, Sendable {
+    public struct Samples: Codable, Sendable {
+        public var total: Int
+        public var active: Int
+        public var dropped: Int
+    }
+    public struct Label: Codable, Sendable {
+        public var label: String
+        public var index: Int
+        public var count: Int
+        public var weightInverse: Double
+        public var weightBalanced: Double
+        public var weightNormalized: Double
+        enum CodingKeys: String, CodingKey {
+            case label, index, count
+            case weightInverse = "weight_inverse"
+            case weightBalanced = "weight_balanced"
+            case weightNormalized = "weight_normalized"
+        }
+    }
+    public struct Diversity: Codable, Sendable {
+        public var labels: DiversityReport?
+        public var scenes: [String: DiversityReport]
+        public var distinct1: Double
+        public var distinct2: Double
+        enum CodingKeys: String, CodingKey {
+            case labels, scenes
+            case distinct1 = "distinct_1"
+            case distinct2 = "distinct_2"
+        }
+    }
+    /// Word counts of a group of samples.
+    public struct Lengths: Codable, Sendable {
+        public var samples: Int
+        public var mean: Double
+        public var p50: Int
+        public var p95: Int
+        public var max: Int
+    }
+    public struct Flags: Codable, Sendable {
+        public var total: Int
+        public var open: Int
+        public var confirmed: Int
+        public var dismissed: Int
+        public var byDetector: [String: Int]
+        enum CodingKeys: String, CodingKey {
+            case total, open, confirmed, dismissed
+            case byDetector = "by_detector"
+        }
+    }
+    public struct Review: Codable, Sendable {
+        public var queues: Int
+        public var items: Int
+        public var decisions: Int
+        public var decidedSamples: Int
+        enum CodingKeys: String, CodingKey {
+            case queues, items, decisions
+            case decidedSamples = "decided_samples"
+        }
+    }
+
+    public var samples: Samples
+    public var labels: [Label]
+    public var imbalanceRatio: Double?
+    public var diversity: Diversity
+    /// Word-count summary over all active samples ("all") and per label.
+    public var lengths: [String: Lengths]
+    public var flags: Flags
+    public var review: Review
+
+    enum CodingKeys: String, CodingKey {
+        case samples, labels, diversity, lengths, flags, review
+        case imbalanceRatio = "imbalance_ratio"
+    }
+}
+
+extension Store {
+    /// Totals, label balance, lengths, diversity, flags and review progress over active samples.
+    public func stats() throws -> StatsReport {
+        try pool.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples") ?? 0
+            let active = try Store.activeCount(db)
+            let labelCounts = try Store.labelCounts(db)
+            let weights = Balance.weights(labelCounts.map(\.count))
+            let labels = labelCounts.enumerated().map { i, entry in
+                StatsReport.Label(label: entry.label, index: i, count: entry.count, weightInverse: weights.inverse[i],
+                                  weightBalanced: weights.balanced[i], weightNormalized: weights.normalized[i])
+            }
+            let taxonomy = try Store.taxonomy(db)
+            var scenes: [String: DiversityReport] = [:]
+            for name in try Store.dimensionNames(db, taxonomy: taxonomy) {
+                let counts = try Store.sceneCounts(db, dimension: name).counts
+                let categories = taxonomy.dimensions.first { $0.name == name }?.categories.map(\.name) ?? []
+                let all = categories + counts.keys.filter { !categories.contains($0) }.sorted()
+                scenes[name] = DiversityReport(counts: all.map { counts[$0] ?? 0 }, categories: max(categories.count, counts.count))
+            }
+            let observedLabels = labelCounts.filter { $0.count > 0 }.count
+
+            // One pass over the texts for lengths and distinct-n.
+            var distinct = Lexical.Distinct()
+            var lengthsByLabel: [String: [Int]] = [:]
+            var all: [Int] = []
+            let cursor = try Row.fetchCursor(db, sql: """
+                SELECT r.label, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+                FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
+                WHERE s.status = 'active'
+                """)
+            while let row = try cursor.next() {
+                let words = Lexical.words(Store.content(row).plainText)
+                distinct.add(words)
+                all.append(words.count)
+                if let label: String = row["label"] { lengthsByLabel[label, default: []].append(words.count) }
+            }
+            func summary(_ values: [Int]) -> StatsReport.Lengths {
+                let sorted = values.sorted()
+                return .init(samples: sorted.count,
+                             mean: sorted.isEmpty ? 0 : Double(sorted.reduce(0, +)) / Double(sorted.count),
+                             p50: Lexical.quantile(sorted, 0.5), p95: Lexical.quantile(sorted, 0.95), max: sorted.last ?? 0)
+            }
+            var lengths = ["all": summary(all)]
+            for (label, values) in lengthsByLabel { lengths[label] = summary(values) }
+
+            var byDetector: [String: Int] = [:]
+            var byStatus: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT detector, status, count(*) AS n FROM flags GROUP BY detector, status") {
+                byDetector[row["detector"], default: 0] += row["n"] as Int
+                byStatus[row["status"], default: 0] += row["n"] as Int
+            }
+            let review = StatsReport.Review(
+                queues: try Int.fetchOne(db, sql: "SELECT count(*) FROM queues") ?? 0,
+                items: try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_items") ?? 0,
+                decisions: try Int.fetchOne(db, sql: "SELECT count(*) FROM decisions WHERE undone_at IS NULL") ?? 0,
+                decidedSamples: try Int.fetchOne(db, sql: "SELECT count(DISTINCT sample_id) FROM decisions WHERE undone_at IS NULL AND action <> 'skip'") ?? 0)
+
+            return StatsReport(
+                samples: .init(total: total, active: active, dropped: total - active),
+                labels: labels,
+                imbalanceRatio: Balance.imbalanceRatio(labelCounts.map(\.count)),
+                diversity: .init(labels: observedLabels > 0 ? DiversityReport(counts: labelCounts.map(\.count), categories: observedLabels) : nil,
+                                 scenes: scenes, distinct1: distinct.distinct1, distinct2: distinct.distinct2),
+                lengths: lengths,
+                flags: .init(total: byStatus.values.reduce(0, +), open: byStatus["open"] ?? 0, confirmed: byStatus["confirmed"] ?? 0,
+                             dismissed: byStatus["dismissed"] ?? 0, byDetector: byDetector),
+                review: review)
+        }
+    }
+}

@@ -74,3 +74,9 @@ func query<T: DatabaseValueConvertible>(_ db: String, _ sql: String, as type: T.
     defer { try? queue.close() }
     return try queue.read { try T.fetchOne($0, sql: sql) }
 }
+
+/// The newest schema version: the last migration file's stem.
+let latestSchema: String = {
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: repoRoot + "/migrations")) ?? []
+    return files.filter { $0.hasSuffix(".sql") }.sorted().last.map { String($0.dropLast(4)) } ?? "?"
+}()

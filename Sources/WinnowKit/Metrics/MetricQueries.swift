@@ -4,39 +4,28 @@ import GRDB
 /// Counts for the metrics, taken with SQL over the live store.
 extension Store {
     /// Active samples per category of a dimension (current annotations only), and how many
-    /// active samples have no category in it.
+    /// active samples have no category in it. Read from `scene_counts`, which triggers keep.
     static func sceneCounts(_ db: Database, dimension: String) throws -> (counts: [String: Int], unannotated: Int) {
         var counts: [String: Int] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT category, count(*) AS n FROM scene_annotations
-            WHERE dimension = ? AND replaced_by IS NULL GROUP BY category
-            """, arguments: [dimension]) {
-            counts[row["category"]] = row["n"]
+        for row in try Row.fetchAll(db, sql: "SELECT category, count FROM scene_counts WHERE dimension = ? AND count > 0",
+                                    arguments: [dimension]) {
+            counts[row["category"]] = row["count"]
         }
-        // Dropped samples are few: subtract them rather than join a million rows.
-        for row in try Row.fetchAll(db, sql: """
-            SELECT a.category, count(*) AS n FROM samples s
-            JOIN scene_annotations a ON a.sample_id = s.id AND a.dimension = ? AND a.replaced_by IS NULL
-            WHERE s.status = 'dropped' GROUP BY a.category
-            """, arguments: [dimension]) {
-            let category: String = row["category"]
-            counts[category, default: 0] -= row["n"] as Int
-        }
-        let active = try activeCount(db)
         let annotated = counts.values.reduce(0, +)
-        return (counts.filter { $0.value > 0 }, max(0, active - annotated))
+        return (counts, max(0, try activeCount(db) - annotated))
     }
 
     static func activeCount(_ db: Database) throws -> Int {
         let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples") ?? 0
-        let dropped = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples WHERE status = 'dropped'") ?? 0
-        return total - dropped
+        // Matches the partial index samples_by_status, so only non-active samples are read.
+        let inactive = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples WHERE status <> 'active'") ?? 0
+        return total - inactive
     }
 
     /// Dimensions to report: the taxonomy's, then any others that have annotations.
     static func dimensionNames(_ db: Database, taxonomy: Taxonomy) throws -> [String] {
         var names = taxonomy.dimensions.map(\.name)
-        for name in try String.fetchAll(db, sql: "SELECT DISTINCT dimension FROM scene_annotations WHERE replaced_by IS NULL ORDER BY dimension")
+        for name in try String.fetchAll(db, sql: "SELECT DISTINCT dimension FROM scene_counts WHERE count > 0 ORDER BY dimension")
         where !names.contains(name) {
             names.append(name)
         }

@@ -157,21 +157,22 @@ extension Store {
             var result = AnnotateResult()
             let now = Timestamp.string(Date())
             let taxonomy = try Store.taxonomy(db)
-            let rows = try Row.fetchAll(db, sql: """
+            // Stream the texts: a million samples never sit in memory at once.
+            let cursor = try Row.fetchCursor(db, sql: """
                 SELECT s.id, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
                 FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
                 WHERE s.status = 'active' ORDER BY s.id
                 """)
-            let protected = try Set(Row.fetchAll(db, sql: """
-                SELECT sample_id, dimension FROM scene_annotations WHERE replaced_by IS NULL AND origin <> 'rules'
-                """).map { "\($0["sample_id"] as Int64)\u{1F}\($0["dimension"] as String)" })
-            for row in rows {
+            var matches: [(Int64, String, String)] = []
+            while let row = try cursor.next() {
                 let sampleID: Int64 = row["id"]
                 for (dimension, category) in rules.categories(for: Store.content(row).plainText) {
-                    if !replaceAll && protected.contains("\(sampleID)\u{1F}\(dimension)") { continue }
-                    try Store.setScene(db, sampleID: sampleID, dimension: dimension, category: category, origin: "rules",
-                                       now: now, taxonomy: taxonomy, result: &result)
+                    matches.append((sampleID, dimension, category))
                 }
+            }
+            for (sampleID, dimension, category) in matches {
+                try Store.setScene(db, sampleID: sampleID, dimension: dimension, category: category, origin: "rules",
+                                   now: now, taxonomy: taxonomy, keepOtherOrigins: !replaceAll, result: &result)
             }
             return result
         }
@@ -179,17 +180,19 @@ extension Store {
 
     /// Sets one sample's category in a dimension, keeping the replaced annotation as history.
     static func setScene(_ db: Database, sampleID: Int64, dimension: String, category: String, origin: String,
-                         now: String, taxonomy: Taxonomy, result: inout AnnotateResult) throws {
-        let known = taxonomy.dimensions.first { $0.name == dimension }?.categories.contains { $0.name == category } ?? false
-        if !known && !(result.unknown[dimension]?.contains(category) ?? false) {
-            result.unknown[dimension, default: []].append(category)
-        }
+                         now: String, taxonomy: Taxonomy, keepOtherOrigins: Bool = false,
+                         result: inout AnnotateResult) throws {
         let current = try Row.fetchOne(db, sql: """
-            SELECT id, category FROM scene_annotations WHERE sample_id = ? AND dimension = ? AND replaced_by IS NULL
+            SELECT id, category, origin FROM scene_annotations WHERE sample_id = ? AND dimension = ? AND replaced_by IS NULL
             """, arguments: [sampleID, dimension])
+        if keepOtherOrigins, let current, current["origin"] as String != origin { return }
         if let current, current["category"] as String == category {
             result.unchanged += 1
             return
+        }
+        let known = taxonomy.dimensions.first { $0.name == dimension }?.categories.contains { $0.name == category } ?? false
+        if !known && !(result.unknown[dimension]?.contains(category) ?? false) {
+            result.unknown[dimension, default: []].append(category)
         }
         let newID = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM scene_annotations") ?? 1)
         if let current {

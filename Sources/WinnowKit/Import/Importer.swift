@@ -307,6 +307,8 @@ private final class Writer {
     var nextRevision: Int64 = 0
     var problems: [(RecordProblem, String?)] = []
     var problemCount = 0
+    /// New samples per (dimension, category), added to `scene_counts` at the end of the file.
+    var sceneTally: [String: [String: Int]] = [:]
     var lastProgress = Date.distantPast
 
     // Prepared statements.
@@ -493,6 +495,7 @@ private final class Writer {
             sqlite3_bind_int64(a, 4, sourceID)
             bindText(a, 5, now)
             try stepDone(a)
+            sceneTally[dimension, default: [:]][category, default: 0] += 1
         }
         result.imported += 1
     }
@@ -545,6 +548,14 @@ private final class Writer {
         }
         if let kind = try String.fetchOne(db, sql: "SELECT kind FROM sources WHERE sha256 = ?", arguments: [sha256]) {
             throw Stop.alreadyImported(kind: kind)
+        }
+        for (dimension, categories) in sceneTally {
+            for (category, count) in categories {
+                try db.execute(sql: """
+                    INSERT INTO scene_counts (dimension, category, count) VALUES (?, ?, ?)
+                    ON CONFLICT (dimension, category) DO UPDATE SET count = count + excluded.count
+                    """, arguments: [dimension, category, count])
+            }
         }
         try db.execute(sql: """
             UPDATE sources SET sha256 = ?, compressed = ?, read = ?, imported = ?, duplicates = ?,

@@ -280,9 +280,12 @@ SELECT a.dimension, a.category, count(*) FROM scene_annotations a JOIN samples s
 WHERE a.replaced_by IS NULL AND s.status = 'active'
 GROUP BY a.dimension, a.category;
 
--- A new current annotation of an active sample.
+-- A new current annotation of an active sample. Annotations made by `winnow import` (origin
+-- 'import', always on a new, active sample) are counted by the importer in one statement per
+-- file instead: a trigger per row cost about 20 % of a million-sample import.
 CREATE TRIGGER scene_counts_on_insert AFTER INSERT ON scene_annotations
-WHEN NEW.replaced_by IS NULL AND (SELECT status FROM samples WHERE id = NEW.sample_id) = 'active'
+WHEN NEW.replaced_by IS NULL AND NEW.origin <> 'import'
+     AND (SELECT status FROM samples WHERE id = NEW.sample_id) = 'active'
 BEGIN
     INSERT OR IGNORE INTO scene_counts (dimension, category, count) VALUES (NEW.dimension, NEW.category, 0);
     UPDATE scene_counts SET count = count + 1 WHERE dimension = NEW.dimension AND category = NEW.category;

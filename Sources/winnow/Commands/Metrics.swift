@@ -10,8 +10,8 @@ func bar(_ fraction: Double, width: Int = 20) -> String {
     return String(repeating: "█", count: eighths / 8) + blocks[eighths % 8]
 }
 
-func decimal(_ value: Double?, _ digits: Int = 3) -> String {
-    guard let value else { return "" }
+func decimal(_ value: Double?, _ digits: Int = 3, none: String = "") -> String {
+    guard let value else { return none }
     return String(format: "%.\(digits)f", value)
 }
 
@@ -55,7 +55,11 @@ extension WinnowCommand {
                     return
                 }
                 for r in reports {
-                    emit("\(r.dimension): scene coverage \(decimal(r.sceneCoverage)) · sample coverage \(decimal(r.sampleCoverage)) · covered fill \(decimal(r.coveredFill)) · unannotated \(r.unannotated)\n")
+                    if r.categories.isEmpty {
+                        emit("\(r.dimension): not in the taxonomy, so no coverage to measure; categories seen: \(r.unknown.joined(separator: ", ")); unannotated \(r.unannotated)\n\n")
+                        continue
+                    }
+                    emit("\(r.dimension): scene coverage \(decimal(r.sceneCoverage)) · sample coverage \(decimal(r.sampleCoverage)) · covered fill \(decimal(r.coveredFill, none: "-")) · unannotated \(r.unannotated)\n")
                     var t = Table(headers: ["category", "count", "target", "fill", "", "weight", "status", "needed"], rightAligned: [1, 2, 3, 5, 7])
                     for c in r.categories {
                         t.rows.append([c.category, "\(c.count)", c.target.map(String.init) ?? "", decimal(c.fill, 2),

@@ -135,3 +135,28 @@ import Testing
         #expect(try query(dir.file("w.db"), "SELECT identifier FROM grdb_migrations", as: String.self) == "0001_initial")
     }
 }
+
+/// Several processes opening one new store at the same instant: the file lock makes them
+/// migrate it once, and none fails.
+@Suite struct ConcurrentOpenTests {
+    @Test func fourProcessesOpenAFreshStoreAtOnce() throws {
+        for round in 0..<5 {
+            let dir = TempDir()
+            let db = dir.file("w.db")
+            let processes = (0..<4).map { i -> Process in
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: winnowBinary)
+                p.arguments = i % 2 == 0 ? ["init", "--db", db] : ["import", repoRoot + "/demo/nli.csv", "--db", db]
+                p.standardOutput = FileHandle.nullDevice
+                p.standardError = FileHandle.nullDevice
+                return p
+            }
+            for p in processes { try p.run() }
+            for p in processes { p.waitUntilExit() }
+            #expect(processes.allSatisfy { $0.terminationStatus == 0 }, "round \(round)")
+            #expect(try query(db, "SELECT count(*) FROM grdb_migrations") == (try query(db, "SELECT count(DISTINCT identifier) FROM grdb_migrations")))
+            #expect(try query(db, "SELECT identifier FROM grdb_migrations ORDER BY identifier DESC LIMIT 1", as: String.self) == latestSchema)
+            #expect(try query(db, "SELECT count(*) FROM sources") == 1) // the two imports of one file: once
+        }
+    }
+}

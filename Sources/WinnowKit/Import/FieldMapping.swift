@@ -48,7 +48,7 @@ public enum FieldRole: Hashable, Sendable, CustomStringConvertible {
 
 /// Which input field plays which role for one file: the user's `--map` first, then the
 /// common names of SPEC section 3, resolved once from the first record's field names.
-public struct FieldMapping: Equatable, Sendable {
+public struct FieldMapping: Sendable {
     public var kind: SampleKind
     public var id: String?
     public var text: String?
@@ -64,14 +64,6 @@ public struct FieldMapping: Equatable, Sendable {
     public var scenes: [(String, String)]
     /// Metadata key → field.
     public var meta: [(String, String)]
-
-    public static func == (a: FieldMapping, b: FieldMapping) -> Bool {
-        a.kind == b.kind && a.id == b.id && a.text == b.text && a.textA == b.textA && a.textB == b.textB
-            && a.label == b.label && a.score == b.score && a.instruction == b.instruction && a.input == b.input
-            && a.output == b.output && a.messages == b.messages
-            && a.scenes.map { "\($0.0)=\($0.1)" } == b.scenes.map { "\($0.0)=\($0.1)" }
-            && a.meta.map { "\($0.0)=\($0.1)" } == b.meta.map { "\($0.0)=\($0.1)" }
-    }
 
     /// Parses `--map` arguments (`ROLE=FIELD`).
     public static func parseOverrides(_ items: [String]) throws -> [FieldRole: String] {

@@ -88,7 +88,7 @@ public final class Store: Sendable {
             throw Store.translate(error, path: path)
         }
         do {
-            try Store.migrate(pool, path: path)
+            try Migrations.migrator().migrate(pool)
         } catch let error as DatabaseError {
             throw Store.translate(error, path: path)
         }
@@ -142,10 +142,6 @@ public final class Store: Sendable {
         } catch let error as DatabaseError {
             throw Store.translate(error, path: path)
         }
-    }
-
-    private static func migrate(_ pool: DatabasePool, path: String) throws {
-        try Migrations.migrator().migrate(pool)
     }
 
     /// Maps SQLite failures on open to messages that say what to do.

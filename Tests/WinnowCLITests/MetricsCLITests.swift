@@ -141,6 +141,9 @@ import Testing
         try "category,count\npositive,1\nnegative,1\nneutral,1\n".write(toFile: csvRef, atomically: true, encoding: .utf8)
         let vsCSV = try json(try winnow(["distribution", "--of", "labels", "--against", csvRef, "--json", "--db", db]))
         #expect(abs((vsCSV["kl_pq"] as? Double ?? 0) - kl) < 1e-9)
+        let human = try winnow(["distribution", "--of", "labels", "--db", db])
+        #expect(human.stdout.hasPrefix("labels against uniform: KL(P‖Q) " + String(format: "%.4f", kl) + " bits"))
+        #expect(human.stdout.contains("\nneutral      18  0.162"))
         let badOf = try winnow(["distribution", "--of", "colour", "--db", db])
         #expect(badOf.status == 1)
         #expect(badOf.stderr.contains("--of colour: expected labels or scene.DIM"))
@@ -162,6 +165,10 @@ import Testing
         #expect((stats["flags"] as? [String: Any])?["open"] as? Int == 2)
         #expect((stats["review"] as? [String: Any])?["decisions"] as? Int == 0)
         #expect(((stats["lengths"] as? [String: Any])?["all"] as? [String: Any])?["samples"] as? Int == 111)
+        let human = try winnow(["stats", "--db", db])
+        #expect(human.stdout.hasPrefix("samples: 111 total, 111 active, 0 dropped\n"))
+        #expect(human.stdout.contains("1  neutral      18"))
+        #expect(human.stdout.contains("imbalance ratio 3.33\n"))
     }
 
     @Test func taxonomyReloadKeepsAnnotations() throws {

@@ -14,7 +14,8 @@ struct WinnowCommand: ParsableCommand {
             """,
         version: Winnow.version,
         subcommands: [Init.self, Import.self, Samples.self, Show.self, TaxonomyCommand.self, Annotate.self,
-                      CoverageCommand.self, DistributionCommand.self, StatsCommand.self, SQL.self]
+                      CoverageCommand.self, DistributionCommand.self, StatsCommand.self, Detect.self, Flags.self,
+                      SQL.self]
     )
 
     /// Runs a command body, turning library errors into one clear message and an exit code.

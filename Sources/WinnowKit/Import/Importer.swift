@@ -25,7 +25,7 @@ public struct ImportOptions: Sendable {
 public struct ImportResult: Codable, Sendable, Equatable {
     public var path: String
     public var format: String
-    public var kind: String?
+    @NullEncodable public var kind: String?
     public var read = 0
     public var imported = 0
     public var duplicates = 0

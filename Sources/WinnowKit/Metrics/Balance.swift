@@ -35,7 +35,7 @@ public struct DiversityReport: Codable, Sendable, Equatable {
     /// Shannon entropy H in bits.
     public var entropy: Double
     /// H / log2 |C|; nil when |C| < 2.
-    public var evenness: Double?
+    @NullEncodable public var evenness: Double?
     /// 2^H.
     public var effectiveNumber: Double
     /// 1 − Σ p².

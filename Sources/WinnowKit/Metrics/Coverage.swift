@@ -6,9 +6,9 @@ public struct CoverageReport: Codable, Sendable, Equatable {
     public struct Category: Codable, Sendable, Equatable {
         public var category: String
         public var count: Int
-        public var target: Int?
+        @NullEncodable public var target: Int?
         /// n_c / n_c*, nil without a target.
-        public var fill: Double?
+        @NullEncodable public var fill: Double?
         /// w_c normalised over the dimension's categories.
         public var weight: Double
         /// `missing`, `under`, `ok` or `over`.
@@ -20,7 +20,7 @@ public struct CoverageReport: Codable, Sendable, Equatable {
     public var dimension: String
     public var sceneCoverage: Double
     public var sampleCoverage: Double
-    public var coveredFill: Double?
+    @NullEncodable public var coveredFill: Double?
     public var unannotated: Int
     public var unknown: [String]
     public var categories: [Category]

@@ -8,7 +8,7 @@ public struct DivergenceReport: Codable, Sendable, Equatable {
         public var p: Double
         public var q: Double
         /// Q(c) / P(c): above 1 oversample, below 1 undersample; nil where P(c) = 0.
-        public var factor: Double?
+        @NullEncodable public var factor: Double?
         /// The count at the current total that Q asks for.
         public var targetCount: Int
         enum CodingKeys: String, CodingKey {

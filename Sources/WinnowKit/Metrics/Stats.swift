@@ -23,7 +23,7 @@ public struct StatsReport: Codable, Sendable {
         }
     }
     public struct Diversity: Codable, Sendable {
-        public var labels: DiversityReport?
+        @NullEncodable public var labels: DiversityReport?
         public var scenes: [String: DiversityReport]
         public var distinct1: Double
         public var distinct2: Double
@@ -65,7 +65,7 @@ public struct StatsReport: Codable, Sendable {
 
     public var samples: Samples
     public var labels: [Label]
-    public var imbalanceRatio: Double?
+    @NullEncodable public var imbalanceRatio: Double?
     public var diversity: Diversity
     /// Word-count summary over all active samples ("all") and per label.
     public var lengths: [String: Lengths]

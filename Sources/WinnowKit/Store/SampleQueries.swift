@@ -18,7 +18,7 @@ public struct SampleFilter: Sendable {
 public struct SampleSummary: Codable, Sendable, Equatable {
     public var uid: String
     public var kind: String
-    public var label: String?
+    @NullEncodable public var label: String?
     public var status: String
     public var scenes: [String: String]
     public var text: String
@@ -83,11 +83,11 @@ public struct SampleDetail: Codable, Sendable {
     public var uid: String
     public var kind: String
     public var status: String
-    public var label: String?
-    public var score: Double?
+    @NullEncodable public var label: String?
+    @NullEncodable public var score: Double?
     public var contentHash: String
     public var content: [String: String]
-    public var meta: String?
+    @NullEncodable public var meta: String?
     public var revisions: [Revision]
     public var occurrences: [Occurrence]
     public var scenes: [Scene]

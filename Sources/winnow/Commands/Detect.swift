@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import WinnowKit
+
+extension WinnowCommand {
+    /// `winnow detect [DETECTOR...]`.
+    struct Detect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run noise detectors over the active samples (default: all built-in).",
+            discussion: """
+                Detectors: \(DetectorName.allCases.map(\.rawValue).joined(separator: ", ")). Each run is \
+                recorded; it replaces the detector's open flags, and never reopens a flag a reviewer \
+                confirmed or dismissed for unchanged content. Parameters (defaults in the README): \
+                --set DETECTOR.KEY=VALUE or --config FILE ({DETECTOR: {KEY: VALUE}}).
+
+                Examples:
+                  winnow detect
+                  winnow detect near-duplicate label-noise --set near-duplicate.threshold=0.9
+                """)
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Detectors to run (default: all).") var detectors: [String] = []
+        @Option(name: .customLong("set"), help: ArgumentHelp("A parameter, DETECTOR.KEY=VALUE (repeatable).", valueName: "DETECTOR.KEY=VALUE"))
+        var settings: [String] = []
+        @Option(help: "A YAML or JSON file of parameters: {DETECTOR: {KEY: VALUE}}.") var config: String?
+        @Flag(help: "Print the runs as JSON.") var json = false
+
+        func run() throws {
+            try WinnowCommand.guarded {
+                var names: [DetectorName] = []
+                for d in detectors {
+                    guard let name = DetectorName(rawValue: d) else {
+                        throw WinnowError.invalidArgument("unknown detector '\(d)'; detectors are \(DetectorName.allCases.map(\.rawValue).joined(separator: ", ")) (outside models' scores come in with `winnow flags import`)")
+                    }
+                    if !names.contains(name) { names.append(name) }
+                }
+                if names.isEmpty { names = DetectorName.allCases }
+                var cfg = DetectConfig()
+                if let config {
+                    guard let data = FileManager.default.contents(atPath: config), let text = String(data: data, encoding: .utf8) else {
+                        throw WinnowError.unreadableInput(path: config, reason: "cannot read the config file; check the path")
+                    }
+                    try cfg.load(text, file: config)
+                }
+                for setting in settings {
+                    guard let eq = setting.firstIndex(of: "=") else {
+                        throw WinnowError.invalidArgument("--set \(setting): expected DETECTOR.KEY=VALUE, for example --set too-short.min_words=5")
+                    }
+                    try cfg.set(String(setting[..<eq]), String(setting[setting.index(after: eq)...]))
+                }
+                let bar = ProgressBar(label: "detect")
+                let results = try store.open().detect(names, config: cfg) { done, total in
+                    bar.update(done: done, total: total, items: done, unit: "samples")
+                }
+                bar.finish()
+                if json { try JSONOutput.print(DetectReport(runs: results)); return }
+                var table = Table(headers: ["detector", "flagged", "kept reviewed", "scanned"], rightAligned: [1, 2, 3])
+                for r in results { table.rows.append([r.detector, "\(r.flagged)", "\(r.keptReviewed)", "\(r.scanned)"]) }
+                emit(table.text())
+                emit("\(results.first.map { Format.seconds($0.seconds) } ?? "0") s; see them with `winnow flags` and `winnow flags summary`\n")
+            }
+        }
+    }
+
+    /// `winnow flags` / `flags summary` / `flags import`.
+    struct Flags: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List flags; per-detector summary; import an outside model's scores.",
+            subcommands: [ListFlags.self, Summary.self, ImportFlags.self],
+            defaultSubcommand: ListFlags.self)
+
+        struct ListFlags: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "list", abstract: "List flags, most suspicious first.",
+                discussion: "Example: winnow flags --detector near-duplicate --status open --limit 20")
+            @OptionGroup var store: StoreOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "Only this detector's flags.") var detector: String?
+            @Option(help: "Only flags with this status (open, confirmed, dismissed).") var status: String?
+            @Option(help: "At most N flags (tables default to 50; JSON and CSV list all).") var limit: Int?
+
+            func validate() throws {
+                if let status, !["open", "confirmed", "dismissed"].contains(status) {
+                    throw ValidationError("--status is open, confirmed or dismissed.")
+                }
+            }
+
+            func run() throws {
+                try WinnowCommand.guarded {
+                    let cap = limit ?? ((output.json || output.csv) ? nil : 50)
+                    let (count, flags) = try store.open().flags(detector: detector, status: status, limit: cap)
+                    if output.json { try JSONOutput.print(FlagsReport(count: count, flags: flags)); return }
+                    var table = Table(headers: ["uid", "detector", "score", "status", "reason"], rightAligned: [2])
+                    for f in flags { table.rows.append([f.uid, f.detector, String(format: "%.3g", f.score), f.status, f.reason]) }
+                    if output.csv { emit(table.csv()); return }
+                    emit(table.text(maxCellWidth: max(40, Terminal.width - 50)))
+                    emit("\(flags.count) of \(count) flags\(flags.count < count ? " (--limit N to see more)" : "")\n")
+                }
+            }
+        }
+
+        struct Summary: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Per detector: open, confirmed and dismissed flags, and precision.",
+                discussion: "precision = confirmed / (confirmed + dismissed), once reviewers have decided some.")
+            @OptionGroup var store: StoreOptions
+            @OptionGroup var output: OutputOptions
+
+            func run() throws {
+                try WinnowCommand.guarded {
+                    let rows = try store.open().flagSummary()
+                    if output.json { try JSONOutput.print(FlagSummaryReport(detectors: rows)); return }
+                    var table = Table(headers: ["detector", "open", "confirmed", "dismissed", "precision"], rightAligned: [1, 2, 3, 4])
+                    for r in rows {
+                        table.rows.append([r.detector, "\(r.open)", "\(r.confirmed)", "\(r.dismissed)", r.precision.map { String(format: "%.2f", $0) } ?? "-"])
+                    }
+                    if output.csv { emit(table.csv()); return }
+                    emit(rows.isEmpty ? "no flags yet; run `winnow detect`\n" : table.text())
+                }
+            }
+        }
+
+        struct ImportFlags: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "import",
+                abstract: "Import an outside model's per-sample scores as flags.",
+                discussion: """
+                    FILE is JSONL or CSV with a uid and a score per sample. Records at or above \
+                    --threshold become flags of detector NAME (all of them without a threshold). \
+                    All or nothing: unknown uids and malformed scores are reported as FILE:LINE.
+
+                    Example: winnow flags import toxicity.jsonl --detector toxicity --score-field p_toxic --threshold 0.8
+                    """)
+            @OptionGroup var store: StoreOptions
+            @Argument(help: "The scores file.") var file: String
+            @Option(help: "The name the flags carry.") var detector: String
+            @Option(name: .customLong("score-field"), help: "The field holding the score.") var scoreField: String
+            @Option(name: .customLong("uid-field"), help: "The field holding the sample uid.") var uidField = "uid"
+            @Option(name: .customLong("reason-field"), help: "A field holding a reason to show (optional).") var reasonField: String?
+            @Option(help: "Flag only scores at or above this.") var threshold: Double?
+            @Flag(help: "Print the run as JSON.") var json = false
+
+            func run() throws {
+                try WinnowCommand.guarded {
+                    let r = try store.open().importFlags(file: file, detector: detector, scoreField: scoreField,
+                                                         uidField: uidField, threshold: threshold, reasonField: reasonField)
+                    if json { try JSONOutput.print(r); return }
+                    emit("\(file): \(r.scanned) scores read, \(r.flagged) flagged as \(detector)\(r.keptReviewed > 0 ? ", \(r.keptReviewed) already reviewed" : "")\n")
+                }
+            }
+        }
+    }
+}
+
+struct DetectReport: Encodable { var runs: [DetectRunResult] }
+struct FlagsReport: Encodable { var count: Int; var flags: [FlagSummary] }
+struct FlagSummaryReport: Encodable { var detectors: [DetectorPrecision] }

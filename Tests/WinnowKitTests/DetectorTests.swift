@@ -169,17 +169,19 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
         #expect(ConfidentLearning.findLabelIssues(probabilities: p, labels: y, classes: 2) == [2])
     }
 
-    @Test func naiveBayesSeparatesDistinctVocabularies() {
-        let nb = HashedNaiveBayes(buckets: 1 << 12)
-        var features: [[UInt32]] = []
+    @Test func logisticRegressionSeparatesDistinctVocabularies() {
+        let lr = HashedLogisticRegression(buckets: 1 << 12)
+        var counts: [[(UInt32, Float)]] = []
         var labels: [Int] = []
         for i in 0..<40 {
             let sports = i % 2 == 0
-            features.append(nb.features(sports ? "the match ended with a late goal by the striker \(i)" : "the senate passed the budget bill after a long vote \(i)"))
+            counts.append(lr.counts(sports ? "the match ended with a late goal by the striker \(i)" : "the senate passed the budget bill after a long vote \(i)"))
             labels.append(sports ? 0 : 1)
         }
-        let p = nb.outOfFoldProbabilities(features: features, labels: labels, classes: 2, folds: 4, fold: (0..<40).map { $0 % 4 })
-        for (probs, y) in zip(p, labels) { #expect(probs[y] > 0.9) }
+        let vectors = lr.vectors(counts)
+        #expect(abs(vectors[0].values.reduce(0) { $0 + $1 * $1 } - 1) < 1e-5) // L2-normalised
+        let p = lr.outOfFoldProbabilities(vectors, labels: labels, classes: 2, folds: 4, fold: (0..<40).map { $0 % 4 })
+        for (probs, y) in zip(p, labels) { #expect(probs[y] > 0.8) }
     }
 
     @Test func flippedLabelsAreFound() {
@@ -202,5 +204,19 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
     @Test func labelConflictsCompareWithTheRepresentative() {
         let found = LabelConflicts.find(groups: [(2, 1), (3, 1), (5, 4)], labels: [1: "a", 2: "a", 3: "b", 4: "x", 5: "x"])
         #expect(found.map(\.0) == [3])
+    }
+}
+
+@Suite struct WordTests {
+    @Test(arguments: ["Don't STOP, 42 times!", "café au lait — très bien", "a_b c-d  e'f\n\tG", "", "   ...   "])
+    func fastWordPathsAgreeWithTheUnicodePath(text: String) {
+        let words = Lexical.words(text)
+        #expect(Lexical.wordCount(text) == words.count)
+        let expected = words.map { word -> UInt64 in
+            var h = Lexical.fnvBasis
+            for byte in word.utf8 { h = (h ^ UInt64(byte)) &* Lexical.fnvPrime }
+            return h
+        }
+        #expect(Lexical.wordHashes(text) == expected)
     }
 }

@@ -209,14 +209,7 @@ extension Store {
 extension SceneAssignment {
     /// Reads `uid, dimension, category` records from a JSONL or CSV file, with their lines.
     public static func read(file: String) throws -> [(line: Int, SceneAssignment)] {
-        let format = InputFormat.guess(path: file)
-        guard format == .jsonl || format == .csv || format == .tsv else {
-            throw WinnowError.unreadableInput(path: file, reason: "annotations come as .jsonl or .csv with uid, dimension, category")
-        }
-        _ = try Importer.checkReadable(file)
-        let lines = LineReader(source: try ByteSource(path: file), maxLineBytes: 1 << 20)
-        let reader: RecordReader = format == .jsonl ? JSONLinesReader(lines: lines)
-            : try DelimitedReader(lines: lines, delimiter: format == .csv ? 44 : 9, maxRecordBytes: 1 << 20)
+        let reader = try openRecordFile(file, expected: "annotations come as .jsonl or .csv with uid, dimension, category")
         var result: [(Int, SceneAssignment)] = []
         var problems: [RecordProblem] = []
         while let item = try reader.next() {

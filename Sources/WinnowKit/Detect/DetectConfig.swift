@@ -16,7 +16,7 @@ public struct DetectConfig: Sendable {
     public var maxTop3gram = 0.2
     public var folds = 5
     public var buckets = 1 << 18
-    public var alpha = 0.5
+    public var epochs = 8
 
     public init() {}
 
@@ -26,7 +26,7 @@ public struct DetectConfig: Sendable {
         ("near-duplicate.threshold", "0.8"), ("near-duplicate.bands", "32"), ("near-duplicate.rows", "4"),
         ("boilerplate.patterns", "(list of regexes)"), ("boilerplate.max_urls", "3"),
         ("repetition.max_duplicate_line_share", "0.3"), ("repetition.max_top_3gram_share", "0.2"),
-        ("label-noise.folds", "5"), ("label-noise.buckets", "262144"), ("label-noise.alpha", "0.5"),
+        ("label-noise.folds", "5"), ("label-noise.buckets", "262144"), ("label-noise.epochs", "8"),
     ]
 
     /// Sets one parameter from text; `where` prefixes error messages.
@@ -56,7 +56,7 @@ public struct DetectConfig: Sendable {
         case "repetition.max_top_3gram_share": maxTop3gram = try double(0...1)
         case "label-noise.folds": folds = try int(2...50)
         case "label-noise.buckets": buckets = try int(1024...(1 << 24))
-        case "label-noise.alpha": alpha = try double(0.001...100)
+        case "label-noise.epochs": epochs = try int(1...100)
         default:
             throw WinnowError.invalidArgument("\(place): unknown parameter '\(key)'; parameters are \(DetectConfig.keys.map(\.0).joined(separator: ", "))")
         }
@@ -106,7 +106,7 @@ public struct DetectConfig: Sendable {
         case .repetition: return RepetitionDetector(maxDuplicateLines: maxDuplicateLines, maxTop3gram: maxTop3gram)
         case .encoding: return EncodingDetector()
         case .pii: return PIIDetector()
-        case .labelNoise: return LabelNoiseDetector(folds: folds, buckets: buckets, alpha: alpha)
+        case .labelNoise: return LabelNoiseDetector(folds: folds, buckets: buckets, epochs: epochs)
         case .labelConflict: return nil
         }
     }

@@ -1,85 +1,122 @@
 import Foundation
 
-/// A multinomial naive Bayes text classifier over hashed word unigrams and bigrams (each
-/// counted once per document), trained K-fold to give out-of-fold probabilities.
-public struct HashedNaiveBayes {
-    public let buckets: Int
-    public let alpha: Double
+/// A sparse document vector: hashed feature buckets and their weights.
+public struct SparseVector: Sendable {
+    public var indices: [UInt32]
+    public var values: [Float]
+}
 
-    public init(buckets: Int = 1 << 18, alpha: Double = 0.5) {
+/// Multinomial logistic regression over hashed word unigrams and bigrams, TF-IDF weighted
+/// (sublinear tf) and L2-normalised — the peer's model, trained by SGD on hashed features so
+/// it needs no vocabulary. K-fold training gives out-of-fold probabilities.
+public struct HashedLogisticRegression {
+    public let buckets: Int
+    public let epochs: Int
+    public let learningRate: Float
+    public let l2: Float
+
+    public init(buckets: Int = 1 << 18, epochs: Int = 8, learningRate: Float = 0.5, l2: Float = 1e-5) {
         self.buckets = buckets
-        self.alpha = alpha
+        self.epochs = epochs
+        self.learningRate = learningRate
+        self.l2 = l2
     }
 
-    /// The feature buckets of a text: unigrams and bigrams of its lower-cased words, unique.
-    public func features(_ text: String) -> [UInt32] {
-        let words = Lexical.words(text)
+    /// Feature buckets with counts: lower-cased word unigrams and bigrams.
+    public func counts(_ text: String) -> [(UInt32, Float)] {
+        let words = Lexical.wordHashes(text)
         var hashes: [UInt32] = []
         hashes.reserveCapacity(words.count * 2)
         var previous: UInt64 = 0
-        for (i, word) in words.enumerated() {
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in word.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for (i, h) in words.enumerated() {
             hashes.append(UInt32(MinHash.mix(h) % UInt64(buckets)))
             if i > 0 { hashes.append(UInt32(MinHash.mix(previous &* 31 &+ h) % UInt64(buckets))) }
             previous = h
         }
         hashes.sort()
-        var unique: [UInt32] = []
-        unique.reserveCapacity(hashes.count)
-        for h in hashes where unique.last != h { unique.append(h) }
-        return unique
+        var result: [(UInt32, Float)] = []
+        for h in hashes {
+            if let last = result.last, last.0 == h { result[result.count - 1].1 += 1 } else { result.append((h, 1)) }
+        }
+        return result
+    }
+
+    /// TF-IDF vectors (tf = 1 + ln count, idf = ln((1 + N)/(1 + df)) + 1), L2-normalised.
+    public func vectors(_ counts: [[(UInt32, Float)]]) -> [SparseVector] {
+        var df = [Float](repeating: 0, count: buckets)
+        for doc in counts { for (b, _) in doc { df[Int(b)] += 1 } }
+        let n = Float(counts.count)
+        return counts.map { doc in
+            var values = doc.map { (b, c) in (1 + log(c)) * (log((1 + n) / (1 + df[Int(b)])) + 1) }
+            let norm = sqrt(values.reduce(0) { $0 + $1 * $1 })
+            if norm > 0 { values = values.map { $0 / norm } }
+            return SparseVector(indices: doc.map(\.0), values: values)
+        }
     }
 
     /// Out-of-fold class probabilities: each document is scored by a model trained on the
-    /// other folds. `labels[n]` indexes `classes`; `fold[n]` is in 0..<folds.
-    public func outOfFoldProbabilities(features: [[UInt32]], labels: [Int], classes: Int, folds: Int, fold: [Int]) -> [[Double]] {
-        // Counts per fold, so each fold's model is the total minus its own counts.
-        var featureCounts = [[Float]](repeating: [Float](repeating: 0, count: classes * buckets), count: folds)
-        var docCounts = [[Double]](repeating: [Double](repeating: 0, count: classes), count: folds)
-        var tokenCounts = [[Double]](repeating: [Double](repeating: 0, count: classes), count: folds)
-        for n in features.indices {
-            let f = fold[n], c = labels[n]
-            docCounts[f][c] += 1
-            tokenCounts[f][c] += Double(features[n].count)
-            featureCounts[f].withUnsafeMutableBufferPointer { counts in
-                for b in features[n] { counts[c * buckets + Int(b)] += 1 }
-            }
-        }
-        var totalFeature = [Float](repeating: 0, count: classes * buckets)
-        for f in 0..<folds { for i in 0..<totalFeature.count { totalFeature[i] += featureCounts[f][i] } }
-        let totalDocs = (0..<classes).map { c in (0..<folds).reduce(0.0) { $0 + docCounts[$1][c] } }
-        let totalTokens = (0..<classes).map { c in (0..<folds).reduce(0.0) { $0 + tokenCounts[$1][c] } }
-
-        var probabilities = [[Double]](repeating: [], count: features.count)
+    /// other folds. `labels[n]` indexes the classes; `fold[n]` is in 0..<folds.
+    public func outOfFoldProbabilities(_ x: [SparseVector], labels: [Int], classes: Int, folds: Int, fold: [Int]) -> [[Double]] {
+        var probabilities = [[Double]](repeating: [], count: x.count)
         for f in 0..<folds {
-            // log P(feature | class) for this fold's model, filled lazily per feature.
-            let docs = (0..<classes).map { totalDocs[$0] - docCounts[f][$0] }
-            let allDocs = docs.reduce(0, +)
-            let priors = docs.map { log(($0 + 1) / (allDocs + Double(classes))) }
-            let denominators = (0..<classes).map { log(totalTokens[$0] - tokenCounts[f][$0] + alpha * Double(buckets)) }
-            // log(count + α) for every class and bucket of this fold's model, computed once.
-            var logCounts = [Float](repeating: 0, count: classes * buckets)
-            for i in 0..<logCounts.count {
-                logCounts[i] = Float(log(Double(totalFeature[i] - featureCounts[f][i]) + alpha))
-            }
-            for n in features.indices where fold[n] == f {
-                var scores = priors
-                logCounts.withUnsafeBufferPointer { table in
-                    for c in 0..<classes {
-                        var s: Float = 0
-                        let base = c * buckets
-                        for b in features[n] { s += table[base + Int(b)] }
-                        scores[c] += Double(s) - Double(features[n].count) * denominators[c]
+            let train = x.indices.filter { fold[$0] != f }
+            var weights = [Float](repeating: 0, count: classes * buckets)
+            var bias = [Float](repeating: 0, count: classes)
+            var order = train
+            var state: UInt64 = UInt64(f) &+ 1
+            var step = 0
+            let total = Float(epochs * max(train.count, 1))
+            weights.withUnsafeMutableBufferPointer { w in
+                for _ in 0..<epochs {
+                    // A fixed-seed shuffle per epoch.
+                    for i in stride(from: order.count - 1, to: 0, by: -1) {
+                        state = MinHash.mix(state)
+                        order.swapAt(i, Int(state % UInt64(i + 1)))
+                    }
+                    for n in order {
+                        let rate = learningRate * (1 - Float(step) / total) + 0.01
+                        step += 1
+                        var p = scores(x[n], w, bias, classes)
+                        softmax(&p)
+                        for c in 0..<classes {
+                            let g = p[c] - (c == labels[n] ? 1 : 0)
+                            bias[c] -= rate * g
+                            let base = c * buckets
+                            for (k, b) in x[n].indices.enumerated() {
+                                let i = base + Int(b)
+                                w[i] -= rate * (g * x[n].values[k] + l2 * w[i])
+                            }
+                        }
                     }
                 }
-                let top = scores.max() ?? 0
-                let exps = scores.map { exp($0 - top) }
-                let sum = exps.reduce(0, +)
-                probabilities[n] = exps.map { $0 / sum }
+                for n in x.indices where fold[n] == f {
+                    var p = scores(x[n], w, bias, classes)
+                    softmax(&p)
+                    probabilities[n] = p.map(Double.init)
+                }
             }
         }
         return probabilities
+    }
+
+    @inline(__always)
+    private func scores(_ v: SparseVector, _ w: UnsafeMutableBufferPointer<Float>, _ bias: [Float], _ classes: Int) -> [Float] {
+        var z = bias
+        for c in 0..<classes {
+            let base = c * buckets
+            var s: Float = 0
+            for (k, b) in v.indices.enumerated() { s += w[base + Int(b)] * v.values[k] }
+            z[c] += s
+        }
+        return z
+    }
+
+    @inline(__always)
+    private func softmax(_ z: inout [Float]) {
+        let top = z.max() ?? 0
+        var sum: Float = 0
+        for i in z.indices { z[i] = exp(z[i] - top); sum += z[i] }
+        for i in z.indices { z[i] /= sum }
     }
 }
 
@@ -136,31 +173,31 @@ public enum ConfidentLearning {
     }
 }
 
-/// Label noise: K-fold naive Bayes out-of-fold probabilities, then confident learning.
-/// Score = 1 − p(given label).
+/// Label noise: K-fold logistic regression out-of-fold probabilities, then confident
+/// learning. Score = 1 − p(given label).
 public final class LabelNoiseDetector: Detector {
     public let name = "label-noise"
     let folds: Int
-    let model: HashedNaiveBayes
+    let model: HashedLogisticRegression
     private var samples: [(Int64, Int64, String)] = []
     private var labels: [String] = []
-    private var features: [[UInt32]] = []
+    private var counts: [[(UInt32, Float)]] = []
 
     public var parametersJSON: String {
-        jsonObject([("classifier", "\"naive Bayes, hashed word uni+bigrams\""), ("buckets", "\(model.buckets)"),
-                    ("alpha", jsonNumber(model.alpha)), ("folds", "\(folds)"), ("filter", "\"prune_by_noise_rate\"")])
+        jsonObject([("classifier", "\"logistic regression, TF-IDF of hashed word uni+bigrams\""), ("buckets", "\(model.buckets)"),
+                    ("epochs", "\(model.epochs)"), ("folds", "\(folds)"), ("filter", "\"prune_by_noise_rate\"")])
     }
 
-    public init(folds: Int = 5, buckets: Int = 1 << 18, alpha: Double = 0.5) {
+    public init(folds: Int = 5, buckets: Int = 1 << 18, epochs: Int = 8) {
         self.folds = folds
-        model = HashedNaiveBayes(buckets: buckets, alpha: alpha)
+        model = HashedLogisticRegression(buckets: buckets, epochs: epochs)
     }
 
     public func observe(_ s: DetectSample) -> [DetectorHit] {
         guard let label = s.label else { return [] }
         samples.append((s.sampleID, s.contentID, s.uid))
         labels.append(label)
-        features.append(model.features(s.text))
+        counts.append(model.counts(s.text))
         return []
     }
 
@@ -171,7 +208,7 @@ public final class LabelNoiseDetector: Detector {
         let y = labels.map { index[$0]! }
         // Deterministic folds from the sample id.
         let fold = samples.map { Int(MinHash.mix(UInt64(bitPattern: $0.0)) % UInt64(folds)) }
-        let p = model.outOfFoldProbabilities(features: features, labels: y, classes: classes.count, folds: folds, fold: fold)
+        let p = model.outOfFoldProbabilities(model.vectors(counts), labels: y, classes: classes.count, folds: folds, fold: fold)
         return ConfidentLearning.findLabelIssues(probabilities: p, labels: y, classes: classes.count).map { n in
             let given = y[n]
             let predicted = p[n].indices.max { p[n][$0] < p[n][$1] } ?? given

@@ -5,11 +5,7 @@ public enum MinHash {
     /// Hashes of the lower-cased word 5-grams of `text`, sorted and unique. A text of fewer
     /// than five words is one shingle of all its words.
     public static func shingles(_ text: String, size: Int = 5) -> [UInt64] {
-        let words = Lexical.words(text).map { word -> UInt64 in
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in word.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            return h
-        }
+        let words = Lexical.wordHashes(text)
         if words.isEmpty { return [] }
         var result: [UInt64] = []
         let n = words.count < size ? 1 : words.count - size + 1
@@ -91,7 +87,7 @@ public final class NearDuplicateDetector: Detector {
     let rows: Int
     let permutations: [(UInt64, UInt64)]
     /// Earlier bucket members a new sample is compared with, at most (guards against huge buckets).
-    let maxBucketScan = 64
+    let maxBucketScan = 128
 
     private var sampleIDs: [Int64] = []
     private var contentIDs: [Int64] = []
@@ -117,8 +113,49 @@ public final class NearDuplicateDetector: Detector {
         next = Array(repeating: [], count: bands)
     }
 
+    /// Samples waiting for their shingles and signatures, computed a batch at a time on all cores.
+    private var pending: [DetectSample] = []
+    static let batchSize = 4096
+
     public func observe(_ s: DetectSample) -> [DetectorHit] {
-        let shingles = MinHash.shingles(s.text)
+        pending.append(s)
+        if pending.count >= NearDuplicateDetector.batchSize { flush() }
+        return []
+    }
+
+    /// Shingles and signs the pending samples in parallel, then bands and verifies them in order.
+    private func flush() {
+        let batch = pending
+        pending.removeAll(keepingCapacity: true)
+        let results = Results(count: batch.count)
+        let perms = permutations
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var i = worker
+            while i < batch.count {
+                let shingles = MinHash.shingles(batch[i].text)
+                results.set(i, shingles, shingles.isEmpty ? [] : MinHash.signature(shingles, perms))
+                i += workers
+            }
+        }
+        for (i, s) in batch.enumerated() { insert(s, shingles: results.shingles[i], signature: results.signatures[i]) }
+    }
+
+    /// Per-batch results written by the workers, each to its own index.
+    private final class Results: @unchecked Sendable {
+        var shingles: [[UInt64]]
+        var signatures: [[UInt32]]
+        init(count: Int) {
+            shingles = Array(repeating: [], count: count)
+            signatures = Array(repeating: [], count: count)
+        }
+        func set(_ i: Int, _ shingleSet: [UInt64], _ signature: [UInt32]) {
+            shingles.withUnsafeMutableBufferPointer { $0[i] = shingleSet }
+            signatures.withUnsafeMutableBufferPointer { $0[i] = signature }
+        }
+    }
+
+    private func insert(_ s: DetectSample, shingles: [UInt64], signature sig: [UInt32]) {
         let index = Int32(sampleIDs.count)
         sampleIDs.append(s.sampleID)
         contentIDs.append(s.contentID)
@@ -127,9 +164,8 @@ public final class NearDuplicateDetector: Detector {
         parent.append(index)
         guard !shingles.isEmpty else {
             for b in 0..<bands { next[b].append(-1) }
-            return []
+            return
         }
-        let sig = MinHash.signature(shingles, permutations)
         var checked = Set<Int32>()
         for b in 0..<bands {
             var key: UInt64 = UInt64(b) &* 0x9E37_79B9_7F4A_7C15
@@ -141,7 +177,10 @@ public final class NearDuplicateDetector: Detector {
                     let similarity = MinHash.jaccard(shingles, shingleSets[Int(cursor)])
                     if similarity >= threshold {
                         union(index, cursor)
+                        // Both ends: a sample that began a cluster and was merged into an earlier
+                        // one then still names a real match.
                         if similarity > (bestMatch[index]?.similarity ?? -1) { bestMatch[index] = (cursor, similarity) }
+                        if similarity > (bestMatch[cursor]?.similarity ?? -1) { bestMatch[cursor] = (index, similarity) }
                     }
                 }
                 cursor = next[b][Int(cursor)]
@@ -150,7 +189,6 @@ public final class NearDuplicateDetector: Detector {
             next[b].append(heads[b][key] ?? -1)
             heads[b][key] = index
         }
-        return []
     }
 
     private func find(_ x: Int32) -> Int32 {
@@ -173,6 +211,7 @@ public final class NearDuplicateDetector: Detector {
     public private(set) var clusters: [(sampleID: Int64, representativeID: Int64)] = []
 
     public func finish() -> [DetectorHit] {
+        flush()
         var hits: [DetectorHit] = []
         clusters = []
         for i in 0..<parent.count {
@@ -180,8 +219,7 @@ public final class NearDuplicateDetector: Detector {
             let root = find(index)
             guard root != index else { continue }
             clusters.append((sampleIDs[i], sampleIDs[Int(root)]))
-            // A former cluster root merged into an earlier cluster has no match of its own.
-            let match = bestMatch[index] ?? (root, threshold)
+            guard let match = bestMatch[index] else { continue }
             let percent = Int((match.similarity * 100).rounded(.down))
             hits.append(DetectorHit(
                 sampleID: sampleIDs[i], contentID: contentIDs[i], score: match.similarity,

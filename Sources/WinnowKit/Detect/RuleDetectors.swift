@@ -39,7 +39,7 @@ public final class LengthBoundDetector: Detector {
     public init(maxWords: Int) { name = "too-long"; bound = maxWords; below = false }
 
     public func observe(_ s: DetectSample) -> [DetectorHit] {
-        let words = Lexical.words(s.text).count
+        let words = Lexical.wordCount(s.text)
         if below && words < bound {
             return [DetectorHit(sampleID: s.sampleID, contentID: s.contentID, score: Double(bound - words) / Double(bound),
                                 reason: "\(words) word\(words == 1 ? "" : "s"), below the minimum of \(bound)",
@@ -65,7 +65,7 @@ public final class LengthOutlierDetector: Detector {
     public init(threshold: Double = 3.5) { self.threshold = threshold }
 
     public func observe(_ s: DetectSample) -> [DetectorHit] {
-        let words = Lexical.words(s.text).count
+        let words = Lexical.wordCount(s.text)
         byLabel[s.label ?? "", default: []].append((s.sampleID, s.contentID, words, log(Double(words) + 1)))
         return []
     }
@@ -109,10 +109,10 @@ public final class ExactDuplicateDetector: Detector {
     public private(set) var groups: [(sampleID: Int64, firstID: Int64)] = []
     public init() {}
 
-    /// Lower-cased words of the text, joined by single spaces: punctuation and spacing gone.
+    /// A digest of the text's lower-cased words in order: punctuation and spacing gone.
     public static func key(_ text: String) -> [UInt8] {
-        let folded = Lexical.words(text).joined(separator: " ")
-        return Array(SHA256.hash(data: Array(folded.utf8)))
+        let words = Lexical.wordHashes(text)
+        return words.withUnsafeBytes { Array(SHA256.hash(data: $0)) }
     }
 
     public func observe(_ s: DetectSample) -> [DetectorHit] {
@@ -202,13 +202,20 @@ public final class RepetitionDetector: Detector {
                 details.append(("duplicate_line_share", jsonNumber(share)))
             }
         }
-        let words = Lexical.words(s.text)
-        if words.count >= 12 {
-            var counts: [String: Int] = [:]
-            for i in 2..<words.count { counts[words[i - 2] + " " + words[i - 1] + " " + words[i], default: 0] += 1 }
-            if let (gram, n) = counts.max(by: { $0.value < $1.value }), n >= 2 {
-                let share = Double(n * 3) / Double(words.count)
+        let hashes = Lexical.wordHashes(s.text)
+        if hashes.count >= 12 {
+            var counts: [UInt64: (count: Int, at: Int)] = [:]
+            for i in 2..<hashes.count {
+                let key = MinHash.mix(MinHash.mix(hashes[i - 2] ^ 1) ^ hashes[i - 1]) ^ hashes[i]
+                counts[key, default: (0, i)].count += 1
+            }
+            if let top = counts.values.max(by: { $0.count < $1.count }), top.count >= 2 {
+                let n = top.count
+                let share = Double(n * 3) / Double(hashes.count)
                 if share > maxTop3gram {
+                    // Only now build the words, to name the 3-gram.
+                    let words = Lexical.words(s.text)
+                    let gram = words.count == hashes.count ? words[(top.at - 2)...top.at].joined(separator: " ") : "?"
                     reasons.append("'\(gram)' repeats \(n) times (\(Int((min(share, 1) * 100).rounded()))% of the words)")
                     details.append(("top_3gram", JSONText.quote(gram)))
                     details.append(("top_3gram_share", jsonNumber(share)))

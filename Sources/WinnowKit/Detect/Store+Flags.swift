@@ -75,14 +75,7 @@ extension Store {
         if DetectorName(rawValue: name) != nil {
             throw WinnowError.invalidArgument("--detector \(name) is a built-in detector; name the outside model differently (for example model-\(name))")
         }
-        let format = InputFormat.guess(path: file)
-        guard format == .jsonl || format == .csv || format == .tsv else {
-            throw WinnowError.unreadableInput(path: file, reason: "scores come as .jsonl, .csv or .tsv (optionally .gz)")
-        }
-        _ = try Importer.checkReadable(file)
-        let lines = LineReader(source: try ByteSource(path: file), maxLineBytes: 16 << 20)
-        let reader: RecordReader = format == .jsonl ? JSONLinesReader(lines: lines)
-            : try DelimitedReader(lines: lines, delimiter: format == .csv ? 44 : 9, maxRecordBytes: 16 << 20)
+        let reader = try openRecordFile(file, expected: "scores come as .jsonl, .csv or .tsv (optionally .gz)")
         let started = Date()
         var problems: [RecordProblem] = []
         var scored: [(line: Int, uid: String, score: Double, reason: String?)] = []

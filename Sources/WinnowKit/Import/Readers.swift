@@ -29,6 +29,19 @@ protocol RecordReader: AnyObject {
     func next() throws -> RawItem?
 }
 
+/// Opens a side file of records — annotations, outside scores — as JSONL, CSV or TSV
+/// (optionally gzipped), refusing other formats with `expected` as the explanation.
+func openRecordFile(_ path: String, expected: String, maxRecordBytes: Int = 16 << 20) throws -> RecordReader {
+    let format = InputFormat.guess(path: path)
+    guard format == .jsonl || format == .csv || format == .tsv else {
+        throw WinnowError.unreadableInput(path: path, reason: expected)
+    }
+    _ = try Importer.checkReadable(path)
+    let lines = LineReader(source: try ByteSource(path: path), maxLineBytes: maxRecordBytes)
+    if format == .jsonl { return JSONLinesReader(lines: lines) }
+    return try DelimitedReader(lines: lines, delimiter: format == .csv ? 44 : 9, maxRecordBytes: maxRecordBytes)
+}
+
 // MARK: - Shared checks
 
 enum ByteChecks {

@@ -86,6 +86,59 @@ public enum Lexical {
         text.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "'") }
     }
 
+    static let fnvBasis: UInt64 = 0xcbf2_9ce4_8422_2325
+    static let fnvPrime: UInt64 = 0x100_0000_01b3
+
+    /// FNV-1a hashes of the words of `text` (the same words as `words`), computed without
+    /// building strings: a byte-level pass for ASCII text, the Unicode path otherwise.
+    public static func wordHashes(_ text: String) -> [UInt64] {
+        var text = text
+        return text.withUTF8 { bytes -> [UInt64] in
+            if bytes.contains(where: { $0 >= 0x80 }) {
+                return words(String(decoding: bytes, as: UTF8.self)).map { word in
+                    var h = fnvBasis
+                    for byte in word.utf8 { h = (h ^ UInt64(byte)) &* fnvPrime }
+                    return h
+                }
+            }
+            var out: [UInt64] = []
+            out.reserveCapacity(bytes.count / 5)
+            var h = fnvBasis
+            var inWord = false
+            for b in bytes {
+                let lower = (b >= 65 && b <= 90) ? b | 0x20 : b
+                if (lower >= 97 && lower <= 122) || (b >= 48 && b <= 57) || b == 39 {
+                    if !inWord { h = fnvBasis; inWord = true }
+                    h = (h ^ UInt64(lower)) &* fnvPrime
+                } else if inWord {
+                    out.append(h)
+                    inWord = false
+                }
+            }
+            if inWord { out.append(h) }
+            return out
+        }
+    }
+
+    /// The number of words of `text` (as `words` counts them), fast for ASCII text.
+    public static func wordCount(_ text: String) -> Int {
+        var text = text
+        return text.withUTF8 { bytes -> Int in
+            if bytes.contains(where: { $0 >= 0x80 }) { return words(String(decoding: bytes, as: UTF8.self)).count }
+            var count = 0
+            var inWord = false
+            for b in bytes {
+                let lower = b | 0x20
+                if (lower >= 97 && lower <= 122) || (b >= 48 && b <= 57) || b == 39 {
+                    if !inWord { count += 1; inWord = true }
+                } else {
+                    inWord = false
+                }
+            }
+            return count
+        }
+    }
+
     /// The value at quantile q (nearest rank) of sorted values.
     public static func quantile(_ sorted: [Int], _ q: Double) -> Int {
         guard !sorted.isEmpty else { return 0 }

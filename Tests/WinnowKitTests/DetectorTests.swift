@@ -66,11 +66,13 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
         let hits = run(RepetitionDetector(), [
             "buy now\nbuy now\nbuy now\nbuy now\ngreat",
             "the cat sat on the mat and then the dog came in and sat down too",
-            "buy it now buy it now buy it now buy it now and more",
+            String(repeating: "buy it now ", count: 10) + "and more",
+            "the cat sat on the mat and the cat sat on the mat while the dog slept by the door and nobody came home until late",
         ])
         #expect(Set(hits.keys) == [1, 3])
         #expect(hits[1]?.reason.hasPrefix("60% of lines repeat an earlier line") == true)
-        #expect(hits[3]?.reason.contains("'buy it now' repeats 4 times") == true)
+        #expect(hits[3]?.reason.contains("'buy it now' repeats 10 times") == true)
+        #expect(hits[4] == nil) // a 3-gram seen twice in a short text is ordinary
     }
 
     @Test func encodingProblems() {
@@ -187,7 +189,7 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
     @Test func flippedLabelsAreFound() {
         var texts: [String] = []
         var labels: [String?] = []
-        for i in 0..<120 {
+        for i in 0..<150 {
             let topic = i % 3
             let vocab = [["match", "goal", "striker", "league", "coach"], ["senate", "vote", "budget", "minister", "law"],
                          ["recipe", "oven", "flour", "butter", "sugar"]][topic]
@@ -198,6 +200,8 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
         let hits = run(LabelNoiseDetector(folds: 5, buckets: 1 << 14), texts, labels: labels)
         #expect(Set(hits.keys).isSuperset(of: [6, 41, 78]))
         #expect(hits.count <= 6)
+        // Below 100 labelled samples of a kind, nothing is claimed.
+        #expect(run(LabelNoiseDetector(folds: 5, buckets: 1 << 14), Array(texts.prefix(90)), labels: Array(labels.prefix(90))).isEmpty)
         #expect(hits[6]?.reason.hasPrefix("label 'sports' but the classifier gives 'cooking'") == true)
     }
 

@@ -174,19 +174,25 @@ public enum ConfidentLearning {
 }
 
 /// Label noise: K-fold logistic regression out-of-fold probabilities, then confident
-/// learning. Score = 1 − p(given label).
+/// learning, separately for each sample kind (a store may hold sentiment texts and NLI
+/// pairs whose label sets have nothing in common). Score = 1 − p(given label).
 public final class LabelNoiseDetector: Detector {
     public let name = "label-noise"
     let folds: Int
     let model: HashedLogisticRegression
     private var samples: [(Int64, Int64, String)] = []
     private var labels: [String] = []
+    private var kinds: [SampleKind] = []
     private var counts: [[(UInt32, Float)]] = []
 
     public var parametersJSON: String {
         jsonObject([("classifier", "\"logistic regression, TF-IDF of hashed word uni+bigrams\""), ("buckets", "\(model.buckets)"),
                     ("epochs", "\(model.epochs)"), ("folds", "\(folds)"), ("filter", "\"prune_by_noise_rate\"")])
     }
+
+    /// A kind's labelled samples are checked only from this many on, with this many per label.
+    public static let minimumSamples = 100
+    public static let minimumPerLabel = 10
 
     public init(folds: Int = 5, buckets: Int = 1 << 18, epochs: Int = 8) {
         self.folds = folds
@@ -197,23 +203,40 @@ public final class LabelNoiseDetector: Detector {
         guard let label = s.label else { return [] }
         samples.append((s.sampleID, s.contentID, s.uid))
         labels.append(label)
+        kinds.append(s.content.kind)
         counts.append(model.counts(s.text))
         return []
     }
 
     public func finish() -> [DetectorHit] {
-        let classes = Array(Set(labels)).sorted()
-        guard classes.count >= 2, samples.count >= folds * 2 else { return [] }
+        var hits: [DetectorHit] = []
+        for kind in SampleKind.allCases {
+            let members = kinds.indices.filter { kinds[$0] == kind }
+            hits += find(in: members)
+        }
+        return hits.sorted { $0.sampleID < $1.sampleID }
+    }
+
+    /// Confident learning over one group of samples (indices into the collected arrays).
+    private func find(in members: [Int]) -> [DetectorHit] {
+        let classes = Array(Set(members.map { labels[$0] })).sorted()
+        // Too few samples give a model too weak for its out-of-fold probabilities to mean much.
+        var perClass: [String: Int] = [:]
+        for m in members { perClass[labels[m], default: 0] += 1 }
+        guard classes.count >= 2, members.count >= LabelNoiseDetector.minimumSamples,
+              perClass.values.allSatisfy({ $0 >= LabelNoiseDetector.minimumPerLabel }) else { return [] }
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-        let y = labels.map { index[$0]! }
+        let y = members.map { index[labels[$0]]! }
         // Deterministic folds from the sample id.
-        let fold = samples.map { Int(MinHash.mix(UInt64(bitPattern: $0.0)) % UInt64(folds)) }
-        let p = model.outOfFoldProbabilities(model.vectors(counts), labels: y, classes: classes.count, folds: folds, fold: fold)
+        let fold = members.map { Int(MinHash.mix(UInt64(bitPattern: samples[$0].0)) % UInt64(folds)) }
+        let p = model.outOfFoldProbabilities(model.vectors(members.map { counts[$0] }), labels: y, classes: classes.count,
+                                             folds: folds, fold: fold)
         return ConfidentLearning.findLabelIssues(probabilities: p, labels: y, classes: classes.count).map { n in
             let given = y[n]
             let predicted = p[n].indices.max { p[n][$0] < p[n][$1] } ?? given
+            let sample = samples[members[n]]
             return DetectorHit(
-                sampleID: samples[n].0, contentID: samples[n].1, score: 1 - p[n][given],
+                sampleID: sample.0, contentID: sample.1, score: 1 - p[n][given],
                 reason: "label '\(classes[given])' but the classifier gives '\(classes[predicted])' \(String(format: "%.2f", p[n][predicted])) (out of fold)",
                 details: jsonObject([("given", JSONText.quote(classes[given])), ("predicted", JSONText.quote(classes[predicted])),
                                      ("p_given", jsonNumber(p[n][given])), ("p_predicted", jsonNumber(p[n][predicted]))]))

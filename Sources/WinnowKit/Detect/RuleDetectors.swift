@@ -203,13 +203,14 @@ public final class RepetitionDetector: Detector {
             }
         }
         let hashes = Lexical.wordHashes(s.text)
-        if hashes.count >= 12 {
+        // Like Gopher's rules, the n-gram test is for documents, not a sentence or two.
+        if hashes.count >= 30 {
             var counts: [UInt64: (count: Int, at: Int)] = [:]
             for i in 2..<hashes.count {
                 let key = MinHash.mix(MinHash.mix(hashes[i - 2] ^ 1) ^ hashes[i - 1]) ^ hashes[i]
                 counts[key, default: (0, i)].count += 1
             }
-            if let top = counts.values.max(by: { $0.count < $1.count }), top.count >= 2 {
+            if let top = counts.values.max(by: { $0.count < $1.count }), top.count >= 3 {
                 let n = top.count
                 let share = Double(n * 3) / Double(hashes.count)
                 if share > maxTop3gram {

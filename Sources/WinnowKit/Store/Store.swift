@@ -197,3 +197,19 @@ final class FileLock {
 
     deinit { unlock() }
 }
+
+extension Store {
+    /// Runs `body` in an IMMEDIATE transaction: the write lock is taken up front, so a
+    /// read-then-write (a claim, a decision) can never fail half-way on a busy store.
+    func writeImmediate<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            guard let result else { throw WinnowError.writeFailed(path: path, detail: "the transaction returned nothing") }
+            return result
+        }
+    }
+}

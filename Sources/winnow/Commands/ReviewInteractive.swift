@@ -1,0 +1,230 @@
+import ArgumentParser
+import Foundation
+import WinnowKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Rendering of a review item for people.
+enum ReviewScreen {
+    /// Wraps text to `width` columns, keeping its line breaks.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = ""
+            for word in paragraph.split(separator: " ", omittingEmptySubsequences: false) {
+                if line.count + word.count + (line.isEmpty ? 0 : 1) > width && !line.isEmpty {
+                    lines.append(line)
+                    line = ""
+                }
+                var w = Substring(word)
+                while w.count > width { lines.append(String(w.prefix(width))); w = w.dropFirst(width) }
+                line += (line.isEmpty ? "" : " ") + w
+            }
+            lines.append(line)
+        }
+        return lines
+    }
+
+    static func describe(_ item: ReviewItem, width: Int) -> String {
+        let w = max(30, width - 2)
+        var out = "item \(item.id) · \(item.uid) · \(item.kind)\(item.label.map { " · label: \($0)" } ?? "")"
+        if !item.scenes.isEmpty { out += " · " + item.scenes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+        out = wrap(out, width: w).joined(separator: "\n") + "\n"
+        for f in item.flags {
+            out += wrap("  ⚑ \(f.detector) \(String(format: "%.2f", f.score)): \(f.reason)", width: w).joined(separator: "\n    ") + "\n"
+        }
+        out += String(repeating: "─", count: min(w, 80)) + "\n"
+        for key in ["text", "text_a", "text_b", "instruction", "input", "output", "messages"] {
+            guard let value = item.content[key] else { continue }
+            if item.content.count > 1 { out += "[\(key)]\n" }
+            var shown = value
+            if key == "messages", let data = value.data(using: .utf8),
+               let messages = try? JSONDecoder().decode([ChatMessage].self, from: data) {
+                shown = messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n")
+            }
+            out += wrap(shown, width: w).joined(separator: "\n") + "\n"
+        }
+        return out
+    }
+
+    static func outcomeLine(_ o: DecisionOutcome) -> String {
+        switch o.state {
+        case "applied": return "\(o.action) on item \(o.item) (\(o.uid)): applied"
+        case "waiting": return "\(o.action) on item \(o.item) (\(o.uid)): recorded; waiting for more reviewers"
+        case "disagreement": return "\(o.action) on item \(o.item) (\(o.uid)): recorded; the reviewers disagree — an adjudicator settles it"
+        case "duplicate": return "\(o.action) on item \(o.item) (\(o.uid)): already recorded"
+        default: return "\(o.action) on item \(o.item) (\(o.uid)): released"
+        }
+    }
+}
+
+/// The terminal state to restore on exit, reachable from signal handlers.
+nonisolated(unsafe) private var savedTerminal = termios()
+nonisolated(unsafe) private var terminalIsRaw = false
+nonisolated(unsafe) private var resized: sig_atomic_t = 0
+
+private func restoreTerminal() {
+    if terminalIsRaw {
+        var t = savedTerminal
+        tcsetattr(0, TCSAFLUSH, &t)
+        terminalIsRaw = false
+    }
+    FileHandle.standardOutput.write(Data("\u{1B}[?25h".utf8))
+}
+
+extension WinnowCommand.Review {
+    /// `winnow review QUEUE --reviewer NAME`: one key per decision.
+    struct Interactive: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "interactive",
+            abstract: "Review a queue in the terminal, one key per decision.",
+            discussion: "Keys: k keep, d drop, r relabel, e edit in $EDITOR, s skip, u undo, q quit. Example: winnow review noisy --reviewer alice")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The queue.") var queue: String
+        @Option(help: "Who reviews.") var reviewer: String
+        @Option(help: "Lease length in seconds.") var lease: Double = 600
+
+        func run() throws {
+            try WinnowCommand.guarded {
+                guard isatty(0) == 1, isatty(1) == 1 else {
+                    throw WinnowError.invalidArgument("interactive review needs a terminal; script it with `winnow review next` and `winnow review decide`")
+                }
+                let opened = try store.open()
+                _ = try opened.queueStatus(queue) // an unknown queue fails before the screen changes
+                enterRawMode()
+                defer { restoreTerminal() }
+                var message = ""
+                var current: ReviewItem?
+                loop: while true {
+                    if current == nil { current = try opened.nextItem(queue: queue, reviewer: reviewer, leaseSeconds: lease) }
+                    guard let item = current else {
+                        draw("Nothing left in \(queue) for \(reviewer). \(message)\n\npress any key to quit")
+                        _ = readKey()
+                        break
+                    }
+                    draw(screen(item, message: message))
+                    message = ""
+                    guard let key = readKey() else { continue } // a resize: draw again
+                    do {
+                        switch key {
+                        case "k": message = try decide(opened, item, .keep)
+                        case "d": message = try decide(opened, item, .drop)
+                        case "s": message = try decide(opened, item, .skip)
+                        case "r":
+                            let labels = try opened.labels(kind: item.kind).filter { $0 != item.label }
+                            if labels.isEmpty { message = "no other label to choose"; continue }
+                            let menu = labels.prefix(9).enumerated().map { "  \($0.offset + 1)  \($0.element)" }.joined(separator: "\r\n")
+                            draw(screen(item, message: "relabel to:\r\n" + menu + "\r\n  (other key: cancel)"))
+                            if let choice = readKey(), let n = Int(String(choice)), n >= 1, n <= min(9, labels.count) {
+                                var request = DecisionRequest(item: item.id, reviewer: reviewer, action: .relabel)
+                                request.label = labels[n - 1]
+                                message = ReviewScreen.outcomeLine(try opened.decide(request))
+                            } else {
+                                message = "relabel cancelled"
+                                continue
+                            }
+                        case "e":
+                            guard let edited = try edit(item) else { message = "edit cancelled (no change)"; continue }
+                            var request = DecisionRequest(item: item.id, reviewer: reviewer, action: .edit)
+                            request.text = edited
+                            message = ReviewScreen.outcomeLine(try opened.decide(request))
+                        case "u":
+                            try opened.release(item: item.id, reviewer: reviewer)
+                            let o = try opened.undo(reviewer: reviewer)
+                            message = "undid \(o.action) on \(o.uid)"
+                        case "q", "\u{1B}":
+                            try opened.release(item: item.id, reviewer: reviewer)
+                            break loop
+                        default:
+                            message = "keys: k keep · d drop · r relabel · e edit · s skip · u undo · q quit"
+                            continue
+                        }
+                    } catch let error as WinnowError {
+                        message = "! " + error.description
+                    }
+                    current = nil
+                }
+                restoreTerminal()
+                emit("\u{1B}[2J\u{1B}[H")
+                let status = try opened.queueStatus(queue)
+                emit("\(queue): \(status.decided) of \(status.items) decided\n")
+            }
+        }
+
+        private func decide(_ store: Store, _ item: ReviewItem, _ action: DecisionAction) throws -> String {
+            ReviewScreen.outcomeLine(try store.decide(DecisionRequest(item: item.id, reviewer: reviewer, action: action)))
+        }
+
+        private func screen(_ item: ReviewItem, message: String) -> String {
+            let width = Terminal.width
+            var out = "\(queue) · \(reviewer) · \(item.decided)/\(item.items) decided  " + bar(item.items > 0 ? Double(item.decided) / Double(item.items) : 0, width: 20) + "\n\n"
+            out += ReviewScreen.describe(item, width: width)
+            out += "\n[k]eep  [d]rop  [r]elabel  [e]dit  [s]kip  [u]ndo  [q]uit\n"
+            if !message.isEmpty { out += "\n" + message + "\n" }
+            return out
+        }
+
+        /// Clears the screen and writes `text` (raw mode needs CR before LF).
+        private func draw(_ text: String) {
+            let body = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
+            FileHandle.standardOutput.write(Data(("\u{1B}[2J\u{1B}[H" + body).utf8))
+        }
+
+        private func enterRawMode() {
+            tcgetattr(0, &savedTerminal)
+            var raw = savedTerminal
+            raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
+            raw.c_cc.6 = 1 // VMIN
+            raw.c_cc.5 = 0 // VTIME
+            tcsetattr(0, TCSAFLUSH, &raw)
+            terminalIsRaw = true
+            FileHandle.standardOutput.write(Data("\u{1B}[?25l".utf8))
+            // Ctrl-C: every decision is already committed; put the terminal back and leave.
+            signal(SIGINT) { _ in
+                restoreTerminal()
+                FileHandle.standardOutput.write(Data("\r\ninterrupted; decisions so far are saved\r\n".utf8))
+                Glibc.exit(130)
+            }
+            signal(SIGTERM) { _ in restoreTerminal(); Glibc.exit(143) }
+            // A resize interrupts the read so the screen is drawn again at the new width.
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { _ in resized = 1 }
+            action.sa_flags = 0
+            sigaction(SIGWINCH, &action, nil)
+        }
+
+        /// One key, or nil when a resize interrupted the wait.
+        private func readKey() -> Character? {
+            var byte: UInt8 = 0
+            let n = read(0, &byte, 1)
+            if n <= 0 { resized = 0; return nil }
+            return Character(Unicode.Scalar(byte))
+        }
+
+        /// Opens the content in $EDITOR; the edited text, or nil when unchanged.
+        private func edit(_ item: ReviewItem) throws -> String? {
+            let original: String
+            if item.kind == "text" {
+                original = item.content["text"] ?? ""
+            } else {
+                let fields = item.content.filter { $0.key != "messages" }
+                let data = try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys])
+                original = String(decoding: data, as: UTF8.self)
+            }
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-edit-\(item.uid).txt").path
+            try original.write(toFile: path, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            restoreTerminal()
+            let editor = ProcessInfo.processInfo.environment["EDITOR"] ?? "vi"
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "\(editor) \"$1\"", "sh", path]
+            try process.run()
+            process.waitUntilExit()
+            enterRawMode()
+            let edited = (try? String(contentsOfFile: path, encoding: .utf8)) ?? original
+            return edited == original ? nil : edited
+        }
+    }
+}

@@ -34,6 +34,11 @@ public final class Store: Sendable {
     public let path: String
     /// The connection pool: one writer, concurrent readers.
     public let pool: DatabasePool
+    /// Our descriptor of the store file, open as long as the pool: closing any descriptor of
+    /// the file drops every POSIX lock this process holds on it, SQLite's included, after which
+    /// another process could take the file for its last-connection checkpoint and truncate a
+    /// WAL this process still writes to. So it is closed only after the pool.
+    private let lock: FileLock
 
     /// How `open` treats a missing file.
     public enum OpenMode: Sendable {
@@ -61,6 +66,7 @@ public final class Store: Sendable {
         // Hold an exclusive lock on the file itself while opening and migrating, so that
         // several processes opening a new or old store at once migrate it exactly once.
         let lock = try FileLock(path: path, create: mode == .createIfMissing)
+        self.lock = lock
         defer { lock.unlock() }
 
         // Look before writing anything: opening a pool may write (WAL set-up), so a store that
@@ -162,6 +168,11 @@ public final class Store: Sendable {
         }
     }
 
+    deinit {
+        try? pool.close()
+        lock.close()
+    }
+
     /// The schema version of this store: the identifier of its last applied migration.
     public func schemaVersion() throws -> String {
         try pool.read { db in
@@ -171,7 +182,7 @@ public final class Store: Sendable {
 }
 
 /// An exclusive advisory lock (flock) on a file, held while a store is opened and migrated.
-final class FileLock {
+final class FileLock: @unchecked Sendable {
     private var fd: Int32
 
     init(path: String, create: Bool) throws {
@@ -187,15 +198,20 @@ final class FileLock {
         while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
     }
 
+    /// Releases the lock; the descriptor stays open (see `Store.lock`).
     func unlock() {
+        if fd >= 0 { flock(fd, LOCK_UN) }
+    }
+
+    /// Closes the descriptor: only once no SQLite connection to the file is left open.
+    func close() {
         if fd >= 0 {
-            flock(fd, LOCK_UN)
-            close(fd)
+            Glibc.close(fd)
             fd = -1
         }
     }
 
-    deinit { unlock() }
+    deinit { close() }
 }
 
 extension Store {

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import WinnowKit
+
+extension WinnowCommand {
+    /// `winnow snapshot create|list|show|diff|verify`.
+    struct Snapshot: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Versioned, immutable snapshots of the dataset.",
+            subcommands: [Create.self, List.self, ShowSnapshot.self, Diff.self, Verify.self])
+
+        struct Create: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Freeze the active samples with their current revision, label and scenes.",
+                discussion: "Example: winnow snapshot create v1 -m \"first clean cut\" --exclude-flagged")
+            @OptionGroup var store: StoreOptions
+            @Argument(help: "The snapshot's name.") var name: String
+            @Option(name: [.customShort("m"), .long], help: "A message kept with the snapshot.") var message: String?
+            @Flag(name: .customLong("exclude-flagged"), help: "Leave out samples with open flags.") var excludeFlagged = false
+            @Option(help: "Only samples with this label.") var label: String?
+            @Option(help: ArgumentHelp("Only samples in this scene category.", valueName: "DIM=CAT")) var scene: String?
+            @Option(help: "Only samples read from this source.") var source: String?
+            @Flag(help: "Print one JSON document.") var json = false
+
+            func run() throws {
+                try WinnowCommand.guarded {
+                    var selection = SnapshotSelection()
+                    selection.excludeFlagged = excludeFlagged
+                    selection.label = label
+                    selection.source = source
+                    if let scene {
+                        guard let eq = scene.firstIndex(of: "=") else { throw WinnowError.invalidArgument("--scene takes DIM=CAT") }
+                        selection.scene = (String(scene[..<eq]), String(scene[scene.index(after: eq)...]))
+                    }
+                    let info = try store.open().createSnapshot(name: name, message: message, selection: selection)
+                    if json { try JSONOutput.print(info); return }
+                    emit("snapshot \(info.name): \(info.members) members, fingerprint \(info.fingerprint)\n")
+                }
+            }
+        }
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List snapshots.")
+            @OptionGroup var store: StoreOptions
+            @OptionGroup var output: OutputOptions
+
+            func run() throws {
+                try WinnowCommand.guarded {
+                    let all = try store.open().snapshots()
+                    if output.json { try JSONOutput.print(SnapshotList(snapshots: all)); return }
+                    var t = Table(headers: ["snapshot", "members", "created", "fingerprint", "message"], rightAligned: [1])
+                    for s in all { t.rows.append([s.name, "\(s.members)", s.createdAt, String(s.fingerprint.prefix(16)), s.message ?? ""]) }
+                    if output.csv { emit(t.csv()); return }
+                    emit(all.isEmpty ? "no snapshots yet; make one with `winnow snapshot create NAME`\n" : t.text())
+                }
+            }
+        }
+
+        struct ShowSnapshot: ParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "show", abstract: "One snapshot: members, labels, fingerprint.")
+            @OptionGroup var store: StoreOptions
+            @Argument(help: "The snapshot.") var name: String
+            @Flag(help: "Print one JSON document.") var json = false
+
+            func run() throws {
+                try WinnowCommand.guarded {
+                    let s = try store.open().snapshot(name)
+                    if json { try JSONOutput.print(s); return }
+                    var out = "\(s.name): \(s.members) members, created \(s.createdAt)\(s.message.map { " — \($0)" } ?? "")\nfingerprint \(s.fingerprint)\n"
+                    for (label, n) in s.labels.sorted(by: { $0.key < $1.key }) { out += "  \(label): \(n)\n" }
+                    emit(out)
+                }
+            }
+        }
+
+        struct Diff: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "What changed between two snapshots: added, removed, content changed, relabeled, re-annotated.",
+                discussion: "Example: winnow snapshot diff v1 v2 --limit 10")
+            @OptionGroup var store: StoreOptions
+            @Argument(help: "The older snapshot.") var from: String
+            @Argument(help: "The newer snapshot.") var to: String
+            @Option(help: "List up to N uids of each change.") var limit: Int?
+            @Flag(help: "Print one JSON document.") var json = false
+
+            func run() throws {
+                try WinnowCommand.guarded {
+                    let d = try store.open().diffSnapshots(from, to, limit: limit)
+                    if json { try JSONOutput.print(d); return }
+                    var out = "\(d.from) → \(d.to): \(d.added) added, \(d.removed) removed, \(d.contentChanged) content changed, \(d.relabeled) relabeled, \(d.reannotated) re-annotated\n"
+                    for (kind, uids) in (d.uids ?? [:]).sorted(by: { $0.key < $1.key }) where !uids.isEmpty {
+                        out += "  \(kind): \(uids.joined(separator: ", "))\n"
+                    }
+                    emit(out)
+                }
+            }
+        }
+
+        struct Verify: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Recompute a snapshot's fingerprint from its members and compare.",
+                discussion: "Exit 0 when it matches, 1 when it does not. Example: winnow snapshot verify v1")
+            @OptionGroup var store: StoreOptions
+            @Argument(help: "The snapshot.") var name: String
+
+            func run() throws {
+                try WinnowCommand.guarded {
+                    let (stored, recomputed, members) = try store.open().verifySnapshot(name)
+                    guard stored == recomputed else {
+                        throw WinnowError.invalidArgument("snapshot \(name) does NOT verify: stored fingerprint \(stored), recomputed from its \(members) members \(recomputed); its data was changed outside winnow — restore the store from a backup")
+                    }
+                    emit("snapshot \(name): ok (\(members) members, fingerprint \(stored))\n")
+                }
+            }
+        }
+    }
+}
+
+struct SnapshotList: Encodable { var snapshots: [SnapshotInfo] }

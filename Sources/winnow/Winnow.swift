@@ -15,7 +15,7 @@ struct WinnowCommand: ParsableCommand {
         version: Winnow.version,
         subcommands: [Init.self, Import.self, Samples.self, Show.self, TaxonomyCommand.self, Annotate.self,
                       CoverageCommand.self, DistributionCommand.self, StatsCommand.self, Detect.self, Flags.self,
-                      Queue.self, Review.self, Snapshot.self,
+                      Queue.self, Review.self, Snapshot.self, Export.self,
                       SQL.self]
     )
 

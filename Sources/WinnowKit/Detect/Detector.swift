@@ -78,7 +78,7 @@ func jsonObject(_ pairs: [(String, String)]) -> String {
 }
 
 func jsonNumber(_ x: Double) -> String {
-    x.isFinite ? String(format: "%.6g", x) : "null"
+    x.isFinite ? "\(x)" : "null"
 }
 
 func jsonArray(_ items: [String]) -> String { "[" + items.map(JSONText.quote).joined(separator: ",") + "]" }

@@ -95,10 +95,11 @@ extension Store {
                                scenes: scenes[row["id"] as Int64] ?? [])
             }
             let now = Timestamp.string(Date())
+            let metrics = try Store.snapshotMetrics(db, members: members)
             try db.execute(sql: """
-                INSERT INTO snapshots (name, message, created_at, fingerprint, members, selection, scene_watermark)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [name, message, now, Store.fingerprint(members), rows.count, selection.json, watermark])
+                INSERT INTO snapshots (name, message, created_at, fingerprint, members, selection, scene_watermark, metrics)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [name, message, now, Store.fingerprint(members), rows.count, selection.json, watermark, metrics])
             let snapshotID = db.lastInsertedRowID
             let insert = try db.makeStatement(sql: "INSERT INTO snapshot_members (snapshot_id, sample_id, revision_id) VALUES (?, ?, ?)")
             for row in rows { try insert.execute(arguments: [snapshotID, row["id"] as Int64, row["revision_id"] as Int64]) }
@@ -209,5 +210,62 @@ extension Store {
                                 reannotated: lists["reannotated"]!.count,
                                 uids: limit.map { n in lists.mapValues { Array($0.sorted().prefix(n)) } })
         }
+    }
+}
+
+/// Figures frozen with a snapshot, so exports describe it as it was made.
+public struct SnapshotMetrics: Codable, Sendable {
+    /// Label names in index order.
+    public var labels: [String]
+    public var labelCounts: [String: Int]
+    public var classWeights: Balance.Weights
+    public var coverage: [CoverageReport]
+    /// Per detector, flags on the members: open, confirmed, dismissed.
+    public var flags: [String: [String: Int]]
+    /// Decisions on the members by action.
+    public var review: [String: Int]
+
+    enum CodingKeys: String, CodingKey {
+        case labels, coverage, flags, review
+        case labelCounts = "label_counts"
+        case classWeights = "class_weights"
+    }
+}
+
+extension Store {
+    static func snapshotMetrics(_ db: Database, members: [SnapshotMember]) throws -> String {
+        var labelCounts: [String: Int] = [:]
+        for m in members { if let l = m.label { labelCounts[l, default: 0] += 1 } }
+        let fixed = try String.fetchAll(db, sql: "SELECT name FROM labels ORDER BY position")
+        let order = fixed + labelCounts.keys.filter { !fixed.contains($0) }.sorted()
+        let weights = Balance.weights(order.map { labelCounts[$0] ?? 0 })
+        let taxonomy = try Store.taxonomy(db)
+        var dims: [String: [String: Int]] = [:]
+        var annotated: [String: Int] = [:]
+        for m in members {
+            for (d, c) in m.scenes { dims[d, default: [:]][c, default: 0] += 1; annotated[d, default: 0] += 1 }
+        }
+        var names = taxonomy.dimensions.map(\.name)
+        for d in dims.keys.sorted() where !names.contains(d) { names.append(d) }
+        let coverage = names.map { name in
+            Coverage.report(dimension: name,
+                            categories: taxonomy.dimensions.first { $0.name == name }?.categories.map {
+                                Coverage.Spec(name: $0.name, target: $0.target, weight: $0.weight) } ?? [],
+                            counts: dims[name] ?? [:], unannotated: members.count - (annotated[name] ?? 0))
+        }
+        let ids = Set(members.map(\.sampleID))
+        var flags: [String: [String: Int]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT sample_id, detector, status FROM flags") where ids.contains(row["sample_id"] as Int64) {
+            flags[row["detector"], default: ["open": 0, "confirmed": 0, "dismissed": 0]][row["status"] as String, default: 0] += 1
+        }
+        var review: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT sample_id, action FROM decisions WHERE undone_at IS NULL") where ids.contains(row["sample_id"] as Int64) {
+            review[row["action"], default: 0] += 1
+        }
+        let metrics = SnapshotMetrics(labels: order, labelCounts: labelCounts, classWeights: weights, coverage: coverage,
+                                      flags: flags, review: review)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(metrics), as: UTF8.self)
     }
 }

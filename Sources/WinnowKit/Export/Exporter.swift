@@ -1,0 +1,280 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// The formats `winnow export` writes.
+public enum ExportFormat: String, CaseIterable, Sendable {
+    case jsonl, hf
+    case openaiChat = "openai-chat"
+    case alpaca, pairs, csv
+
+    /// The sample kinds each format can express.
+    var kinds: [SampleKind] {
+        switch self {
+        case .jsonl, .hf, .csv: return SampleKind.allCases
+        case .openaiChat: return [.chat, .instruction, .text]
+        case .alpaca: return [.instruction]
+        case .pairs: return [.pair]
+        }
+    }
+}
+
+/// How `winnow export` writes a snapshot.
+public struct ExportOptions: Sendable {
+    public var format: ExportFormat = .jsonl
+    public var out: String
+    public var split: [(String, Double)] = [("train", 1)]
+    public var kfold: Int?
+    public var stratify = "label"
+    public var groupNearDuplicates = false
+    public var seed: UInt64 = 0
+    public var scheme = "default"
+    public var system: String?
+    public var force = false
+    /// csv: write cells exactly, without the formula-injection guard.
+    public var raw = false
+    public init(out: String) { self.out = out }
+}
+
+/// One member with everything a format needs.
+struct ExportRecord {
+    var uid: String
+    var kind: SampleKind
+    var content: SampleContent
+    var label: String?
+    var score: Double?
+    var scenes: [(String, String)]
+}
+
+extension Store {
+    /// Writes a snapshot for fine-tuning: split files, manifest.json (and a dataset card for
+    /// `hf`), into a temporary folder renamed to `out` when complete. Byte-identical for the
+    /// same snapshot and options.
+    public func export(snapshot name: String, options: ExportOptions) throws -> String {
+        let outURL = URL(fileURLWithPath: options.out)
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: outURL.path, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw WinnowError.invalidArgument("--out \(options.out) is a file; name a folder") }
+            let entries = (try? fm.contentsOfDirectory(atPath: outURL.path)) ?? []
+            if !entries.isEmpty && !options.force {
+                throw WinnowError.invalidArgument("--out \(options.out) is not empty; pass --force to replace it, or name a new folder")
+            }
+        }
+        let parent = outURL.deletingLastPathComponent()
+        guard fm.isWritableFile(atPath: parent.path) else {
+            throw WinnowError.invalidArgument("cannot write in \(parent.path): the folder is missing or read-only")
+        }
+        let ratios: [(String, Double)] = options.kfold.map { k in (0..<k).map { ("fold-\($0)", 1 / Double(k)) } } ?? options.split
+
+        // Read the frozen members, and place them in the scheme's splits (persisted).
+        let (row, records, metrics, assignment) = try writeImmediate { db -> (Row, [ExportRecord], SnapshotMetrics, [String: String]) in
+            let row = try Store.snapshotRow(db, name: name)
+            let watermark: Int64 = row["scene_watermark"]
+            let scenes = try Store.scenes(db, watermark: watermark)
+            var records: [ExportRecord] = []
+            var ids: [String: Int64] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT m.sample_id, s.uid, s.kind, rv.label, rv.score, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+                FROM snapshot_members m JOIN samples s ON s.id = m.sample_id JOIN revisions rv ON rv.id = m.revision_id
+                JOIN contents c ON c.id = rv.content_id WHERE m.snapshot_id = ? ORDER BY s.uid
+                """, arguments: [row["id"] as Int64]) {
+                let id: Int64 = r["sample_id"]
+                ids[r["uid"]] = id
+                records.append(ExportRecord(uid: r["uid"], kind: SampleKind(rawValue: r["kind"]) ?? .text, content: Store.content(r),
+                                            label: r["label"], score: r["score"], scenes: scenes[id] ?? []))
+            }
+            let unfit = Set(records.map(\.kind)).subtracting(options.format.kinds)
+            if let kind = unfit.sorted(by: { $0.rawValue < $1.rawValue }).first {
+                let fits = ExportFormat.allCases.filter { $0.kinds.contains(kind) }.map(\.rawValue)
+                throw WinnowError.invalidArgument("snapshot \(name) holds \(kind.rawValue) samples, which --format \(options.format.rawValue) cannot express; formats for \(kind.rawValue) samples: \(fits.joined(separator: ", ")) (or snapshot a selection without them)")
+            }
+            if options.format == .openaiChat, let bare = records.first(where: { $0.kind == .text && $0.label == nil }) {
+                throw WinnowError.invalidArgument("openai-chat needs a label on text samples (user text, assistant label); \(bare.uid) has none — label it or export jsonl")
+            }
+            let metricsJSON: String = row["metrics"]
+            let metrics = try JSONDecoder().decode(SnapshotMetrics.self, from: Data(metricsJSON.utf8))
+            let assignment = try Store.assignSplits(db, records: records, ids: ids, ratios: ratios, options: options)
+            return (row, records, metrics, assignment)
+        }
+
+        // Write everything into a temporary folder first.
+        let temp = parent.appendingPathComponent(".\(outURL.lastPathComponent).winnow-tmp-\(getpid())")
+        try? fm.removeItem(at: temp)
+        try fm.createDirectory(at: temp, withIntermediateDirectories: true)
+        var splitEntries: [(String, String)] = []
+        let dataDir = options.format == .hf ? "data/" : ""
+        if options.format == .hf { try fm.createDirectory(at: temp.appendingPathComponent("data"), withIntermediateDirectories: true) }
+        let labelIndex = Dictionary(uniqueKeysWithValues: metrics.labels.enumerated().map { ($1, $0) })
+        for (split, _) in ratios {
+            let members = records.filter { assignment[$0.uid] == split }
+            let ext = options.format == .csv ? "csv" : "jsonl"
+            let file = "\(dataDir)\(split).\(ext)"
+            var text = options.format == .csv ? CSVExport.header + "\n" : ""
+            for r in members { text += try Store.line(r, options: options, labelIndex: labelIndex) + "\n" }
+            let data = Data(text.utf8)
+            try data.write(to: temp.appendingPathComponent(file))
+            var labels: [String: Int] = [:]
+            for r in members { if let l = r.label { labels[l, default: 0] += 1 } }
+            let labelJSON = jsonObject(labels.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") })
+            splitEntries.append((split, jsonObject([("file", JSONText.quote(file)), ("count", "\(members.count)"), ("bytes", "\(data.count)"),
+                                                  ("sha256", JSONText.quote(ContentHash.hex(Array(SHA256.hash(data: data))))),
+                                                  ("labels", labelJSON)])))
+        }
+        if options.format == .hf {
+            var card = "---\nconfigs:\n- config_name: default\n  data_files:\n"
+            for (split, _) in ratios { card += "  - split: \(split)\n    path: data/\(split).jsonl\n" }
+            card += "---\n\n# \(name)\n\nExported by Winnow \(Winnow.version) from snapshot `\(name)` (fingerprint `\(row["fingerprint"] as String)`).\n"
+            card += "\n| split | samples |\n|---|---:|\n"
+            for (split, _) in ratios { card += "| \(split) | \(records.filter { assignment[$0.uid] == split }.count) |\n" }
+            try Data(card.utf8).write(to: temp.appendingPathComponent("README.md"))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let coverageJSON = String(decoding: try encoder.encode(metrics.coverage), as: UTF8.self)
+        let flagsJSON = String(decoding: try encoder.encode(metrics.flags), as: UTF8.self)
+        let reviewJSON = String(decoding: try encoder.encode(metrics.review), as: UTF8.self)
+        let weights = metrics.classWeights
+        let manifest = jsonObject([
+            ("snapshot", JSONText.quote(name)), ("fingerprint", JSONText.quote(row["fingerprint"])),
+            ("tool_version", JSONText.quote(Winnow.version)), ("format", JSONText.quote(options.format.rawValue)),
+            ("seed", "\(options.seed)"), ("scheme", JSONText.quote(options.scheme)),
+            ("stratify", JSONText.quote(options.stratify)), ("group", options.groupNearDuplicates ? "\"near-duplicate\"" : "null"),
+            ("labels", jsonArray(metrics.labels)),
+            ("class_weights", jsonObject([("inverse", "[" + weights.inverse.map(jsonNumber).joined(separator: ",") + "]"),
+                                          ("balanced", "[" + weights.balanced.map(jsonNumber).joined(separator: ",") + "]"),
+                                          ("normalized", "[" + weights.normalized.map(jsonNumber).joined(separator: ",") + "]")])),
+            ("splits", jsonObject(splitEntries)),
+            ("coverage", coverageJSON), ("flags", flagsJSON), ("review", reviewJSON),
+        ])
+        try Data((manifest + "\n").utf8).write(to: temp.appendingPathComponent("manifest.json"))
+        if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
+        try fm.moveItem(at: temp, to: outURL)
+        return manifest
+    }
+
+    /// Split assignment for the records under the scheme, persisted so later exports keep it.
+    static func assignSplits(_ db: Database, records: [ExportRecord], ids: [String: Int64], ratios: [(String, Double)],
+                             options: ExportOptions) throws -> [String: String] {
+        let ratiosJSON = jsonObject(ratios.map { ($0.0, jsonNumber($0.1)) })
+        var schemeID = try Int64.fetchOne(db, sql: "SELECT id FROM split_schemes WHERE name = ?", arguments: [options.scheme])
+        if let id = schemeID {
+            let stored = try Row.fetchOne(db, sql: "SELECT ratios, stratify, grouping, seed FROM split_schemes WHERE id = ?", arguments: [id])
+            if stored?["ratios"] as String? != ratiosJSON || stored?["stratify"] as String? != options.stratify
+                || (stored?["grouping"] as String?) != (options.groupNearDuplicates ? "near-duplicate" : nil)
+                || stored?["seed"] as Int64? != Int64(bitPattern: options.seed) {
+                throw WinnowError.invalidArgument("split scheme '\(options.scheme)' was made with other settings (\(stored?["ratios"] as String? ?? ""), stratify \(stored?["stratify"] as String? ?? ""), seed \(stored?["seed"] as Int64? ?? 0)); use them again, or pass --scheme NEW for a new scheme")
+            }
+        } else {
+            try db.execute(sql: "INSERT INTO split_schemes (name, ratios, stratify, grouping, seed, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [options.scheme, ratiosJSON, options.stratify, options.groupNearDuplicates ? "near-duplicate" : nil,
+                                       Int64(bitPattern: options.seed), Timestamp.string(Date())])
+            schemeID = db.lastInsertedRowID
+        }
+        guard let scheme = schemeID else { return [:] }
+        var existing: [Int64: String] = [:]
+        for r in try Row.fetchAll(db, sql: "SELECT sample_id, split FROM split_assignments WHERE scheme_id = ?", arguments: [scheme]) {
+            existing[r["sample_id"]] = r["split"]
+        }
+        // Units: a sample, or with --group near-duplicate its whole cluster.
+        var clusterOf: [Int64: String] = [:]
+        if options.groupNearDuplicates {
+            for r in try Row.fetchAll(db, sql: "SELECT sample_id, json_extract(details, '$.cluster') AS cluster FROM flags WHERE detector = 'near-duplicate'") {
+                if let c: Int64 = r["cluster"] { clusterOf[r["sample_id"]] = "c\(c)"; clusterOf[c] = "c\(c)" }
+            }
+        }
+        var units: [String: Splits.Unit] = [:]
+        for record in records {
+            guard let id = ids[record.uid] else { continue }
+            let key = clusterOf[id] ?? record.uid
+            let stratum: String
+            if options.stratify == "label" { stratum = record.label ?? "" }
+            else if options.stratify.hasPrefix("scene.") {
+                let dim = String(options.stratify.dropFirst(6))
+                stratum = record.scenes.first { $0.0 == dim }?.1 ?? ""
+            } else { stratum = "" }
+            var unit = units[key] ?? Splits.Unit(key: key, members: [], stratum: stratum, existing: nil)
+            unit.members.append(id)
+            if let s = existing[id] { unit.existing = s }
+            units[key] = unit
+        }
+        let placed = Splits.assign(Array(units.values), ratios: ratios, seed: options.seed)
+        var byUID: [String: String] = [:]
+        let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO split_assignments (scheme_id, sample_id, split) VALUES (?, ?, ?)")
+        for record in records {
+            guard let id = ids[record.uid] else { continue }
+            let key = clusterOf[id] ?? record.uid
+            let split = existing[id] ?? placed[key] ?? ratios[0].0
+            byUID[record.uid] = split
+            try insert.execute(arguments: [scheme, id, split])
+        }
+        return byUID
+    }
+
+    /// One record in the chosen format.
+    static func line(_ r: ExportRecord, options: ExportOptions, labelIndex: [String: Int]) throws -> String {
+        let scenes = jsonObject(r.scenes.map { ($0.0, JSONText.quote($0.1)) })
+        let label = r.label.map(JSONText.quote) ?? "null"
+        switch options.format {
+        case .jsonl, .hf:
+            var pairs: [(String, String)] = [("uid", JSONText.quote(r.uid)), ("kind", JSONText.quote(r.kind.rawValue))]
+            switch r.content {
+            case .text(let t): pairs.append(("text", JSONText.quote(t)))
+            case .pair(let a, let b): pairs += [("text_a", JSONText.quote(a)), ("text_b", JSONText.quote(b))]
+                if let score = r.score { pairs.append(("score", jsonNumber(score))) }
+            case .instruction(let i, let input, let o): pairs += [("instruction", JSONText.quote(i)), ("input", JSONText.quote(input)), ("output", JSONText.quote(o))]
+            case .chat(let m): pairs.append(("messages", SampleContent.messagesJSON(m)))
+            }
+            pairs += [("label", label), ("scenes", scenes)]
+            return jsonObject(pairs)
+        case .openaiChat:
+            var messages: [ChatMessage] = options.system.map { [ChatMessage(role: "system", content: $0)] } ?? []
+            switch r.content {
+            case .chat(let m): messages += m.filter { options.system == nil || $0.role != "system" }
+            case .instruction(let i, let input, let o):
+                messages.append(ChatMessage(role: "user", content: input.isEmpty ? i : i + "\n\n" + input))
+                messages.append(ChatMessage(role: "assistant", content: o))
+            case .text(let t):
+                messages.append(ChatMessage(role: "user", content: t))
+                messages.append(ChatMessage(role: "assistant", content: r.label ?? ""))
+            case .pair: break
+            }
+            return jsonObject([("messages", SampleContent.messagesJSON(messages))])
+        case .alpaca:
+            guard case .instruction(let i, let input, let o) = r.content else { return "" }
+            return jsonObject([("instruction", JSONText.quote(i)), ("input", JSONText.quote(input)), ("output", JSONText.quote(o))])
+        case .pairs:
+            guard case .pair(let a, let b) = r.content else { return "" }
+            var pairs = [("sentence1", JSONText.quote(a)), ("sentence2", JSONText.quote(b))]
+            if let l = r.label, let index = labelIndex[l] { pairs.append(("label", "\(index)")) }
+            else if let score = r.score { pairs.append(("score", jsonNumber(score))) }
+            return jsonObject(pairs)
+        case .csv:
+            var cells = [r.uid, r.kind.rawValue, "", "", "", "", "", "", ""]
+            switch r.content {
+            case .text(let t): cells[2] = t
+            case .pair(let a, let b): cells[3] = a; cells[4] = b
+            case .instruction(let i, let input, let o): cells[5] = i; cells[6] = input; cells[7] = o
+            case .chat(let m): cells[8] = SampleContent.messagesJSON(m)
+            }
+            cells += [r.label ?? "", r.scenes.map { "\($0.0)=\($0.1)" }.joined(separator: ";")]
+            return cells.map { CSVExport.cell($0, raw: options.raw) }.joined(separator: ",")
+        }
+    }
+}
+
+/// CSV writing: RFC 4180 quoting and the spreadsheet formula guard.
+public enum CSVExport {
+    static let header = "uid,kind,text,text_a,text_b,instruction,input,output,messages,label,scenes"
+
+    /// A cell: a leading = + - @ tab or CR is prefixed with ' (unless raw) so spreadsheets do
+    /// not run it as a formula; quoted when it holds a comma, quote or line break.
+    public static func cell(_ value: String, raw: Bool) -> String {
+        var v = value
+        if !raw, let first = v.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) { v = "'" + v }
+        if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return v
+    }
+}

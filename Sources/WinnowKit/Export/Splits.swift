@@ -1,0 +1,77 @@
+import Foundation
+
+/// Stable stratified splits, free of SQLite. Units (samples, or whole near-duplicate
+/// clusters) already assigned keep their split; new units fill each stratum toward the
+/// target ratios, in a seeded order, each going to the split furthest below its target.
+public enum Splits {
+    /// A unit to place: its members, its stratum, an existing split if any member has one.
+    public struct Unit: Sendable {
+        public var key: String
+        public var members: [Int64]
+        public var stratum: String
+        public var existing: String?
+        public init(key: String, members: [Int64], stratum: String, existing: String?) {
+            self.key = key
+            self.members = members
+            self.stratum = stratum
+            self.existing = existing
+        }
+    }
+
+    /// Parses `train=0.8,validation=0.1,test=0.1`; the ratios must sum to 1.
+    public static func parse(_ text: String) throws -> [(String, Double)] {
+        var result: [(String, Double)] = []
+        for part in text.split(separator: ",") {
+            let pieces = part.split(separator: "=", maxSplits: 1)
+            guard pieces.count == 2, let ratio = Double(pieces[1]), ratio > 0, ratio <= 1,
+                  pieces[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+                throw WinnowError.invalidArgument("--split \(text): expected NAME=RATIO pairs such as train=0.8,validation=0.1,test=0.1 (names of letters, digits, - and _)")
+            }
+            if result.contains(where: { $0.0 == String(pieces[0]) }) {
+                throw WinnowError.invalidArgument("--split \(text): split '\(pieces[0])' is named twice")
+            }
+            result.append((String(pieces[0]), ratio))
+        }
+        let total = result.reduce(0) { $0 + $1.1 }
+        guard !result.isEmpty, abs(total - 1) < 1e-6 else {
+            throw WinnowError.invalidArgument("--split \(text): the ratios add up to \(total), not 1")
+        }
+        return result
+    }
+
+    /// Places every unit; returns unit key → split.
+    public static func assign(_ units: [Unit], ratios: [(String, Double)], seed: UInt64) -> [String: String] {
+        var result: [String: String] = [:]
+        var byStratum: [String: [Unit]] = [:]
+        for u in units { byStratum[u.stratum, default: []].append(u) }
+        for stratum in byStratum.keys.sorted() {
+            let group = byStratum[stratum] ?? []
+            var counts: [String: Int] = [:]
+            for u in group { if let s = u.existing { counts[s, default: 0] += u.members.count; result[u.key] = s } }
+            var total = counts.values.reduce(0, +)
+            let fresh = group.filter { $0.existing == nil }.sorted {
+                let a = MinHash.mix(MinHash.mix(seed) ^ fnv($0.key)), b = MinHash.mix(MinHash.mix(seed) ^ fnv($1.key))
+                return a != b ? a < b : $0.key < $1.key
+            }
+            for u in fresh {
+                total += u.members.count
+                // The split furthest below its share of the stratum so far.
+                var best = ratios[0].0
+                var bestDeficit = -Double.infinity
+                for (name, ratio) in ratios {
+                    let deficit = ratio * Double(total) - Double(counts[name] ?? 0)
+                    if deficit > bestDeficit + 1e-9 { best = name; bestDeficit = deficit }
+                }
+                counts[best, default: 0] += u.members.count
+                result[u.key] = best
+            }
+        }
+        return result
+    }
+
+    static func fnv(_ s: String) -> UInt64 {
+        var h = Lexical.fnvBasis
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* Lexical.fnvPrime }
+        return h
+    }
+}

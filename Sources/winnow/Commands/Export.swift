@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import WinnowKit
+
+extension ExportFormat: ExpressibleByArgument {}
+
+extension WinnowCommand {
+    /// `winnow export SNAPSHOT --out DIR --format F`.
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a snapshot for fine-tuning: jsonl, hf, openai-chat, alpaca, pairs or csv, with stable splits and a manifest.",
+            discussion: """
+                Splits are stratified by label (or --stratify scene.DIM), optionally keep each \
+                near-duplicate cluster in one split (--group near-duplicate), and are persisted as a \
+                scheme (--scheme, default "default"): a sample keeps its split in every later export \
+                of that scheme. The same snapshot and options give byte-identical files.
+
+                Examples:
+                  winnow export v1 --out out/v1 --format hf --split train=0.8,validation=0.1,test=0.1
+                  winnow export v1 --out out/chat --format openai-chat --system "You are a helpful assistant."
+                """)
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The snapshot.") var snapshot: String
+        @Option(help: "The output folder (refused if not empty, unless --force).") var out: String
+        @Option(help: "jsonl, hf, openai-chat, alpaca, pairs, csv.") var format: ExportFormat = .jsonl
+        @Option(help: "Splits and ratios, e.g. train=0.8,validation=0.1,test=0.1.") var split: String?
+        @Option(help: "K folds instead of --split.") var kfold: Int?
+        @Option(help: "Stratify by label or scene.DIM.") var stratify = "label"
+        @Option(help: "near-duplicate: keep each near-duplicate cluster in one split.") var group: String?
+        @Option(help: "Seed of the split order.") var seed: UInt64 = 0
+        @Option(help: "The split scheme to use or create.") var scheme = "default"
+        @Option(help: "openai-chat: a system message for every conversation.") var system: String?
+        @Flag(help: "Replace a non-empty --out folder.") var force = false
+        @Flag(help: "csv: write cells exactly, without the formula-injection guard.") var raw = false
+
+        func validate() throws {
+            if split != nil && kfold != nil { throw ValidationError("Pass --split or --kfold, not both.") }
+            if let kfold, kfold < 2 { throw ValidationError("--kfold takes 2 or more folds.") }
+            if let group, group != "near-duplicate" { throw ValidationError("--group takes near-duplicate.") }
+            if stratify != "label" && !stratify.hasPrefix("scene.") { throw ValidationError("--stratify takes label or scene.DIM.") }
+        }
+
+        func run() throws {
+            try WinnowCommand.guarded {
+                var options = ExportOptions(out: out)
+                options.format = format
+                if let split { options.split = try Splits.parse(split) }
+                options.kfold = kfold
+                options.stratify = stratify
+                options.groupNearDuplicates = group != nil
+                options.seed = seed
+                options.scheme = scheme
+                options.system = system
+                options.force = force
+                options.raw = raw
+                let manifest = try store.open().export(snapshot: snapshot, options: options)
+                guard let doc = try? JSONSerialization.jsonObject(with: Data(manifest.utf8)) as? [String: Any],
+                      let splits = doc["splits"] as? [String: [String: Any]] else { return }
+                let summary = splits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value["count"] as? Int ?? 0)" }.joined(separator: ", ")
+                emit("exported \(snapshot) as \(format.rawValue) to \(out): \(summary); manifest.json written\n")
+            }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import GRDB
+import Testing
+
+/// `winnow export` through the built binary.
+@Suite struct ExportCLITests {
+    func store() throws -> (TempDir, String) {
+        let dir = TempDir()
+        let db = dir.file("w.db")
+        #expect(try winnow(["import", repoRoot + "/demo/reviews.jsonl", "--map", "scene.domain=domain", "--on-error", "skip", "--db", db]).status == 0)
+        #expect(try winnow(["detect", "near-duplicate", "--db", db]).status == 0)
+        #expect(try winnow(["snapshot", "create", "v1", "--db", db]).status == 0)
+        return (dir, db)
+    }
+
+    func lines(_ path: String) throws -> [[String: Any]] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    func digest(_ dir: String) throws -> [String: Data] {
+        var result: [String: Data] = [:]
+        let e = FileManager.default.enumerator(atPath: dir)
+        while let f = e?.nextObject() as? String {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: dir + "/" + f, isDirectory: &isDir), !isDir.boolValue {
+                result[f] = FileManager.default.contents(atPath: dir + "/" + f)
+            }
+        }
+        return result
+    }
+
+    @Test func exportIsByteIdenticalWhateverHappensLater() throws {
+        let (dir, db) = try store()
+        let args = ["export", "v1", "--format", "hf", "--split", "train=0.8,validation=0.1,test=0.1", "--group", "near-duplicate", "--seed", "7", "--db", db]
+        let first = try winnow(args + ["--out", dir.file("a")])
+        #expect(first.status == 0, "\(first.stderr)")
+        // Change everything the snapshot could depend on.
+        #expect(try winnow(["queue", "create", "q", "--priority", "oldest", "--db", db]).status == 0)
+        for item in 1...5 {
+            #expect(try winnow(["review", "decide", "\(item)", "--reviewer", "x", "--action", item % 2 == 0 ? "drop" : "relabel", "--label", "negative", "--db", db]).status == (item % 2 == 0 ? 1 : 0))
+            if item % 2 == 0 { #expect(try winnow(["review", "decide", "\(item)", "--reviewer", "x", "--action", "drop", "--db", db]).status == 0) }
+        }
+        #expect(try winnow(["import", repoRoot + "/demo/nli.csv", "--db", db]).status == 0)
+        #expect(try winnow(["taxonomy", "load", repoRoot + "/demo/taxonomy.yaml", "--db", db]).status == 0)
+        #expect(try winnow(["detect", "--db", db]).status == 0)
+        let second = try winnow(args + ["--out", dir.file("b")])
+        #expect(second.status == 0, "\(second.stderr)")
+        let a = try digest(dir.file("a")), b = try digest(dir.file("b"))
+        #expect(a.keys.sorted() == ["README.md", "data/test.jsonl", "data/train.jsonl", "data/validation.jsonl", "manifest.json"])
+        #expect(a == b)
+        // And the manifest's checksums are the files'.
+        let manifest = try #require(try JSONSerialization.jsonObject(with: a["manifest.json"] ?? Data()) as? [String: Any])
+        for key in ["snapshot", "fingerprint", "tool_version", "format", "seed", "scheme", "labels", "class_weights", "splits", "coverage", "flags"] {
+            #expect(manifest[key] != nil, "manifest lacks \(key)")
+        }
+        #expect(manifest["labels"] as? [String] == ["negative", "neutral", "positive"])
+        let splits = try #require(manifest["splits"] as? [String: [String: Any]])
+        #expect(splits.values.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == 111)
+        let card = String(decoding: a["README.md"] ?? Data(), as: UTF8.self)
+        #expect(card.hasPrefix("---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/train.jsonl\n"))
+    }
+
+    @Test func splitsAreStratifiedStickyAndKeepClustersTogether() throws {
+        let (dir, db) = try store()
+        let out = dir.file("s")
+        #expect(try winnow(["export", "v1", "--out", out, "--split", "train=0.8,validation=0.1,test=0.1", "--group", "near-duplicate", "--db", db]).status == 0)
+        var splitOf: [String: String] = [:]
+        var perLabel: [String: [String: Int]] = [:]
+        for split in ["train", "validation", "test"] {
+            for r in try lines(out + "/\(split).jsonl") {
+                let uid = r["uid"] as? String ?? ""
+                splitOf[uid] = split
+                perLabel[r["label"] as? String ?? "", default: [:]][split, default: 0] += 1
+            }
+        }
+        #expect(splitOf.count == 111)
+        // Within one sample (plus one cluster of two) of the target ratio, per label.
+        for (label, counts) in perLabel {
+            let n = Double(counts.values.reduce(0, +))
+            for (split, ratio) in [("train", 0.8), ("validation", 0.1), ("test", 0.1)] {
+                #expect(abs(Double(counts[split] ?? 0) - ratio * n) <= 2, "\(label) \(split): \(counts)")
+            }
+        }
+        // Near-duplicate clusters never straddle two splits.
+        for (a, b) in [("rev-033", "rev-048"), ("rev-049", "rev-095"), ("rev-082", "rev-102")] {
+            #expect(splitOf[a] == splitOf[b], "\(a) and \(b)")
+        }
+        // New samples in a later snapshot: the old ones keep their split.
+        #expect(try winnow(["import", repoRoot + "/demo/instructions.json", "--db", db]).status == 0)
+        #expect(try winnow(["snapshot", "create", "v2", "--db", db]).status == 0)
+        let out2 = dir.file("s2")
+        #expect(try winnow(["export", "v2", "--out", out2, "--split", "train=0.8,validation=0.1,test=0.1", "--group", "near-duplicate", "--db", db]).status == 0)
+        var moved = 0, total = 0
+        for split in ["train", "validation", "test"] {
+            for r in try lines(out2 + "/\(split).jsonl") {
+                total += 1
+                if let old = splitOf[r["uid"] as? String ?? ""], old != split { moved += 1 }
+            }
+        }
+        #expect(total == 141)
+        #expect(moved == 0)
+        let other = try winnow(["export", "v2", "--out", dir.file("s3"), "--split", "train=0.5,test=0.5", "--db", db])
+        #expect(other.stderr.contains("split scheme 'default' was made with other settings"))
+    }
+
+    @Test func formatsCarryWhatTrainersRead() throws {
+        let (dir, db) = try store()
+        #expect(try winnow(["import", repoRoot + "/demo/nli.csv", "--db", db]).status == 0)
+        #expect(try winnow(["import", repoRoot + "/demo/instructions.json", repoRoot + "/demo/chats.jsonl.gz", "--map", "label=", "--db", db]).status == 0)
+        #expect(try winnow(["snapshot", "create", "pairs", "--source", "nli.csv", "--db", db]).status == 0)
+        #expect(try winnow(["snapshot", "create", "instr", "--source", "instructions.json", "--db", db]).status == 0)
+        #expect(try winnow(["snapshot", "create", "chats", "--source", "chats.jsonl.gz", "--db", db]).status == 0)
+        #expect(try winnow(["export", "pairs", "--out", dir.file("p"), "--format", "pairs", "--db", db]).status == 0)
+        let pairs = try lines(dir.file("p/train.jsonl"))
+        #expect(pairs.count == 39)
+        let manifest = try #require(try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir.file("p/manifest.json")) ?? Data()) as? [String: Any])
+        let labels = try #require(manifest["labels"] as? [String])
+        for p in pairs {
+            #expect(p.keys.sorted() == ["label", "sentence1", "sentence2"])
+            #expect((p["label"] as? Int).map { labels.indices.contains($0) } == true)
+        }
+        #expect(try winnow(["export", "instr", "--out", dir.file("a"), "--format", "alpaca", "--db", db]).status == 0)
+        #expect(try lines(dir.file("a/train.jsonl")).allSatisfy { $0.keys.sorted() == ["input", "instruction", "output"] })
+        #expect(try winnow(["export", "chats", "--out", dir.file("c"), "--format", "openai-chat", "--system", "Be kind.", "--db", db]).status == 0)
+        for chat in try lines(dir.file("c/train.jsonl")) {
+            let messages = try #require(chat["messages"] as? [[String: String]])
+            #expect(messages.first?["role"] == "system")
+            #expect(messages.first?["content"] == "Be kind.")
+            #expect(messages.dropFirst().allSatisfy { ["user", "assistant", "tool"].contains($0["role"] ?? "") })
+        }
+        #expect(try winnow(["export", "v1", "--out", dir.file("t"), "--format", "openai-chat", "--db", db]).status == 0)
+        let first = try #require(try lines(dir.file("t/train.jsonl")).first?["messages"] as? [[String: String]])
+        #expect(first.map { $0["role"] ?? "" } == ["user", "assistant"])
+        #expect(["negative", "neutral", "positive"].contains(first[1]["content"] ?? ""))
+        let wrong = try winnow(["export", "chats", "--out", dir.file("w"), "--format", "alpaca", "--db", db])
+        #expect(wrong.stderr == "error: snapshot chats holds chat samples, which --format alpaca cannot express; formats for chat samples: jsonl, hf, openai-chat, csv (or snapshot a selection without them)\n")
+    }
+
+    @Test func csvGuardsFormulasUnlessRawAndDirectoriesAreProtected() throws {
+        let (dir, db) = try store()
+        let corpus = dir.file("f.jsonl")
+        try "{\"id\": \"f1\", \"text\": \"=HYPERLINK(\\\"http://x\\\")\", \"label\": \"a\"}\n{\"id\": \"f2\", \"text\": \"-2+3\", \"label\": \"b\"}\n{\"id\": \"f3\", \"text\": \"plain, with comma\", \"label\": \"a\"}\n".write(toFile: corpus, atomically: true, encoding: .utf8)
+        #expect(try winnow(["import", corpus, "--db", db]).status == 0)
+        #expect(try winnow(["snapshot", "create", "f", "--source", "f.jsonl", "--db", db]).status == 0)
+        #expect(try winnow(["export", "f", "--out", dir.file("csv"), "--format", "csv", "--db", db]).status == 0)
+        let text = try String(contentsOfFile: dir.file("csv/train.csv"), encoding: .utf8)
+        #expect(text.hasPrefix("uid,kind,text,text_a,text_b,instruction,input,output,messages,label,scenes\n"))
+        #expect(text.contains("f1,text,\"'=HYPERLINK(\"\"http://x\"\")\",,,,,,,a,\n"))
+        #expect(text.contains("f2,text,'-2+3,,,,,,,b,\n"))
+        #expect(text.contains("f3,text,\"plain, with comma\",,,,,,,a,\n"))
+        #expect(try winnow(["export", "f", "--out", dir.file("raw"), "--format", "csv", "--raw", "--db", db]).status == 0)
+        #expect(try String(contentsOfFile: dir.file("raw/train.csv"), encoding: .utf8).contains("f2,text,-2+3,,,,,,,b,\n"))
+        // A non-empty folder is refused, and nothing is written into it.
+        let full = dir.file("full")
+        try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
+        try "keep me".write(toFile: full + "/notes.txt", atomically: true, encoding: .utf8)
+        let refused = try winnow(["export", "f", "--out", full, "--db", db])
+        #expect(refused.stderr == "error: --out \(full) is not empty; pass --force to replace it, or name a new folder\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: full) == ["notes.txt"])
+        #expect(try winnow(["export", "f", "--out", full, "--force", "--db", db]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: full).sorted() == ["manifest.json", "train.jsonl"])
+        // No temporary folders left behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("winnow-tmp") }.isEmpty)
+        let unknown = try winnow(["export", "nope", "--out", dir.file("n"), "--db", db])
+        #expect(unknown.stderr.hasPrefix("error: no snapshot 'nope'"))
+    }
+}

@@ -46,3 +46,13 @@ import Testing
         #expect(JSONText.quote("a\"b\\c\nd\u{1}/") == "\"a\\\"b\\\\c\\nd\\u0001/\"")
     }
 }
+
+@Suite struct JSONQuoteTests {
+    @Test(arguments: ["plain", "with \"quotes\" and \\ backslash", "tabs\tand\nlines\r", "\u{1}\u{1F}", "café ☕ 😀", "a\u{2028}b\u{2029}c", ""])
+    func quotedTextParsesBackToItself(text: String) throws {
+        let quoted = JSONText.quote(text)
+        let parsed = try JSONSerialization.jsonObject(with: Data(quoted.utf8), options: [.fragmentsAllowed]) as? String
+        #expect(parsed == text)
+        #expect(!quoted.contains("\n"))
+    }
+}

@@ -72,27 +72,50 @@ public enum SampleContent: Equatable, Sendable {
 
 /// Minimal JSON text helpers for output we write by hand (stable, no escaped slashes).
 public enum JSONText {
-    /// `s` as a JSON string literal.
+    /// `s` as a JSON string literal: a byte-level pass copying runs that need no escape.
     public static func quote(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+        var s = s
+        return s.withUTF8 { bytes -> String in
+            var out = [UInt8]()
+            out.reserveCapacity(bytes.count + 2)
+            out.append(0x22)
+            var runStart = 0
+            var i = 0
+            let n = bytes.count
+            func flushRun(_ end: Int) {
+                if end > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<end])) }
             }
+            while i < n {
+                let b = bytes[i]
+                var escape: [UInt8]? = nil
+                switch b {
+                case 0x22: escape = [0x5C, 0x22]
+                case 0x5C: escape = [0x5C, 0x5C]
+                case 0x0A: escape = [0x5C, 0x6E]
+                case 0x0D: escape = [0x5C, 0x72]
+                case 0x09: escape = [0x5C, 0x74]
+                case 0x08: escape = [0x5C, 0x62]
+                case 0x0C: escape = [0x5C, 0x66]
+                case 0x00..<0x20: escape = Array(String(format: "\\u%04x", b).utf8)
+                case 0xE2 where i + 2 < n && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                    // U+2028 and U+2029: valid JSON, but they end lines in JavaScript.
+                    flushRun(i)
+                    out.append(contentsOf: Array((bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8))
+                    i += 3
+                    runStart = i
+                    continue
+                default: break
+                }
+                if let escape {
+                    flushRun(i)
+                    out.append(contentsOf: escape)
+                    runStart = i + 1
+                }
+                i += 1
+            }
+            flushRun(n)
+            out.append(0x22)
+            return String(decoding: out, as: UTF8.self)
         }
-        return out + "\""
     }
 }

@@ -74,14 +74,15 @@ extension Store {
             let scenes = try Store.scenes(db, watermark: watermark)
             var records: [ExportRecord] = []
             var ids: [String: Int64] = [:]
+            // Everything but the content: that is streamed to the files afterwards.
             for r in try Row.fetchAll(db, sql: """
-                SELECT m.sample_id, s.uid, s.kind, rv.label, rv.score, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+                SELECT m.sample_id, s.uid, s.kind, rv.label, rv.score
                 FROM snapshot_members m JOIN samples s ON s.id = m.sample_id JOIN revisions rv ON rv.id = m.revision_id
-                JOIN contents c ON c.id = rv.content_id WHERE m.snapshot_id = ? ORDER BY s.uid
+                WHERE m.snapshot_id = ? ORDER BY s.uid
                 """, arguments: [row["id"] as Int64]) {
                 let id: Int64 = r["sample_id"]
                 ids[r["uid"]] = id
-                records.append(ExportRecord(uid: r["uid"], kind: SampleKind(rawValue: r["kind"]) ?? .text, content: Store.content(r),
+                records.append(ExportRecord(uid: r["uid"], kind: SampleKind(rawValue: r["kind"]) ?? .text, content: .text(""),
                                             label: r["label"], score: r["score"], scenes: scenes[id] ?? []))
             }
             let unfit = Set(records.map(\.kind)).subtracting(options.format.kinds)
@@ -106,27 +107,44 @@ extension Store {
         let dataDir = options.format == .hf ? "data/" : ""
         if options.format == .hf { try fm.createDirectory(at: temp.appendingPathComponent("data"), withIntermediateDirectories: true) }
         let labelIndex = Dictionary(uniqueKeysWithValues: metrics.labels.enumerated().map { ($1, $0) })
+        // Stream the members in uid order into their split's file, hashing as we go.
+        let ext = options.format == .csv ? "csv" : "jsonl"
+        var writers: [String: SplitWriter] = [:]
         for (split, _) in ratios {
-            let members = records.filter { assignment[$0.uid] == split }
-            let ext = options.format == .csv ? "csv" : "jsonl"
             let file = "\(dataDir)\(split).\(ext)"
-            var text = options.format == .csv ? CSVExport.header + "\n" : ""
-            for r in members { text += try Store.line(r, options: options, labelIndex: labelIndex) + "\n" }
-            let data = Data(text.utf8)
-            try data.write(to: temp.appendingPathComponent(file))
-            var labels: [String: Int] = [:]
-            for r in members { if let l = r.label { labels[l, default: 0] += 1 } }
-            let labelJSON = jsonObject(labels.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") })
-            splitEntries.append((split, jsonObject([("file", JSONText.quote(file)), ("count", "\(members.count)"), ("bytes", "\(data.count)"),
-                                                  ("sha256", JSONText.quote(ContentHash.hex(Array(SHA256.hash(data: data))))),
-                                                  ("labels", labelJSON)])))
+            writers[split] = try SplitWriter(url: temp.appendingPathComponent(file), file: file)
+            if options.format == .csv { try writers[split]?.write(CSVExport.header + "\n") }
+        }
+        let scenesByUID = Dictionary(records.map { ($0.uid, $0.scenes) }, uniquingKeysWith: { a, _ in a })
+        try pool.read { db in
+            let cursor = try Row.fetchCursor(db, sql: """
+                SELECT s.uid, s.kind, rv.label, rv.score, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+                FROM snapshot_members m JOIN samples s ON s.id = m.sample_id JOIN revisions rv ON rv.id = m.revision_id
+                JOIN contents c ON c.id = rv.content_id WHERE m.snapshot_id = ? ORDER BY s.uid
+                """, arguments: [row["id"] as Int64])
+            while let r = try cursor.next() {
+                let uid: String = r["uid"]
+                guard let split = assignment[uid], let writer = writers[split] else { continue }
+                let record = ExportRecord(uid: uid, kind: SampleKind(rawValue: r["kind"]) ?? .text, content: Store.content(r),
+                                          label: r["label"], score: r["score"], scenes: scenesByUID[uid] ?? [])
+                try writer.write(try Store.line(record, options: options, labelIndex: labelIndex) + "\n")
+                writer.count += 1
+                if let l = record.label { writer.labels[l, default: 0] += 1 }
+            }
+        }
+        for (split, _) in ratios {
+            guard let w = writers[split] else { continue }
+            try w.close()
+            let labelJSON = jsonObject(w.labels.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") })
+            splitEntries.append((split, jsonObject([("file", JSONText.quote(w.file)), ("count", "\(w.count)"), ("bytes", "\(w.bytes)"),
+                                                  ("sha256", JSONText.quote(w.digest)), ("labels", labelJSON)])))
         }
         if options.format == .hf {
             var card = "---\nconfigs:\n- config_name: default\n  data_files:\n"
             for (split, _) in ratios { card += "  - split: \(split)\n    path: data/\(split).jsonl\n" }
             card += "---\n\n# \(name)\n\nExported by Winnow \(Winnow.version) from snapshot `\(name)` (fingerprint `\(row["fingerprint"] as String)`).\n"
             card += "\n| split | samples |\n|---|---:|\n"
-            for (split, _) in ratios { card += "| \(split) | \(records.filter { assignment[$0.uid] == split }.count) |\n" }
+            for (split, _) in ratios { card += "| \(split) | \(writers[split]?.count ?? 0) |\n" }
             try Data(card.utf8).write(to: temp.appendingPathComponent("README.md"))
         }
         let encoder = JSONEncoder()
@@ -276,5 +294,45 @@ public enum CSVExport {
             return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return v
+    }
+}
+
+/// A split file written through a 1 MiB buffer, counted and hashed on the way.
+final class SplitWriter {
+    let file: String
+    private let handle: FileHandle
+    private var buffer = Data()
+    private var hasher = SHA256()
+    private(set) var bytes = 0
+    private(set) var digest = ""
+    var count = 0
+    var labels: [String: Int] = [:]
+
+    init(url: URL, file: String) throws {
+        self.file = file
+        guard FileManager.default.createFile(atPath: url.path, contents: nil), let handle = FileHandle(forWritingAtPath: url.path) else {
+            throw WinnowError.writeFailed(path: url.path, detail: "cannot create the file")
+        }
+        self.handle = handle
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    func write(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    private func flush() throws {
+        hasher.update(data: buffer)
+        bytes += buffer.count
+        try handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func close() throws {
+        try flush()
+        try handle.synchronize()
+        try handle.close()
+        digest = ContentHash.hex(Array(hasher.finalize()))
     }
 }

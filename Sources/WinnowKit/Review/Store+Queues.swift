@@ -79,15 +79,9 @@ extension Store {
                     scoreExpression = "(SELECT max(f.score) FROM flags f WHERE \(flagWhere))"
                     arguments = flagArguments + arguments // the score subquery's arguments come first in the SELECT
                 }
-                if let label = selection.label { conditions.append("r.label = ?"); arguments += [label] }
-                if let scene = selection.scene {
-                    conditions.append("EXISTS (SELECT 1 FROM scene_annotations a WHERE a.sample_id = s.id AND a.replaced_by IS NULL AND a.dimension = ? AND a.category = ?)")
-                    arguments += [scene.dimension, scene.category]
-                }
-                if let source = selection.source {
-                    conditions.append("EXISTS (SELECT 1 FROM occurrences o JOIN sources src ON src.id = o.source_id WHERE o.sample_id = s.id AND (src.name = ? OR src.path = ? OR CAST(src.id AS TEXT) = ?))")
-                    arguments += [source, source, source]
-                }
+                let shared = Store.selectionConditions(label: selection.label, scene: selection.scene, source: selection.source)
+                conditions += shared.conditions
+                arguments += shared.arguments
                 conditions.append("NOT EXISTS (SELECT 1 FROM queue_items qi WHERE qi.queue_id = ? AND qi.sample_id = s.id)")
                 arguments += [queue]
                 var candidates = try Row.fetchAll(db, sql: """

@@ -74,15 +74,9 @@ extension Store {
             var conditions = ["s.status = 'active'"]
             var arguments: StatementArguments = []
             if selection.excludeFlagged { conditions.append("NOT EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.status = 'open')") }
-            if let label = selection.label { conditions.append("r.label = ?"); arguments += [label] }
-            if let scene = selection.scene {
-                conditions.append("EXISTS (SELECT 1 FROM scene_annotations a WHERE a.sample_id = s.id AND a.replaced_by IS NULL AND a.dimension = ? AND a.category = ?)")
-                arguments += [scene.dimension, scene.category]
-            }
-            if let source = selection.source {
-                conditions.append("EXISTS (SELECT 1 FROM occurrences o JOIN sources src ON src.id = o.source_id WHERE o.sample_id = s.id AND (src.name = ? OR src.path = ? OR CAST(src.id AS TEXT) = ?))")
-                arguments += [source, source, source]
-            }
+            let shared = Store.selectionConditions(label: selection.label, scene: selection.scene, source: selection.source)
+            conditions += shared.conditions
+            arguments += shared.arguments
             let watermark = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM scene_annotations") ?? 0
             let rows = try Row.fetchAll(db, sql: """
                 SELECT s.id, s.uid, s.revision_id, c.hash, r.label FROM samples s

@@ -101,37 +101,43 @@ public struct SampleDetail: Codable, Sendable {
 }
 
 extension Store {
+    /// SQL conditions (over `samples s` joined to its current revision `r`) for the filters
+    /// samples, queues and snapshots share; every value is bound.
+    static func selectionConditions(label: String?, scene: (dimension: String, category: String)?,
+                                    source: String?) -> (conditions: [String], arguments: StatementArguments) {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let label { conditions.append("r.label = ?"); arguments += [label] }
+        if let scene {
+            conditions.append("""
+                EXISTS (SELECT 1 FROM scene_annotations a WHERE a.sample_id = s.id AND a.replaced_by IS NULL
+                        AND a.dimension = ? AND a.category = ?)
+                """)
+            arguments += [scene.dimension, scene.category]
+        }
+        if let source {
+            conditions.append("""
+                EXISTS (SELECT 1 FROM occurrences o JOIN sources src ON src.id = o.source_id
+                        WHERE o.sample_id = s.id AND (src.name = ? OR src.path = ? OR CAST(src.id AS TEXT) = ?))
+                """)
+            arguments += [source, source, source]
+        }
+        return (conditions, arguments)
+    }
+
     /// Samples matching `filter`: the total count and, up to the limit, the samples in id order.
     public func samples(_ filter: SampleFilter) throws -> (count: Int, samples: [SampleSummary]) {
         try pool.read { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
-            if let label = filter.label {
-                conditions.append("r.label = ?"); arguments += [label]
-            }
+            var (conditions, arguments) = Store.selectionConditions(label: filter.label, scene: filter.scene, source: filter.source)
             if let status = filter.status {
                 conditions.append("s.status = ?"); arguments += [status]
             }
             if let kind = filter.kind {
                 conditions.append("s.kind = ?"); arguments += [kind.rawValue]
             }
-            if let scene = filter.scene {
-                conditions.append("""
-                    EXISTS (SELECT 1 FROM scene_annotations a WHERE a.sample_id = s.id AND a.replaced_by IS NULL
-                            AND a.dimension = ? AND a.category = ?)
-                    """)
-                arguments += [scene.dimension, scene.category]
-            }
             if let detector = filter.flagDetector {
                 conditions.append("EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.detector = ? AND f.status = 'open')")
                 arguments += [detector]
-            }
-            if let source = filter.source {
-                conditions.append("""
-                    EXISTS (SELECT 1 FROM occurrences o JOIN sources src ON src.id = o.source_id
-                            WHERE o.sample_id = s.id AND (src.name = ? OR src.path = ? OR CAST(src.id AS TEXT) = ?))
-                    """)
-                arguments += [source, source, source]
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let from = "FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id"

@@ -50,9 +50,7 @@ extension WinnowCommand {
                     selection.minScore = minScore
                     selection.flagStatus = flagStatus
                     selection.label = label
-                    if let scene, let eq = scene.firstIndex(of: "=") {
-                        selection.scene = (String(scene[..<eq]), String(scene[scene.index(after: eq)...]))
-                    }
+                    selection.scene = try scene.map(parseScene)
                     selection.source = source
                     selection.audit = audit
                     selection.seed = seed

@@ -41,9 +41,7 @@ extension WinnowCommand {
                 filter.status = status
                 filter.source = source
                 filter.kind = kind
-                if let scene, let eq = scene.firstIndex(of: "=") {
-                    filter.scene = (String(scene[..<eq]), String(scene[scene.index(after: eq)...]))
-                }
+                filter.scene = try scene.map(parseScene)
                 filter.limit = count ? 0 : (limit ?? ((output.json || output.csv) ? nil : 20))
                 let (total, samples) = try store.open().samples(filter)
                 if output.json {

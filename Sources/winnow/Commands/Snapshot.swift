@@ -28,10 +28,7 @@ extension WinnowCommand {
                     selection.excludeFlagged = excludeFlagged
                     selection.label = label
                     selection.source = source
-                    if let scene {
-                        guard let eq = scene.firstIndex(of: "=") else { throw WinnowError.invalidArgument("--scene takes DIM=CAT") }
-                        selection.scene = (String(scene[..<eq]), String(scene[scene.index(after: eq)...]))
-                    }
+                    selection.scene = try scene.map(parseScene)
                     let info = try store.open().createSnapshot(name: name, message: message, selection: selection)
                     if json { try JSONOutput.print(info); return }
                     emit("snapshot \(info.name): \(info.members) members, fingerprint \(info.fingerprint)\n")

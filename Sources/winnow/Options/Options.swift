@@ -31,3 +31,11 @@ struct OutputOptions: ParsableArguments {
         if json && csv { throw ValidationError("--json and --csv cannot be used together; pick one.") }
     }
 }
+
+/// Splits `--scene DIM=CAT`.
+func parseScene(_ text: String) throws -> (dimension: String, category: String) {
+    guard let eq = text.firstIndex(of: "="), eq != text.startIndex, text.index(after: eq) != text.endIndex else {
+        throw WinnowError.invalidArgument("--scene \(text): expected DIM=CAT, for example --scene domain=news")
+    }
+    return (String(text[..<eq]), String(text[text.index(after: eq)...]))
+}

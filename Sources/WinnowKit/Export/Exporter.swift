@@ -36,11 +36,10 @@ public struct ExportOptions: Sendable {
     public init(out: String) { self.out = out }
 }
 
-/// One member with everything a format needs.
-struct ExportRecord {
+/// One member as splitting and the formats see it; its content is streamed separately.
+struct ExportMember {
     var uid: String
     var kind: SampleKind
-    var content: SampleContent
     var label: String?
     var score: Double?
     var scenes: [(String, String)]
@@ -68,11 +67,11 @@ extension Store {
         let ratios: [(String, Double)] = options.kfold.map { k in (0..<k).map { ("fold-\($0)", 1 / Double(k)) } } ?? options.split
 
         // Read the frozen members, and place them in the scheme's splits (persisted).
-        let (row, records, metrics, assignment) = try writeImmediate { db -> (Row, [ExportRecord], SnapshotMetrics, [String: String]) in
+        let (row, records, metrics, assignment) = try writeImmediate { db -> (Row, [ExportMember], SnapshotMetrics, [String: String]) in
             let row = try Store.snapshotRow(db, name: name)
             let watermark: Int64 = row["scene_watermark"]
             let scenes = try Store.scenes(db, watermark: watermark)
-            var records: [ExportRecord] = []
+            var records: [ExportMember] = []
             var ids: [String: Int64] = [:]
             // Everything but the content: that is streamed to the files afterwards.
             for r in try Row.fetchAll(db, sql: """
@@ -82,7 +81,7 @@ extension Store {
                 """, arguments: [row["id"] as Int64]) {
                 let id: Int64 = r["sample_id"]
                 ids[r["uid"]] = id
-                records.append(ExportRecord(uid: r["uid"], kind: SampleKind(rawValue: r["kind"]) ?? .text, content: .text(""),
+                records.append(ExportMember(uid: r["uid"], kind: SampleKind(rawValue: r["kind"]) ?? .text,
                                             label: r["label"], score: r["score"], scenes: scenes[id] ?? []))
             }
             let unfit = Set(records.map(\.kind)).subtracting(options.format.kinds)
@@ -115,21 +114,19 @@ extension Store {
             writers[split] = try SplitWriter(url: temp.appendingPathComponent(file), file: file)
             if options.format == .csv { try writers[split]?.write(CSVExport.header + "\n") }
         }
-        let scenesByUID = Dictionary(records.map { ($0.uid, $0.scenes) }, uniquingKeysWith: { a, _ in a })
+        let memberByUID = Dictionary(records.map { ($0.uid, $0) }, uniquingKeysWith: { a, _ in a })
         try pool.read { db in
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT s.uid, s.kind, rv.label, rv.score, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+                SELECT s.uid, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
                 FROM snapshot_members m JOIN samples s ON s.id = m.sample_id JOIN revisions rv ON rv.id = m.revision_id
                 JOIN contents c ON c.id = rv.content_id WHERE m.snapshot_id = ? ORDER BY s.uid
                 """, arguments: [row["id"] as Int64])
             while let r = try cursor.next() {
                 let uid: String = r["uid"]
-                guard let split = assignment[uid], let writer = writers[split] else { continue }
-                let record = ExportRecord(uid: uid, kind: SampleKind(rawValue: r["kind"]) ?? .text, content: Store.content(r),
-                                          label: r["label"], score: r["score"], scenes: scenesByUID[uid] ?? [])
-                try writer.write(try Store.line(record, options: options, labelIndex: labelIndex) + "\n")
+                guard let split = assignment[uid], let writer = writers[split], let member = memberByUID[uid] else { continue }
+                try writer.write(Store.line(member, content: Store.content(r), options: options, labelIndex: labelIndex) + "\n")
                 writer.count += 1
-                if let l = record.label { writer.labels[l, default: 0] += 1 }
+                if let l = member.label { writer.labels[l, default: 0] += 1 }
             }
         }
         for (split, _) in ratios {
@@ -172,7 +169,7 @@ extension Store {
     }
 
     /// Split assignment for the records under the scheme, persisted so later exports keep it.
-    static func assignSplits(_ db: Database, records: [ExportRecord], ids: [String: Int64], ratios: [(String, Double)],
+    static func assignSplits(_ db: Database, records: [ExportMember], ids: [String: Int64], ratios: [(String, Double)],
                              options: ExportOptions) throws -> [String: String] {
         let ratiosJSON = jsonObject(ratios.map { ($0.0, jsonNumber($0.1)) })
         var schemeID = try Int64.fetchOne(db, sql: "SELECT id FROM split_schemes WHERE name = ?", arguments: [options.scheme])
@@ -230,13 +227,13 @@ extension Store {
     }
 
     /// One record in the chosen format.
-    static func line(_ r: ExportRecord, options: ExportOptions, labelIndex: [String: Int]) throws -> String {
+    static func line(_ r: ExportMember, content: SampleContent, options: ExportOptions, labelIndex: [String: Int]) -> String {
         let scenes = jsonObject(r.scenes.map { ($0.0, JSONText.quote($0.1)) })
         let label = r.label.map(JSONText.quote) ?? "null"
         switch options.format {
         case .jsonl, .hf:
             var pairs: [(String, String)] = [("uid", JSONText.quote(r.uid)), ("kind", JSONText.quote(r.kind.rawValue))]
-            switch r.content {
+            switch content {
             case .text(let t): pairs.append(("text", JSONText.quote(t)))
             case .pair(let a, let b): pairs += [("text_a", JSONText.quote(a)), ("text_b", JSONText.quote(b))]
                 if let score = r.score { pairs.append(("score", jsonNumber(score))) }
@@ -247,7 +244,7 @@ extension Store {
             return jsonObject(pairs)
         case .openaiChat:
             var messages: [ChatMessage] = options.system.map { [ChatMessage(role: "system", content: $0)] } ?? []
-            switch r.content {
+            switch content {
             case .chat(let m): messages += m.filter { options.system == nil || $0.role != "system" }
             case .instruction(let i, let input, let o):
                 messages.append(ChatMessage(role: "user", content: input.isEmpty ? i : i + "\n\n" + input))
@@ -259,17 +256,17 @@ extension Store {
             }
             return jsonObject([("messages", SampleContent.messagesJSON(messages))])
         case .alpaca:
-            guard case .instruction(let i, let input, let o) = r.content else { return "" }
+            guard case .instruction(let i, let input, let o) = content else { return "" }
             return jsonObject([("instruction", JSONText.quote(i)), ("input", JSONText.quote(input)), ("output", JSONText.quote(o))])
         case .pairs:
-            guard case .pair(let a, let b) = r.content else { return "" }
+            guard case .pair(let a, let b) = content else { return "" }
             var pairs = [("sentence1", JSONText.quote(a)), ("sentence2", JSONText.quote(b))]
             if let l = r.label, let index = labelIndex[l] { pairs.append(("label", "\(index)")) }
             else if let score = r.score { pairs.append(("score", jsonNumber(score))) }
             return jsonObject(pairs)
         case .csv:
             var cells = [r.uid, r.kind.rawValue, "", "", "", "", "", "", ""]
-            switch r.content {
+            switch content {
             case .text(let t): cells[2] = t
             case .pair(let a, let b): cells[3] = a; cells[4] = b
             case .instruction(let i, let input, let o): cells[5] = i; cells[6] = input; cells[7] = o

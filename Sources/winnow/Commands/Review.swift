@@ -29,16 +29,13 @@ extension WinnowCommand {
             @Option(help: "Samples flagged by this detector (repeatable).") var detector: [String] = []
             @Option(name: .customLong("min-score"), help: "Only flags scoring at least this.") var minScore: Double?
             @Option(name: .customLong("flag-status"), help: "Flag status to select on: open, confirmed, dismissed.") var flagStatus = "open"
-            @Option(help: "Only samples with this label.") var label: String?
-            @Option(help: ArgumentHelp("Only samples in this scene category.", valueName: "DIM=CAT")) var scene: String?
-            @Option(help: "Only samples read from this source.") var source: String?
+            @OptionGroup var filters: SelectionOptions
             @Option(help: "A random audit sample of N items.") var audit: Int?
             @Option(help: "Seed for --audit and --priority random.") var seed: UInt64 = 0
             @Option(help: "Order: score (highest flag first), random, oldest.") var priority = "score"
             @Option(help: "Independent reviewers each item needs.") var overlap = 1
 
             func validate() throws {
-                if let scene, !scene.contains("=") { throw ValidationError("--scene takes DIM=CAT.") }
                 if !["open", "confirmed", "dismissed"].contains(flagStatus) { throw ValidationError("--flag-status is open, confirmed or dismissed.") }
                 if let audit, audit < 1 { throw ValidationError("--audit takes a positive number of items.") }
             }
@@ -49,9 +46,9 @@ extension WinnowCommand {
                     selection.detectors = detector
                     selection.minScore = minScore
                     selection.flagStatus = flagStatus
-                    selection.label = label
-                    selection.scene = try scene.map(parseScene)
-                    selection.source = source
+                    selection.label = filters.label
+                    selection.scene = filters.sceneFilter
+                    selection.source = filters.source
                     selection.audit = audit
                     selection.seed = seed
                     selection.priority = priority

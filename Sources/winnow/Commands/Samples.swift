@@ -18,17 +18,14 @@ extension WinnowCommand {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
-        @Option(help: "Only samples with this label.") var label: String?
-        @Option(help: ArgumentHelp("Only samples annotated with this scene category.", valueName: "DIM=CAT")) var scene: String?
+        @OptionGroup var selection: SelectionOptions
         @Option(help: ArgumentHelp("Only samples with an open flag from this detector.", valueName: "DETECTOR")) var flag: String?
         @Option(help: "Only samples with this status (active, dropped).") var status: String?
-        @Option(help: "Only samples read from this source (file name, path or source id).") var source: String?
         @Option(help: "Only samples of this kind (text, pair, instruction, chat).") var kind: SampleKind?
         @Option(help: "List at most N samples (default 20 in tables; all in --json and --csv).") var limit: Int?
         @Flag(help: "Print only the count.") var count = false
 
         func validate() throws {
-            if let scene, !scene.contains("=") { throw ValidationError("--scene takes DIM=CAT, for example --scene domain=news.") }
             if let status, !["active", "dropped"].contains(status) { throw ValidationError("--status is active or dropped.") }
             if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more.") }
         }
@@ -36,12 +33,12 @@ extension WinnowCommand {
         func run() throws {
             try WinnowCommand.guarded {
                 var filter = SampleFilter()
-                filter.label = label
+                filter.label = selection.label
                 filter.flagDetector = flag
                 filter.status = status
-                filter.source = source
+                filter.source = selection.source
                 filter.kind = kind
-                filter.scene = try scene.map(parseScene)
+                filter.scene = selection.sceneFilter
                 filter.limit = count ? 0 : (limit ?? ((output.json || output.csv) ? nil : 20))
                 let (total, samples) = try store.open().samples(filter)
                 if output.json {

@@ -17,18 +17,16 @@ extension WinnowCommand {
             @Argument(help: "The snapshot's name.") var name: String
             @Option(name: [.customShort("m"), .long], help: "A message kept with the snapshot.") var message: String?
             @Flag(name: .customLong("exclude-flagged"), help: "Leave out samples with open flags.") var excludeFlagged = false
-            @Option(help: "Only samples with this label.") var label: String?
-            @Option(help: ArgumentHelp("Only samples in this scene category.", valueName: "DIM=CAT")) var scene: String?
-            @Option(help: "Only samples read from this source.") var source: String?
+            @OptionGroup var filters: SelectionOptions
             @Flag(help: "Print one JSON document.") var json = false
 
             func run() throws {
                 try WinnowCommand.guarded {
                     var selection = SnapshotSelection()
                     selection.excludeFlagged = excludeFlagged
-                    selection.label = label
-                    selection.source = source
-                    selection.scene = try scene.map(parseScene)
+                    selection.label = filters.label
+                    selection.source = filters.source
+                    selection.scene = filters.sceneFilter
                     let info = try store.open().createSnapshot(name: name, message: message, selection: selection)
                     if json { try JSONOutput.print(info); return }
                     emit("snapshot \(info.name): \(info.members) members, fingerprint \(info.fingerprint)\n")

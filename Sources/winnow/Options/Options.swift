@@ -32,10 +32,28 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
-/// Splits `--scene DIM=CAT`.
-func parseScene(_ text: String) throws -> (dimension: String, category: String) {
-    guard let eq = text.firstIndex(of: "="), eq != text.startIndex, text.index(after: eq) != text.endIndex else {
-        throw WinnowError.invalidArgument("--scene \(text): expected DIM=CAT, for example --scene domain=news")
+/// `--label`, `--scene DIM=CAT`, `--source`: the selection samples, queues and snapshots share.
+struct SelectionOptions: ParsableArguments {
+    @Option(help: "Only samples with this label.")
+    var label: String?
+
+    @Option(help: ArgumentHelp("Only samples annotated with this scene category.", valueName: "DIM=CAT"))
+    var scene: String?
+
+    @Option(help: "Only samples read from this source (file name, path or source id).")
+    var source: String?
+
+    func validate() throws {
+        if let scene, sceneParts(scene) == nil {
+            throw ValidationError("--scene takes DIM=CAT, for example --scene domain=news.")
+        }
     }
-    return (String(text[..<eq]), String(text[text.index(after: eq)...]))
+
+    /// The parsed `--scene`, when given.
+    var sceneFilter: (dimension: String, category: String)? { scene.flatMap(sceneParts) }
+
+    private func sceneParts(_ text: String) -> (dimension: String, category: String)? {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex, text.index(after: eq) != text.endIndex else { return nil }
+        return (String(text[..<eq]), String(text[text.index(after: eq)...]))
+    }
 }

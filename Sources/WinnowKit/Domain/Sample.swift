@@ -78,44 +78,46 @@ public enum JSONText {
         return s.withUTF8 { bytes -> String in
             var out = [UInt8]()
             out.reserveCapacity(bytes.count + 2)
-            out.append(0x22)
-            var runStart = 0
-            var i = 0
-            let n = bytes.count
-            func flushRun(_ end: Int) {
-                if end > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<end])) }
-            }
-            while i < n {
-                let b = bytes[i]
-                var escape: [UInt8]? = nil
-                switch b {
-                case 0x22: escape = [0x5C, 0x22]
-                case 0x5C: escape = [0x5C, 0x5C]
-                case 0x0A: escape = [0x5C, 0x6E]
-                case 0x0D: escape = [0x5C, 0x72]
-                case 0x09: escape = [0x5C, 0x74]
-                case 0x08: escape = [0x5C, 0x62]
-                case 0x0C: escape = [0x5C, 0x66]
-                case 0x00..<0x20: escape = Array(String(format: "\\u%04x", b).utf8)
-                case 0xE2 where i + 2 < n && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
-                    // U+2028 and U+2029: valid JSON, but they end lines in JavaScript.
-                    flushRun(i)
-                    out.append(contentsOf: Array((bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8))
-                    i += 3
-                    runStart = i
-                    continue
-                default: break
-                }
-                if let escape {
-                    flushRun(i)
-                    out.append(contentsOf: escape)
-                    runStart = i + 1
-                }
-                i += 1
-            }
-            flushRun(n)
-            out.append(0x22)
+            appendQuoted(bytes, to: &out)
             return String(decoding: out, as: UTF8.self)
         }
+    }
+
+    /// Appends `bytes` (UTF-8) to `out` as a JSON string literal, quotes included. Control
+    /// characters, U+2028 and U+2029 are escaped; everything else is copied in runs.
+    static func appendQuoted(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(0x22)
+        var runStart = 0
+        var i = 0
+        let n = bytes.count
+        @inline(__always) func flushRun(_ end: Int, _ out: inout [UInt8]) {
+            if end > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<end])) }
+        }
+        while i < n {
+            let b = bytes[i]
+            if b >= 0x20 && b != 0x22 && b != 0x5C && b != 0xE2 { i += 1; continue }
+            switch b {
+            case 0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C:
+                flushRun(i, &out)
+                out.append(0x5C)
+                out.append(b == 0x0A ? 0x6E : b == 0x0D ? 0x72 : b == 0x09 ? 0x74 : b == 0x08 ? 0x62 : b == 0x0C ? 0x66 : b)
+                runStart = i + 1
+            case 0x00..<0x20:
+                flushRun(i, &out)
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
+                runStart = i + 1
+            case 0xE2 where i + 2 < n && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                // U+2028 and U+2029: valid JSON, but they end lines in JavaScript.
+                flushRun(i, &out)
+                out.append(contentsOf: Array((bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8))
+                i += 2
+                runStart = i + 1
+            default: break
+            }
+            i += 1
+        }
+        flushRun(n, &out)
+        out.append(0x22)
     }
 }

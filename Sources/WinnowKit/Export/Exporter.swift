@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The formats `winnow export` writes.
 public enum ExportFormat: String, CaseIterable, Sendable {
@@ -38,6 +39,7 @@ public struct ExportOptions: Sendable {
 
 /// One member as splitting and the formats see it; its content is streamed separately.
 struct ExportMember {
+    var sampleID: Int64
     var uid: String
     var kind: SampleKind
     var label: String?
@@ -67,22 +69,21 @@ extension Store {
         let ratios: [(String, Double)] = options.kfold.map { k in (0..<k).map { ("fold-\($0)", 1 / Double(k)) } } ?? options.split
 
         // Read the frozen members, and place them in the scheme's splits (persisted).
-        let (row, records, metrics, assignment) = try writeImmediate { db -> (Row, [ExportMember], SnapshotMetrics, [String: String]) in
+        let (row, records, metrics, assignment) = try writeImmediate { db -> (Row, [ExportMember], SnapshotMetrics, [String]) in
             let row = try Store.snapshotRow(db, name: name)
-            let watermark: Int64 = row["scene_watermark"]
-            let scenes = try Store.scenes(db, watermark: watermark)
+            let reader = try SceneReader(db, watermark: row["scene_watermark"])
             var records: [ExportMember] = []
-            var ids: [String: Int64] = [:]
-            // Everything but the content: that is streamed to the files afterwards.
-            for r in try Row.fetchAll(db, sql: """
+            records.reserveCapacity(row["members"] as Int)
+            // Everything but the content: that is streamed to the files afterwards, in the same order.
+            let cursor = try Row.fetchCursor(db, sql: """
                 SELECT m.sample_id, s.uid, s.kind, rv.label, rv.score
                 FROM snapshot_members m JOIN samples s ON s.id = m.sample_id JOIN revisions rv ON rv.id = m.revision_id
                 WHERE m.snapshot_id = ? ORDER BY s.uid
-                """, arguments: [row["id"] as Int64]) {
-                let id: Int64 = r["sample_id"]
-                ids[r["uid"]] = id
-                records.append(ExportMember(uid: r["uid"], kind: SampleKind(rawValue: r["kind"]) ?? .text,
-                                            label: r["label"], score: r["score"], scenes: scenes[id] ?? []))
+                """, arguments: [row["id"] as Int64])
+            while let r = try cursor.next() {
+                let id: Int64 = r[0]
+                records.append(ExportMember(sampleID: id, uid: r[1], kind: SampleKind(rawValue: r[2]) ?? .text,
+                                            label: r[3], score: r[4], scenes: reader.scenes(id)))
             }
             let unfit = Set(records.map(\.kind)).subtracting(options.format.kinds)
             if let kind = unfit.sorted(by: { $0.rawValue < $1.rawValue }).first {
@@ -94,7 +95,7 @@ extension Store {
             }
             let metricsJSON: String = row["metrics"]
             let metrics = try JSONDecoder().decode(SnapshotMetrics.self, from: Data(metricsJSON.utf8))
-            let assignment = try Store.assignSplits(db, records: records, ids: ids, ratios: ratios, options: options)
+            let assignment = try Store.assignSplits(db, records: records, ratios: ratios, options: options)
             return (row, records, metrics, assignment)
         }
 
@@ -114,19 +115,41 @@ extension Store {
             writers[split] = try SplitWriter(url: temp.appendingPathComponent(file), file: file)
             if options.format == .csv { try writers[split]?.write(CSVExport.header + "\n") }
         }
-        let memberByUID = Dictionary(records.map { ($0.uid, $0) }, uniquingKeysWith: { a, _ in a })
+        let splitIndex = Dictionary(uniqueKeysWithValues: ratios.enumerated().map { ($1.0, $0) })
+        let writerList = ratios.map { writers[$0.0]! }
         try pool.read { db in
-            let cursor = try Row.fetchCursor(db, sql: """
+            try db.execute(sql: "PRAGMA mmap_size = \(Store.scanMapSize)")
+            defer { try? db.execute(sql: "PRAGMA mmap_size = 0") }
+            let statement = try db.makeStatement(sql: """
                 SELECT s.uid, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
                 FROM snapshot_members m JOIN samples s ON s.id = m.sample_id JOIN revisions rv ON rv.id = m.revision_id
                 JOIN contents c ON c.id = rv.content_id WHERE m.snapshot_id = ? ORDER BY s.uid
-                """, arguments: [row["id"] as Int64])
-            while let r = try cursor.next() {
-                let uid: String = r["uid"]
-                guard let split = assignment[uid], let writer = writers[split], let member = memberByUID[uid] else { continue }
-                try writer.write(Store.line(member, content: Store.content(r), options: options, labelIndex: labelIndex) + "\n")
+                """)
+            try statement.setArguments([row["id"] as Int64])
+            let stmt = statement.sqliteStatement
+            var index = 0
+            while true {
+                let code = sqlite3_step(stmt)
+                if code == SQLITE_DONE { break }
+                guard code == SQLITE_ROW else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+                guard index < records.count, let writerIndex = splitIndex[assignment[index]] else {
+                    throw WinnowError.writeFailed(path: options.out, detail: "the snapshot's members changed while exporting")
+                }
+                let member = records[index]
+                let writer = writerList[writerIndex]
+                if (options.format == .jsonl || options.format == .hf), member.kind == .text, let text = Store.columnBytes(stmt, 1) {
+                    try writer.writeTextLine(member, text: text)   // the common case, without Swift strings for the content
+                } else {
+                    try writer.write(Store.line(member, content: Store.content(stmt), options: options, labelIndex: labelIndex) + "\n")
+                }
                 writer.count += 1
                 if let l = member.label { writer.labels[l, default: 0] += 1 }
+                index += 1
+            }
+            guard index == records.count else {
+                throw WinnowError.writeFailed(path: options.out, detail: "the snapshot's members changed while exporting")
             }
         }
         for (split, _) in ratios {
@@ -168,9 +191,10 @@ extension Store {
         return manifest
     }
 
-    /// Split assignment for the records under the scheme, persisted so later exports keep it.
-    static func assignSplits(_ db: Database, records: [ExportMember], ids: [String: Int64], ratios: [(String, Double)],
-                             options: ExportOptions) throws -> [String: String] {
+    /// Split assignment for the records under the scheme, persisted so later exports keep
+    /// it; one split per record, in the records' order.
+    static func assignSplits(_ db: Database, records: [ExportMember], ratios: [(String, Double)],
+                             options: ExportOptions) throws -> [String] {
         let ratiosJSON = jsonObject(ratios.map { ($0.0, jsonNumber($0.1)) })
         var schemeID = try Int64.fetchOne(db, sql: "SELECT id FROM split_schemes WHERE name = ?", arguments: [options.scheme])
         if let id = schemeID {
@@ -186,11 +210,10 @@ extension Store {
                                        Int64(bitPattern: options.seed), Timestamp.string(Date())])
             schemeID = db.lastInsertedRowID
         }
-        guard let scheme = schemeID else { return [:] }
+        guard let scheme = schemeID else { return [] }
         var existing: [Int64: String] = [:]
-        for r in try Row.fetchAll(db, sql: "SELECT sample_id, split FROM split_assignments WHERE scheme_id = ?", arguments: [scheme]) {
-            existing[r["sample_id"]] = r["split"]
-        }
+        let stored = try Row.fetchCursor(db, sql: "SELECT sample_id, split FROM split_assignments WHERE scheme_id = ?", arguments: [scheme])
+        while let r = try stored.next() { existing[r[0]] = r[1] }
         // Units: a sample, or with --group near-duplicate its whole cluster.
         var clusterOf: [Int64: String] = [:]
         if options.groupNearDuplicates {
@@ -198,32 +221,39 @@ extension Store {
                 if let c: Int64 = r["cluster"] { clusterOf[r["sample_id"]] = "c\(c)"; clusterOf[c] = "c\(c)" }
             }
         }
-        var units: [String: Splits.Unit] = [:]
-        for record in records {
-            guard let id = ids[record.uid] else { continue }
-            let key = clusterOf[id] ?? record.uid
+        let dimension = options.stratify.hasPrefix("scene.") ? String(options.stratify.dropFirst(6)) : nil
+        var units: [Splits.Unit] = []
+        var unitOf = [Int](repeating: 0, count: records.count)
+        var clusterUnit: [String: Int] = [:]
+        for (i, record) in records.enumerated() {
             let stratum: String
             if options.stratify == "label" { stratum = record.label ?? "" }
-            else if options.stratify.hasPrefix("scene.") {
-                let dim = String(options.stratify.dropFirst(6))
-                stratum = record.scenes.first { $0.0 == dim }?.1 ?? ""
-            } else { stratum = "" }
-            var unit = units[key] ?? Splits.Unit(key: key, members: [], stratum: stratum, existing: nil)
-            unit.members.append(id)
-            if let s = existing[id] { unit.existing = s }
-            units[key] = unit
+            else if let dimension { stratum = record.scenes.first { $0.0 == dimension }?.1 ?? "" }
+            else { stratum = "" }
+            let existingSplit = existing[record.sampleID]
+            if let cluster = clusterOf[record.sampleID] {
+                if let u = clusterUnit[cluster] {
+                    units[u].members.append(record.sampleID)
+                    if let s = existingSplit { units[u].existing = s }
+                    unitOf[i] = u
+                    continue
+                }
+                clusterUnit[cluster] = units.count
+            }
+            unitOf[i] = units.count
+            units.append(Splits.Unit(key: clusterOf[record.sampleID] ?? record.uid, members: [record.sampleID],
+                                     stratum: stratum, existing: existingSplit))
         }
-        let placed = Splits.assign(Array(units.values), ratios: ratios, seed: options.seed)
-        var byUID: [String: String] = [:]
+        let placed = Splits.assign(units, ratios: ratios, seed: options.seed)
+        var splits: [String] = []
+        splits.reserveCapacity(records.count)
         let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO split_assignments (scheme_id, sample_id, split) VALUES (?, ?, ?)")
-        for record in records {
-            guard let id = ids[record.uid] else { continue }
-            let key = clusterOf[id] ?? record.uid
-            let split = existing[id] ?? placed[key] ?? ratios[0].0
-            byUID[record.uid] = split
-            try insert.execute(arguments: [scheme, id, split])
+        for (i, record) in records.enumerated() {
+            let split = existing[record.sampleID] ?? placed[unitOf[i]]
+            splits.append(split)
+            if existing[record.sampleID] == nil { try insert.execute(arguments: [scheme, record.sampleID, split]) }
         }
-        return byUID
+        return splits
     }
 
     /// One record in the chosen format.
@@ -298,7 +328,7 @@ public enum CSVExport {
 final class SplitWriter {
     let file: String
     private let handle: FileHandle
-    private var buffer = Data()
+    private var buffer = [UInt8]()
     private var hasher = SHA256()
     private(set) var bytes = 0
     private(set) var digest = ""
@@ -311,7 +341,7 @@ final class SplitWriter {
             throw WinnowError.writeFailed(path: url.path, detail: "cannot create the file")
         }
         self.handle = handle
-        buffer.reserveCapacity(1 << 20)
+        buffer.reserveCapacity(1 << 21)
     }
 
     func write(_ text: String) throws {
@@ -319,10 +349,30 @@ final class SplitWriter {
         if buffer.count >= 1 << 20 { try flush() }
     }
 
+    /// A jsonl/hf line of a text sample, escaped straight from the store's bytes; the same
+    /// bytes as `Store.line` writes for it.
+    func writeTextLine(_ m: ExportMember, text: UnsafeBufferPointer<UInt8>) throws {
+        buffer.append(contentsOf: #"{"uid":"#.utf8)
+        var uid = m.uid
+        uid.withUTF8 { JSONText.appendQuoted($0, to: &buffer) }
+        buffer.append(contentsOf: #","kind":"text","text":"#.utf8)
+        JSONText.appendQuoted(text, to: &buffer)
+        buffer.append(contentsOf: #","label":"#.utf8)
+        if var label = m.label { label.withUTF8 { JSONText.appendQuoted($0, to: &buffer) } }
+        else { buffer.append(contentsOf: "null".utf8) }
+        buffer.append(contentsOf: #","scenes":"#.utf8)
+        buffer.append(contentsOf: jsonObject(m.scenes.map { ($0.0, JSONText.quote($0.1)) }).utf8)
+        buffer.append(contentsOf: "}\n".utf8)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
     private func flush() throws {
-        hasher.update(data: buffer)
+        buffer.withUnsafeBufferPointer { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         bytes += buffer.count
-        try handle.write(contentsOf: buffer)
+        do { try handle.write(contentsOf: buffer) } catch {
+            throw WinnowError.writeFailed(path: file, detail: "\(error.localizedDescription) (is the disk full?)")
+        }
+        Faults.point("export")
         buffer.removeAll(keepingCapacity: true)
     }
 

@@ -39,22 +39,23 @@ public enum Splits {
         return result
     }
 
-    /// Places every unit; returns unit key → split.
-    public static func assign(_ units: [Unit], ratios: [(String, Double)], seed: UInt64) -> [String: String] {
-        var result: [String: String] = [:]
-        var byStratum: [String: [Unit]] = [:]
-        for u in units { byStratum[u.stratum, default: []].append(u) }
+    /// Places every unit; returns each unit's split, in the order of `units`. The result
+    /// does not depend on that order: strata are taken by name, new units by a seeded hash.
+    public static func assign(_ units: [Unit], ratios: [(String, Double)], seed: UInt64) -> [String] {
+        var result = [String](repeating: ratios.first?.0 ?? "", count: units.count)
+        var byStratum: [String: [Int]] = [:]
+        for (i, u) in units.enumerated() { byStratum[u.stratum, default: []].append(i) }
+        let mixedSeed = MinHash.mix(seed)
         for stratum in byStratum.keys.sorted() {
             let group = byStratum[stratum] ?? []
             var counts: [String: Int] = [:]
-            for u in group { if let s = u.existing { counts[s, default: 0] += u.members.count; result[u.key] = s } }
+            for i in group { if let s = units[i].existing { counts[s, default: 0] += units[i].members.count; result[i] = s } }
             var total = counts.values.reduce(0, +)
-            let fresh = group.filter { $0.existing == nil }.sorted {
-                let a = MinHash.mix(MinHash.mix(seed) ^ fnv($0.key)), b = MinHash.mix(MinHash.mix(seed) ^ fnv($1.key))
-                return a != b ? a < b : $0.key < $1.key
-            }
-            for u in fresh {
-                total += u.members.count
+            let fresh = group.filter { units[$0].existing == nil }
+                .map { (order: MinHash.mix(mixedSeed ^ fnv(units[$0].key)), index: $0) }
+                .sorted { $0.order != $1.order ? $0.order < $1.order : units[$0.index].key < units[$1.index].key }
+            for (_, i) in fresh {
+                total += units[i].members.count
                 // The split furthest below its share of the stratum so far.
                 var best = ratios[0].0
                 var bestDeficit = -Double.infinity
@@ -62,8 +63,8 @@ public enum Splits {
                     let deficit = ratio * Double(total) - Double(counts[name] ?? 0)
                     if deficit > bestDeficit + 1e-9 { best = name; bestDeficit = deficit }
                 }
-                counts[best, default: 0] += u.members.count
-                result[u.key] = best
+                counts[best, default: 0] += units[i].members.count
+                result[i] = best
             }
         }
         return result

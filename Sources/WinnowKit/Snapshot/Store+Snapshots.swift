@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// `snapshot create|show --json` (SPEC section 11).
 public struct SnapshotInfo: Codable, Sendable {
@@ -51,18 +52,20 @@ public struct SnapshotSelection: Sendable {
     }
 }
 
-/// One member as the fingerprint and exports see it.
+/// One member as diffs see it.
 struct SnapshotMember {
     var sampleID: Int64
     var uid: String
     var hash: [UInt8]
     var label: String?
-    var scenes: [(String, String)]
+    var scenes: String
 }
 
 extension Store {
     /// Freezes the active samples (narrowed by `selection`) with their current revision,
     /// label and scene annotations. No content is copied: members point at revisions.
+    /// The member rows are copied by one INSERT…SELECT; the fingerprint and the frozen
+    /// metrics are then read from them in one pass, as `snapshot verify` reads them.
     public func createSnapshot(name: String, message: String?, selection: SnapshotSelection) throws -> SnapshotInfo {
         guard !name.isEmpty, !name.contains(":") else {
             throw WinnowError.invalidArgument("a snapshot name must be non-empty and without ':'")
@@ -78,65 +81,186 @@ extension Store {
             conditions += shared.conditions
             arguments += shared.arguments
             let watermark = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM scene_annotations") ?? 0
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT s.id, s.uid, s.revision_id, c.hash, r.label FROM samples s
-                JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
+            let snapshotID = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM snapshots") ?? 0)
+            // The members go in before their snapshot row, which needs their fingerprint:
+            // the foreign key to snapshots is checked at commit.
+            try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+            try db.execute(sql: """
+                INSERT INTO snapshot_members (snapshot_id, sample_id, revision_id)
+                SELECT \(snapshotID), s.id, s.revision_id FROM samples s\(selection.label == nil ? "" : " JOIN revisions r ON r.id = s.revision_id")
                 WHERE \(conditions.joined(separator: " AND ")) ORDER BY s.id
                 """, arguments: arguments)
-            let scenes = try Store.scenes(db, watermark: watermark)
-            let members = rows.map { row in
-                SnapshotMember(sampleID: row["id"], uid: row["uid"], hash: [UInt8](row["hash"] as Data), label: row["label"],
-                               scenes: scenes[row["id"] as Int64] ?? [])
-            }
-            let now = Timestamp.string(Date())
-            let metrics = try Store.snapshotMetrics(db, members: members)
+            Faults.point("snapshot")
+            let pass = try Store.memberPass(db, snapshot: snapshotID, watermark: watermark)
+            let (metrics, labels) = try Store.snapshotMetrics(db, snapshot: snapshotID, pass: pass)
+            Faults.point("snapshot")
+            let createdAt = Timestamp.string(Date())
             try db.execute(sql: """
-                INSERT INTO snapshots (name, message, created_at, fingerprint, members, selection, scene_watermark, metrics)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [name, message, now, Store.fingerprint(members), rows.count, selection.json, watermark, metrics])
-            let snapshotID = db.lastInsertedRowID
-            let insert = try db.makeStatement(sql: "INSERT INTO snapshot_members (snapshot_id, sample_id, revision_id) VALUES (?, ?, ?)")
-            for row in rows { try insert.execute(arguments: [snapshotID, row["id"] as Int64, row["revision_id"] as Int64]) }
-            return try Store.snapshotInfo(db, name: name)
+                INSERT INTO snapshots (id, name, message, created_at, fingerprint, members, selection, scene_watermark, metrics)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [snapshotID, name, message, createdAt, pass.fingerprint, pass.members,
+                                 selection.json, watermark, metrics])
+            return SnapshotInfo(name: name, fingerprint: pass.fingerprint, members: pass.members, createdAt: createdAt,
+                                message: message, labels: labels)
         }
     }
 }
 
-extension Store {
-    /// Scene annotations in force at `watermark`, per sample, sorted by dimension.
-    static func scenes(_ db: Database, watermark: Int64) throws -> [Int64: [(String, String)]] {
-        var result: [Int64: [(String, String)]] = [:]
-        let cursor = try Row.fetchCursor(db, sql: """
-            SELECT sample_id, dimension, category FROM scene_annotations
-            WHERE id <= ? AND (replaced_by IS NULL OR replaced_by > ?) ORDER BY sample_id, dimension
+/// What one pass over a snapshot's members yields: the fingerprint, the count, and how many
+/// members carry each combination of scenes (for the frozen coverage).
+struct MemberPass {
+    var fingerprint: String
+    var members: Int
+    /// Members per scene combination (`SceneReader.Combination`), by combination number.
+    var sceneCombinations: [Int: Int]
+    var combinations: [SceneReader.Combination]
+    /// Members per label (UTF-8 bytes of the label; unlabeled members are not counted).
+    var labels: [[UInt8]: Int]
+}
+
+/// The scene annotations in force at a watermark, read in one ordered scan and kept
+/// compactly: the distinct combinations of scenes, and per sample id the number of its
+/// combination. Members of a snapshot then find their scenes by array lookup.
+struct SceneReader {
+    /// One distinct set of scenes, sorted by dimension, with its fingerprint text `d=c;d=c`.
+    struct Combination {
+        var pairs: [(String, String)]
+        var text: [UInt8]
+    }
+    private(set) var combinations: [Combination] = [Combination(pairs: [], text: [])]  // 0: no scenes
+    private var combinationOf: [Int32] = []          // by sample id; 0 when the sample has none
+    private var index: [String: Int32] = ["": 0]
+
+    init(_ db: Database, watermark: Int64) throws {
+        var bySample: [Int64: [(String, String)]] = [:]   // annotations replaced since the watermark
+        let replaced = try Row.fetchCursor(db, sql: """
+            SELECT sample_id, dimension, category FROM scene_annotations WHERE id <= ? AND replaced_by > ?
             """, arguments: [watermark, watermark])
-        while let row = try cursor.next() {
-            result[row["sample_id"] as Int64, default: []].append((row["dimension"], row["category"]))
+        while let row = try replaced.next() { bySample[row[0] as Int64, default: []].append((row[1], row[2])) }
+        // The current annotations, in (sample, dimension) order from their unique index.
+        let statement = try db.makeStatement(sql: """
+            SELECT sample_id, dimension, category FROM scene_annotations INDEXED BY scene_annotations_current
+            WHERE replaced_by IS NULL AND id <= ? ORDER BY sample_id, dimension
+            """)
+        try statement.setArguments([watermark])
+        let stmt = statement.sqliteStatement
+        var sample: Int64 = -1
+        var pairs: [(String, String)] = []
+        func finish() {
+            guard sample >= 0 else { return }
+            if let old = bySample.removeValue(forKey: sample) { pairs += old; pairs.sort { $0.0 < $1.0 } }
+            set(sample, pairs)
         }
-        return result
+        while true {
+            let code = sqlite3_step(stmt)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            let id = sqlite3_column_int64(stmt, 0)
+            if id != sample { finish(); sample = id; pairs.removeAll(keepingCapacity: true) }
+            pairs.append((String(cString: sqlite3_column_text(stmt, 1)), String(cString: sqlite3_column_text(stmt, 2))))
+        }
+        finish()
+        for (id, old) in bySample { set(id, old.sorted { $0.0 < $1.0 }) }
     }
 
-    /// SHA-256 over the members sorted by uid, one line each: uid, content hash (hex), label,
-    /// and the scenes as dimension=category joined by ';', separated by tabs.
-    static func fingerprint(_ members: [SnapshotMember]) -> String {
-        var hasher = SHA256()
-        for m in members.sorted(by: { $0.uid < $1.uid }) {
-            let scenes = m.scenes.map { "\($0.0)=\($0.1)" }.joined(separator: ";")
-            hasher.update(data: Array("\(m.uid)\t\(ContentHash.hex(m.hash))\t\(m.label ?? "")\t\(scenes)\n".utf8))
+    private mutating func set(_ sample: Int64, _ pairs: [(String, String)]) {
+        guard sample >= 0, sample < Int64(Int32.max) else { return }
+        let key = pairs.map { "\($0.0)\u{1E}\($0.1)" }.joined(separator: "\u{1F}")
+        let number: Int32
+        if let n = index[key] { number = n } else {
+            number = Int32(combinations.count)
+            index[key] = number
+            combinations.append(Combination(pairs: pairs, text: Array(pairs.map { "\($0.0)=\($0.1)" }.joined(separator: ";").utf8)))
         }
-        return ContentHash.hex(Array(hasher.finalize()))
+        if Int(sample) >= combinationOf.count { combinationOf += [Int32](repeating: 0, count: max(Int(sample) + 1 - combinationOf.count, combinationOf.count)) }
+        combinationOf[Int(sample)] = number
     }
+
+    /// The number of a sample's combination of scenes (0: none).
+    func combination(_ sample: Int64) -> Int {
+        sample >= 0 && Int(sample) < combinationOf.count ? Int(combinationOf[Int(sample)]) : 0
+    }
+
+    /// A sample's scenes, sorted by dimension.
+    func scenes(_ sample: Int64) -> [(String, String)] { combinations[combination(sample)].pairs }
+}
+
+extension Store {
+    /// One pass over a snapshot's members in uid order: the fingerprint (SHA-256 over lines
+    /// `uid\thash-hex\tlabel\tdim=cat;dim=cat\n`) and the counts behind its frozen coverage.
+    static func memberPass(_ db: Database, snapshot: Int64, watermark: Int64) throws -> MemberPass {
+        let reader = try SceneReader(db, watermark: watermark)
+        try db.execute(sql: "PRAGMA mmap_size = \(Store.scanMapSize)")
+        defer { try? db.execute(sql: "PRAGMA mmap_size = 0") }
+        let statement = try db.makeStatement(sql: """
+            SELECT m.sample_id, s.uid, c.hash, r.label FROM snapshot_members m
+            JOIN samples s ON s.id = m.sample_id JOIN revisions r ON r.id = m.revision_id JOIN contents c ON c.id = r.content_id
+            WHERE m.snapshot_id = ? ORDER BY s.uid
+            """)
+        try statement.setArguments([snapshot])
+        let stmt = statement.sqliteStatement
+        var hasher = SHA256()
+        var buffer = [UInt8]()
+        buffer.reserveCapacity(1 << 21)
+        var count = 0
+        var perCombination: [Int: Int] = [:]
+        var labels: [[UInt8]: Int] = [:]
+        var lastLabel: [UInt8] = [], lastLabelCount = 0   // runs of one label are counted without hashing
+        let hexDigits = Array("0123456789abcdef".utf8)
+        while true {
+            let code = sqlite3_step(stmt)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            count += 1
+            let combination = reader.combination(sqlite3_column_int64(stmt, 0))
+            perCombination[combination, default: 0] += 1
+            if let uid = Store.columnBytes(stmt, 1) { buffer.append(contentsOf: uid) }
+            buffer.append(0x09)
+            if let blob = sqlite3_column_blob(stmt, 2)?.assumingMemoryBound(to: UInt8.self) {
+                for i in 0..<Int(sqlite3_column_bytes(stmt, 2)) {
+                    buffer.append(hexDigits[Int(blob[i] >> 4)]); buffer.append(hexDigits[Int(blob[i] & 15)])
+                }
+            }
+            buffer.append(0x09)
+            if let label = Store.columnBytes(stmt, 3) {
+                buffer.append(contentsOf: label)
+                if label.elementsEqual(lastLabel) { lastLabelCount += 1 } else {
+                    if !lastLabel.isEmpty { labels[lastLabel, default: 0] += lastLabelCount }
+                    lastLabel = Array(label); lastLabelCount = 1
+                }
+            }
+            buffer.append(0x09)
+            buffer.append(contentsOf: reader.combinations[combination].text)
+            buffer.append(0x0A)
+            if buffer.count >= 1 << 20 {
+                buffer.withUnsafeBufferPointer { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        buffer.withUnsafeBufferPointer { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        if !lastLabel.isEmpty { labels[lastLabel, default: 0] += lastLabelCount }
+        return MemberPass(fingerprint: ContentHash.hex(Array(hasher.finalize())), members: count,
+                          sceneCombinations: perCombination, combinations: reader.combinations, labels: labels)
+    }
+
+    /// Memory-mapped reads for the long member scans (fewer read calls on a large store).
+    static let scanMapSize: Int64 = 1 << 31
 
     /// A snapshot's members as stored: each sample's frozen revision and the scenes in force then.
     static func members(_ db: Database, snapshot: Int64, watermark: Int64) throws -> [SnapshotMember] {
-        let scenes = try Store.scenes(db, watermark: watermark)
+        let reader = try SceneReader(db, watermark: watermark)
         return try Row.fetchAll(db, sql: """
             SELECT m.sample_id, s.uid, c.hash, r.label FROM snapshot_members m JOIN samples s ON s.id = m.sample_id
             JOIN revisions r ON r.id = m.revision_id JOIN contents c ON c.id = r.content_id
             WHERE m.snapshot_id = ? ORDER BY m.sample_id
             """, arguments: [snapshot]).map { row in
-            SnapshotMember(sampleID: row["sample_id"], uid: row["uid"], hash: [UInt8](row["hash"] as Data), label: row["label"],
-                           scenes: scenes[row["sample_id"] as Int64] ?? [])
+            let id: Int64 = row["sample_id"]
+            return SnapshotMember(sampleID: id, uid: row["uid"], hash: [UInt8](row["hash"] as Data), label: row["label"],
+                                  scenes: String(decoding: reader.combinations[reader.combination(id)].text, as: UTF8.self))
         }
     }
 
@@ -177,8 +301,8 @@ extension Store {
     public func verifySnapshot(_ name: String) throws -> (stored: String, recomputed: String, members: Int) {
         try pool.read { db in
             let row = try Store.snapshotRow(db, name: name)
-            let members = try Store.members(db, snapshot: row["id"], watermark: row["scene_watermark"])
-            return (row["fingerprint"], Store.fingerprint(members), members.count)
+            let pass = try Store.memberPass(db, snapshot: row["id"], watermark: row["scene_watermark"])
+            return (row["fingerprint"], pass.fingerprint, pass.members)
         }
     }
 
@@ -197,7 +321,7 @@ extension Store {
                 guard let old = byA[m.sampleID] else { continue }
                 if old.hash != m.hash { lists["content_changed"]!.append(m.uid) }
                 if old.label != m.label { lists["relabeled"]!.append(m.uid) }
-                if old.scenes.map({ "\($0.0)=\($0.1)" }) != m.scenes.map({ "\($0.0)=\($0.1)" }) { lists["reannotated"]!.append(m.uid) }
+                if old.scenes != m.scenes { lists["reannotated"]!.append(m.uid) }
             }
             return SnapshotDiff(from: a, to: b, added: lists["added"]!.count, removed: lists["removed"]!.count,
                                 contentChanged: lists["content_changed"]!.count, relabeled: lists["relabeled"]!.count,
@@ -227,17 +351,19 @@ public struct SnapshotMetrics: Codable, Sendable {
 }
 
 extension Store {
-    static func snapshotMetrics(_ db: Database, members: [SnapshotMember]) throws -> String {
+    /// The figures frozen with a snapshot, from its member rows (SQL group-bys) and the
+    /// scene combinations counted by the member pass.
+    static func snapshotMetrics(_ db: Database, snapshot: Int64, pass: MemberPass) throws -> (json: String, labels: [String: Int]) {
         var labelCounts: [String: Int] = [:]
-        for m in members { if let l = m.label { labelCounts[l, default: 0] += 1 } }
+        for (label, n) in pass.labels { labelCounts[String(decoding: label, as: UTF8.self), default: 0] += n }
         let fixed = try String.fetchAll(db, sql: "SELECT name FROM labels ORDER BY position")
         let order = fixed + labelCounts.keys.filter { !fixed.contains($0) }.sorted()
         let weights = Balance.weights(order.map { labelCounts[$0] ?? 0 })
         let taxonomy = try Store.taxonomy(db)
         var dims: [String: [String: Int]] = [:]
         var annotated: [String: Int] = [:]
-        for m in members {
-            for (d, c) in m.scenes { dims[d, default: [:]][c, default: 0] += 1; annotated[d, default: 0] += 1 }
+        for (number, n) in pass.sceneCombinations {
+            for (d, c) in pass.combinations[number].pairs { dims[d, default: [:]][c, default: 0] += n; annotated[d, default: 0] += n }
         }
         var names = taxonomy.dimensions.map(\.name)
         for d in dims.keys.sorted() where !names.contains(d) { names.append(d) }
@@ -245,21 +371,26 @@ extension Store {
             Coverage.report(dimension: name,
                             categories: taxonomy.dimensions.first { $0.name == name }?.categories.map {
                                 Coverage.Spec(name: $0.name, target: $0.target, weight: $0.weight) } ?? [],
-                            counts: dims[name] ?? [:], unannotated: members.count - (annotated[name] ?? 0))
+                            counts: dims[name] ?? [:], unannotated: pass.members - (annotated[name] ?? 0))
         }
-        let ids = Set(members.map(\.sampleID))
         var flags: [String: [String: Int]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT sample_id, detector, status FROM flags") where ids.contains(row["sample_id"] as Int64) {
-            flags[row["detector"], default: ["open": 0, "confirmed": 0, "dismissed": 0]][row["status"] as String, default: 0] += 1
+        for row in try Row.fetchAll(db, sql: """
+            SELECT f.detector, f.status, count(*) FROM flags f JOIN snapshot_members m ON m.sample_id = f.sample_id
+            WHERE m.snapshot_id = ? GROUP BY f.detector, f.status
+            """, arguments: [snapshot]) {
+            flags[row[0], default: ["open": 0, "confirmed": 0, "dismissed": 0]][row[1] as String] = row[2]
         }
         var review: [String: Int] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT sample_id, action FROM decisions WHERE undone_at IS NULL") where ids.contains(row["sample_id"] as Int64) {
-            review[row["action"], default: 0] += 1
+        for row in try Row.fetchAll(db, sql: """
+            SELECT d.action, count(*) FROM decisions d JOIN snapshot_members m ON m.sample_id = d.sample_id
+            WHERE m.snapshot_id = ? AND d.undone_at IS NULL GROUP BY d.action
+            """, arguments: [snapshot]) {
+            review[row[0]] = row[1]
         }
         let metrics = SnapshotMetrics(labels: order, labelCounts: labelCounts, classWeights: weights, coverage: coverage,
                                       flags: flags, review: review)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(metrics), as: UTF8.self)
+        return (String(decoding: try encoder.encode(metrics), as: UTF8.self), labelCounts)
     }
 }

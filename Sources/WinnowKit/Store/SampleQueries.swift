@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Filters of `winnow samples`; every value is bound, never spliced into SQL.
 public struct SampleFilter: Sendable {
@@ -214,6 +215,25 @@ extension Store {
     }
 
     /// The content held in a row with the `contents` columns.
+    /// A text column's bytes in the current row of a raw statement; nil for NULL. Valid until the next step.
+    static func columnBytes(_ stmt: OpaquePointer, _ column: Int32) -> UnsafeBufferPointer<UInt8>? {
+        guard let p = sqlite3_column_text(stmt, column) else { return nil }
+        return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, column)))
+    }
+
+    /// The content in columns 1…7 (text, text_a, text_b, instruction, input, output, messages)
+    /// of a raw statement's current row.
+    static func content(_ stmt: OpaquePointer) -> SampleContent {
+        func string(_ column: Int32) -> String? { columnBytes(stmt, column).map { String(decoding: $0, as: UTF8.self) } }
+        if let text = string(1) { return .text(text) }
+        if let a = string(2) { return .pair(a, string(3) ?? "") }
+        if let instruction = string(4) { return .instruction(instruction: instruction, input: string(5) ?? "", output: string(6) ?? "") }
+        if let messages = string(7), let decoded = try? JSONDecoder().decode([ChatMessage].self, from: Data(messages.utf8)) {
+            return .chat(decoded)
+        }
+        return .text("")
+    }
+
     static func content(_ row: Row) -> SampleContent {
         if let text: String = row["text"] { return .text(text) }
         if let a: String = row["text_a"] { return .pair(a, row["text_b"] ?? "") }

@@ -40,6 +40,7 @@ public struct ExportOptions: Sendable {
 /// One member as splitting and the formats see it; its content is streamed separately.
 struct ExportMember {
     var sampleID: Int64
+    var contentID: Int64
     var uid: String
     var kind: SampleKind
     var label: String?
@@ -76,13 +77,13 @@ extension Store {
             records.reserveCapacity(row["members"] as Int)
             // Everything but the content: that is streamed to the files afterwards, in the same order.
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT m.sample_id, s.uid, s.kind, rv.label, rv.score
+                SELECT m.sample_id, s.uid, s.kind, rv.label, rv.score, rv.content_id
                 FROM snapshot_members m JOIN samples s ON s.id = m.sample_id JOIN revisions rv ON rv.id = m.revision_id
                 WHERE m.snapshot_id = ? ORDER BY s.uid
                 """, arguments: [row["id"] as Int64])
             while let r = try cursor.next() {
                 let id: Int64 = r[0]
-                records.append(ExportMember(sampleID: id, uid: r[1], kind: SampleKind(rawValue: r[2]) ?? .text,
+                records.append(ExportMember(sampleID: id, contentID: r[5], uid: r[1], kind: SampleKind(rawValue: r[2]) ?? .text,
                                             label: r[3], score: r[4], scenes: reader.scenes(id)))
             }
             let unfit = Set(records.map(\.kind)).subtracting(options.format.kinds)
@@ -120,24 +121,22 @@ extension Store {
         try pool.read { db in
             try db.execute(sql: "PRAGMA mmap_size = \(Store.scanMapSize)")
             defer { try? db.execute(sql: "PRAGMA mmap_size = 0") }
+            // One lookup per member, in the members' (uid) order: sorting the rows with their
+            // content in SQL would hold every text in the sorter.
             let statement = try db.makeStatement(sql: """
-                SELECT s.uid, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
-                FROM snapshot_members m JOIN samples s ON s.id = m.sample_id JOIN revisions rv ON rv.id = m.revision_id
-                JOIN contents c ON c.id = rv.content_id WHERE m.snapshot_id = ? ORDER BY s.uid
+                SELECT id, text, text_a, text_b, instruction, input, output, messages FROM contents WHERE id = ?
                 """)
-            try statement.setArguments([row["id"] as Int64])
             let stmt = statement.sqliteStatement
             var index = 0
-            while true {
+            for member in records {
+                sqlite3_reset(stmt)
+                sqlite3_bind_int64(stmt, 1, member.contentID)
                 let code = sqlite3_step(stmt)
-                if code == SQLITE_DONE { break }
                 guard code == SQLITE_ROW else {
+                    if code == SQLITE_DONE { throw WinnowError.writeFailed(path: options.out, detail: "the content of \(member.uid) is missing from the store (run `winnow snapshot verify`)") }
                     throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
-                guard index < records.count, let writerIndex = splitIndex[assignment[index]] else {
-                    throw WinnowError.writeFailed(path: options.out, detail: "the snapshot's members changed while exporting")
-                }
-                let member = records[index]
+                guard let writerIndex = splitIndex[assignment[index]] else { continue }
                 let writer = writerList[writerIndex]
                 if (options.format == .jsonl || options.format == .hf), member.kind == .text, let text = Store.columnBytes(stmt, 1) {
                     try writer.writeTextLine(member, text: text)   // the common case, without Swift strings for the content
@@ -148,6 +147,7 @@ extension Store {
                 if let l = member.label { writer.labels[l, default: 0] += 1 }
                 index += 1
             }
+            sqlite3_reset(stmt)
             guard index == records.count else {
                 throw WinnowError.writeFailed(path: options.out, detail: "the snapshot's members changed while exporting")
             }
@@ -324,12 +324,17 @@ public enum CSVExport {
     }
 }
 
-/// A split file written through a 1 MiB buffer, counted and hashed on the way.
-final class SplitWriter {
+/// A split file written through 1 MiB buffers, counted and hashed on the way. Hashing and
+/// writing run on a background queue (at most two buffers in flight), overlapping the
+/// reading and formatting of the next records.
+final class SplitWriter: @unchecked Sendable {
     let file: String
     private let handle: FileHandle
     private var buffer = [UInt8]()
-    private var hasher = SHA256()
+    private var hasher = SHA256()                 // used on `queue` only
+    private var failure: (any Error)?             // set on `queue`, read after draining it
+    private let queue = DispatchQueue(label: "winnow.export.split-writer")
+    private let inFlight = DispatchSemaphore(value: 2)
     private(set) var bytes = 0
     private(set) var digest = ""
     var count = 0
@@ -367,19 +372,29 @@ final class SplitWriter {
     }
 
     private func flush() throws {
-        buffer.withUnsafeBufferPointer { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        bytes += buffer.count
-        do { try handle.write(contentsOf: buffer) } catch {
-            throw WinnowError.writeFailed(path: file, detail: "\(error.localizedDescription) (is the disk full?)")
+        let chunk = buffer
+        buffer = []
+        buffer.reserveCapacity(1 << 21)
+        bytes += chunk.count
+        inFlight.wait()
+        queue.async { [self] in
+            defer { inFlight.signal() }
+            guard failure == nil else { return }
+            chunk.withUnsafeBufferPointer { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            do { try handle.write(contentsOf: chunk) } catch { failure = error }
         }
         Faults.point("export")
-        buffer.removeAll(keepingCapacity: true)
     }
 
     func close() throws {
         try flush()
+        let error = queue.sync { failure }
+        if let error {
+            try? handle.close()
+            throw WinnowError.writeFailed(path: file, detail: "\(error.localizedDescription) (is the disk full?)")
+        }
         try handle.synchronize()
         try handle.close()
-        digest = ContentHash.hex(Array(hasher.finalize()))
+        digest = queue.sync { ContentHash.hex(Array(hasher.finalize())) }
     }
 }

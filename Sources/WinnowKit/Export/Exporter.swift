@@ -100,8 +100,13 @@ extension Store {
             return (row, records, metrics, assignment)
         }
 
-        // Write everything into a temporary folder first.
-        let temp = parent.appendingPathComponent(".\(outURL.lastPathComponent).winnow-tmp-\(getpid())")
+        // Write everything into a temporary folder first; remove what killed exports left.
+        let tempPrefix = ".\(outURL.lastPathComponent).winnow-tmp-"
+        for entry in (try? fm.contentsOfDirectory(atPath: parent.path)) ?? [] where entry.hasPrefix(tempPrefix) {
+            if let pid = Int32(entry.dropFirst(tempPrefix.count)), pid != getpid(), kill(pid, 0) == 0 { continue }  // a live export
+            try? fm.removeItem(at: parent.appendingPathComponent(entry))
+        }
+        let temp = parent.appendingPathComponent(tempPrefix + "\(getpid())")
         try? fm.removeItem(at: temp)
         try fm.createDirectory(at: temp, withIntermediateDirectories: true)
         var splitEntries: [(String, String)] = []
@@ -186,6 +191,7 @@ extension Store {
             ("coverage", coverageJSON), ("flags", flagsJSON), ("review", reviewJSON),
         ])
         try Data((manifest + "\n").utf8).write(to: temp.appendingPathComponent("manifest.json"))
+        Faults.point("export")
         if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
         try fm.moveItem(at: temp, to: outURL)
         return manifest

@@ -344,6 +344,7 @@ private final class Writer {
             case .batch(let items, let rawBytes):
                 for item in items { try handle(item) }
                 report(rawBytes: rawBytes)
+                Faults.point("import")
             case .finished(let sha256, let compressed):
                 return try finish(sha256: sha256, compressed: compressed)
             }

@@ -117,7 +117,11 @@ extension Store {
     /// applies its effect: keep dismisses open flags, drop marks the sample dropped, relabel
     /// and edit append a revision (and confirm the flags), skip releases the item.
     public func decide(_ request: DecisionRequest) throws -> DecisionOutcome {
-        try writeImmediate { db in try Store.decide(db, request, now: Date()) }
+        try writeImmediate { db in
+            let outcome = try Store.decide(db, request, now: Date())
+            Faults.point("decision")   // before the commit: the decision must vanish whole
+            return outcome
+        }
     }
 
     static func decide(_ db: Database, _ request: DecisionRequest, now: Date) throws -> DecisionOutcome {
@@ -144,6 +148,14 @@ extension Store {
             throw WinnowError.invalidArgument("\(request.reviewer) already decided item \(request.item) (\(mine["action"] as String)); undo it first with `winnow review undo --reviewer \(request.reviewer)`")
         }
         if item["resolved_at"] as String? != nil {
+            // A reviewer whose lease ran out while someone else decided the item lost it.
+            if let holder = try Row.fetchOne(db, sql: """
+                SELECT l.expires_at, (SELECT d.reviewer FROM decisions d WHERE d.item_id = l.item_id AND d.undone_at IS NULL
+                                      ORDER BY d.id DESC LIMIT 1) AS decider
+                FROM leases l WHERE l.item_id = ? AND l.reviewer = ? AND l.expires_at <= ?
+                """, arguments: [request.item, request.reviewer, nowText]), let decider = holder["decider"] as String? {
+                throw WinnowError.invalidArgument("lease lost: your lease on item \(request.item) expired at \(holder["expires_at"] as String) and \(decider) decided it; nothing was recorded — take the next item with `winnow review next`")
+            }
             throw WinnowError.invalidArgument("item \(request.item) (\(uid)) is already decided; undo that decision first to change it")
         }
         let live = try Row.fetchAll(db, sql: """

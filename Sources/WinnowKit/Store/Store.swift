@@ -18,6 +18,7 @@ public enum Migrations {
             let sql = migration.sql
             migrator.registerMigration(migration.identifier) { db in
                 try db.execute(sql: sql)
+                Faults.point("migration")   // inside the migration's transaction
             }
         }
         return migrator
@@ -129,8 +130,17 @@ public final class Store: Sendable {
             try queue.read { db in
                 let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
                 if applicationID != Store.applicationID {
-                    let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
-                    if tables > 0 {
+                    // Empty, or only the migration ledger: a store whose creation was interrupted
+                    // before its first migration committed (the migrator creates its ledger first).
+                    let others = try Int.fetchOne(db, sql: """
+                        SELECT count(*) FROM sqlite_master WHERE name <> 'grdb_migrations'
+                          AND NOT (type = 'index' AND tbl_name = 'grdb_migrations')
+                        """) ?? 0
+                    let recorded = others > 0 ? 0 : (try Int.fetchOne(db, sql: """
+                        SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'grdb_migrations')
+                               THEN (SELECT count(*) FROM grdb_migrations) ELSE 0 END
+                        """) ?? 0)
+                    if others > 0 || recorded > 0 {
                         throw WinnowError.notAWinnowStore(path: path, why: "an SQLite database of another application")
                     }
                     return

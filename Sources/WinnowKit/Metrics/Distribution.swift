@@ -49,27 +49,29 @@ public struct DistributionReport: Codable, Sendable {
 
 extension Store {
     /// The dataset's distribution over labels or a dimension against a reference: the
-    /// taxonomy targets (default; uniform over labels for `labels`), or a file.
-    public func distribution(of subject: DistributionSubject, against: String?) throws -> DistributionReport {
+    /// taxonomy targets (default; uniform over labels for `labels`), a file, or another
+    /// snapshot (`snapshot:NAME`). P is taken over the live store, or over `snapshot`'s
+    /// members as frozen.
+    public func distribution(of subject: DistributionSubject, against: String?, snapshot: String? = nil) throws -> DistributionReport {
         try pool.read { db in
             let taxonomy = try Store.taxonomy(db)
-            var order: [String] = []
-            var counts: [String: Int] = [:]
-            switch subject {
-            case .labels:
-                for (label, n) in try Store.labelCounts(db) { order.append(label); counts[label] = n }
-            case .scene(let dimension):
-                let known = try Store.dimensionNames(db, taxonomy: taxonomy)
-                guard known.contains(dimension) else {
-                    throw WinnowError.invalidArgument("no dimension '\(dimension)' in the taxonomy or the annotations; known: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
-                }
-                counts = try Store.sceneCounts(db, dimension: dimension).counts
-                order = taxonomy.dimensions.first { $0.name == dimension }?.categories.map(\.name) ?? []
-            }
+            let (counts, order) = try Store.subjectCounts(db, subject: subject, snapshot: try MetricSnapshot.named(snapshot, in: db),
+                                                          taxonomy: taxonomy)
             let reference: [String: Double]
             let againstName: String
             if let against, against.hasPrefix("snapshot:") {
-                throw WinnowError.invalidArgument("--against \(against): snapshots arrive with `winnow snapshot` in a later release; compare against a file or the taxonomy for now")
+                let other = try MetricSnapshot.named(String(against.dropFirst("snapshot:".count)), in: db)
+                let q = try Store.subjectCounts(db, subject: subject, snapshot: other, taxonomy: taxonomy).counts
+                guard q.values.reduce(0, +) > 0 else {
+                    let what: String
+                    switch subject {
+                    case .labels: what = "labelled members"
+                    case .scene(let dimension): what = "members with a category in '\(dimension)'"
+                    }
+                    throw WinnowError.invalidArgument("--against \(against): that snapshot has no \(what) to compare with")
+                }
+                reference = q.mapValues(Double.init)
+                againstName = against
             } else if let against {
                 reference = try Store.referenceDistribution(file: against, subject: subject)
                 againstName = against
@@ -90,6 +92,24 @@ extension Store {
             }
             return DistributionReport(of: subject.name, against: againstName,
                                       divergence: Divergence.report(counts: counts, reference: reference, order: order))
+        }
+    }
+
+    /// Counts of the subject (labels, or a dimension's categories) over the live store or a
+    /// snapshot, and the order to list them in: label-index order, or the taxonomy's categories.
+    static func subjectCounts(_ db: Database, subject: DistributionSubject, snapshot: MetricSnapshot?,
+                              taxonomy: Taxonomy) throws -> (counts: [String: Int], order: [String]) {
+        switch subject {
+        case .labels:
+            let labels = try Store.labelCounts(db, snapshot: snapshot)
+            return (Dictionary(uniqueKeysWithValues: labels.map { ($0.label, $0.count) }), labels.map(\.label))
+        case .scene(let dimension):
+            let all = try Store.sceneCounts(db, snapshot: snapshot)
+            let known = Store.dimensionNames(taxonomy: taxonomy, counts: all)
+            guard known.contains(dimension) else {
+                throw WinnowError.invalidArgument("no dimension '\(dimension)' in the taxonomy or the annotations\(snapshot.map { " of snapshot '\($0.name)'" } ?? ""); known: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
+            }
+            return (all[dimension] ?? [:], taxonomy.dimensions.first { $0.name == dimension }?.categories.map(\.name) ?? [])
         }
     }
 

@@ -1,18 +1,61 @@
 import Foundation
 import GRDB
 
-/// Counts for the metrics, taken with SQL over the live store.
+/// A snapshot the metrics are computed over instead of the live store (`--snapshot NAME`):
+/// its members, each with its frozen revision (content and label), and the scene annotations
+/// in force at its watermark. `nil` in the queries below means the live store: active samples
+/// with their current revision and annotations.
+struct MetricSnapshot {
+    var id: Int64
+    var name: String
+    /// Scene annotations with id <= this were in force when it was made.
+    var watermark: Int64
+    var createdAt: String
+    /// The figures frozen with it (`SnapshotMetrics` as JSON).
+    var metrics: String
+
+    /// The named snapshot, or nil (the live store) without a name; an unknown name throws an
+    /// error naming the snapshots there are.
+    static func named(_ name: String?, in db: Database) throws -> MetricSnapshot? {
+        guard let name else { return nil }
+        let row = try Store.snapshotRow(db, name: name)
+        return MetricSnapshot(id: row["id"], name: name, watermark: row["scene_watermark"],
+                              createdAt: row["created_at"], metrics: row["metrics"])
+    }
+}
+
+/// Counts for the metrics, taken with SQL over the live store or over a snapshot.
 extension Store {
-    /// Active samples per category of a dimension (current annotations only), and how many
-    /// active samples have no category in it. Read from `scene_counts`, which triggers keep.
-    static func sceneCounts(_ db: Database, dimension: String) throws -> (counts: [String: Int], unannotated: Int) {
-        var counts: [String: Int] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT category, count FROM scene_counts WHERE dimension = ? AND count > 0",
-                                    arguments: [dimension]) {
-            counts[row["category"]] = row["count"]
+    /// Samples per category of each dimension. Live: active samples' current annotations, read
+    /// from `scene_counts`, which triggers keep. Snapshot: its members' annotations in force at
+    /// its watermark (id <= W, not replaced by W), by one group-by over the annotation history.
+    static func sceneCounts(_ db: Database, snapshot: MetricSnapshot?) throws -> [String: [String: Int]] {
+        var counts: [String: [String: Int]] = [:]
+        let rows: [Row]
+        if let snapshot {
+            // Annotations outermost (a range of their ids), members by primary key: there is no
+            // index of all annotations by sample, so the other order would scan them per member.
+            rows = try Row.fetchAll(db, sql: """
+                SELECT a.dimension, a.category, count(*) AS count
+                FROM scene_annotations a CROSS JOIN snapshot_members m ON m.snapshot_id = ? AND m.sample_id = a.sample_id
+                WHERE a.id <= ? AND (a.replaced_by IS NULL OR a.replaced_by > ?)
+                GROUP BY a.dimension, a.category
+                """, arguments: [snapshot.id, snapshot.watermark, snapshot.watermark])
+        } else {
+            rows = try Row.fetchAll(db, sql: "SELECT dimension, category, count FROM scene_counts WHERE count > 0")
         }
-        let annotated = counts.values.reduce(0, +)
-        return (counts, max(0, try activeCount(db) - annotated))
+        for row in rows {
+            counts[row["dimension"], default: [:]][row["category"]] = row["count"]
+        }
+        return counts
+    }
+
+    /// The samples the metrics count: active samples, or a snapshot's members.
+    static func sampleCount(_ db: Database, snapshot: MetricSnapshot?) throws -> Int {
+        if let snapshot {
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM snapshot_members WHERE snapshot_id = ?", arguments: [snapshot.id]) ?? 0
+        }
+        return try activeCount(db)
     }
 
     static func activeCount(_ db: Database) throws -> Int {
@@ -23,51 +66,62 @@ extension Store {
     }
 
     /// Dimensions to report: the taxonomy's, then any others that have annotations.
-    static func dimensionNames(_ db: Database, taxonomy: Taxonomy) throws -> [String] {
+    static func dimensionNames(taxonomy: Taxonomy, counts: [String: [String: Int]]) -> [String] {
         var names = taxonomy.dimensions.map(\.name)
-        for name in try String.fetchAll(db, sql: "SELECT DISTINCT dimension FROM scene_counts WHERE count > 0 ORDER BY dimension")
-        where !names.contains(name) {
-            names.append(name)
-        }
+        for name in counts.keys.sorted() where !names.contains(name) { names.append(name) }
         return names
     }
 
-    /// Scene coverage per dimension (SPEC section 4).
-    public func coverage(dimension: String? = nil, minCount: Int = 1, overFill: Double = 1.5) throws -> [CoverageReport] {
+    /// Scene coverage per dimension (SPEC section 4), over the live store or a snapshot's
+    /// members; categories, targets and weights come from the current taxonomy either way.
+    public func coverage(dimension: String? = nil, minCount: Int = 1, overFill: Double = 1.5,
+                         snapshot: String? = nil) throws -> [CoverageReport] {
         try pool.read { db in
+            let snapshot = try MetricSnapshot.named(snapshot, in: db)
             let taxonomy = try Store.taxonomy(db)
-            var names = try Store.dimensionNames(db, taxonomy: taxonomy)
+            let counts = try Store.sceneCounts(db, snapshot: snapshot)
+            var names = Store.dimensionNames(taxonomy: taxonomy, counts: counts)
             if let dimension {
                 guard names.contains(dimension) else {
-                    throw WinnowError.invalidArgument("no dimension '\(dimension)' in the taxonomy or the annotations; known: \(names.isEmpty ? "none (load one with `winnow taxonomy load FILE`)" : names.joined(separator: ", "))")
+                    throw WinnowError.invalidArgument("no dimension '\(dimension)' in the taxonomy or the annotations\(snapshot.map { " of snapshot '\($0.name)'" } ?? ""); known: \(names.isEmpty ? "none (load one with `winnow taxonomy load FILE`)" : names.joined(separator: ", "))")
                 }
                 names = [dimension]
             }
-            return try names.map { name in
+            let samples = try Store.sampleCount(db, snapshot: snapshot)
+            return names.map { name in
                 let specs = taxonomy.dimensions.first { $0.name == name }?.categories.map {
                     Coverage.Spec(name: $0.name, target: $0.target, weight: $0.weight)
                 } ?? []
-                let (counts, unannotated) = try Store.sceneCounts(db, dimension: name)
-                return Coverage.report(dimension: name, categories: specs, counts: counts, unannotated: unannotated,
+                let dimensionCounts = counts[name] ?? [:]
+                return Coverage.report(dimension: name, categories: specs, counts: dimensionCounts,
+                                       unannotated: max(0, samples - dimensionCounts.values.reduce(0, +)),
                                        minCount: minCount, overFill: overFill)
             }
         }
     }
 
-    /// Active labelled samples per label, in label-index order: the taxonomy's order when it
-    /// fixes one (labels it does not list follow by name), else by name.
-    public func labelCounts() throws -> [(label: String, count: Int)] {
-        try pool.read { db in try Store.labelCounts(db) }
+    /// Labelled samples per label, in label-index order: the taxonomy's order when it fixes one
+    /// (labels it does not list follow by name), else by name. Over active samples' current
+    /// labels, or a snapshot's members' frozen labels.
+    public func labelCounts(snapshot: String? = nil) throws -> [(label: String, count: Int)] {
+        try pool.read { db in try Store.labelCounts(db, snapshot: try MetricSnapshot.named(snapshot, in: db)) }
     }
 
-    static func labelCounts(_ db: Database) throws -> [(label: String, count: Int)] {
+    static func labelCounts(_ db: Database, snapshot: MetricSnapshot? = nil) throws -> [(label: String, count: Int)] {
         var counts: [String: Int] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT r.label, count(*) AS n FROM samples s JOIN revisions r ON r.id = s.revision_id
-            WHERE s.status = 'active' AND r.label IS NOT NULL GROUP BY r.label
-            """) {
-            counts[row["label"]] = row["n"]
+        let rows: [Row]
+        if let snapshot {
+            rows = try Row.fetchAll(db, sql: """
+                SELECT r.label, count(*) AS n FROM snapshot_members m JOIN revisions r ON r.id = m.revision_id
+                WHERE m.snapshot_id = ? AND r.label IS NOT NULL GROUP BY r.label
+                """, arguments: [snapshot.id])
+        } else {
+            rows = try Row.fetchAll(db, sql: """
+                SELECT r.label, count(*) AS n FROM samples s JOIN revisions r ON r.id = s.revision_id
+                WHERE s.status = 'active' AND r.label IS NOT NULL GROUP BY r.label
+                """)
         }
+        for row in rows { counts[row["label"]] = row["n"] }
         let fixed = try String.fetchAll(db, sql: "SELECT name FROM labels ORDER BY position")
         let order = fixed + counts.keys.filter { !fixed.contains($0) }.sorted()
         return order.map { ($0, counts[$0] ?? 0) }

@@ -79,12 +79,17 @@ public struct StatsReport: Codable, Sendable {
 }
 
 extension Store {
-    /// Totals, label balance, lengths, diversity, flags and review progress over active samples.
-    public func stats() throws -> StatsReport {
+    /// Totals, label balance, lengths, diversity, flags and review progress over active samples,
+    /// or over a snapshot's members as frozen (`snapshot`): their revisions' labels and texts,
+    /// the scenes in force at its watermark, the flags frozen with it, and the queue items and
+    /// decisions on its members up to its creation.
+    public func stats(snapshot: String? = nil) throws -> StatsReport {
         try pool.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples") ?? 0
-            let active = try Store.activeCount(db)
-            let labelCounts = try Store.labelCounts(db)
+            let snapshot = try MetricSnapshot.named(snapshot, in: db)
+            // A snapshot holds active samples only: its members are its total.
+            let active = try Store.sampleCount(db, snapshot: snapshot)
+            let total = snapshot == nil ? try Int.fetchOne(db, sql: "SELECT count(*) FROM samples") ?? 0 : active
+            let labelCounts = try Store.labelCounts(db, snapshot: snapshot)
             let weights = Balance.weights(labelCounts.map(\.count))
             let labels = labelCounts.enumerated().map { i, entry in
                 StatsReport.Label(label: entry.label, index: i, count: entry.count, weightInverse: weights.inverse[i],
@@ -92,8 +97,9 @@ extension Store {
             }
             let taxonomy = try Store.taxonomy(db)
             var scenes: [String: DiversityReport] = [:]
-            for name in try Store.dimensionNames(db, taxonomy: taxonomy) {
-                let counts = try Store.sceneCounts(db, dimension: name).counts
+            let sceneCounts = try Store.sceneCounts(db, snapshot: snapshot)
+            for name in Store.dimensionNames(taxonomy: taxonomy, counts: sceneCounts) {
+                let counts = sceneCounts[name] ?? [:]
                 let categories = taxonomy.dimensions.first { $0.name == name }?.categories.map(\.name) ?? []
                 let all = categories + counts.keys.filter { !categories.contains($0) }.sorted()
                 scenes[name] = DiversityReport(counts: all.map { counts[$0] ?? 0 }, categories: max(categories.count, counts.count))
@@ -104,11 +110,21 @@ extension Store {
             var distinct = Lexical.Distinct()
             var lengthsByLabel: [String: [Int]] = [:]
             var all: [Int] = []
-            let cursor = try Row.fetchCursor(db, sql: """
-                SELECT r.label, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
-                FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
-                WHERE s.status = 'active'
-                """)
+            // Active samples' current revisions, or a snapshot's members' frozen ones.
+            let cursor: RowCursor
+            if let snapshot {
+                cursor = try Row.fetchCursor(db, sql: """
+                    SELECT r.label, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+                    FROM snapshot_members m JOIN revisions r ON r.id = m.revision_id JOIN contents c ON c.id = r.content_id
+                    WHERE m.snapshot_id = ?
+                    """, arguments: [snapshot.id])
+            } else {
+                cursor = try Row.fetchCursor(db, sql: """
+                    SELECT r.label, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+                    FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
+                    WHERE s.status = 'active'
+                    """)
+            }
             while let row = try cursor.next() {
                 let words = Lexical.words(Store.content(row).plainText)
                 distinct.add(words)
@@ -124,17 +140,8 @@ extension Store {
             var lengths = ["all": summary(all)]
             for (label, values) in lengthsByLabel { lengths[label] = summary(values) }
 
-            var byDetector: [String: Int] = [:]
-            var byStatus: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT detector, status, count(*) AS n FROM flags GROUP BY detector, status") {
-                byDetector[row["detector"], default: 0] += row["n"] as Int
-                byStatus[row["status"], default: 0] += row["n"] as Int
-            }
-            let review = StatsReport.Review(
-                queues: try Int.fetchOne(db, sql: "SELECT count(*) FROM queues") ?? 0,
-                items: try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_items") ?? 0,
-                decisions: try Int.fetchOne(db, sql: "SELECT count(*) FROM decisions WHERE undone_at IS NULL") ?? 0,
-                decidedSamples: try Int.fetchOne(db, sql: "SELECT count(DISTINCT sample_id) FROM decisions WHERE undone_at IS NULL AND action <> 'skip'") ?? 0)
+            let (byDetector, byStatus) = try Store.flagCounts(db, snapshot: snapshot)
+            let review = try Store.reviewProgress(db, snapshot: snapshot)
 
             return StatsReport(
                 samples: .init(total: total, active: active, dropped: total - active),
@@ -147,5 +154,51 @@ extension Store {
                              dismissed: byStatus["dismissed"] ?? 0, byDetector: byDetector),
                 review: review)
         }
+    }
+
+    /// Flags per detector and per status: all flags, or those on a snapshot's members as
+    /// frozen with it (flag statuses change with review and undo, so they are not rebuilt).
+    static func flagCounts(_ db: Database, snapshot: MetricSnapshot?) throws -> (byDetector: [String: Int], byStatus: [String: Int]) {
+        var byDetector: [String: Int] = [:]
+        var byStatus: [String: Int] = [:]
+        if let snapshot {
+            let frozen = try? JSONDecoder().decode(SnapshotMetrics.self, from: Data(snapshot.metrics.utf8))
+            for (detector, statuses) in frozen?.flags ?? [:] {
+                for (status, n) in statuses {
+                    byDetector[detector, default: 0] += n
+                    byStatus[status, default: 0] += n
+                }
+            }
+        } else {
+            for row in try Row.fetchAll(db, sql: "SELECT detector, status, count(*) AS n FROM flags GROUP BY detector, status") {
+                byDetector[row["detector"], default: 0] += row["n"] as Int
+                byStatus[row["status"], default: 0] += row["n"] as Int
+            }
+        }
+        return (byDetector, byStatus)
+    }
+
+    /// Queues, items and decisions (not undone; decided samples: not skips): all of them, or for
+    /// a snapshot those on its members made before it, undone only after it.
+    static func reviewProgress(_ db: Database, snapshot: MetricSnapshot?) throws -> StatsReport.Review {
+        guard let snapshot else {
+            return StatsReport.Review(
+                queues: try Int.fetchOne(db, sql: "SELECT count(*) FROM queues") ?? 0,
+                items: try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_items") ?? 0,
+                decisions: try Int.fetchOne(db, sql: "SELECT count(*) FROM decisions WHERE undone_at IS NULL") ?? 0,
+                decidedSamples: try Int.fetchOne(db, sql: "SELECT count(DISTINCT sample_id) FROM decisions WHERE undone_at IS NULL AND action <> 'skip'") ?? 0)
+        }
+        // Timestamps are ISO 8601 UTC with milliseconds, so they compare as text.
+        let items = try Row.fetchOne(db, sql: """
+            SELECT count(DISTINCT qi.queue_id) AS queues, count(*) AS items FROM queue_items qi
+            JOIN snapshot_members m ON m.snapshot_id = ? AND m.sample_id = qi.sample_id WHERE qi.added_at <= ?
+            """, arguments: [snapshot.id, snapshot.createdAt])
+        let decisions = try Row.fetchOne(db, sql: """
+            SELECT count(*) AS decisions, count(DISTINCT CASE WHEN d.action <> 'skip' THEN d.sample_id END) AS decided
+            FROM decisions d JOIN snapshot_members m ON m.snapshot_id = ? AND m.sample_id = d.sample_id
+            WHERE d.created_at <= ? AND (d.undone_at IS NULL OR d.undone_at > ?)
+            """, arguments: [snapshot.id, snapshot.createdAt, snapshot.createdAt])
+        return StatsReport.Review(queues: items?["queues"] ?? 0, items: items?["items"] ?? 0,
+                                  decisions: decisions?["decisions"] ?? 0, decidedSamples: decisions?["decided"] ?? 0)
     }
 }

@@ -23,6 +23,13 @@ public enum Faults {
         if hits.increment() == target.n { kill(getpid(), SIGKILL) }
     }
 
+    /// True the N-th time `op` is reached under `WINNOW_FAULT_AT=OP:N`: the caller then fails
+    /// that step with an error instead of dying (a failing migration, RELIABILITY M4).
+    public static func fails(_ op: String) -> Bool {
+        guard let target, target.op == op else { return false }
+        return hits.increment() == target.n
+    }
+
     private final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var value = 0

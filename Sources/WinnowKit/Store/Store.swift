@@ -16,8 +16,16 @@ public enum Migrations {
         migrator.eraseDatabaseOnSchemaChange = false
         for migration in embedded {
             let sql = migration.sql
-            migrator.registerMigration(migration.identifier) { db in
-                try db.execute(sql: sql)
+            let identifier = migration.identifier
+            migrator.registerMigration(identifier) { db in
+                do {
+                    try db.execute(sql: sql)
+                    if Faults.fails("migration-error") { throw DatabaseError(resultCode: .SQLITE_ERROR, message: "injected fault") }
+                } catch let error as DatabaseError {
+                    // Name the migration: the store stays at the one before it (one transaction each).
+                    throw DatabaseError(resultCode: error.resultCode,
+                                        message: "migration \(identifier) failed and was rolled back, the store is unchanged: \(error.message ?? "\(error)")")
+                }
                 Faults.point("migration")   // inside the migration's transaction
             }
         }
@@ -102,7 +110,7 @@ public final class Store: Sendable {
     }
 
     /// Refuses files whose first bytes show they are not an SQLite database at all.
-    private static func checkHeader(path: String) throws {
+    static func checkHeader(path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw WinnowError.storeUnavailable(path: path, detail: "permission denied when reading it; check the file's permissions")
         }
@@ -120,7 +128,7 @@ public final class Store: Sendable {
 
     /// Refuses, without writing, a file that is another application's database or a store
     /// written by a newer Winnow.
-    private static func preflight(path: String) throws {
+    static func preflight(path: String) throws {
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(10)

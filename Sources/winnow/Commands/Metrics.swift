@@ -24,15 +24,20 @@ extension WinnowCommand {
             discussion: """
                 scene coverage = covered categories / categories (covered: count ≥ --min-count); \
                 sample coverage = Σ w_c · min(1, n_c / n_c*); covered fill = mean of n_c / n_c* over \
-                covered categories. Counts are of active samples' current annotations.
+                covered categories. Counts are of active samples' current annotations, or with \
+                --snapshot NAME of the snapshot's members and the annotations in force when it was \
+                made; categories, targets and weights come from the current taxonomy either way.
 
-                Example: winnow coverage --dimension domain --json
+                Examples:
+                  winnow coverage --dimension domain --json
+                  winnow coverage --snapshot v1
                 """)
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only this dimension.") var dimension: String?
         @Option(name: .customLong("min-count"), help: "m: a category with at least m samples is covered.") var minCount = 1
         @Option(name: .customLong("over"), help: "Fill above which a category is 'over'.") var overFill = 1.5
+        @Option(help: "Compute over this snapshot's members as frozen, instead of the live store.") var snapshot: String?
 
         func validate() throws {
             if minCount < 1 { throw ValidationError("--min-count must be 1 or more.") }
@@ -40,7 +45,8 @@ extension WinnowCommand {
 
         func run() throws {
             try WinnowCommand.guarded {
-                let reports = try store.open().coverage(dimension: dimension, minCount: minCount, overFill: overFill)
+                let reports = try store.open().coverage(dimension: dimension, minCount: minCount, overFill: overFill,
+                                                        snapshot: snapshot)
                 if output.json { try JSONOutput.print(CoverageJSON(dimensions: reports)); return }
                 var table = Table(headers: ["dimension", "category", "count", "target", "fill", "weight", "status", "needed"])
                 for r in reports {
@@ -54,6 +60,7 @@ extension WinnowCommand {
                     emit("no dimensions yet: load a taxonomy (`winnow taxonomy load FILE`) or annotate scenes\n")
                     return
                 }
+                if let snapshot { emit("snapshot \(snapshot)\n") }
                 for r in reports {
                     if r.categories.isEmpty {
                         emit("\(r.dimension): not in the taxonomy, so no coverage to measure; categories seen: \(r.unknown.joined(separator: ", ")); unannotated \(r.unannotated)\n\n")
@@ -79,24 +86,28 @@ extension WinnowCommand {
             commandName: "distribution",
             abstract: "The dataset's distribution over labels or a dimension against a target: KL, JS, resampling factors.",
             discussion: """
-                P is the dataset, Q the reference: the taxonomy's targets (default; for labels, \
-                uniform), or --against FILE (a JSON object {category: proportion or count}, a CSV \
-                category,proportion or category,count, or a JSONL of samples carrying the field). \
+                P is the dataset (the live store, or with --snapshot NAME that snapshot's members as \
+                frozen), Q the reference: the taxonomy's targets (default; for labels, uniform), \
+                --against FILE (a JSON object {category: proportion or count}, a CSV \
+                category,proportion or category,count, or a JSONL of samples carrying the field), or \
+                --against snapshot:NAME (that snapshot's distribution of the same labels or dimension). \
                 Logs are base 2; where Q is 0 but P is not, ε = 1e-9 stands in and the output says so. \
                 factor = Q/P (over 1: oversample).
 
                 Examples:
                   winnow distribution --of labels
                   winnow distribution --of scene.domain --against production_mix.json
+                  winnow distribution --of labels --snapshot v2 --against snapshot:v1
                 """)
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "labels or scene.DIM") var of: String
-        @Option(help: "Reference file (default: the taxonomy's targets; uniform for labels).") var against: String?
+        @Option(help: "Reference: a file, or snapshot:NAME (default: the taxonomy's targets; uniform for labels).") var against: String?
+        @Option(help: "Compute P over this snapshot's members as frozen, instead of the live store.") var snapshot: String?
 
         func run() throws {
             try WinnowCommand.guarded {
-                let report = try store.open().distribution(of: try DistributionSubject(of), against: against)
+                let report = try store.open().distribution(of: try DistributionSubject(of), against: against, snapshot: snapshot)
                 if output.json { try JSONOutput.print(report); return }
                 let d = report.divergence
                 var table = Table(headers: ["category", "count", "p", "q", "factor", "target_count"])
@@ -104,7 +115,7 @@ extension WinnowCommand {
                     table.rows.append([c.category, "\(c.count)", decimal(c.p, 4), decimal(c.q, 4), decimal(c.factor), "\(c.targetCount)"])
                 }
                 if output.csv { emit(table.csv()); return }
-                emit("\(report.of) against \(report.against): KL(P‖Q) \(decimal(d.klPQ, 4)) bits · KL(Q‖P) \(decimal(d.klQP, 4)) bits · JS \(decimal(d.js, 4)) bits\n")
+                emit("\(report.of)\(snapshot.map { " of snapshot \($0)" } ?? "") against \(report.against): KL(P‖Q) \(decimal(d.klPQ, 4)) bits · KL(Q‖P) \(decimal(d.klQP, 4)) bits · JS \(decimal(d.js, 4)) bits\n")
                 var t = Table(headers: ["category", "count", "P", "", "Q", "", "factor", "resampled"], rightAligned: [1, 2, 4, 6, 7])
                 for c in d.categories {
                     t.rows.append([c.category, "\(c.count)", decimal(c.p, 3), bar(c.p, width: 12), decimal(c.q, 3), bar(c.q, width: 12),
@@ -128,16 +139,23 @@ extension WinnowCommand {
                 name), the order export writes: inverse = N/n_k, balanced = N/(K·n_k), normalized = \
                 inverse/Σ inverse.
 
-                Example: winnow stats --json
+                With --snapshot NAME: over the snapshot's members as frozen (labels, texts, scenes as \
+                of then), with the flags frozen with it and the review on its members up to its creation.
+
+                Examples:
+                  winnow stats --json
+                  winnow stats --snapshot v1
                 """)
         @OptionGroup var store: StoreOptions
         @Flag(help: "Print one JSON document.") var json = false
+        @Option(help: "Compute over this snapshot's members as frozen, instead of the live store.") var snapshot: String?
 
         func run() throws {
             try WinnowCommand.guarded {
-                let s = try store.open().stats()
+                let s = try store.open().stats(snapshot: snapshot)
                 if json { try JSONOutput.print(s); return }
-                var out = "samples: \(s.samples.total) total, \(s.samples.active) active, \(s.samples.dropped) dropped\n\n"
+                var out = snapshot.map { "snapshot \($0)\n" } ?? ""
+                out += "samples: \(s.samples.total) total, \(s.samples.active) active, \(s.samples.dropped) dropped\n\n"
                 if !s.labels.isEmpty {
                     let most = s.labels.map(\.count).max() ?? 1
                     var t = Table(headers: ["#", "label", "count", "", "inverse", "balanced", "normalized", "words p50", "p95"],

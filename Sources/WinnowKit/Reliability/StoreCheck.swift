@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+
+/// What `winnow check` found: SQLite's own integrity and foreign-key checks, and every
+/// snapshot's fingerprint recomputed from its members (RELIABILITY F3, S3).
+public struct StoreCheck: Codable, Sendable {
+    public var integrity: [String]
+    public var foreignKeyProblems: Int
+    public var snapshots: [SnapshotCheck]
+    public var ok: Bool { integrity == ["ok"] && foreignKeyProblems == 0 && snapshots.allSatisfy(\.ok) }
+
+    public struct SnapshotCheck: Codable, Sendable {
+        public var name: String
+        public var members: Int
+        public var stored: String
+        public var recomputed: String
+        public var ok: Bool { stored == recomputed }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case integrity, snapshots, ok
+        case foreignKeyProblems = "foreign_key_problems"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(ok, forKey: .ok)
+        try c.encode(integrity, forKey: .integrity)
+        try c.encode(foreignKeyProblems, forKey: .foreignKeyProblems)
+        try c.encode(snapshots, forKey: .snapshots)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        integrity = try c.decode([String].self, forKey: .integrity)
+        foreignKeyProblems = try c.decode(Int.self, forKey: .foreignKeyProblems)
+        snapshots = try c.decode([SnapshotCheck].self, forKey: .snapshots)
+    }
+
+    init(integrity: [String], foreignKeyProblems: Int, snapshots: [SnapshotCheck]) {
+        self.integrity = integrity
+        self.foreignKeyProblems = foreignKeyProblems
+        self.snapshots = snapshots
+    }
+}
+
+extension Store {
+    /// Checks the store at `path` through a read-only connection: nothing is written, not
+    /// even a migration, so a damaged file stays as it was found.
+    public static func check(path: String) throws -> StoreCheck {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw WinnowError.storeMissing(path: path) }
+        if isDirectory.boolValue { throw WinnowError.notAWinnowStore(path: path, why: "it is a directory") }
+        try checkHeader(path: path)
+        try preflight(path: path)
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            defer { try? queue.close() }
+            return try queue.read { db in
+                let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check(100)")
+                let fk = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count
+                var snapshots: [StoreCheck.SnapshotCheck] = []
+                if integrity == ["ok"] {
+                    for row in try Row.fetchAll(db, sql: "SELECT id, name, fingerprint, scene_watermark FROM snapshots ORDER BY id") {
+                        let pass = try Store.memberPass(db, snapshot: row["id"], watermark: row["scene_watermark"])
+                        snapshots.append(.init(name: row["name"], members: pass.members, stored: row["fingerprint"], recomputed: pass.fingerprint))
+                    }
+                }
+                return StoreCheck(integrity: integrity, foreignKeyProblems: fk, snapshots: snapshots)
+            }
+        } catch let error as DatabaseError {
+            throw Store.translate(error, path: path)
+        }
+    }
+}

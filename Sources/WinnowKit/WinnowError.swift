@@ -40,7 +40,7 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
         case .unreadableInput(let path, let reason):
             return "\(path): \(reason)"
         case .badRecords(let path, let problems, let total, let outcome):
-            var lines = problems.prefix(20).map { "\(path):\($0.line): \($0.reason)" }
+            var lines = problems.prefix(100).map { "\(path):\($0.line): \($0.reason)" }
             if total > lines.count { lines.append("… and \(total - lines.count) more bad records") }
             lines.append(outcome ?? "nothing of \(path) was imported (--on-error abort); fix these records, or pass --on-error skip --rejects FILE to import the rest and keep the rejects")
             return lines.joined(separator: "\n")

@@ -401,7 +401,8 @@ private final class Writer {
         case .bad(let problem, let raw):
             reject(problem, raw: raw)
         case .record(let record):
-            if problemCount > 0 && options.onError == .abort { return } // nothing more will be written
+            // In abort mode too: the transaction is rolled back at the end, but storing finds the
+            // problems only the store can see (an id already used), so the report is complete.
             try store(record)
         }
     }

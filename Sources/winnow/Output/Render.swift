@@ -43,10 +43,7 @@ struct Table {
 /// CSV quoting for output cells.
 enum CSVField {
     static func quote(_ s: String) -> String {
-        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return s
+        CSVExport.cell(s, raw: true)   // the export's quoting (by scalar: "\r\n" is one Character)
     }
 }
 

@@ -85,5 +85,10 @@ import Testing
         let verify = try winnow(["snapshot", "verify", "v1", "--db", db])
         #expect(verify.status == 1)
         #expect(verify.stderr.contains("snapshot v1 does NOT verify"))
+        // winnow check: the damage has its own exit code and names the snapshot.
+        let check = try winnow(["check", "--db", db])
+        #expect(check.status == 4, "\(check.stderr)")
+        #expect(check.stdout.contains("snapshot v1: FINGERPRINT MISMATCH") && check.stderr.contains("snapshot v1 no longer matches its fingerprint"),
+                "\(check.stdout) \(check.stderr)")
     }
 }

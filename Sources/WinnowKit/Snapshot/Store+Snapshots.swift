@@ -207,7 +207,7 @@ extension Store {
         var count = 0
         var perCombination: [Int: Int] = [:]
         var labels: [[UInt8]: Int] = [:]
-        var lastLabel: [UInt8] = [], lastLabelCount = 0   // runs of one label are counted without hashing
+        var lastLabel: [UInt8]? = nil, lastLabelCount = 0   // runs of one label are counted without hashing
         let hexDigits = Array("0123456789abcdef".utf8)
         while true {
             let code = sqlite3_step(stmt)
@@ -228,8 +228,8 @@ extension Store {
             buffer.append(0x09)
             if let label = Store.columnBytes(stmt, 3) {
                 buffer.append(contentsOf: label)
-                if label.elementsEqual(lastLabel) { lastLabelCount += 1 } else {
-                    if !lastLabel.isEmpty { labels[lastLabel, default: 0] += lastLabelCount }
+                if let last = lastLabel, label.elementsEqual(last) { lastLabelCount += 1 } else {
+                    if let last = lastLabel { labels[last, default: 0] += lastLabelCount }
                     lastLabel = Array(label); lastLabelCount = 1
                 }
             }
@@ -242,7 +242,7 @@ extension Store {
             }
         }
         buffer.withUnsafeBufferPointer { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        if !lastLabel.isEmpty { labels[lastLabel, default: 0] += lastLabelCount }
+        if let last = lastLabel { labels[last, default: 0] += lastLabelCount }
         return MemberPass(fingerprint: ContentHash.hex(Array(hasher.finalize())), members: count,
                           sceneCombinations: perCombination, combinations: reader.combinations, labels: labels)
     }

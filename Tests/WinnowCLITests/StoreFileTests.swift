@@ -176,6 +176,31 @@ import Testing
         #expect(FileManager.default.contents(atPath: db) == bytes, "a read-only store was written")
     }
 
+    /// F1: disk full on a 20 MiB tmpfs: a clear "disk is full" error, the store intact and
+    /// unchanged; once there is room, the same import completes. Needs root (mount).
+    @Test func aFullDiskIsReportedAndLosesNothing() throws {
+        guard getuid() == 0 else { return }
+        let dir = TempDir()
+        let mountPoint = dir.file("small")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        guard try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=20m", "tmpfs", mountPoint]).status == 0 else { return }
+        defer { _ = try? runProcess("/bin/umount", [mountPoint]) }
+        let corpus = dir.file("corpus.jsonl")     // ~25 MB of records: more than the disk holds once stored
+        try CrashTests.writeCorpus(corpus, records: 60_000)
+        let db = mountPoint + "/w.db"
+        #expect(try winnow(["init", "--db", db]).status == 0)
+        let full = try winnow(["import", corpus, "--db", db])
+        #expect(full.status == 1 && full.stderr.contains("disk is full") && full.stderr.contains(db), "exit \(full.status): \(full.stderr)")
+        #expect(!full.stderr.contains("Fatal error"))
+        #expect(try query(db, "PRAGMA integrity_check", as: String.self) == "ok")
+        #expect(try query(db, "SELECT count(*) FROM samples") == 0)
+        // Room again: the same command completes.
+        #expect(try runProcess("/bin/mount", ["-o", "remount,size=400m", mountPoint]).status == 0)
+        let again = try winnow(["import", corpus, "--db", db])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try query(db, "SELECT count(*) FROM occurrences") == 60_000)
+    }
+
     /// Runs winnow as user nobody.
     func unprivileged(_ arguments: [String]) throws -> Run {
         let binary = winnowBinary

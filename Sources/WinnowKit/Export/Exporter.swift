@@ -132,8 +132,7 @@ extension Store {
                 SELECT id, text, text_a, text_b, instruction, input, output, messages FROM contents WHERE id = ?
                 """)
             let stmt = statement.sqliteStatement
-            var index = 0
-            for member in records {
+            for (index, member) in records.enumerated() {
                 sqlite3_reset(stmt)
                 sqlite3_bind_int64(stmt, 1, member.contentID)
                 let code = sqlite3_step(stmt)
@@ -141,7 +140,9 @@ extension Store {
                     if code == SQLITE_DONE { throw WinnowError.writeFailed(path: options.out, detail: "the content of \(member.uid) is missing from the store (run `winnow snapshot verify`)") }
                     throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
-                guard let writerIndex = splitIndex[assignment[index]] else { continue }
+                guard let writerIndex = splitIndex[assignment[index]] else {
+                    throw WinnowError.writeFailed(path: options.out, detail: "\(member.uid) is assigned to split '\(assignment[index])', which this export does not write")
+                }
                 let writer = writerList[writerIndex]
                 if (options.format == .jsonl || options.format == .hf), member.kind == .text, let text = Store.columnBytes(stmt, 1) {
                     try writer.writeTextLine(member, text: text)   // the common case, without Swift strings for the content
@@ -150,12 +151,8 @@ extension Store {
                 }
                 writer.count += 1
                 if let l = member.label { writer.labels[l, default: 0] += 1 }
-                index += 1
             }
             sqlite3_reset(stmt)
-            guard index == records.count else {
-                throw WinnowError.writeFailed(path: options.out, detail: "the snapshot's members changed while exporting")
-            }
         }
         for (split, _) in ratios {
             guard let w = writers[split] else { continue }

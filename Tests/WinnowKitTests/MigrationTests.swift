@@ -37,6 +37,17 @@ import Testing
         #expect(try store.samples(SampleFilter()).count == 3)
     }
 
+    /// RELIABILITY M3: no development option that could drop a user's data ships, and the
+    /// store's connections enforce foreign keys.
+    @Test func releaseConfigurationKeepsDataAndForeignKeys() throws {
+        #expect(Migrations.migrator().eraseDatabaseOnSchemaChange == false)
+        let dir = TempDir()
+        let store = try Store(path: dir.path("w.db"), mode: .createIfMissing)
+        #expect(try store.pool.read { try Int.fetchOne($0, sql: "PRAGMA foreign_keys") } == 1)
+        #expect(try store.pool.write { try Int.fetchOne($0, sql: "PRAGMA foreign_keys") } == 1)
+        #expect(try store.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+    }
+
     @Test func sceneCountsFollowAnnotationsAndDrops() throws {
         let dir = TempDir()
         let store = try dir.store()

@@ -134,11 +134,11 @@ import Testing
         let attempts = ["' OR 1=1 --", "x'; DROP TABLE samples; --", "\" OR \"\"=\"", "a' UNION SELECT name FROM sqlite_master --",
                         "'; ATTACH DATABASE '/tmp/evil.db' AS e; --", "x') OR load_extension('/tmp/evil') --", "/* comment */ positive",
                         "positive' --", "ʼ OR 1=1 --", "＇ OR 1=1 --", "%", "_", "*", "positive\u{200B}"]
-        for text in attempts {
+        for (n, text) in attempts.enumerated() {
             for arguments in [["samples", "--label", text, "--count"], ["samples", "--scene", "domain=\(text)", "--count"],
                               ["samples", "--source", text, "--count"], ["samples", "--flag", text, "--count"],
-                              ["queue", "create", "q\(abs(text.hashValue) % 1000)", "--label", text],
-                              ["snapshot", "create", "s\(abs(text.hashValue) % 1000)", "--label", text]] {
+                              ["queue", "create", "q\(n)", "--label", text],
+                              ["snapshot", "create", "s\(n)", "--label", text]] {
                 let run = try winnow(arguments + ["--db", db])
                 #expect(run.status == 0 || run.status == 1 || run.status == 64, "\(arguments): \(run.stderr)")
                 if arguments.contains("--count") && run.status == 0 {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 @testable import WinnowKit
@@ -66,6 +67,28 @@ import Testing
             if !same { try? FileManager.default.copyItem(atPath: path, toPath: FileManager.default.temporaryDirectory.path + "/winnow-property-csv-\(seed).csv") }
             #expect(same, "seed \(seed) (file kept as winnow-property-csv-\(seed).csv in the temporary folder)")
         }
+    }
+
+    /// Export writes text samples' jsonl lines straight from the store's bytes; they must be
+    /// the bytes the general formatter (`Store.line`) writes for every other sample.
+    @Test func fastTextLinesEqualTheGeneralFormatter() throws {
+        let dir = TempDir()
+        var expected = ""
+        let writer = try SplitWriter(url: URL(fileURLWithPath: dir.path("fast.jsonl")), file: "fast.jsonl")
+        for seed in 1...UInt64(Self.count) {
+            var g = Gen(state: seed)
+            let member = ExportMember(sampleID: Int64(seed), contentID: Int64(seed), uid: "u" + g.text(maxLength: 8), kind: .text,
+                                      label: g.int(0...3) == 0 ? nil : g.text(maxLength: 6), score: nil,
+                                      scenes: (0..<g.int(0...2)).map { ("d\($0)", g.text(maxLength: 5)) })
+            let text = g.text(maxLength: 80)
+            let bytes = Array(text.utf8)
+            try bytes.withUnsafeBufferPointer { try writer.writeTextLine(member, text: $0) }
+            expected += Store.line(member, content: .text(text), options: ExportOptions(out: ""), labelIndex: [:]) + "\n"
+        }
+        try writer.close()
+        let written = try #require(FileManager.default.contents(atPath: dir.path("fast.jsonl")))
+        #expect(String(decoding: written, as: UTF8.self) == expected)
+        #expect(writer.digest == ContentHash.hex(Array(SHA256.hash(data: Data(expected.utf8)))))
     }
 
     @Test func splitAssignmentKeepsItsInvariants() throws {

@@ -115,14 +115,13 @@ extension Store {
         let labelIndex = Dictionary(uniqueKeysWithValues: metrics.labels.enumerated().map { ($1, $0) })
         // Stream the members in uid order into their split's file, hashing as we go.
         let ext = options.format == .csv ? "csv" : "jsonl"
-        var writers: [String: SplitWriter] = [:]
-        for (split, _) in ratios {
+        let writers = try ratios.map { (split, _) -> SplitWriter in
             let file = "\(dataDir)\(split).\(ext)"
-            writers[split] = try SplitWriter(url: temp.appendingPathComponent(file), file: file)
-            if options.format == .csv { try writers[split]?.write(CSVExport.header + "\n") }
+            let writer = try SplitWriter(url: temp.appendingPathComponent(file), file: file)
+            if options.format == .csv { try writer.write(CSVExport.header + "\n") }
+            return writer
         }
-        let splitIndex = Dictionary(uniqueKeysWithValues: ratios.enumerated().map { ($1.0, $0) })
-        let writerList = ratios.map { writers[$0.0]! }
+        let writerFor = Dictionary(uniqueKeysWithValues: zip(ratios.map(\.0), writers))
         try pool.read { db in
             try db.execute(sql: "PRAGMA mmap_size = \(Store.scanMapSize)")
             defer { try? db.execute(sql: "PRAGMA mmap_size = 0") }
@@ -140,10 +139,9 @@ extension Store {
                     if code == SQLITE_DONE { throw WinnowError.writeFailed(path: options.out, detail: "the content of \(member.uid) is missing from the store (run `winnow snapshot verify`)") }
                     throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
-                guard let writerIndex = splitIndex[assignment[index]] else {
+                guard let writer = writerFor[assignment[index]] else {
                     throw WinnowError.writeFailed(path: options.out, detail: "\(member.uid) is assigned to split '\(assignment[index])', which this export does not write")
                 }
-                let writer = writerList[writerIndex]
                 if (options.format == .jsonl || options.format == .hf), member.kind == .text, let text = Store.columnBytes(stmt, 1) {
                     try writer.writeTextLine(member, text: text)   // the common case, without Swift strings for the content
                 } else {
@@ -154,8 +152,7 @@ extension Store {
             }
             sqlite3_reset(stmt)
         }
-        for (split, _) in ratios {
-            guard let w = writers[split] else { continue }
+        for (split, w) in zip(ratios.map(\.0), writers) {
             try w.close()
             let labelJSON = jsonObject(w.labels.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") })
             splitEntries.append((split, jsonObject([("file", JSONText.quote(w.file)), ("count", "\(w.count)"), ("bytes", "\(w.bytes)"),
@@ -166,7 +163,7 @@ extension Store {
             for (split, _) in ratios { card += "  - split: \(split)\n    path: data/\(split).jsonl\n" }
             card += "---\n\n# \(name)\n\nExported by Winnow \(Winnow.version) from snapshot `\(name)` (fingerprint `\(row["fingerprint"] as String)`).\n"
             card += "\n| split | samples |\n|---|---:|\n"
-            for (split, _) in ratios { card += "| \(split) | \(writers[split]?.count ?? 0) |\n" }
+            for (split, w) in zip(ratios.map(\.0), writers) { card += "| \(split) | \(w.count) |\n" }
             try Data(card.utf8).write(to: temp.appendingPathComponent("README.md"))
         }
         let encoder = JSONEncoder()

@@ -223,17 +223,7 @@ private final class Parser: @unchecked Sendable {
     private func parse() throws {
         let source = try ByteSource(path: path)
         let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
-        let reader: RecordReader
-        var fieldNames: [String]? = nil
-        switch format {
-        case .jsonl: reader = JSONLinesReader(lines: lines)
-        case .json: reader = JSONArrayReader(lines: lines, maxRecordBytes: options.maxRecordBytes)
-        case .csv, .tsv:
-            let delimited = try DelimitedReader(lines: lines, delimiter: format == .csv ? UInt8(ascii: ",") : 9,
-                                                maxRecordBytes: options.maxRecordBytes)
-            fieldNames = delimited.header
-            reader = delimited
-        }
+        let (reader, fieldNames) = try makeRecordReader(lines, format: format, maxRecordBytes: options.maxRecordBytes)
         var builder: RecordBuilder? = nil
         var pending: [ParsedItem] = []
         pending.reserveCapacity(Parser.batchSize)

@@ -32,14 +32,23 @@ protocol RecordReader: AnyObject {
 /// Opens a side file of records — annotations, outside scores — as JSONL, CSV or TSV
 /// (optionally gzipped), refusing other formats with `expected` as the explanation.
 func openRecordFile(_ path: String, expected: String, maxRecordBytes: Int = 16 << 20) throws -> RecordReader {
-    let format = InputFormat.guess(path: path)
-    guard format == .jsonl || format == .csv || format == .tsv else {
+    guard let format = InputFormat.guess(path: path), format == .jsonl || format == .csv || format == .tsv else {
         throw WinnowError.unreadableInput(path: path, reason: expected)
     }
     _ = try Importer.checkReadable(path)
     let lines = LineReader(source: try ByteSource(path: path), maxLineBytes: maxRecordBytes)
-    if format == .jsonl { return JSONLinesReader(lines: lines) }
-    return try DelimitedReader(lines: lines, delimiter: format == .csv ? 44 : 9, maxRecordBytes: maxRecordBytes)
+    return try makeRecordReader(lines, format: format, maxRecordBytes: maxRecordBytes).reader
+}
+
+/// The reader for an input of `format` over `lines`, and for CSV/TSV the header's column names.
+func makeRecordReader(_ lines: LineReader, format: InputFormat, maxRecordBytes: Int) throws -> (reader: RecordReader, header: [String]?) {
+    switch format {
+    case .jsonl: return (JSONLinesReader(lines: lines), nil)
+    case .json: return (JSONArrayReader(lines: lines, maxRecordBytes: maxRecordBytes), nil)
+    case .csv, .tsv:
+        let delimited = try DelimitedReader(lines: lines, delimiter: format == .csv ? UInt8(ascii: ",") : 9, maxRecordBytes: maxRecordBytes)
+        return (delimited, delimited.header)
+    }
 }
 
 // MARK: - Shared checks

@@ -162,8 +162,9 @@ extension Store {
         var byDetector: [String: Int] = [:]
         var byStatus: [String: Int] = [:]
         if let snapshot {
-            let frozen = try? JSONDecoder().decode(SnapshotMetrics.self, from: Data(snapshot.metrics.utf8))
-            for (detector, statuses) in frozen?.flags ?? [:] {
+            // A snapshot's figures are written by createSnapshot; unreadable ones are an error, not zero flags.
+            let frozen = try JSONDecoder().decode(SnapshotMetrics.self, from: Data(snapshot.metrics.utf8))
+            for (detector, statuses) in frozen.flags {
                 for (status, n) in statuses {
                     byDetector[detector, default: 0] += n
                     byStatus[status, default: 0] += n

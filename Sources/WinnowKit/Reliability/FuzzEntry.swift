@@ -11,16 +11,7 @@ public enum FuzzEntry {
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return }
         do {
             let lines = LineReader(source: try ByteSource(path: path), maxLineBytes: 1 << 16)
-            let reader: RecordReader
-            var names: [String]? = nil
-            switch format {
-            case .jsonl: reader = JSONLinesReader(lines: lines)
-            case .json: reader = JSONArrayReader(lines: lines, maxRecordBytes: 1 << 16)
-            case .csv, .tsv:
-                let delimited = try DelimitedReader(lines: lines, delimiter: format == .csv ? 44 : 9, maxRecordBytes: 1 << 16)
-                names = delimited.header
-                reader = delimited
-            }
+            let (reader, names) = try makeRecordReader(lines, format: format, maxRecordBytes: 1 << 16)
             var builder: RecordBuilder? = names.flatMap { try? RecordBuilder(mapping: FieldMapping.resolve(fields: $0, kind: nil, overrides: [:])) }
             while let item = try reader.next() {
                 guard case .record(let line, let fields) = item else { continue }
@@ -33,7 +24,8 @@ public enum FuzzEntry {
         } catch {}
     }
 
-    /// Parses `text` with the option parsers users type into: --map, --split, --of, --scene.
+    /// Parses `text` with the option parsers users type into (--map, --split, --of) and builds
+    /// the selection SQL from it (it must stay bound parameters, whatever the text).
     public static func options(_ text: String) {
         _ = try? FieldMapping.parseOverrides(text.split(separator: " ").map(String.init))
         _ = try? Splits.parse(text)

@@ -48,31 +48,19 @@ extension Store {
     /// Checks the store at `path` through a read-only connection: nothing is written, not
     /// even a migration, so a damaged file stays as it was found.
     public static func check(path: String) throws -> StoreCheck {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw WinnowError.storeMissing(path: path) }
-        if isDirectory.boolValue { throw WinnowError.notAWinnowStore(path: path, why: "it is a directory") }
-        try checkHeader(path: path)
+        _ = try checkFile(path: path, allowMissing: false)
         try preflight(path: path)
-        var config = Configuration()
-        config.readonly = true
-        config.busyMode = .timeout(10)
-        do {
-            let queue = try DatabaseQueue(path: path, configuration: config)
-            defer { try? queue.close() }
-            return try queue.read { db in
-                let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check(100)")
-                let fk = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count
-                var snapshots: [StoreCheck.SnapshotCheck] = []
-                if integrity == ["ok"] {
-                    for row in try Row.fetchAll(db, sql: "SELECT id, name, fingerprint, scene_watermark FROM snapshots ORDER BY id") {
-                        let pass = try Store.memberPass(db, snapshot: row["id"], watermark: row["scene_watermark"])
-                        snapshots.append(.init(name: row["name"], members: pass.members, stored: row["fingerprint"], recomputed: pass.fingerprint))
-                    }
+        return try readOnly(path: path) { db in
+            let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check(100)")
+            let fk = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count
+            var snapshots: [StoreCheck.SnapshotCheck] = []
+            if integrity == ["ok"] {
+                for row in try Row.fetchAll(db, sql: "SELECT id, name, fingerprint, scene_watermark FROM snapshots ORDER BY id") {
+                    let pass = try Store.memberPass(db, snapshot: row["id"], watermark: row["scene_watermark"])
+                    snapshots.append(.init(name: row["name"], members: pass.members, stored: row["fingerprint"], recomputed: pass.fingerprint))
                 }
-                return StoreCheck(integrity: integrity, foreignKeyProblems: fk, snapshots: snapshots)
             }
-        } catch let error as DatabaseError {
-            throw Store.translate(error, path: path)
+            return StoreCheck(integrity: integrity, foreignKeyProblems: fk, snapshots: snapshots)
         }
     }
 }

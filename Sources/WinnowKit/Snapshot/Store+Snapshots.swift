@@ -112,7 +112,7 @@ struct MemberPass {
     var fingerprint: String
     var members: Int
     /// Members per scene combination (`SceneReader.Combination`), by combination number.
-    var sceneCombinations: [Int: Int]
+    var sceneCombinations: [Int]
     var combinations: [SceneReader.Combination]
     /// Members per label (UTF-8 bytes of the label; unlabeled members are not counted).
     var labels: [[UInt8]: Int]
@@ -205,7 +205,7 @@ extension Store {
         var buffer = [UInt8]()
         buffer.reserveCapacity(1 << 21)
         var count = 0
-        var perCombination: [Int: Int] = [:]
+        var perCombination = [Int](repeating: 0, count: reader.combinations.count)
         var labels: [[UInt8]: Int] = [:]
         var lastLabel: [UInt8]? = nil, lastLabelCount = 0   // runs of one label are counted without hashing
         let hexDigits = Array("0123456789abcdef".utf8)
@@ -217,7 +217,7 @@ extension Store {
             }
             count += 1
             let combination = reader.combination(sqlite3_column_int64(stmt, 0))
-            perCombination[combination, default: 0] += 1
+            perCombination[combination] += 1
             if let uid = Store.columnBytes(stmt, 1) { buffer.append(contentsOf: uid) }
             buffer.append(0x09)
             if let blob = sqlite3_column_blob(stmt, 2)?.assumingMemoryBound(to: UInt8.self) {
@@ -362,7 +362,7 @@ extension Store {
         let taxonomy = try Store.taxonomy(db)
         var dims: [String: [String: Int]] = [:]
         var annotated: [String: Int] = [:]
-        for (number, n) in pass.sceneCombinations {
+        for (number, n) in pass.sceneCombinations.enumerated() where n > 0 {
             for (d, c) in pass.combinations[number].pairs { dims[d, default: [:]][c, default: 0] += n; annotated[d, default: 0] += n }
         }
         var names = taxonomy.dimensions.map(\.name)

@@ -61,17 +61,7 @@ public final class Store: Sendable {
     /// stores or were written by a newer Winnow, and applying pending migrations.
     public init(path: String, mode: OpenMode = .existing) throws {
         self.path = path
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        if exists && isDirectory.boolValue {
-            throw WinnowError.notAWinnowStore(path: path, why: "it is a directory")
-        }
-        if !exists && mode == .existing {
-            throw WinnowError.storeMissing(path: path)
-        }
-        if exists {
-            try Store.checkHeader(path: path)
-        }
+        _ = try Store.checkFile(path: path, allowMissing: mode == .createIfMissing)
         // Hold an exclusive lock on the file itself while opening and migrating, so that
         // several processes opening a new or old store at once migrate it exactly once.
         let lock = try FileLock(path: path, create: mode == .createIfMissing)
@@ -109,8 +99,41 @@ public final class Store: Sendable {
         }
     }
 
+    /// Looks at what is at `path` before any connection: refuses a directory, a file that is
+    /// not an SQLite database, and (unless `allowMissing`) a missing file. Returns whether
+    /// the file exists.
+    static func checkFile(path: String, allowMissing: Bool) throws -> Bool {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if exists && isDirectory.boolValue {
+            throw WinnowError.notAWinnowStore(path: path, why: "it is a directory")
+        }
+        if !exists && !allowMissing {
+            throw WinnowError.storeMissing(path: path)
+        }
+        if exists {
+            try checkHeader(path: path)
+        }
+        return exists
+    }
+
+    /// Runs `body` on a read-only connection to `path` (nothing is written, not even the
+    /// WAL set-up a pool does), with SQLite's failures mapped to Winnow's errors.
+    static func readOnly<T>(path: String, _ body: (Database) throws -> T) throws -> T {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            defer { try? queue.close() }
+            return try queue.read(body)
+        } catch let error as DatabaseError {
+            throw Store.translate(error, path: path)
+        }
+    }
+
     /// Refuses files whose first bytes show they are not an SQLite database at all.
-    static func checkHeader(path: String) throws {
+    private static func checkHeader(path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw WinnowError.storeUnavailable(path: path, detail: "permission denied when reading it; check the file's permissions")
         }
@@ -129,42 +152,33 @@ public final class Store: Sendable {
     /// Refuses, without writing, a file that is another application's database or a store
     /// written by a newer Winnow.
     static func preflight(path: String) throws {
-        var config = Configuration()
-        config.readonly = true
-        config.busyMode = .timeout(10)
-        do {
-            let queue = try DatabaseQueue(path: path, configuration: config)
-            defer { try? queue.close() }
-            try queue.read { db in
-                let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-                if applicationID != Store.applicationID {
-                    // Empty, or only the migration ledger: a store whose creation was interrupted
-                    // before its first migration committed (the migrator creates its ledger first).
-                    let others = try Int.fetchOne(db, sql: """
-                        SELECT count(*) FROM sqlite_master WHERE name <> 'grdb_migrations'
-                          AND NOT (type = 'index' AND tbl_name = 'grdb_migrations')
-                        """) ?? 0
-                    let recorded = others > 0 ? 0 : (try Int.fetchOne(db, sql: """
-                        SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'grdb_migrations')
-                               THEN (SELECT count(*) FROM grdb_migrations) ELSE 0 END
-                        """) ?? 0)
-                    if others > 0 || recorded > 0 {
-                        throw WinnowError.notAWinnowStore(path: path, why: "an SQLite database of another application")
-                    }
-                    return
+        try readOnly(path: path) { db in
+            let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+            if applicationID != Store.applicationID {
+                // Empty, or only the migration ledger: a store whose creation was interrupted
+                // before its first migration committed (the migrator creates its ledger first).
+                let others = try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM sqlite_master WHERE name <> 'grdb_migrations'
+                      AND NOT (type = 'index' AND tbl_name = 'grdb_migrations')
+                    """) ?? 0
+                let recorded = others > 0 ? 0 : (try Int.fetchOne(db, sql: """
+                    SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'grdb_migrations')
+                           THEN (SELECT count(*) FROM grdb_migrations) ELSE 0 END
+                    """) ?? 0)
+                if others > 0 || recorded > 0 {
+                    throw WinnowError.notAWinnowStore(path: path, why: "an SQLite database of another application")
                 }
-                let migrator = Migrations.migrator()
-                if try migrator.hasBeenSuperseded(db) {
-                    let applied = try migrator.appliedIdentifiers(db).sorted()
-                    let unknown = applied.filter { !Migrations.identifiers.contains($0) }
-                    throw WinnowError.storeTooNew(
-                        path: path,
-                        storeVersion: unknown.last ?? applied.last ?? "?",
-                        knownVersion: Migrations.identifiers.last ?? "none")
-                }
+                return
             }
-        } catch let error as DatabaseError {
-            throw Store.translate(error, path: path)
+            let migrator = Migrations.migrator()
+            if try migrator.hasBeenSuperseded(db) {
+                let applied = try migrator.appliedIdentifiers(db).sorted()
+                let unknown = applied.filter { !Migrations.identifiers.contains($0) }
+                throw WinnowError.storeTooNew(
+                    path: path,
+                    storeVersion: unknown.last ?? applied.last ?? "?",
+                    knownVersion: Migrations.identifiers.last ?? "none")
+            }
         }
     }
 

@@ -16,12 +16,12 @@ extension WinnowCommand {
                 """)
 
         @OptionGroup var store: StoreOptions
-        @OptionGroup var output: OutputOptions
+        @Flag(help: "Print one JSON document (fields in the README).") var json = false
 
         func run() throws {
             try WinnowCommand.guarded {
                 let report = try Store.check(path: store.path)
-                if output.json {
+                if json {
                     try JSONOutput.print(report)
                 } else {
                     var out = "integrity: \(report.integrity.joined(separator: "; "))\n"

@@ -8,6 +8,7 @@ import Glibc
 /// Reads an input file as a stream of chunks, inflating gzip transparently and hashing the
 /// file's bytes as they are on disk (SHA-256), so one pass gives both content and identity.
 final class ByteSource {
+    /// The input's name in messages (the path, or `<stdin>` for a spooled standard input).
     let path: String
     let compressed: Bool
     /// Bytes read from disk so far.
@@ -24,19 +25,19 @@ final class ByteSource {
 
     static let chunkSize = 1 << 20
 
-    init(path: String) throws {
-        self.path = path
+    init(path: String, display: String? = nil) throws {
+        self.path = display ?? path
         var info = stat()
         guard stat(path, &info) == 0 else {
-            if errno == ENOENT { throw WinnowError.unreadableInput(path: path, reason: "no such file; check the path") }
-            throw WinnowError.unreadableInput(path: path, reason: String(cString: strerror(errno)))
+            if errno == ENOENT { throw WinnowError.unreadableInput(path: self.path, reason: "no such file; check the path") }
+            throw WinnowError.unreadableInput(path: self.path, reason: String(cString: strerror(errno)))
         }
         if (info.st_mode & S_IFMT) == S_IFDIR {
-            throw WinnowError.unreadableInput(path: path, reason: "is a directory; pass the files inside it (for example \(path)/*.jsonl)")
+            throw WinnowError.unreadableInput(path: self.path, reason: "is a directory; pass the files inside it (for example \(self.path)/*.jsonl)")
         }
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw WinnowError.unreadableInput(path: path, reason: "\(String(cString: strerror(errno))); check the file's permissions")
+            throw WinnowError.unreadableInput(path: self.path, reason: "\(String(cString: strerror(errno))); check the file's permissions")
         }
         // Sniff the gzip magic number rather than trusting the extension alone.
         var magic: [UInt8] = [0, 0]
@@ -47,7 +48,7 @@ final class ByteSource {
             // 15 + 32: zlib or gzip header, detected automatically.
             guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
                 close(fd)
-                throw WinnowError.unreadableInput(path: path, reason: "cannot start gzip decompression")
+                throw WinnowError.unreadableInput(path: self.path, reason: "cannot start gzip decompression")
             }
             streamOpen = true
         }

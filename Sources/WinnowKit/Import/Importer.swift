@@ -50,11 +50,15 @@ public struct ImportProgress: Sendable {
     public var bytesRead: Int
     public var totalBytes: Int
     public var records: Int
+    /// Which pass over the file: `checking` (abort mode reads it whole first) or `importing`.
+    public var phase: Phase
+
+    public enum Phase: String, Sendable { case checking, importing }
 }
 
 /// Imports corpora into a store: streams each file, maps fields, hashes content, dedups
-/// against the store, records every occurrence, and raises label-conflict flags. Each file
-/// is one transaction, so a failed or killed import leaves the store as it was before it.
+/// against the store, records every occurrence, and raises label-conflict flags, in short
+/// batches that let other writers in (see `importFile`).
 public struct Importer {
     public let store: Store
     public let options: ImportOptions
@@ -64,112 +68,217 @@ public struct Importer {
         self.options = options
     }
 
-    /// Imports one file.
+    /// Imports one file (or standard input, as `-`).
+    ///
+    /// A file becomes visible batch by batch: each batch of records is its own short
+    /// transaction (SPEC section 9: other writers wait at most one batch), and the file's
+    /// `sources` row is marked pending (`PendingImport`) until the last one. With
+    /// `--on-error abort` the whole file is checked first, without writing, so nothing of a
+    /// bad file is ever visible. A killed import leaves the batches it committed; running
+    /// it again resumes after them and ends as an uninterrupted import would have.
     public func importFile(_ path: String, progress: (@Sendable (ImportProgress) -> Void)? = nil) throws -> ImportResult {
         let started = Date()
-        let fileSize = try Importer.checkReadable(path)
-        let format = try options.format ?? Importer.detectFormat(path)
-        var result = ImportResult(path: path, format: format.rawValue)
+        let input = try InputFile(path: path)
+        let display = input.displayPath
+        let fileSize = try Importer.checkReadable(input.readPath, display: display)
+        let format = try options.format ?? Importer.detectFormat(input.readPath, display: display, sniff: input.spooled)
+        if let rejectsPath = options.rejectsPath { try Importer.prepareRejects(rejectsPath) }
+        var result = ImportResult(path: display, format: format.rawValue)
 
-        // A file of the same size was imported before: hash it first, so re-importing it is cheap.
-        let sameSize = try store.pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sources WHERE bytes = ?)", arguments: [fileSize]) ?? false
-        }
-        if sameSize, let previous = try previousImport(sha256: Importer.fileSHA256(path)) {
-            result.kind = previous.kind
+        let sha256 = try Importer.fileSHA256(input.readPath, display: display)
+        var resume: PendingImport.Interrupted?
+        switch try PendingImport.state(store: store, sha256: sha256) {
+        case .complete(let kind):
+            result.kind = kind
             result.status = "unchanged"
             result.seconds = Date().timeIntervalSince(started)
             return result
+        case .running(let pid):
+            throw WinnowError.invalidArgument("\(display) is being imported by process \(pid) right now; wait for it to finish (its batches are already visible), or stop it and run this import again to finish it")
+        case .interrupted(let interrupted):
+            resume = interrupted
+        case .new:
+            break
+        }
+
+        if options.onError == .abort {
+            try check(input.readPath, display: display, format: format, progress: progress)
         }
 
         let channel = Channel<ParsedMessage>(capacity: 8)
-        let parser = Parser(path: path, format: format, options: options, channel: channel)
+        let parser = Parser(path: input.readPath, display: display, format: format, options: options, channel: channel)
         let thread = Thread { parser.run() }
         thread.stackSize = 8 << 20
         thread.start()
         defer { channel.cancel() }
 
-        let outcome: WriteOutcome
+        let writer = Writer(path: display, format: format, options: options, fileSize: fileSize, sha256: sha256,
+                            started: started, resume: resume, progress: progress)
         do {
-            outcome = try store.pool.write { db in
-                try Writer(db: db, path: path, format: format, options: options, fileSize: fileSize,
-                           started: started, progress: progress).consume(channel)
+            var finished = false
+            while !finished {
+                finished = try store.writeImmediate { db in try writer.batch(db: db, channel: channel) }
+                Faults.point("import")   // after each committed batch
+                // Let writers waiting for the lock (reviewers, SPEC section 9) in between batches.
+                if !finished { usleep(Importer.pauseBetweenBatches) }
             }
         } catch let error as DatabaseError {
             throw Store.translate(error, path: store.path)
-        } catch Writer.Stop.alreadyImported(let kind) {
-            result.kind = kind
-            result.status = "unchanged"
-            result.seconds = Date().timeIntervalSince(started)
-            return result
         }
-        result = outcome.result
+        result = writer.result
         result.seconds = Date().timeIntervalSince(started)
-        try store.pool.writeWithoutTransaction { db in
-            try db.execute(sql: "UPDATE sources SET seconds = ? WHERE id = ?", arguments: [result.seconds, outcome.sourceID])
-        }
-        if let rejects = options.rejectsPath, !outcome.rejects.isEmpty {
-            try Importer.appendRejects(outcome.rejects, path: path, to: rejects)
-        }
         return result
     }
 
-    private func previousImport(sha256: String) throws -> (id: Int64, kind: String)? {
+    /// Microseconds between two batches of an import, in which waiting writers take the lock.
+    static let pauseBetweenBatches: UInt32 = 4000
+    /// Longest a batch of an import holds the write lock, in seconds (RELIABILITY K3: ≤ ~200 ms).
+    static let batchSeconds: Double = 0.15
+
+    /// Reads the whole file without writing and throws every malformed record (and every id
+    /// already used by other content), so that `--on-error abort` never shows a bad file.
+    private func check(_ readPath: String, display: String, format: InputFormat,
+                       progress: (@Sendable (ImportProgress) -> Void)?) throws {
+        let channel = Channel<ParsedMessage>(capacity: 8)
+        let parser = Parser(path: readPath, display: display, format: format, options: options, channel: channel)
+        let thread = Thread { parser.run() }
+        thread.stackSize = 8 << 20
+        thread.start()
+        defer { channel.cancel() }
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: readPath)[.size] as? Int) ?? 0
         try store.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, kind FROM sources WHERE sha256 = ?", arguments: [sha256])
-                .map { ($0["id"], $0["kind"]) }
+            let known = try db.makeStatement(sql: "SELECT 1 FROM contents WHERE hash = ?")
+            let taken = try db.makeStatement(sql: "SELECT 1 FROM samples WHERE uid = ?")
+            var newHashes = Set<[UInt8]>()
+            var newUIDs = Set<String>()
+            var problems: [RecordProblem] = []
+            var total = 0
+            var records = 0
+            var sawMapping = false
+            var lastProgress = Date.distantPast
+            func problem(_ p: RecordProblem) {
+                total += 1
+                if problems.count < 100 { problems.append(p) }
+            }
+            while let message = channel.receive() {
+                switch message {
+                case .failed(let error):
+                    throw error
+                case .mapping:
+                    sawMapping = true
+                case .batch(let items, let rawBytes):
+                    for item in items {
+                        records += 1
+                        switch item {
+                        case .bad(let p, _):
+                            problem(p)
+                        case .record(let record):
+                            if newHashes.contains(record.hash) { continue }
+                            let hash = Data(record.hash)
+                            if try Bool.fetchOne(known, arguments: [hash]) == true { continue }
+                            let uid: String = record.recordID ?? ContentHash.derivedUID(record.hash)
+                            let inStore: Bool = try Bool.fetchOne(taken, arguments: [uid]) ?? false
+                            if newUIDs.contains(uid) || inStore {
+                                problem(RecordProblem(line: record.line, reason: Writer.uidTaken(uid)))
+                                continue
+                            }
+                            newHashes.insert(record.hash)
+                            newUIDs.insert(uid)
+                        }
+                    }
+                    if let progress, Date().timeIntervalSince(lastProgress) >= 0.2 {
+                        lastProgress = Date()
+                        progress(ImportProgress(path: display, bytesRead: rawBytes, totalBytes: fileSize, records: records, phase: .checking))
+                    }
+                case .finished:
+                    guard sawMapping else {
+                        let first = problems.first.map { " (first at line \($0.line): \($0.reason))" } ?? ""
+                        throw WinnowError.unreadableInput(path: display, reason: "no valid record in the file: \(total) malformed\(first); check the format (--format) and the field mapping (--map)")
+                    }
+                    if total > 0 { throw WinnowError.badRecords(path: display, problems: problems, total: total) }
+                    return
+                }
+            }
+            throw WinnowError.unreadableInput(path: display, reason: "reading stopped before the end of the file")
         }
     }
 
     /// The file size, after refusing missing files, directories, empty and binary files.
-    static func checkReadable(_ path: String) throws -> Int {
-        let source = try ByteSource(path: path)
+    /// `display` names the input in messages (standard input is read from a spooled copy).
+    static func checkReadable(_ path: String, display: String? = nil) throws -> Int {
+        let display = display ?? path
+        let source = try ByteSource(path: path, display: display)
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let head = UnsafeMutableRawBufferPointer.allocate(byteCount: 8192, alignment: 1)
         defer { head.deallocate() }
         let n = try source.read(into: head)
         let bytes = UnsafeRawBufferPointer(rebasing: head[0..<n])
         if n == 0 {
-            throw WinnowError.unreadableInput(path: path, reason: "the file is empty; nothing to import")
+            throw WinnowError.unreadableInput(path: display, reason: "the file is empty; nothing to import")
         }
         // A NUL on the first line means binary data (or UTF-16); later NULs are reported per line.
         let firstLine = bytes.firstIndex(of: 0x0A) ?? n
         if let base = bytes.baseAddress, let nul = memchr(base, 0, firstLine) {
-            throw WinnowError.unreadableInput(path: path, reason: "this looks like a binary file (NUL byte at offset \(base.distance(to: UnsafeRawPointer(nul)))), not UTF-8 JSONL, JSON, CSV or TSV; check the path (UTF-16 files must be re-encoded as UTF-8)")
+            throw WinnowError.unreadableInput(path: display, reason: "this looks like a binary file (NUL byte at offset \(base.distance(to: UnsafeRawPointer(nul)))), not UTF-8 JSONL, JSON, CSV or TSV; check the path (UTF-16 files must be re-encoded as UTF-8)")
         }
         if n < head.count && bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            throw WinnowError.unreadableInput(path: path, reason: "the file holds only white space; nothing to import")
+            throw WinnowError.unreadableInput(path: display, reason: "the file holds only white space; nothing to import")
         }
         return fileSize
     }
 
     /// The format from the file name, looking at the first byte when the name says `.json`
-    /// (many `.json` files are really JSON Lines).
-    static func detectFormat(_ path: String) throws -> InputFormat {
-        guard let guessed = InputFormat.guess(path: path) else {
-            throw WinnowError.unreadableInput(path: path, reason: "cannot tell the format from the file name; pass --format jsonl, json, csv or tsv")
-        }
+    /// (many `.json` files are really JSON Lines). With `sniff` (standard input, a pipe: no
+    /// name to go by) the format is read off the first bytes alone.
+    static func detectFormat(_ path: String, display: String? = nil, sniff: Bool = false) throws -> InputFormat {
+        let display = display ?? path
+        let guessed = sniff ? nil : InputFormat.guess(path: path)
+        if guessed != nil && guessed != .json { return guessed! }
+        let source = try ByteSource(path: path, display: display)
+        let head = UnsafeMutableRawBufferPointer.allocate(byteCount: 8192, alignment: 1)
+        defer { head.deallocate() }
+        let n = try source.read(into: head)
+        let bytes = Array(head[0..<n])
+        let first = bytes.first(where: { ![0x20, 0x0A, 0x0D, 0x09, 0xEF, 0xBB, 0xBF].contains($0) })
         if guessed == .json {
-            let source = try ByteSource(path: path)
-            let head = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
-            defer { head.deallocate() }
-            let n = try source.read(into: head)
-            if let first = head[0..<n].first(where: { ![0x20, 0x0A, 0x0D, 0x09, 0xEF, 0xBB, 0xBF].contains($0) }),
-               first == UInt8(ascii: "{") {
-                return .jsonl
-            }
+            return first == UInt8(ascii: "{") ? .jsonl : .json
         }
-        return guessed
+        if first == UInt8(ascii: "{") { return .jsonl }
+        if first == UInt8(ascii: "[") { return .json }
+        let firstLine = bytes.prefix(while: { $0 != 0x0A })
+        if firstLine.contains(9) { return .tsv }
+        if firstLine.contains(UInt8(ascii: ",")) { return .csv }
+        let reason = sniff
+            ? "cannot tell the format from the first bytes (not a JSON object or array, no tab or comma in the first line); pass --format jsonl, json, csv or tsv"
+            : "cannot tell the format from the file name; pass --format jsonl, json, csv or tsv"
+        throw WinnowError.unreadableInput(path: display, reason: reason)
     }
 
     /// SHA-256 of a file's bytes.
-    static func fileSHA256(_ path: String) throws -> String {
+    static func fileSHA256(_ path: String, display: String? = nil) throws -> String {
         // ByteSource hashes the bytes on disk as it reads them: drain it.
-        let source = try ByteSource(path: path)
+        let source = try ByteSource(path: path, display: display ?? path)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ByteSource.chunkSize, alignment: 16)
         defer { buffer.deallocate() }
         while try source.read(into: buffer) > 0 {}
         return source.fileDigest()
+    }
+
+    /// Makes sure the rejects file can be written before anything is imported: creates it
+    /// when missing (empty), and refuses a folder or a file that cannot be appended to.
+    public static func prepareRejects(_ rejectsPath: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: rejectsPath, isDirectory: &isDirectory) {
+            if isDirectory.boolValue {
+                throw WinnowError.invalidArgument("--rejects \(rejectsPath) is a folder; pass a file path (rejects are appended to it as JSONL)")
+            }
+        } else if !FileManager.default.createFile(atPath: rejectsPath, contents: nil) {
+            throw WinnowError.invalidArgument("cannot create the rejects file \(rejectsPath); check that its folder exists and is writable — nothing was imported")
+        }
+        guard let handle = FileHandle(forWritingAtPath: rejectsPath) else {
+            throw WinnowError.invalidArgument("cannot write the rejects file \(rejectsPath); check its permissions — nothing was imported")
+        }
+        try? handle.close()
     }
 
     static func appendRejects(_ rejects: [(RecordProblem, String?)], path: String, to rejectsPath: String) throws {
@@ -180,17 +289,18 @@ public struct Importer {
             text += "}\n"
         }
         guard let data = text.data(using: .utf8) else { return }
-        if !FileManager.default.fileExists(atPath: rejectsPath) {
-            guard FileManager.default.createFile(atPath: rejectsPath, contents: nil) else {
-                throw WinnowError.invalidArgument("cannot create the rejects file \(rejectsPath); check that its folder exists and is writable")
-            }
-        }
+        try prepareRejects(rejectsPath)
         guard let handle = FileHandle(forWritingAtPath: rejectsPath) else {
             throw WinnowError.invalidArgument("cannot write the rejects file \(rejectsPath); check its permissions")
         }
         defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: data)
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: data)
+            try handle.synchronize()
+        } catch {
+            throw WinnowError.writeFailed(path: rejectsPath, detail: "\(error.localizedDescription) (writing the rejects)")
+        }
     }
 }
 
@@ -199,13 +309,15 @@ public struct Importer {
 /// Reads, maps, normalises and hashes records on its own thread.
 private final class Parser: @unchecked Sendable {
     let path: String
+    let display: String
     let format: InputFormat
     let options: ImportOptions
     let channel: Channel<ParsedMessage>
     static let batchSize = 256
 
-    init(path: String, format: InputFormat, options: ImportOptions, channel: Channel<ParsedMessage>) {
+    init(path: String, display: String, format: InputFormat, options: ImportOptions, channel: Channel<ParsedMessage>) {
         self.path = path
+        self.display = display
         self.format = format
         self.options = options
         self.channel = channel
@@ -221,7 +333,7 @@ private final class Parser: @unchecked Sendable {
     }
 
     private func parse() throws {
-        let source = try ByteSource(path: path)
+        let source = try ByteSource(path: path, display: display)
         let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
         let (reader, fieldNames) = try makeRecordReader(lines, format: format, maxRecordBytes: options.maxRecordBytes)
         var builder: RecordBuilder? = nil
@@ -239,7 +351,7 @@ private final class Parser: @unchecked Sendable {
                 builder = RecordBuilder(mapping: mapping)
                 _ = channel.send(.mapping(mapping))
             } catch let error as WinnowError {
-                throw WinnowError.unreadableInput(path: path, reason: "line \(line): \(error.description)")
+                throw WinnowError.unreadableInput(path: display, reason: "line \(line): \(error.description)")
             }
         }
         if let fieldNames { try resolve(fieldNames, line: 1) }
@@ -260,7 +372,7 @@ private final class Parser: @unchecked Sendable {
         if builder == nil {
             // No valid record at all: still resolve nothing, but report the problems.
             if pending.isEmpty {
-                throw WinnowError.unreadableInput(path: path, reason: "the file holds no records; nothing to import")
+                throw WinnowError.unreadableInput(path: display, reason: "the file holds no records; nothing to import")
             }
         }
         guard flush() else { return }
@@ -270,38 +382,37 @@ private final class Parser: @unchecked Sendable {
 
 // MARK: - Writing (inside the import's transaction)
 
-struct WriteOutcome: Sendable {
-    var result: ImportResult
-    var sourceID: Int64
-    var rejects: [(RecordProblem, String?)]
-}
-
-/// Writes one file's records into the store through prepared statements.
+/// Writes one file's records into the store through prepared statements, one short
+/// transaction (`batch`) at a time.
 private final class Writer {
-    enum Stop: Error { case alreadyImported(kind: String?) }
-
-    let db: Database
     let path: String
     let format: InputFormat
     let options: ImportOptions
     let fileSize: Int
+    let sha256: String
     let started: Date
     let progress: (@Sendable (ImportProgress) -> Void)?
     let now: String
 
+    /// The connection of the batch being written.
+    private var db: Database!
     var result: ImportResult
     var sourceID: Int64 = 0
     var mapping: FieldMapping?
+    /// An interrupted import of the same bytes that this one finishes.
+    let resume: PendingImport.Interrupted?
+    /// Records (valid or not) already counted by the interrupted import: skipped, not stored again.
+    var skip = 0
     var nextSample: Int64 = 0
     var nextContent: Int64 = 0
     var nextRevision: Int64 = 0
     var problems: [(RecordProblem, String?)] = []
     var problemCount = 0
-    /// New samples per (dimension, category), added to `scene_counts` at the end of the file.
+    /// New samples per (dimension, category) in this batch, added to `scene_counts` with it.
     var sceneTally: [String: [String: Int]] = [:]
     var lastProgress = Date.distantPast
 
-    // Prepared statements.
+    // Prepared statements, made anew in each batch.
     var lookup: Statement!
     var insertSample: Statement!
     var insertContent: Statement!
@@ -311,21 +422,45 @@ private final class Writer {
     var openConflict: Statement!
     var insertFlag: Statement!
 
-    init(db: Database, path: String, format: InputFormat, options: ImportOptions, fileSize: Int, started: Date,
-         progress: (@Sendable (ImportProgress) -> Void)?) {
-        self.db = db
+    init(path: String, format: InputFormat, options: ImportOptions, fileSize: Int, sha256: String, started: Date,
+         resume: PendingImport.Interrupted?, progress: (@Sendable (ImportProgress) -> Void)?) {
         self.path = path
         self.format = format
         self.options = options
         self.fileSize = fileSize
+        self.sha256 = sha256
         self.started = started
+        self.resume = resume
         self.progress = progress
         self.now = Timestamp.string(started)
         self.result = ImportResult(path: path, format: format.rawValue)
+        if let resume {
+            sourceID = resume.sourceID
+            skip = resume.read
+            result.read = resume.read
+            result.imported = resume.imported
+            result.duplicates = resume.duplicates
+            result.labelConflicts = resume.labelConflicts
+            result.rejected = resume.rejected
+        }
     }
 
-    func consume(_ channel: Channel<ParsedMessage>) throws -> WriteOutcome {
-        while let message = channel.receive() {
+    /// The error of a record whose id another sample already has.
+    static func uidTaken(_ uid: String) -> String {
+        "id '\(uid)' is already used by another sample with different content; give each record its own id, or pass --map id= to derive uids from the content"
+    }
+
+    /// Writes records from `channel` for about `Importer.batchSeconds` inside the caller's
+    /// transaction, then records the file's counts so far; returns true once the file is done.
+    func batch(db: Database, channel: Channel<ParsedMessage>) throws -> Bool {
+        self.db = db
+        if mapping != nil { try prepare() }
+        let deadline = Date().addingTimeInterval(Importer.batchSeconds)
+        var finished = false
+        repeat {
+            guard let message = channel.receive() else {
+                throw WinnowError.unreadableInput(path: path, reason: "reading stopped before the end of the file")
+            }
             switch message {
             case .failed(let error):
                 throw error
@@ -334,27 +469,49 @@ private final class Writer {
             case .batch(let items, let rawBytes):
                 for item in items { try handle(item) }
                 report(rawBytes: rawBytes)
-                Faults.point("import")
-            case .finished(let sha256, let compressed):
-                return try finish(sha256: sha256, compressed: compressed)
+            case .finished(_, let compressed):
+                try finish(compressed: compressed)
+                finished = true
             }
-        }
-        throw WinnowError.unreadableInput(path: path, reason: "reading stopped before the end of the file")
+        } while !finished && Date() < deadline
+        if !finished { try recordProgress() }
+        return finished
     }
 
     private func begin(_ mapping: FieldMapping) throws {
         self.mapping = mapping
         result.kind = mapping.kind.rawValue
+        let options = "{\"mapping\":\(mapping.json),\"on_error\":\(JSONText.quote(self.options.onError.rawValue))}"
+        if let resume {
+            if resume.options != options {
+                throw WinnowError.invalidArgument("\(path) was partly imported by an interrupted run with other options (\(resume.options)); run the import again with those options to finish it")
+            }
+            try db.execute(sql: "UPDATE sources SET sha256 = ? WHERE id = ?", arguments: [PendingImport.marker(sha256: sha256), sourceID])
+        } else {
+            // Checked again inside the transaction: another process may have started the same file.
+            switch try PendingImport.state(db: db, sha256: sha256) {
+            case .new: break
+            case .complete, .interrupted:
+                throw WinnowError.invalidArgument("\(path) was imported by another process meanwhile; run the import again to see its counts")
+            case .running(let pid):
+                throw WinnowError.invalidArgument("\(path) is being imported by process \(pid) right now; wait for it to finish")
+            }
+            try db.execute(sql: """
+                INSERT INTO sources (path, name, format, compressed, kind, sha256, bytes, options, imported_at)
+                VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)
+                """, arguments: [path, (path as NSString).lastPathComponent, format.rawValue, mapping.kind.rawValue,
+                                 PendingImport.marker(sha256: sha256), fileSize, options, now])
+            sourceID = db.lastInsertedRowID
+        }
+        try prepare()
+    }
+
+    /// Prepares this batch's statements and the next free row ids (other writers may have
+    /// added rows since the last batch).
+    private func prepare() throws {
         nextSample = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM samples") ?? 0) + 1
         nextContent = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM contents") ?? 0) + 1
         nextRevision = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM revisions") ?? 0) + 1
-        let options = "{\"mapping\":\(mapping.json),\"on_error\":\(JSONText.quote(self.options.onError.rawValue))}"
-        try db.execute(sql: """
-            INSERT INTO sources (path, name, format, compressed, kind, sha256, bytes, options, imported_at)
-            VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)
-            """, arguments: [path, (path as NSString).lastPathComponent, format.rawValue, mapping.kind.rawValue,
-                             "pending:" + UUID().uuidString, fileSize, options, now])
-        sourceID = db.lastInsertedRowID
         lookup = try db.makeStatement(sql: """
             SELECT c.sample_id, c.id, r.label FROM contents c
             JOIN samples s ON s.id = c.sample_id JOIN revisions r ON r.id = s.revision_id
@@ -386,23 +543,34 @@ private final class Writer {
     }
 
     private func handle(_ item: ParsedItem) throws {
+        if skip > 0 {
+            // Counted and stored by the interrupted run; its rejects are written again, whole.
+            skip -= 1
+            if case .bad(let problem, let raw) = item { problems.append((problem, raw)); problemCount += 1 }
+            return
+        }
         result.read += 1
         switch item {
         case .bad(let problem, let raw):
-            reject(problem, raw: raw)
+            try reject(problem, raw: raw)
         case .record(let record):
-            // In abort mode too: the transaction is rolled back at the end, but storing finds the
-            // problems only the store can see (an id already used), so the report is complete.
             try store(record)
         }
     }
 
-    private func reject(_ problem: RecordProblem, raw: String?) {
+    private func reject(_ problem: RecordProblem, raw: String?) throws {
+        if options.onError == .abort {
+            // The check before writing found no problem, so another process changed the store
+            // since (a sample took this id): stop; the batches already written stay, pending.
+            throw WinnowError.badRecords(path: path, problems: [problem], total: 1, outcome: """
+                another process stored a conflicting sample while \(path) was being imported: the records \
+                before line \(problem.line) are in the store and the import is unfinished; fix the record and \
+                run the same import again to finish it
+                """)
+        }
         problemCount += 1
         result.rejected += 1
-        if options.onError == .skip || problems.count < 100 {
-            problems.append((problem, raw))
-        }
+        problems.append((problem, raw))
     }
 
     private func store(_ record: PreparedRecord) throws {
@@ -442,7 +610,7 @@ private final class Writer {
             let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
             sqlite3_reset(s)
             if code & 0xFF == SQLITE_CONSTRAINT && message.contains("samples.uid") {
-                reject(RecordProblem(line: record.line, reason: "id '\(uid)' is already used by another sample with different content; give each record its own id, or pass --map id= to derive uids from the content"), raw: nil)
+                try reject(RecordProblem(line: record.line, reason: Writer.uidTaken(uid)), raw: nil)
                 return
             }
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message)
@@ -527,20 +695,12 @@ private final class Writer {
         let now = Date()
         if now.timeIntervalSince(lastProgress) < 0.2 { return }
         lastProgress = now
-        progress(ImportProgress(path: path, bytesRead: rawBytes, totalBytes: fileSize, records: result.read))
+        progress(ImportProgress(path: path, bytesRead: rawBytes, totalBytes: fileSize, records: result.read, phase: .importing))
     }
 
-    private func finish(sha256: String, compressed: Bool) throws -> WriteOutcome {
-        guard mapping != nil else {
-            let first = problems.first.map { " (first at line \($0.0.line): \($0.0.reason))" } ?? ""
-            throw WinnowError.unreadableInput(path: path, reason: "no valid record in the file: \(problemCount) malformed\(first); check the format (--format) and the field mapping (--map)")
-        }
-        if problemCount > 0 && options.onError == .abort {
-            throw WinnowError.badRecords(path: path, problems: problems.map(\.0), total: problemCount)
-        }
-        if let kind = try String.fetchOne(db, sql: "SELECT kind FROM sources WHERE sha256 = ?", arguments: [sha256]) {
-            throw Stop.alreadyImported(kind: kind)
-        }
+    /// Adds this batch's scene tallies to `scene_counts` and records the file's counts so far
+    /// on its pending `sources` row (an interrupted import resumes from them).
+    private func recordProgress(seconds: Double? = nil) throws {
         for (dimension, categories) in sceneTally {
             for (category, count) in categories {
                 try db.execute(sql: """
@@ -549,15 +709,36 @@ private final class Writer {
                     """, arguments: [dimension, category, count])
             }
         }
+        sceneTally = [:]
         try db.execute(sql: """
-            UPDATE sources SET sha256 = ?, compressed = ?, read = ?, imported = ?, duplicates = ?,
-                label_conflicts = ?, rejected = ? WHERE id = ?
-            """, arguments: [sha256, compressed, result.read, result.imported, result.duplicates,
-                             result.labelConflicts, result.rejected, sourceID])
+            UPDATE sources SET read = ?, imported = ?, duplicates = ?, label_conflicts = ?, rejected = ?,
+                seconds = seconds + ? WHERE id = ?
+            """, arguments: [result.read, result.imported, result.duplicates, result.labelConflicts, result.rejected,
+                             seconds ?? 0, sourceID])
+    }
+
+    /// The last batch: the counts, the rejects file (written whole before the commit that
+    /// completes the import), and the file's real SHA-256 in place of the pending marker.
+    private func finish(compressed: Bool) throws {
+        guard mapping != nil else {
+            let first = problems.first.map { " (first at line \($0.0.line): \($0.0.reason))" } ?? ""
+            throw WinnowError.unreadableInput(path: path, reason: "no valid record in the file: \(problemCount) malformed\(first); check the format (--format) and the field mapping (--map)")
+        }
+        let previousSeconds = resume?.seconds ?? 0
+        try recordProgress(seconds: Date().timeIntervalSince(started))
+        result.seconds = previousSeconds + Date().timeIntervalSince(started)
+        if let rejectsPath = options.rejectsPath, !problems.isEmpty {
+            do {
+                try Importer.appendRejects(problems, path: path, to: rejectsPath)
+            } catch {
+                throw WinnowError.invalidArgument("\(error); the import of \(path) is unfinished (its records are stored, its rejects are not): fix the rejects path and run the same import again to finish it")
+            }
+        }
+        try db.execute(sql: "UPDATE sources SET sha256 = ?, compressed = ? WHERE id = ?",
+                       arguments: [sha256, compressed, sourceID])
         if !problems.isEmpty {
             result.problems = problems.prefix(100).map { "\(path):\($0.0.line): \($0.0.reason)" }
         }
-        return WriteOutcome(result: result, sourceID: sourceID, rejects: problems)
     }
 
     // MARK: SQLite helpers

@@ -43,11 +43,14 @@ public final class Store: Sendable {
     public let path: String
     /// The connection pool: one writer, concurrent readers.
     public let pool: DatabasePool
-    /// Our descriptor of the store file, open as long as the pool: closing any descriptor of
+    /// Our descriptors of the store file, open as long as the pool: closing any descriptor of
     /// the file drops every POSIX lock this process holds on it, SQLite's included, after which
     /// another process could take the file for its last-connection checkpoint and truncate a
-    /// WAL this process still writes to. So it is closed only after the pool.
+    /// WAL this process still writes to. So they are closed only after the pool. `lock` is
+    /// held exclusively while opening and migrating; `presence` is held shared for the life of
+    /// the store, so an opener can tell whether any other Winnow process has the file open.
     private let lock: FileLock
+    private let presence: PresenceLock
 
     /// How `open` treats a missing file.
     public enum OpenMode: Sendable {
@@ -67,6 +70,13 @@ public final class Store: Sendable {
         let lock = try FileLock(path: path, create: mode == .createIfMissing)
         self.lock = lock
         defer { lock.unlock() }
+        let presence = try PresenceLock(path: path)
+        self.presence = presence
+        // Alone with the file: no other Winnow process has it open (they hold `presence`).
+        let alone = presence.tryExclusive()
+        presence.share()
+        try Store.checkLinks(path: path)
+        if alone { try Store.checkLeftoverLog(path: path) }
 
         // Look before writing anything: opening a pool may write (WAL set-up), so a store that
         // is not ours, or is newer than this build, is refused through a read-only connection.
@@ -75,7 +85,7 @@ public final class Store: Sendable {
         }
 
         var config = Configuration()
-        config.busyMode = .timeout(10)
+        config.busyMode = .callback(BusyWait(path: path).callback)
         config.foreignKeysEnabled = true
         config.label = "winnow"
         config.prepareDatabase { db in
@@ -201,7 +211,12 @@ public final class Store: Sendable {
     }
 
     deinit {
+        // Readers first, then the writer: the last connection to close checkpoints the WAL
+        // into the file and deletes it, so the .db file alone holds everything committed.
+        // (GRDB's own close closes the writer first, which skips that checkpoint.)
+        pool.releaseMemory()
         try? pool.close()
+        presence.close()
         lock.close()
     }
 
@@ -259,5 +274,137 @@ extension Store {
             guard let result else { throw WinnowError.writeFailed(path: path, detail: "the transaction returned nothing") }
             return result
         }
+    }
+}
+
+/// A shared lock every Winnow process holds on its store for as long as it has it open, so an
+/// opener can tell whether it is alone with the file. An open-file-description byte-range lock
+/// far past SQLite's own lock bytes (which sit at 1 GiB): it neither meets SQLite's POSIX locks
+/// nor the open lock's flock, and closing another descriptor of the file does not drop it.
+final class PresenceLock: @unchecked Sendable {
+    private var fd: Int32
+    private static let offset: Int = 1 << 40
+    private static let F_OFD_SETLK: Int32 = 37
+
+    init(path: String) throws {
+        fd = open(path, O_RDWR | O_CLOEXEC)
+        if fd < 0 { fd = open(path, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else {
+            throw WinnowError.storeUnavailable(path: path, detail: "\(String(cString: strerror(errno))); check the path and its folder's permissions")
+        }
+    }
+
+    private func set(_ type: Int32) -> Bool {
+        guard fd >= 0 else { return false }
+        var range = Glibc.flock()
+        range.l_type = Int16(type)
+        range.l_whence = Int16(SEEK_SET)
+        range.l_start = PresenceLock.offset
+        range.l_len = 1
+        return fcntl(fd, PresenceLock.F_OFD_SETLK, &range) == 0
+    }
+
+    /// Takes the lock exclusively if no other process holds it: true when this process is alone.
+    func tryExclusive() -> Bool { set(Int32(F_WRLCK)) }
+
+    /// Holds the lock shared (converting an exclusive one).
+    func share() { _ = set(Int32(F_RDLCK)) }
+
+    func close() {
+        if fd >= 0 { Glibc.close(fd); fd = -1 }
+    }
+
+    deinit { close() }
+}
+
+extension Store {
+    /// Refuses a store file with more than one name: SQLite keeps its write-ahead log by name
+    /// (PATH-wal), so writing through two names keeps two logs and corrupts the file.
+    static func checkLinks(path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_nlink > 1 else { return }
+        throw WinnowError.storeUnavailable(path: path, detail: """
+            the file has \(info.st_nlink) hard links (other names for the same file); SQLite keeps its \
+            log by file name, so writing through two names corrupts the store. Keep one name: remove \
+            the other links (find them with `find / -xdev -samefile \(path)`), or make a real copy \
+            with `winnow backup COPY --db OTHER-NAME` and use that
+            """)
+    }
+
+    /// Refuses a write-ahead log that cannot belong to the file beside it. Checked only when
+    /// no other Winnow process has the store open. Winnow deletes the log when the last
+    /// process closes the store, so a log left behind is from a process that was killed — and
+    /// then the file was last written when the log was. A file modified well after its log
+    /// was last written was replaced (a copy restored over it, say): replaying the old log
+    /// onto it would corrupt it.
+    static func checkLeftoverLog(path: String) throws {
+        var db = stat(), wal = stat()
+        guard stat(path, &db) == 0, stat(path + "-wal", &wal) == 0, wal.st_size > 0 else { return }
+        let dbTime = Double(db.st_mtim.tv_sec) + Double(db.st_mtim.tv_nsec) / 1e9
+        let walTime = Double(wal.st_mtim.tv_sec) + Double(wal.st_mtim.tv_nsec) / 1e9
+        guard dbTime > walTime + Store.leftoverLogSlack else { return }
+        throw WinnowError.storeUnavailable(path: path, detail: """
+            \(path)-wal, the write-ahead log left by a process that did not close the store, is \
+            older than the store file itself (by \(Int(dbTime - walTime)) s): the file looks replaced \
+            (a backup restored over it?) while the old log is still beside it, and opening it would \
+            replay that log onto the wrong file. If you restored \(path) from a copy, delete \
+            \(path)-wal and \(path)-shm, then run the command again; if you did not, apply the log \
+            with `sqlite3 \(path) 'PRAGMA wal_checkpoint(TRUNCATE)'` and run the command again
+            """)
+    }
+
+    /// How much later than its leftover log a store file may have been written by SQLite itself.
+    static let leftoverLogSlack: Double = 5
+
+    /// Describes a failure SQLite reported outside of opening, without its SQL.
+    public static func describe(_ error: DatabaseError, path: String) -> String {
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return "the store \(path) stayed locked by another process for more than \(Int(BusyWait.limit)) s (WINNOW_BUSY_TIMEOUT); nothing was changed by this command — run it again when the other process has finished"
+        default:
+            return translate(error, path: path).description
+        }
+    }
+}
+
+/// How a connection waits for the store's write lock held by another process: it polls every
+/// millisecond or two (so it gets in between an import's short batches), says after two seconds
+/// what it waits for, and gives up only after `limit` (WINNOW_BUSY_TIMEOUT, default one hour).
+final class BusyWait: @unchecked Sendable {
+    let path: String
+    private let lock = NSLock()
+    private var started = Date()
+    private var announced = false
+
+    /// Seconds a writer waits before it fails.
+    static let limit: Double = {
+        if let text = ProcessInfo.processInfo.environment["WINNOW_BUSY_TIMEOUT"], let value = Double(text), value >= 0, value.isFinite { return value }
+        return 3600
+    }()
+    /// Seconds of waiting after which the wait is announced.
+    static let announceAfter: Double = 2
+
+    /// Where the announcement goes (the CLI's standard error by default).
+    nonisolated(unsafe) static var report: @Sendable (String) -> Void = { message in
+        FileHandle.standardError.write(Data("note: \(message)\n".utf8))
+    }
+
+    init(path: String) { self.path = path }
+
+    var callback: Database.BusyCallback {
+        { [self] tries in self.wait(tries) }
+    }
+
+    private func wait(_ tries: Int) -> Bool {
+        lock.lock()
+        if tries == 0 { started = Date(); announced = false }
+        let waited = Date().timeIntervalSince(started)
+        let announce = !announced && waited >= BusyWait.announceAfter
+        if announce { announced = true }
+        lock.unlock()
+        if waited > BusyWait.limit { return false }
+        if announce { BusyWait.report("waiting for \(PendingImport.holderDescription(storePath: path)) to let go of the store's write lock…") }
+        usleep(tries < 200 ? 1000 : 2000)
+        return true
     }
 }

@@ -82,9 +82,11 @@ import Testing
             let after = try Self.state(db)
             #expect(after.integrity == "ok", "after a kill at \(fraction)")
             #expect(after.fkProblems == 0)
-            // The import is one transaction: nothing of it, or all of it.
-            #expect(after.samples == 0 || after.samples == reference.samples, "\(after.samples) samples after a kill at \(fraction)")
-            #expect(after.occurrences == 0 || after.occurrences == reference.occurrences)
+            // The import commits in batches: what a kill leaves is a part of the file, under one
+            // pending source that the next run resumes.
+            #expect(after.samples <= reference.samples, "\(after.samples) samples after a kill at \(fraction)")
+            #expect(after.occurrences <= reference.occurrences)
+            #expect(after.sources <= 1, "a resumed import keeps its one source row")
         }
         #expect(killedMidway >= 3, "the kills should land while the import runs")
 

@@ -86,27 +86,51 @@ public struct Importer {
         var result = ImportResult(path: display, format: format.rawValue)
 
         let sha256 = try Importer.fileSHA256(input.readPath, display: display)
-        var resume: PendingImport.Interrupted?
-        switch try PendingImport.state(store: store, sha256: sha256) {
-        case .complete(let kind):
-            result.kind = kind
-            result.status = "unchanged"
-            result.seconds = Date().timeIntervalSince(started)
-            return result
-        case .running(let pid):
-            throw WinnowError.invalidArgument("\(display) is being imported by process \(pid) right now; wait for it to finish (its batches are already visible), or stop it and run this import again to finish it")
-        case .interrupted(let interrupted):
-            resume = interrupted
-        case .new:
-            break
+        var announced = false
+        let waitStarted = Date()
+        while true {
+            var resume: PendingImport.Interrupted?
+            switch try PendingImport.state(store: store, sha256: sha256) {
+            case .complete(let kind):
+                result.kind = kind
+                result.status = "unchanged"
+                result.seconds = Date().timeIntervalSince(started)
+                return result
+            case .running(let pid):
+                // The same bytes are being imported by another process: wait for it, then
+                // this import finds them imported.
+                if Date().timeIntervalSince(waitStarted) > BusyWait.limit {
+                    throw WinnowError.invalidArgument("\(display) is still being imported by process \(pid); run this import again when it has finished")
+                }
+                if !announced {
+                    announced = true
+                    BusyWait.report("waiting for process \(pid), which is importing the same file (\(display)), to finish…")
+                }
+                usleep(100_000)
+                continue
+            case .interrupted(let interrupted):
+                resume = interrupted
+            case .new:
+                break
+            }
+            if options.onError == .abort {
+                try check(input.readPath, display: display, format: format, progress: progress)
+            }
+            do {
+                return try write(input.readPath, display: display, format: format, fileSize: fileSize,
+                                 sha256: sha256, started: started, resume: resume, progress: progress)
+            } catch Writer.Restart.anotherImport {
+                continue   // another process took the same file in the meantime: look again
+            }
         }
+    }
 
-        if options.onError == .abort {
-            try check(input.readPath, display: display, format: format, progress: progress)
-        }
-
+    /// Writes the file in batches, each its own transaction; see `importFile`.
+    private func write(_ readPath: String, display: String, format: InputFormat, fileSize: Int, sha256: String,
+                       started: Date, resume: PendingImport.Interrupted?,
+                       progress: (@Sendable (ImportProgress) -> Void)?) throws -> ImportResult {
         let channel = Channel<ParsedMessage>(capacity: 8)
-        let parser = Parser(path: input.readPath, display: display, format: format, options: options, channel: channel)
+        let parser = Parser(path: readPath, display: display, format: format, options: options, channel: channel)
         let thread = Thread { parser.run() }
         thread.stackSize = 8 << 20
         thread.start()
@@ -125,7 +149,7 @@ public struct Importer {
         } catch let error as DatabaseError {
             throw Store.translate(error, path: store.path)
         }
-        result = writer.result
+        var result = writer.result
         result.seconds = Date().timeIntervalSince(started)
         return result
     }
@@ -385,6 +409,9 @@ private final class Parser: @unchecked Sendable {
 /// Writes one file's records into the store through prepared statements, one short
 /// transaction (`batch`) at a time.
 private final class Writer {
+    /// Another process started or finished the same file between the look and the first batch.
+    enum Restart: Error { case anotherImport }
+
     let path: String
     let format: InputFormat
     let options: ImportOptions
@@ -489,13 +516,7 @@ private final class Writer {
             try db.execute(sql: "UPDATE sources SET sha256 = ? WHERE id = ?", arguments: [PendingImport.marker(sha256: sha256), sourceID])
         } else {
             // Checked again inside the transaction: another process may have started the same file.
-            switch try PendingImport.state(db: db, sha256: sha256) {
-            case .new: break
-            case .complete, .interrupted:
-                throw WinnowError.invalidArgument("\(path) was imported by another process meanwhile; run the import again to see its counts")
-            case .running(let pid):
-                throw WinnowError.invalidArgument("\(path) is being imported by process \(pid) right now; wait for it to finish")
-            }
+            if case .new = try PendingImport.state(db: db, sha256: sha256) {} else { throw Restart.anotherImport }
             try db.execute(sql: """
                 INSERT INTO sources (path, name, format, compressed, kind, sha256, bytes, options, imported_at)
                 VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)
@@ -724,9 +745,7 @@ private final class Writer {
             let first = problems.first.map { " (first at line \($0.0.line): \($0.0.reason))" } ?? ""
             throw WinnowError.unreadableInput(path: path, reason: "no valid record in the file: \(problemCount) malformed\(first); check the format (--format) and the field mapping (--map)")
         }
-        let previousSeconds = resume?.seconds ?? 0
         try recordProgress(seconds: Date().timeIntervalSince(started))
-        result.seconds = previousSeconds + Date().timeIntervalSince(started)
         if let rejectsPath = options.rejectsPath, !problems.isEmpty {
             do {
                 try Importer.appendRejects(problems, path: path, to: rejectsPath)

@@ -108,3 +108,11 @@ enum PendingImport {
         return "another process writing to the store (an import, snapshot, detect or queue create)"
     }
 }
+
+extension Store {
+    /// Imports left unfinished by a process that died (path, records counted so far): their
+    /// batches are visible; running the same import again finishes them.
+    public func interruptedImports() throws -> [(path: String, read: Int)] {
+        try pool.read { try PendingImport.interrupted(db: $0) }
+    }
+}

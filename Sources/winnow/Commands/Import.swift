@@ -12,7 +12,9 @@ extension WinnowCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import corpora (JSONL, JSON array, CSV, TSV; .gz read transparently).",
             discussion: """
-                Each file is one transaction: it is imported whole or not at all. Records whose \
+                Each file is written in short batches that let other writers (reviewers) in; with \
+                --on-error abort the whole file is checked first, so a bad file leaves no trace, and \
+                a killed import is finished by running it again. FILE - reads standard input. Records whose \
                 content hash is already stored are not stored again; each occurrence is kept as \
                 provenance, and a different label raises a label-conflict flag. Creates the store \
                 if it is missing. Re-importing the same file changes nothing.
@@ -67,6 +69,7 @@ extension WinnowCommand {
                 options.onError = onError
                 options.rejectsPath = rejects
                 options.maxRecordBytes = maxRecordBytes
+                if let rejects { try Importer.prepareRejects(rejects) }   // before anything is imported
                 let opened = try store.open(.createIfMissing)
                 let importer = Importer(store: opened, options: options)
                 var results: [ImportResult] = []
@@ -80,9 +83,12 @@ extension WinnowCommand {
                         bar.finish()
                     } catch {
                         bar.finish()
-                        if !results.isEmpty {
-                            Terminal.note("imported before the error: \(results.map(\.path).joined(separator: ", "))")
+                        // Say what the earlier files committed (they stay), and what was not run.
+                        for done in results {
+                            Terminal.note("committed before the error: \(done.path): " + (done.status == "unchanged" ? "already imported" : "new \(done.imported), duplicates \(done.duplicates), rejected \(done.rejected)"))
                         }
+                        let rest = files.drop(while: { $0 != file }).dropFirst()
+                        if !rest.isEmpty { Terminal.note("not imported: \(rest.joined(separator: ", ")) (run the command again for them)") }
                         throw error
                     }
                     results.append(result)

@@ -14,8 +14,13 @@ struct StoreOptions: ParsableArguments {
         return "winnow.db"
     }
 
+    /// Opens the store, and notes any import left unfinished by a killed process.
     func open(_ mode: Store.OpenMode = .existing) throws -> Store {
-        try Store(path: path, mode: mode)
+        let store = try Store(path: path, mode: mode)
+        for unfinished in (try? store.interruptedImports()) ?? [] {
+            Terminal.note("the import of \(unfinished.path) is unfinished (\(unfinished.read) records stored before its process stopped); run the same import again to finish it")
+        }
+        return store
     }
 }
 

@@ -513,6 +513,11 @@ private final class Writer {
             if resume.options != options {
                 throw WinnowError.invalidArgument("\(path) was partly imported by an interrupted run with other options (\(resume.options)); run the import again with those options to finish it")
             }
+            // Another process may have taken up the same interrupted import since the look.
+            let row = try Row.fetchOne(db, sql: "SELECT sha256, read FROM sources WHERE id = ?", arguments: [sourceID])
+            let marker: String? = row?["sha256"]
+            let read: Int? = row?["read"]
+            if marker.flatMap(PendingImport.owner(of:)) != nil || read != resume.read { throw Restart.anotherImport }
             try db.execute(sql: "UPDATE sources SET sha256 = ? WHERE id = ?", arguments: [PendingImport.marker(sha256: sha256), sourceID])
         } else {
             // Checked again inside the transaction: another process may have started the same file.

@@ -143,7 +143,21 @@ import Glibc
         let db = dir.file("winnow.db")
         let writer = try DatabaseQueue(path: db)
         defer { try? writer.close() }
-        try writer.writeWithoutTransaction { try $0.execute(sql: "BEGIN IMMEDIATE; UPDATE samples SET status = status WHERE id = 1") }
+        // A committed write first: opening a store whose -wal is missing or empty writes (GRDB's
+        // WAL set-up), which a held lock would block; a writer at work always has a -wal.
+        try writer.write { try $0.execute(sql: "UPDATE samples SET status = 'dropped' WHERE id = 1") }
+        // Another process's writer, in a transaction that stays open until released.
+        let locked = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            try? writer.inTransaction(.immediate) { db in
+                try db.execute(sql: "UPDATE samples SET status = 'active' WHERE id = 1")
+                locked.signal()
+                release.wait()
+                return .commit
+            }
+            done.signal()
+        }
+        locked.wait()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: winnowBinary)
         process.arguments = ["export", "v1", "--out", dir.file("out"), "--db", db]
@@ -158,7 +172,8 @@ import Glibc
         }
         #expect(written, "the export did not get to write its files while another process held the write lock")
         #expect(try query(db, "SELECT count(*) FROM split_assignments") == 0, "assignments are saved only after the files")
-        try writer.writeWithoutTransaction { try $0.execute(sql: "COMMIT") }
+        release.signal()
+        done.wait()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         #expect(FileManager.default.fileExists(atPath: dir.file("out/manifest.json")))

@@ -64,7 +64,7 @@ import Glibc
         let db = try demoStore(dir)
         for k in 0..<4 {
             var text = ""
-            for i in 0..<15_000 {
+            for i in 0..<8_000 {
                 text += "{\"id\": \"f\(k)-\(i)\", \"text\": \"file \(k) record \(i) with some words w\(i % 97) w\(i % 89) w\(i % 83)\", \"label\": \"l\(i % 3)\"}\n"
             }
             try text.write(toFile: dir.file("c\(k).jsonl"), atomically: true, encoding: .utf8)
@@ -115,10 +115,12 @@ import Glibc
         for p in reviewers { p.waitUntilExit() }
         #expect(importer.terminationStatus == 0)
         #expect(taken >= 3)
-        #expect(sampleCounts == sampleCounts.sorted() && sampleCounts.allSatisfy { $0 >= 111 && $0 <= 111 + 60_000 }, "\(sampleCounts)")
+        #expect(sampleCounts == sampleCounts.sorted() && sampleCounts.allSatisfy { $0 >= 111 && $0 <= 111 + 32_000 }, "\(sampleCounts)")
         // And after the load, a last backup holds everything.
         #expect(try winnow(["backup", dir.file("final.db"), "--db", db]).status == 0)
-        #expect(try query(dir.file("final.db"), "SELECT count(*) FROM samples") == 111 + 60_000)
-        print("C7: \(taken) backups under load, sample counts \(sampleCounts), all checked ok")
+        #expect(try query(dir.file("final.db"), "SELECT count(*) FROM samples") == 111 + 32_000)
+        let decisions = try query(dir.file("final.db"), "SELECT count(*) FROM decisions") ?? 0
+        #expect(decisions > 0, "the reviewers decided nothing")
+        print("C7: \(taken) backups under load (\(String(format: "%.1f", Date().timeIntervalSince(started))) s), sample counts \(sampleCounts), \(decisions) decisions, all checked ok")
     }
 }

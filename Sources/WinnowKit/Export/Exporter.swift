@@ -199,8 +199,9 @@ extension Store {
         try Data((manifest + "\n").utf8).write(to: temp.appendingPathComponent("manifest.json"))
 
         // The files are complete: save the scheme and the new assignments in a short
-        // transaction of their own.
-        let saved = try writeImmediate { db in try Store.saveSplits(db, plan, options: options) }
+        // transaction of their own (none when every member already has its split).
+        let saved = plan.schemeID != nil && plan.fresh.isEmpty
+            ? true : try writeImmediate { db in try Store.saveSplits(db, plan, options: options) }
         if !saved {
             if lastAttempt {
                 throw WinnowError.invalidArgument("split scheme '\(options.scheme)' kept changing while this export ran (other exports of it at the same time); nothing was written — run the export again")

@@ -45,8 +45,11 @@ import Glibc
             #expect(same.status == 1 && same.stderr.contains("is the store"), "\(same.stderr)")
         }
         #expect(link(db, dir.file("hard.db")) == 0)
-        let hard = try winnow(["backup", dir.file("hard.db"), "--force", "--db", db])
-        #expect(hard.status == 1 && hard.stderr.contains("is the store"), "\(hard.stderr)")
+        try FileManager.default.createSymbolicLink(atPath: dir.file("soft.db"), withDestinationPath: db)
+        for other in ["hard.db", "soft.db", "w.db-wal", "w.db-shm"] {
+            let same = try winnow(["backup", dir.file(other), "--force", "--db", db])
+            #expect(same.status == 1 && same.stderr.contains("is the store"), "\(other): \(same.stderr)")
+        }
         let folder = try winnow(["backup", dir.path, "--force", "--db", db])
         #expect(folder.status == 1 && folder.stderr.contains("is a folder"), "\(folder.stderr)")
         // A file with a -wal beside it: restoring onto it would replay that log.

@@ -70,6 +70,10 @@ extension Store {
     /// folder, a file with a -wal/-shm beside it (a store in use: its log would be replayed
     /// onto the copy), or any existing file unless `force`.
     static func checkBackupTarget(_ destination: String, store: String, force: Bool) throws {
+        let real = ExportTarget.resolved(destination), storeReal = ExportTarget.resolved(store)
+        for suffix in ["-wal", "-shm", "-journal"] where real == storeReal + suffix {
+            throw WinnowError.invalidArgument("\(destination) is the store's \(suffix) file; back up to another file, such as \(store).backup")
+        }
         var target = stat(), source = stat()
         guard lstat(destination, &target) == 0 else {
             let parent = URL(fileURLWithPath: destination).deletingLastPathComponent().path
@@ -78,8 +82,11 @@ extension Store {
             }
             return
         }
+        var resolved = target
+        _ = stat(destination, &resolved)   // through a symbolic link, if it is one
         for suffix in ["", "-wal", "-shm"] where stat(store + suffix, &source) == 0 {
-            if source.st_dev == target.st_dev && source.st_ino == target.st_ino {
+            if (source.st_dev == target.st_dev && source.st_ino == target.st_ino)
+                || (source.st_dev == resolved.st_dev && source.st_ino == resolved.st_ino) {
                 throw WinnowError.invalidArgument("\(destination) is the store \(store)\(suffix.isEmpty ? "" : " (its \(suffix) file)") itself; back up to another file, such as \(store).backup")
             }
         }

@@ -16,7 +16,7 @@ struct WinnowCommand: ParsableCommand {
         subcommands: [Init.self, Import.self, Samples.self, Show.self, TaxonomyCommand.self, Annotate.self,
                       CoverageCommand.self, DistributionCommand.self, StatsCommand.self, Detect.self, Flags.self,
                       Queue.self, Review.self, Snapshot.self, Export.self,
-                      SQL.self, Check.self]
+                      SQL.self, Check.self, Backup.self]
     )
 
     /// Runs a command body, turning library errors into one clear message and an exit code.

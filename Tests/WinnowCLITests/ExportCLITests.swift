@@ -157,10 +157,13 @@ import Testing
         try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
         try "keep me".write(toFile: full + "/notes.txt", atomically: true, encoding: .utf8)
         let refused = try winnow(["export", "f", "--out", full, "--db", db])
-        #expect(refused.stderr == "error: --out \(full) is not empty; pass --force to replace it, or name a new folder\n")
+        #expect(refused.stderr == "error: --out \(full) is not empty; name a new folder, or pass --force to replace a previous Winnow export there\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: full) == ["notes.txt"])
-        #expect(try winnow(["export", "f", "--out", full, "--force", "--db", db]).status == 0)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: full).sorted() == ["manifest.json", "train.jsonl"])
+        // --force replaces a previous export only, never someone's files (ExportSafetyTests has the rest).
+        #expect(try winnow(["export", "f", "--out", full, "--force", "--db", db]).status == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: full) == ["notes.txt"])
+        #expect(try winnow(["export", "f", "--out", dir.file("csv"), "--force", "--db", db]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("csv")).sorted() == ["manifest.json", "train.jsonl"])
         // No temporary folders left behind.
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("winnow-tmp") }.isEmpty)
         let unknown = try winnow(["export", "nope", "--out", dir.file("n"), "--db", db])

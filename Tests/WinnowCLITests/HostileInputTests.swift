@@ -172,10 +172,19 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: dir.file("link"), withDestinationPath: elsewhere)
         let link = try winnow(["export", "v", "--out", dir.file("link"), "--db", db])
         #expect(link.status == 1 && link.stderr.contains("not empty"), "\(link.stderr)")
+        // --force judges what the link points to: files an export did not write, so refused.
         let forced = try winnow(["export", "v", "--out", dir.file("link"), "--force", "--db", db])
-        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(forced.status == 1 && forced.stderr.contains("holds files an export did not write (precious.txt)"), "\(forced.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere) == ["precious.txt"], "the link's target was written")
         #expect(try String(contentsOfFile: elsewhere + "/precious.txt", encoding: .utf8) == "precious")
+        // A link to a previous export is replaced by the new export; its target is left as it was.
+        let previous = dir.file("previous")
+        #expect(try winnow(["export", "v", "--out", previous, "--db", db]).status == 0)
+        try FileManager.default.createSymbolicLink(atPath: dir.file("link2"), withDestinationPath: previous)
+        let relinked = try winnow(["export", "v", "--out", dir.file("link2"), "--force", "--db", db])
+        #expect(relinked.status == 0, "\(relinked.stderr)")
+        let type = try FileManager.default.attributesOfItem(atPath: dir.file("link2"))[.type] as? FileAttributeType
+        #expect(type == .typeDirectory && FileManager.default.fileExists(atPath: previous + "/manifest.json"))
 
         // `..` resolves to a sibling folder, like any path: written there, whole.
         try FileManager.default.createDirectory(atPath: dir.file("sub"), withIntermediateDirectories: true)
@@ -214,3 +223,4 @@ import Testing
         #expect(Set(exported) == Set(texts))
     }
 }
+

@@ -53,24 +53,31 @@ extension Store {
     /// `hf`), into a temporary folder renamed to `out` when complete. Byte-identical for the
     /// same snapshot and options.
     public func export(snapshot name: String, options: ExportOptions) throws -> String {
-        let outURL = URL(fileURLWithPath: options.out)
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: outURL.path, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw WinnowError.invalidArgument("--out \(options.out) is a file; name a folder") }
-            let entries = (try? fm.contentsOfDirectory(atPath: outURL.path)) ?? []
-            if !entries.isEmpty && !options.force {
-                throw WinnowError.invalidArgument("--out \(options.out) is not empty; pass --force to replace it, or name a new folder")
-            }
-        }
-        let parent = outURL.deletingLastPathComponent()
-        guard fm.isWritableFile(atPath: parent.path) else {
+        try ExportTarget.check(options.out, force: options.force, storePath: path)
+        let parent = URL(fileURLWithPath: options.out).deletingLastPathComponent()
+        guard FileManager.default.isWritableFile(atPath: parent.path) else {
             throw WinnowError.invalidArgument("cannot write in \(parent.path): the folder is missing or read-only")
         }
+        // Another export may save assignments for the same scheme between our read and our
+        // write; then the files are made again from the assignments it saved.
+        var attempt = 1
+        while true {
+            if let manifest = try exportOnce(snapshot: name, options: options, lastAttempt: attempt == 3) { return manifest }
+            attempt += 1
+        }
+    }
+
+    /// One attempt of `export`; nil when the scheme changed under it and it must be redone.
+    private func exportOnce(snapshot name: String, options: ExportOptions, lastAttempt: Bool) throws -> String? {
+        let outURL = URL(fileURLWithPath: options.out)
+        let fm = FileManager.default
+        let parent = outURL.deletingLastPathComponent()
         let ratios: [(String, Double)] = options.kfold.map { k in (0..<k).map { ("fold-\($0)", 1 / Double(k)) } } ?? options.split
 
-        // Read the frozen members, and place them in the scheme's splits (persisted).
-        let (row, records, metrics, assignment) = try writeImmediate { db -> (Row, [ExportMember], SnapshotMetrics, [String]) in
+        // Read the frozen members and place them in the scheme's splits, in a read transaction
+        // (the snapshot is immutable): writers are not held up while every member is read.
+        // The placement is saved only once the files are complete.
+        let (row, records, metrics, plan) = try pool.read { db -> (Row, [ExportMember], SnapshotMetrics, SplitPlan) in
             let row = try Store.snapshotRow(db, name: name)
             let reader = try SceneReader(db, watermark: row["scene_watermark"])
             var records: [ExportMember] = []
@@ -86,6 +93,9 @@ extension Store {
                 records.append(ExportMember(sampleID: id, contentID: r[5], uid: r[1], kind: SampleKind(rawValue: r[2]) ?? .text,
                                             label: r[3], score: r[4], scenes: reader.scenes(id)))
             }
+            if records.isEmpty {
+                throw WinnowError.invalidArgument("snapshot \(name) is empty (0 members): nothing to export, nothing written; make a snapshot whose selection matches samples (`winnow samples --count` with the same --label/--scene/--source shows how many)")
+            }
             let unfit = Set(records.map(\.kind)).subtracting(options.format.kinds)
             if let kind = unfit.sorted(by: { $0.rawValue < $1.rawValue }).first {
                 let fits = ExportFormat.allCases.filter { $0.kinds.contains(kind) }.map(\.rawValue)
@@ -96,9 +106,10 @@ extension Store {
             }
             let metricsJSON: String = row["metrics"]
             let metrics = try JSONDecoder().decode(SnapshotMetrics.self, from: Data(metricsJSON.utf8))
-            let assignment = try Store.assignSplits(db, records: records, ratios: ratios, options: options)
-            return (row, records, metrics, assignment)
+            let plan = try Store.planSplits(db, records: records, ratios: ratios, options: options)
+            return (row, records, metrics, plan)
         }
+        let assignment = plan.splits
 
         // Write everything into a temporary folder first; remove what killed exports left.
         let tempPrefix = ".\(outURL.lastPathComponent).winnow-tmp-"
@@ -109,6 +120,7 @@ extension Store {
         let temp = parent.appendingPathComponent(tempPrefix + "\(getpid())")
         try? fm.removeItem(at: temp)
         try fm.createDirectory(at: temp, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(at: temp) }   // a failed export leaves no temporary folder (once renamed, none is left)
         var splitEntries: [(String, String)] = []
         let dataDir = options.format == .hf ? "data/" : ""
         if options.format == .hf { try fm.createDirectory(at: temp.appendingPathComponent("data"), withIntermediateDirectories: true) }
@@ -185,35 +197,54 @@ extension Store {
             ("coverage", coverageJSON), ("flags", flagsJSON), ("review", reviewJSON),
         ])
         try Data((manifest + "\n").utf8).write(to: temp.appendingPathComponent("manifest.json"))
+
+        // The files are complete: save the scheme and the new assignments in a short
+        // transaction of their own (none when every member already has its split).
+        let saved = plan.schemeID != nil && plan.fresh.isEmpty
+            ? true : try writeImmediate { db in try Store.saveSplits(db, plan, options: options) }
+        if !saved {
+            if lastAttempt {
+                throw WinnowError.invalidArgument("split scheme '\(options.scheme)' kept changing while this export ran (other exports of it at the same time); nothing was written — run the export again")
+            }
+            return nil
+        }
         Faults.point("export")
-        if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
-        try fm.moveItem(at: temp, to: outURL)
+        do {
+            // Look again: the folder may have changed while the files were written.
+            try ExportTarget.check(options.out, force: options.force, storePath: path)
+            if ExportTarget.fileType(outURL.path) != nil { try fm.removeItem(at: outURL) }
+            try fm.moveItem(at: temp, to: outURL)
+        } catch {
+            let detail = (error as? WinnowError)?.description ?? error.localizedDescription
+            throw WinnowError.invalidArgument("the export of \(name) was complete but could not be put at --out \(options.out): \(detail). The split assignments were saved, so the same export run again writes the same files")
+        }
         return manifest
     }
 
-    /// Split assignment for the records under the scheme, persisted so later exports keep
-    /// it; one split per record, in the records' order.
-    static func assignSplits(_ db: Database, records: [ExportMember], ratios: [(String, Double)],
-                             options: ExportOptions) throws -> [String] {
+    /// Where an export's members go, read but not yet saved: the scheme (nil when it is new)
+    /// and the split of each record, and the assignments to add.
+    struct SplitPlan {
+        var schemeID: Int64?
+        var ratiosJSON: String
+        var splits: [String]
+        var fresh: [(sample: Int64, split: String)]
+        /// How many assignments the scheme held when the plan was read.
+        var assigned: Int
+    }
+
+    /// Split assignment for the records under the scheme: one split per record, in the
+    /// records' order. Samples already assigned keep their split; nothing is written.
+    static func planSplits(_ db: Database, records: [ExportMember], ratios: [(String, Double)],
+                           options: ExportOptions) throws -> SplitPlan {
         let ratiosJSON = jsonObject(ratios.map { ($0.0, jsonNumber($0.1)) })
-        var schemeID = try Int64.fetchOne(db, sql: "SELECT id FROM split_schemes WHERE name = ?", arguments: [options.scheme])
-        if let id = schemeID {
-            let stored = try Row.fetchOne(db, sql: "SELECT ratios, stratify, grouping, seed FROM split_schemes WHERE id = ?", arguments: [id])
-            if stored?["ratios"] as String? != ratiosJSON || stored?["stratify"] as String? != options.stratify
-                || (stored?["grouping"] as String?) != (options.groupNearDuplicates ? "near-duplicate" : nil)
-                || stored?["seed"] as Int64? != Int64(bitPattern: options.seed) {
-                throw WinnowError.invalidArgument("split scheme '\(options.scheme)' was made with other settings (\(stored?["ratios"] as String? ?? ""), stratify \(stored?["stratify"] as String? ?? ""), seed \(stored?["seed"] as Int64? ?? 0)); use them again, or pass --scheme NEW for a new scheme")
-            }
-        } else {
-            try db.execute(sql: "INSERT INTO split_schemes (name, ratios, stratify, grouping, seed, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [options.scheme, ratiosJSON, options.stratify, options.groupNearDuplicates ? "near-duplicate" : nil,
-                                       Int64(bitPattern: options.seed), Timestamp.string(Date())])
-            schemeID = db.lastInsertedRowID
-        }
-        guard let scheme = schemeID else { return [] }
+        let schemeID = try Int64.fetchOne(db, sql: "SELECT id FROM split_schemes WHERE name = ?", arguments: [options.scheme])
         var existing: [Int64: String] = [:]
-        let stored = try Row.fetchCursor(db, sql: "SELECT sample_id, split FROM split_assignments WHERE scheme_id = ?", arguments: [scheme])
-        while let r = try stored.next() { existing[r[0]] = r[1] }
+        var assigned = 0
+        if let id = schemeID {
+            try checkScheme(db, id: id, ratiosJSON: ratiosJSON, options: options)
+            let stored = try Row.fetchCursor(db, sql: "SELECT sample_id, split FROM split_assignments WHERE scheme_id = ?", arguments: [id])
+            while let r = try stored.next() { existing[r[0]] = r[1]; assigned += 1 }
+        }
         // Units: a sample, or with --group near-duplicate its whole cluster.
         var clusterOf: [Int64: String] = [:]
         if options.groupNearDuplicates {
@@ -245,15 +276,52 @@ extension Store {
                                      stratum: stratum, existing: existingSplit))
         }
         let placed = Splits.assign(units, ratios: ratios, seed: options.seed)
-        var splits: [String] = []
-        splits.reserveCapacity(records.count)
-        let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO split_assignments (scheme_id, sample_id, split) VALUES (?, ?, ?)")
+        var plan = SplitPlan(schemeID: schemeID, ratiosJSON: ratiosJSON, splits: [], fresh: [], assigned: assigned)
+        plan.splits.reserveCapacity(records.count)
         for (i, record) in records.enumerated() {
             let split = existing[record.sampleID] ?? placed[unitOf[i]]
-            splits.append(split)
-            if existing[record.sampleID] == nil { try insert.execute(arguments: [scheme, record.sampleID, split]) }
+            plan.splits.append(split)
+            if existing[record.sampleID] == nil { plan.fresh.append((record.sampleID, split)) }
         }
-        return splits
+        return plan
+    }
+
+    /// Refuses a stored scheme made with other settings than this export's.
+    static func checkScheme(_ db: Database, id: Int64, ratiosJSON: String, options: ExportOptions) throws {
+        let stored = try Row.fetchOne(db, sql: "SELECT ratios, stratify, grouping, seed FROM split_schemes WHERE id = ?", arguments: [id])
+        if stored?["ratios"] as String? != ratiosJSON || stored?["stratify"] as String? != options.stratify
+            || (stored?["grouping"] as String?) != (options.groupNearDuplicates ? "near-duplicate" : nil)
+            || stored?["seed"] as Int64? != Int64(bitPattern: options.seed) {
+            throw WinnowError.invalidArgument("split scheme '\(options.scheme)' was made with other settings (\(stored?["ratios"] as String? ?? ""), stratify \(stored?["stratify"] as String? ?? ""), seed \(stored?["seed"] as Int64? ?? 0)); use them again, or pass --scheme NEW for a new scheme")
+        }
+    }
+
+    /// Saves a plan: the scheme if new, and its fresh assignments. false (nothing saved) when
+    /// another export created the scheme or placed one of these samples elsewhere since the
+    /// plan was read.
+    static func saveSplits(_ db: Database, _ plan: SplitPlan, options: ExportOptions) throws -> Bool {
+        let current = try Int64.fetchOne(db, sql: "SELECT id FROM split_schemes WHERE name = ?", arguments: [options.scheme])
+        guard current == plan.schemeID else { return false }
+        let scheme: Int64
+        if let id = current {
+            scheme = id
+            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM split_assignments WHERE scheme_id = ?", arguments: [id]) ?? 0
+            if count != plan.assigned {
+                // Assignments were added meanwhile: ours must agree with them.
+                let lookup = try db.makeStatement(sql: "SELECT split FROM split_assignments WHERE scheme_id = ? AND sample_id = ?")
+                for (sample, split) in plan.fresh {
+                    if let other = try String.fetchOne(lookup, arguments: [id, sample]), other != split { return false }
+                }
+            }
+        } else {
+            try db.execute(sql: "INSERT INTO split_schemes (name, ratios, stratify, grouping, seed, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [options.scheme, plan.ratiosJSON, options.stratify, options.groupNearDuplicates ? "near-duplicate" : nil,
+                                       Int64(bitPattern: options.seed), Timestamp.string(Date())])
+            scheme = db.lastInsertedRowID
+        }
+        let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO split_assignments (scheme_id, sample_id, split) VALUES (?, ?, ?)")
+        for (sample, split) in plan.fresh { try insert.execute(arguments: [scheme, sample, split]) }
+        return true
     }
 
     /// One record in the chosen format.

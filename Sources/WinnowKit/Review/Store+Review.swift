@@ -296,7 +296,7 @@ extension Store {
     public func undo(reviewer: String) throws -> DecisionOutcome {
         try writeImmediate { db in
             guard let d = try Row.fetchOne(db, sql: """
-                SELECT d.id, d.item_id, d.action, s.uid FROM decisions d JOIN samples s ON s.id = d.sample_id
+                SELECT d.id, d.item_id, d.action, d.reviewer, s.uid FROM decisions d JOIN samples s ON s.id = d.sample_id
                 WHERE d.reviewer = ? AND d.undone_at IS NULL ORDER BY d.id DESC LIMIT 1
                 """, arguments: [reviewer]) else {
                 throw WinnowError.invalidArgument("\(reviewer) has no decision to undo")
@@ -305,12 +305,64 @@ extension Store {
             let decisionID: Int64 = d["id"]
             if let itemID: Int64 = d["item_id"],
                let resolution = try Int64.fetchOne(db, sql: "SELECT resolution_id FROM queue_items WHERE id = ? AND resolved_at IS NOT NULL", arguments: [itemID]) {
+                try Store.checkRevertible(db, decision: resolution, undoing: d)
                 try Store.revertEffect(db, decision: resolution, now: now)
                 try db.execute(sql: "UPDATE queue_items SET resolved_at = NULL, resolution_id = NULL WHERE id = ?", arguments: [itemID])
             }
             try db.execute(sql: "UPDATE decisions SET undone_at = ? WHERE id = ?", arguments: [now, decisionID])
             return DecisionOutcome(decision: decisionID, item: d["item_id"] ?? 0, uid: d["uid"], action: d["action"], state: "undone")
         }
+    }
+
+    /// Refuses to revert an applied decision's effect once the sample has moved on: a later
+    /// live drop, relabel or edit of it (from any queue), or a revision or status that is no
+    /// longer the one the decision made. The refusal names the later change.
+    static func checkRevertible(_ db: Database, decision: Int64, undoing: Row) throws {
+        guard let d = try Row.fetchOne(db, sql: """
+            SELECT d.sample_id, d.action, d.applied, s.status, s.revision_id FROM decisions d JOIN samples s ON s.id = d.sample_id WHERE d.id = ?
+            """, arguments: [decision]), d["applied"] as Bool else { return }
+        let sampleID: Int64 = d["sample_id"]
+        let what = "cannot undo \(undoing["reviewer"] as String)'s \(undoing["action"] as String) of \(undoing["uid"] as String) (decision \(undoing["id"] as Int64))"
+        let refuse = { (later: String, undoFirst: String?) -> WinnowError in
+            .invalidArgument("\(what): \(later); nothing was undone — \(undoFirst.map { "undo that first (`winnow review undo --reviewer \($0)` undoes their last decision), or " } ?? "")review the sample again with a new decision")
+        }
+        let laterSQL = """
+            SELECT d.id, d.reviewer, d.action, d.label, d.created_at, q.name AS queue FROM decisions d
+            LEFT JOIN queue_items qi ON qi.id = d.item_id LEFT JOIN queues q ON q.id = qi.queue_id WHERE d.id = ?
+            """
+        if let laterID = try Int64.fetchOne(db, sql: """
+            SELECT id FROM decisions WHERE sample_id = ? AND id > ? AND applied = 1 AND undone_at IS NULL
+              AND action IN ('drop', 'relabel', 'edit') ORDER BY id DESC LIMIT 1
+            """, arguments: [sampleID, decision]), let later = try Row.fetchOne(db, sql: laterSQL, arguments: [laterID]) {
+            throw refuse(describe(later) + " changed it since", later["reviewer"])
+        }
+        switch d["action"] as String {
+        case "relabel", "edit":
+            let made = try Row.fetchOne(db, sql: """
+                SELECT content_id, label, score FROM revisions WHERE decision_id = ? AND origin IN ('relabel', 'edit') ORDER BY id DESC LIMIT 1
+                """, arguments: [decision])
+            guard let made, let current = try Row.fetchOne(db, sql: """
+                SELECT content_id, label, score, origin, created_at, decision_id FROM revisions WHERE id = ?
+                """, arguments: [d["revision_id"] as Int64]) else { return }
+            if current["content_id"] as Int64 == made["content_id"] as Int64, current["label"] as String? == made["label"] as String?,
+               current["score"] as Double? == made["score"] as Double? { return }
+            if let by: Int64 = current["decision_id"], by != decision, let later = try Row.fetchOne(db, sql: laterSQL, arguments: [by]) {
+                throw refuse((current["origin"] as String == "undo" ? "the undo of " : "") + describe(later) + " changed it since", nil)
+            }
+            throw refuse("a revision by \(current["origin"] as String) at \(current["created_at"] as String) changed it since", nil)
+        case "drop":
+            let status: String = d["status"]
+            if status != "dropped" { throw refuse("the sample is \(status) now, no longer dropped", nil) }
+        default:
+            break
+        }
+    }
+
+    /// "bob's relabel to 'negative' at TIME (queue q2, decision 7)".
+    private static func describe(_ decision: Row) -> String {
+        let label = (decision["label"] as String?).map { " to '\($0)'" } ?? ""
+        let queue = (decision["queue"] as String?).map { "queue \($0), " } ?? ""
+        return "\(decision["reviewer"] as String)'s \(decision["action"] as String)\(label) at \(decision["created_at"] as String) (\(queue)decision \(decision["id"] as Int64))"
     }
 
     static func revertEffect(_ db: Database, decision: Int64, now: String) throws {

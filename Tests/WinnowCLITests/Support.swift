@@ -24,9 +24,8 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
     .deletingLastPathComponent().path
 let fixtures = repoRoot + "/Tests/Fixtures"
 
-/// Runs `winnow` with `arguments` in `directory`, with extra environment variables.
-@discardableResult
-func winnow(_ arguments: [String], in directory: String? = nil, env: [String: String] = [:]) throws -> Run {
+/// A `winnow` process for `arguments`, in the environment less WINNOW_DB plus `env`.
+func winnowProcess(_ arguments: [String], env: [String: String] = [:]) -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: winnowBinary)
     process.arguments = arguments
@@ -34,6 +33,13 @@ func winnow(_ arguments: [String], in directory: String? = nil, env: [String: St
     environment.removeValue(forKey: "WINNOW_DB")
     for (k, v) in env { environment[k] = v }
     process.environment = environment
+    return process
+}
+
+/// Runs `winnow` with `arguments` in `directory`, with extra environment variables.
+@discardableResult
+func winnow(_ arguments: [String], in directory: String? = nil, env: [String: String] = [:]) throws -> Run {
+    let process = winnowProcess(arguments, env: env)
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     // Capture into files: no pipe can fill up and block the child.
     let base = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-run-\(UUID().uuidString)").path

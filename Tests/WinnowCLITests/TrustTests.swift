@@ -17,13 +17,7 @@ final class Shared<Value>: @unchecked Sendable {
 /// Runs `winnow` with `input` fed through a pipe on standard input (not a file: a stream that
 /// can be read only once).
 func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]) throws -> Run {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: winnowBinary)
-    process.arguments = arguments
-    var environment = ProcessInfo.processInfo.environment
-    environment.removeValue(forKey: "WINNOW_DB")
-    for (k, v) in env { environment[k] = v }
-    process.environment = environment
+    let process = winnowProcess(arguments, env: env)
     let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
     process.standardInput = stdin
     process.standardOutput = stdout

@@ -129,11 +129,7 @@ public struct Importer {
     private func write(_ readPath: String, display: String, format: InputFormat, fileSize: Int, sha256: String,
                        started: Date, resume: PendingImport.Interrupted?,
                        progress: (@Sendable (ImportProgress) -> Void)?) throws -> ImportResult {
-        let channel = Channel<ParsedMessage>(capacity: 8)
-        let parser = Parser(path: readPath, display: display, format: format, options: options, channel: channel)
-        let thread = Thread { parser.run() }
-        thread.stackSize = 8 << 20
-        thread.start()
+        let channel = startParser(readPath, display: display, format: format)
         defer { channel.cancel() }
 
         let writer = Writer(path: display, format: format, options: options, fileSize: fileSize, sha256: sha256,
@@ -154,6 +150,16 @@ public struct Importer {
         return result
     }
 
+    /// Starts the parsing thread over the file; its records arrive on the returned channel.
+    private func startParser(_ readPath: String, display: String, format: InputFormat) -> Channel<ParsedMessage> {
+        let channel = Channel<ParsedMessage>(capacity: 8)
+        let parser = Parser(path: readPath, display: display, format: format, options: options, channel: channel)
+        let thread = Thread { parser.run() }
+        thread.stackSize = 8 << 20
+        thread.start()
+        return channel
+    }
+
     /// Microseconds between two batches of an import, in which waiting writers take the lock.
     static let pauseBetweenBatches: UInt32 = 4000
     /// Longest a batch of an import holds the write lock, in seconds (RELIABILITY K3: ≤ ~200 ms).
@@ -163,11 +169,7 @@ public struct Importer {
     /// already used by other content), so that `--on-error abort` never shows a bad file.
     private func check(_ readPath: String, display: String, format: InputFormat,
                        progress: (@Sendable (ImportProgress) -> Void)?) throws {
-        let channel = Channel<ParsedMessage>(capacity: 8)
-        let parser = Parser(path: readPath, display: display, format: format, options: options, channel: channel)
-        let thread = Thread { parser.run() }
-        thread.stackSize = 8 << 20
-        thread.start()
+        let channel = startParser(readPath, display: display, format: format)
         defer { channel.cancel() }
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: readPath)[.size] as? Int) ?? 0
         try store.pool.read { db in

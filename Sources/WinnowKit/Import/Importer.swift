@@ -18,6 +18,8 @@ public struct ImportOptions: Sendable {
     public var onError: OnError = .abort
     public var rejectsPath: String?
     public var maxRecordBytes: Int = 16 << 20
+    /// Apply the file's labels, scenes and meta to samples already stored (`--update`).
+    public var update = false
     public init() {}
 }
 
@@ -36,11 +38,19 @@ public struct ImportResult: Codable, Sendable, Equatable {
     public var status = "imported"
     /// Malformed records (first 100), reported in skip mode.
     public var problems: [String]? = nil
+    /// Fields the mapping ignored that look like a label or an id.
+    public var warnings: [String]? = nil
+    /// With `status` unchanged: how to apply other options to this file (`--update`).
+    public var note: String? = nil
+    /// With `--update`: samples given the file's label, scenes or meta; records not in the store.
+    public var updated: Int? = nil
+    public var notStored: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case path, format, kind, read, imported, duplicates
         case labelConflicts = "label_conflicts"
-        case rejected, seconds, status, problems
+        case rejected, seconds, status, problems, warnings, note, updated
+        case notStored = "not_stored"
     }
 }
 
@@ -66,6 +76,7 @@ public struct Importer {
 
     /// Imports one file.
     public func importFile(_ path: String, progress: (@Sendable (ImportProgress) -> Void)? = nil) throws -> ImportResult {
+        if options.update { return try updateFile(path) }
         let started = Date()
         let fileSize = try Importer.checkReadable(path)
         let format = try options.format ?? Importer.detectFormat(path)
@@ -78,6 +89,7 @@ public struct Importer {
         if sameSize, let previous = try previousImport(sha256: Importer.fileSHA256(path)) {
             result.kind = previous.kind
             result.status = "unchanged"
+            result.note = try updateHint(path: path, sourceID: previous.id)
             result.seconds = Date().timeIntervalSince(started)
             return result
         }
@@ -112,6 +124,11 @@ public struct Importer {
             try Importer.appendRejects(outcome.rejects, path: path, to: rejects)
         }
         return result
+    }
+
+    private func updateHint(path: String, sourceID: Int64) throws -> String? {
+        let stored = try store.pool.read { try String.fetchOne($0, sql: "SELECT options FROM sources WHERE id = ?", arguments: [sourceID]) }
+        return Importer.updateHint(path: path, storedOptions: stored, options: options)
     }
 
     private func previousImport(sha256: String) throws -> (id: Int64, kind: String)? {
@@ -223,8 +240,10 @@ private final class Parser: @unchecked Sendable {
     private func parse() throws {
         let source = try ByteSource(path: path)
         let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
-        let (reader, fieldNames) = try makeRecordReader(lines, format: format, maxRecordBytes: options.maxRecordBytes)
-        var builder: RecordBuilder? = nil
+        let (records, header) = try makeRecordReader(lines, format: format, maxRecordBytes: options.maxRecordBytes)
+        let reader = try MappingLookahead(records, header: header, path: path, kind: options.kind, overrides: options.map)
+        let builder = RecordBuilder(mapping: reader.mapping)
+        if reader.resolved { _ = channel.send(.mapping(reader.mapping)) }
         var pending: [ParsedItem] = []
         pending.reserveCapacity(Parser.batchSize)
         func flush() -> Bool {
@@ -233,36 +252,24 @@ private final class Parser: @unchecked Sendable {
             pending.removeAll(keepingCapacity: true)
             return ok
         }
-        func resolve(_ fields: [String], line: Int) throws {
-            do {
-                let mapping = try FieldMapping.resolve(fields: fields, kind: options.kind, overrides: options.map)
-                builder = RecordBuilder(mapping: mapping)
-                _ = channel.send(.mapping(mapping))
-            } catch let error as WinnowError {
-                throw WinnowError.unreadableInput(path: path, reason: "line \(line): \(error.description)")
-            }
-        }
-        if let fieldNames { try resolve(fieldNames, line: 1) }
         while let item = try reader.next() {
             switch item {
             case .bad(let problem, let raw):
                 pending.append(.bad(problem, raw: raw))
             case .record(let line, let fields):
-                if builder == nil { try resolve(fields.keys.sorted(), line: line) }
                 do {
-                    pending.append(.record(try builder!.build(fields, line: line)))
+                    pending.append(.record(try builder.build(fields, line: line)))
                 } catch {
                     pending.append(.bad(RecordProblem(line: line, reason: error.reason), raw: nil))
                 }
             }
             if pending.count >= Parser.batchSize, !flush() { return }
         }
-        if builder == nil {
-            // No valid record at all: still resolve nothing, but report the problems.
-            if pending.isEmpty {
-                throw WinnowError.unreadableInput(path: path, reason: "the file holds no records; nothing to import")
-            }
+        if !reader.resolved && pending.isEmpty {
+            throw WinnowError.unreadableInput(path: path, reason: "the file holds no records; nothing to import")
         }
+        let warnings = try reader.finish()
+        if !warnings.isEmpty { _ = channel.send(.warnings(warnings)) }
         guard flush() else { return }
         _ = channel.send(.finished(sha256: source.fileDigest(), compressed: source.compressed))
     }
@@ -331,6 +338,8 @@ private final class Writer {
                 throw error
             case .mapping(let mapping):
                 try begin(mapping)
+            case .warnings(let warnings):
+                result.warnings = warnings
             case .batch(let items, let rawBytes):
                 for item in items { try handle(item) }
                 report(rawBytes: rawBytes)

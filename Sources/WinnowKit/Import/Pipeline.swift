@@ -57,6 +57,8 @@ enum ParsedMessage: @unchecked Sendable {
     case mapping(FieldMapping)
     /// A run of records and problems, in file order, with the raw bytes read so far.
     case batch([ParsedItem], rawBytes: Int)
+    /// What the mapping ignored (label or id fields), sent before `finished`.
+    case warnings([String])
     /// The parser stopped on an error that concerns the whole file.
     case failed(Error)
     /// The whole file was read: its SHA-256, and whether it was gzip.

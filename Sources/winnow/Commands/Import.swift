@@ -21,6 +21,10 @@ extension WinnowCommand {
                   winnow import reviews.jsonl --map scene.domain=domain
                   winnow import nli.csv --kind pair --map text_a=premise --map text_b=hypothesis
                   winnow import raw.jsonl.gz --on-error skip --rejects rejects.jsonl
+
+                Imported with a wrong mapping? Run the import again with the right --map and \
+                --update: samples already stored get the file's labels, scenes and meta (a new \
+                revision; reviewers' work is kept); no new samples are added.
                 """)
 
         @OptionGroup var store: StoreOptions
@@ -48,6 +52,9 @@ extension WinnowCommand {
         @Option(name: .customLong("max-record-bytes"), help: "Longest record accepted, in bytes.")
         var maxRecordBytes: Int = 16 << 20
 
+        @Flag(help: "Give samples already stored the file's labels, scenes and meta (to fix a wrong --map); adds no samples.")
+        var update = false
+
         @Flag(help: "Print one JSON document with per-file and total counts.")
         var json = false
 
@@ -67,6 +74,7 @@ extension WinnowCommand {
                 options.onError = onError
                 options.rejectsPath = rejects
                 options.maxRecordBytes = maxRecordBytes
+                options.update = update
                 let opened = try store.open(.createIfMissing)
                 let importer = Importer(store: opened, options: options)
                 var results: [ImportResult] = []
@@ -98,8 +106,15 @@ extension WinnowCommand {
         }
 
         private func report(_ result: ImportResult) {
+            for warning in result.warnings ?? [] { Terminal.note("warning: " + warning) }
             if result.status == "unchanged" {
                 emit("\(result.path): already imported (same SHA-256); nothing changed\n")
+                if let note = result.note { Terminal.note(note) }
+                return
+            }
+            if result.status == "updated" {
+                for problem in result.problems ?? [] { Terminal.note("rejected: " + problem) }
+                emit("\(result.path): \(result.kind ?? "?") · read \(result.read), updated \(result.updated ?? 0), not in the store \(result.notStored ?? 0), rejected \(result.rejected)\n")
                 return
             }
             for problem in result.problems ?? [] { Terminal.note("rejected: " + problem) }

@@ -18,6 +18,8 @@ public struct ImportOptions: Sendable {
     public var onError: OnError = .abort
     public var rejectsPath: String?
     public var maxRecordBytes: Int = 16 << 20
+    /// A `--map` field a file lacks is an error (false: a warning, for a `--map` shared by several files).
+    public var strictMap = true
     /// Apply the file's labels, scenes and meta to samples already stored (`--update`).
     public var update = false
     public init() {}
@@ -241,7 +243,8 @@ private final class Parser: @unchecked Sendable {
         let source = try ByteSource(path: path)
         let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
         let (records, header) = try makeRecordReader(lines, format: format, maxRecordBytes: options.maxRecordBytes)
-        let reader = try MappingLookahead(records, header: header, path: path, kind: options.kind, overrides: options.map)
+        let reader = try MappingLookahead(records, header: header, path: path, kind: options.kind, overrides: options.map,
+                                          strict: options.strictMap)
         let builder = RecordBuilder(mapping: reader.mapping)
         if reader.resolved { _ = channel.send(.mapping(reader.mapping)) }
         var pending: [ParsedItem] = []

@@ -13,7 +13,7 @@ final class MappingLookahead: RecordReader {
     private let base: RecordReader
     private let path: String
     private var buffered: [RawItem]
-    private var next = 0
+    private var position = 0
     /// Every field name of the records looked at (or the header's).
     private let seen: [String]
     /// `--map` fields not seen yet (checked until each is seen).
@@ -25,9 +25,13 @@ final class MappingLookahead: RecordReader {
     /// Reads up to `window` records from `base` (none for CSV/TSV, whose header names
     /// every field) and resolves the mapping. Throws when no kind fits or a `--map` field is
     /// not in the header.
-    init(_ base: RecordReader, header: [String]?, path: String, kind: SampleKind?, overrides: [FieldRole: String]) throws {
+    /// With `strict` false (a `--map` shared by several files, checked over all of them by
+    /// `Importer.checkMapFields`), a `--map` field this file lacks is a warning, not an error.
+    init(_ base: RecordReader, header: [String]?, path: String, kind: SampleKind?, overrides: [FieldRole: String],
+         strict: Bool = true) throws {
         self.base = base
         self.path = path
+        self.strict = strict
         var buffered: [RawItem] = []
         var names = Set<String>()
         var firstLine = 1
@@ -47,7 +51,7 @@ final class MappingLookahead: RecordReader {
         let seen = header ?? names.sorted()
         self.seen = seen
         missing = overrides.filter { !$0.value.isEmpty && !names.contains($0.value) }
-        if header != nil, let (role, field) = missing.sorted(by: { $0.value < $1.value }).first {
+        if strict, header != nil, let (role, field) = missing.sorted(by: { $0.value < $1.value }).first {
             throw WinnowError.unreadableInput(path: path, reason: Self.missingReason(role, field, seen: seen, header: true))
         }
         if names.isEmpty {
@@ -74,14 +78,15 @@ final class MappingLookahead: RecordReader {
 
     /// Whether a mapping was resolved (false when the window held no valid record).
     let resolved: Bool
+    private let strict: Bool
 
     func next() throws -> RawItem? {
         let item: RawItem?
-        if next < buffered.count {
-            item = buffered[next]
-            buffered[next] = .bad(RecordProblem(line: 0, reason: ""), raw: nil)   // release it
-            next += 1
-            if next == buffered.count { buffered = []; next = 0 }
+        if position < buffered.count {
+            item = buffered[position]
+            buffered[position] = .bad(RecordProblem(line: 0, reason: ""), raw: nil)   // release it
+            position += 1
+            if position == buffered.count { buffered = []; position = 0 }
         } else {
             item = try base.next()
         }
@@ -99,13 +104,29 @@ final class MappingLookahead: RecordReader {
     /// At the end of the file: throws for a `--map` field no record had; returns warnings
     /// for label and id fields the mapping ignored.
     func finish() throws -> [String] {
-        if let (role, field) = missing.sorted(by: { $0.value < $1.value }).first {
+        let missing = self.missing.sorted { $0.value < $1.value }
+        if strict, let (role, field) = missing.first {
             throw WinnowError.unreadableInput(path: path, reason: Self.missingReason(role, field, seen: seen, header: false))
         }
-        return ignored.sorted { $0.value < $1.value }.map { name, line in
+        let notHere = missing.map { "\(path): no record has a field '\($0.value)'; --map \($0.key)=\($0.value) does not apply to this file" }
+        return notHere + ignored.sorted { $0.value < $1.value }.map { name, line in
             let role = FieldMapping.labelNames.contains(name) ? "label" : "id"
             return "\(path): records carry a '\(name)' field (first at line \(line)) that the mapping ignores; to keep it as the \(role), import with --map \(role)=\(name) (for a file imported already, add --update)"
         }
+    }
+
+    /// The field names of a file's header, or of its first `window` records.
+    static func fieldsSeen(_ path: String, format: InputFormat, maxRecordBytes: Int) throws -> Set<String> {
+        let lines = LineReader(source: try ByteSource(path: path), maxLineBytes: maxRecordBytes)
+        let (records, header) = try makeRecordReader(lines, format: format, maxRecordBytes: maxRecordBytes)
+        if let header { return Set(header) }
+        var names = Set<String>()
+        var count = 0
+        while count < window, let item = try records.next() {
+            if case .record(_, let fields) = item { names.formUnion(fields.keys) }
+            count += 1
+        }
+        return names
     }
 
     private static func missingReason(_ role: FieldRole, _ field: String, seen: [String], header: Bool) -> String {
@@ -123,5 +144,26 @@ extension FieldMapping {
     var fieldsUsed: [String] {
         [id, text, textA, textB, label, score, instruction, input, output, messages].compactMap { $0 }
             + scenes.map(\.1) + meta.map(\.1)
+    }
+}
+
+extension Importer {
+    /// For one `--map` shared by several files: refuses, before anything is imported, a
+    /// `--map` field that none of the files has (in its header or first 1,000 records). Files
+    /// that are not regular files (pipes) cannot be read twice: then each file is checked alone.
+    public static func checkMapFields(_ files: [String], options: ImportOptions) throws {
+        let fields = options.map.filter { !$0.value.isEmpty }
+        if fields.isEmpty { return }
+        var seen = Set<String>()
+        for file in files {
+            var info = stat()
+            guard stat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return }
+            _ = try checkReadable(file)
+            seen.formUnion(try MappingLookahead.fieldsSeen(file, format: options.format ?? detectFormat(file),
+                                                           maxRecordBytes: options.maxRecordBytes))
+        }
+        if let (role, field) = fields.sorted(by: { $0.value < $1.value }).first(where: { !seen.contains($0.value) }) {
+            throw WinnowError.invalidArgument("--map \(role)=\(field): none of the files has a field '\(field)' (in its header or first 1,000 records); the fields seen are [\(seen.sorted().joined(separator: ", "))]; check the spelling")
+        }
     }
 }

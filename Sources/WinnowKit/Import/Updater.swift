@@ -17,7 +17,8 @@ extension Importer {
         let source = try ByteSource(path: path)
         let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
         let (records, header) = try makeRecordReader(lines, format: format, maxRecordBytes: options.maxRecordBytes)
-        let reader = try MappingLookahead(records, header: header, path: path, kind: options.kind, overrides: options.map)
+        let reader = try MappingLookahead(records, header: header, path: path, kind: options.kind, overrides: options.map,
+                                          strict: options.strictMap)
         let builder = RecordBuilder(mapping: reader.mapping)
         result.kind = reader.mapping.kind.rawValue
         var updated = 0, notStored = 0, kept = 0
@@ -35,7 +36,7 @@ extension Importer {
                     case .bad(let problem, let raw):
                         problems.append((problem, raw)); continue
                     case .record(let line, let fields):
-                        do { record = try builder.build(fields, line: line) } catch {
+                        do throws(RecordError) { record = try builder.build(fields, line: line) } catch {
                             problems.append((RecordProblem(line: line, reason: error.reason), nil)); continue
                         }
                     }
@@ -69,7 +70,8 @@ extension Importer {
                                            now: now, taxonomy: taxonomy, result: &annotate)
                         if annotate.annotated > before { changed = true }
                     }
-                    if let meta = record.meta, let merged = Self.mergeMeta(match["meta"], meta), merged != match["meta"] {
+                    let storedMeta: String? = match["meta"]
+                    if let meta = record.meta, let merged = Self.mergeMeta(storedMeta, meta), merged != storedMeta {
                         try db.execute(sql: "UPDATE samples SET meta = ? WHERE id = ?", arguments: [merged, sampleID])
                         changed = true
                     }

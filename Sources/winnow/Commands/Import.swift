@@ -75,6 +75,11 @@ extension WinnowCommand {
                 options.rejectsPath = rejects
                 options.maxRecordBytes = maxRecordBytes
                 options.update = update
+                if files.count > 1 {
+                    // One --map for several files: a field some of them lack is a warning for those.
+                    try Importer.checkMapFields(files, options: options)
+                    options.strictMap = false
+                }
                 let opened = try store.open(.createIfMissing)
                 let importer = Importer(store: opened, options: options)
                 var results: [ImportResult] = []

@@ -103,6 +103,22 @@ import Testing
         #expect(try query(db, "SELECT count(*) FROM scene_annotations") == 1)
     }
 
+    @Test func aMapSharedBySeveralFilesIsCheckedOverAllOfThem() throws {
+        let dir = TempDir()
+        let db = dir.file("w.db")
+        let a = dir.file("a.jsonl"), b = dir.file("b.jsonl")
+        try #"{"text": "one", "domain": "news"}"#.appending("\n").write(toFile: a, atomically: true, encoding: .utf8)
+        try #"{"text": "two"}"#.appending("\n").write(toFile: b, atomically: true, encoding: .utf8)
+        let typo = try winnow(["import", a, b, "--map", "scene.domain=domian", "--db", db])
+        #expect(typo.status != 0)
+        #expect(typo.stderr.contains("--map scene.domain=domian: none of the files has a field 'domian'"), "\(typo.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: db))   // refused before the store was even opened
+        let ok = try winnow(["import", a, b, "--map", "scene.domain=domain", "--db", db])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stderr.contains("b.jsonl: no record has a field 'domain'; --map scene.domain=domain does not apply to this file"), "\(ok.stderr)")
+        #expect(try query(db, "SELECT count(*) FROM scene_annotations") == 1)
+    }
+
     @Test func aFirstRecordWithoutALabelNoLongerDropsTheLabels() throws {
         let dir = TempDir()
         let db = dir.file("w.db")

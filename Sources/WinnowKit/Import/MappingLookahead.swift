@@ -149,8 +149,9 @@ extension FieldMapping {
 
 extension Importer {
     /// For one `--map` shared by several files: refuses, before anything is imported, a
-    /// `--map` field that none of the files has (in its header or first 1,000 records). Files
-    /// that are not regular files (pipes) cannot be read twice: then each file is checked alone.
+    /// `--map` field that none of the files has (in its header or first 1,000 records). When a
+    /// file cannot be read ahead (a pipe, an unreadable file) nothing is refused here, and each
+    /// file's import warns about the `--map` fields it lacks.
     public static func checkMapFields(_ files: [String], options: ImportOptions) throws {
         let fields = options.map.filter { !$0.value.isEmpty }
         if fields.isEmpty { return }
@@ -158,9 +159,11 @@ extension Importer {
         for file in files {
             var info = stat()
             guard stat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return }
-            _ = try checkReadable(file)
-            seen.formUnion(try MappingLookahead.fieldsSeen(file, format: options.format ?? detectFormat(file),
-                                                           maxRecordBytes: options.maxRecordBytes))
+            // A file that cannot be read is reported by its own import, in its turn.
+            guard (try? checkReadable(file)) != nil,
+                  let fields = try? MappingLookahead.fieldsSeen(file, format: options.format ?? detectFormat(file),
+                                                                maxRecordBytes: options.maxRecordBytes) else { return }
+            seen.formUnion(fields)
         }
         if let (role, field) = fields.sorted(by: { $0.value < $1.value }).first(where: { !seen.contains($0.value) }) {
             throw WinnowError.invalidArgument("--map \(role)=\(field): none of the files has a field '\(field)' (in its header or first 1,000 records); the fields seen are [\(seen.sorted().joined(separator: ", "))]; check the spelling")

@@ -32,9 +32,6 @@ public struct ChatMessage: Equatable, Sendable {
         self.extra = extra
     }
 
-    /// Whether the message is just role and string content (hashed as before extra keys were kept).
-    var isPlain: Bool { contentForm == .string && extra.isEmpty }
-
     /// The message as a JSON object: role, content, then the other keys sorted.
     public var json: String {
         var out = "{\"role\":" + JSONText.quote(role)

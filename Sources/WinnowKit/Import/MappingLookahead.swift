@@ -104,6 +104,7 @@ final class MappingLookahead: RecordReader {
     /// At the end of the file: throws for a `--map` field no record had; returns warnings
     /// for label and id fields the mapping ignored.
     func finish() throws -> [String] {
+        guard resolved else { return [] }   // no valid record: the import says so
         let missing = self.missing.sorted { $0.value < $1.value }
         if strict, let (role, field) = missing.first {
             throw WinnowError.unreadableInput(path: path, reason: Self.missingReason(role, field, seen: seen, header: false))

@@ -120,6 +120,9 @@ extension WinnowCommand {
             if result.status == "updated" {
                 for problem in result.problems ?? [] { Terminal.note("rejected: " + problem) }
                 emit("\(result.path): \(result.kind ?? "?") · read \(result.read), updated \(result.updated ?? 0), not in the store \(result.notStored ?? 0), rejected \(result.rejected)\n")
+                if (result.notStored ?? 0) > 0 {
+                    Terminal.note("\(result.notStored ?? 0) records of \(result.path) are not in the store (--update adds no samples); import the file without --update to add them")
+                }
                 return
             }
             for problem in result.problems ?? [] { Terminal.note("rejected: " + problem) }

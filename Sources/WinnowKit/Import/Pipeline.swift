@@ -53,7 +53,7 @@ final class Channel<Element>: @unchecked Sendable {
 
 /// What the parsing thread sends to the writer.
 enum ParsedMessage: @unchecked Sendable {
-    /// The file's field mapping, resolved from its first record; always the first message.
+    /// The file's field mapping, resolved over its first records; always the first message.
     case mapping(FieldMapping)
     /// A run of records and problems, in file order, with the raw bytes read so far.
     case batch([ParsedItem], rawBytes: Int)

@@ -68,6 +68,15 @@ import Testing
                     INSERT INTO revisions (id, sample_id, content_id, label, origin, created_at) VALUES (?, ?, ?, 'entailment', 'import', 't');
                     """, arguments: [sample, revision, source, content, sample, legacyHash(["q\u{1F}x", "p"], kind: "pair"), "q\u{1F}x",
                                      revision, sample, content])
+                // A chat whose message holds U+001E: stored as JSON, where it is \u001e.
+                let messages = SampleContent.messagesJSON([ChatMessage(role: "user", content: "hi\u{1E}there")])
+                #expect(messages.contains("\\u001e"))
+                try db.execute(sql: """
+                    INSERT INTO samples (id, uid, kind, revision_id, source_id, created_at) VALUES (?, 'crafted-chat', 'chat', ?, ?, 't');
+                    INSERT INTO contents (id, sample_id, hash, messages) VALUES (?, ?, ?, ?);
+                    INSERT INTO revisions (id, sample_id, content_id, origin, created_at) VALUES (?, ?, ?, 'import', 't');
+                    """, arguments: [sample + 1, revision + 1, source, content + 1, sample + 1, legacyHash(["user", "hi\u{1E}there"], kind: "chat"),
+                                     messages, revision + 1, sample + 1, content + 1])
                 let watermark = try Int64.fetchOne(db, sql: "SELECT max(id) FROM scene_annotations") ?? 0
                 for (id, name, good) in [(Int64(10), "crafted-ok", true), (Int64(11), "crafted-tampered", false)] {
                     try db.execute(sql: """
@@ -88,7 +97,8 @@ import Testing
         #expect(try store.schemaVersion() == "0004_content_hash")
         let stored = try store.sample(uid: "crafted")
         #expect(stored.contentHash == ContentHash.hex(ContentHash.of(.pair("q\u{1F}x", "p"))))
-        #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM rehashed_contents") } == 1)
+        #expect(try store.sample(uid: "crafted-chat").contentHash == ContentHash.hex(ContentHash.of(.chat([ChatMessage(role: "user", content: "hi\u{1E}there")]))))
+        #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM rehashed_contents") } == 2)
         // The fixture's contents kept their hashes: its snapshots keep their fingerprints and verify.
         for name in ["v1", "v2"] {
             let v = try store.verifySnapshot(name)

@@ -78,7 +78,8 @@ extension Importer {
                     if changed { updated += 1 }
                 }
                 if !problems.isEmpty && options.onError == .abort {
-                    throw WinnowError.badRecords(path: path, problems: problems.prefix(100).map(\.0), total: problems.count)
+                    throw WinnowError.badRecords(path: path, problems: problems.prefix(100).map(\.0), total: problems.count,
+                                                 outcome: "nothing was updated (--on-error abort); fix these records, or pass --on-error skip to update from the rest")
                 }
                 result.warnings = try reader.finish().nilIfEmpty
                 // Provenance: the source of these bytes, when imported before, records the update.

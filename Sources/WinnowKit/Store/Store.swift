@@ -27,7 +27,10 @@ public enum Migrations {
                     // A migration may hold one data step in Swift, run where its marker line is.
                     let parts = sql.components(separatedBy: "\n-- winnow: data step \(identifier)\n")
                     try db.execute(sql: parts[0])
-                    if parts.count > 1, let step = dataSteps[identifier] {
+                    if parts.count > 1 {
+                        guard let step = dataSteps[identifier] else {
+                            throw DatabaseError(resultCode: .SQLITE_ERROR, message: "this build has no data step for it")
+                        }
                         try step(db)
                         try db.execute(sql: parts[1])
                     }

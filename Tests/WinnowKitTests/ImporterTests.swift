@@ -108,6 +108,7 @@ import Testing
         let store = try dir.store()
         var options = ImportOptions()
         options.map = try FieldMapping.parseOverrides(["scene.task=category"])
+        options.strictMap = false   // one --map for both files, as `winnow import A B` does
         let importer = Importer(store: store, options: options)
         #expect(try importer.importFile(repoRoot + "/demo/instructions.json").imported == 30)
         #expect(try importer.importFile(repoRoot + "/demo/chats.jsonl.gz").imported == 20)

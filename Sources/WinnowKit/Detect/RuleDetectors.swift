@@ -19,7 +19,10 @@ public final class EmptyDetector: Detector {
             if blank(i) { empty.append("instruction") }
             if blank(o) { empty.append("output") }
         case .chat(let messages):
-            for (n, m) in messages.enumerated() where blank(m.content) { empty.append("message \(n + 1) (\(m.role))") }
+            // A message carrying a tool or function call needs no text.
+            for (n, m) in messages.enumerated() where blank(m.content) && m.extra["tool_calls"] == nil && m.extra["function_call"] == nil {
+                empty.append("message \(n + 1) (\(m.role))")
+            }
         }
         guard !empty.isEmpty else { return [] }
         return [DetectorHit(sampleID: s.sampleID, contentID: s.contentID, score: 1,

@@ -12,13 +12,111 @@ public enum SampleKind: String, CaseIterable, Codable, Sendable {
     case chat
 }
 
-/// One message of a chat sample.
-public struct ChatMessage: Equatable, Codable, Sendable {
+/// One message of a chat sample: its role, its text, and every other key it carried
+/// (`tool_calls`, `tool_call_id`, `name`, `weight`, …), kept so it is written back as read.
+public struct ChatMessage: Equatable, Sendable {
+    /// How the message's content was written.
+    public enum ContentForm: String, Sendable { case string, null, absent }
+
     public var role: String
+    /// The text; "" when the content is `null` or absent (see `contentForm`).
     public var content: String
-    public init(role: String, content: String) {
+    public var contentForm: ContentForm
+    /// The message's other keys and their values.
+    public var extra: [String: JSONValue]
+
+    public init(role: String, content: String, contentForm: ContentForm = .string, extra: [String: JSONValue] = [:]) {
         self.role = role
         self.content = content
+        self.contentForm = contentForm
+        self.extra = extra
+    }
+
+    /// The message as a JSON object: role, content, then the other keys sorted.
+    public var json: String {
+        var out = "{\"role\":" + JSONText.quote(role)
+        switch contentForm {
+        case .string: out += ",\"content\":" + JSONText.quote(content)
+        case .null: out += ",\"content\":null"
+        case .absent: break
+        }
+        for key in JSONValue.sortedKeys(extra.keys) {
+            out += "," + JSONText.quote(key) + ":"
+            extra[key]!.write(to: &out)
+        }
+        return out + "}"
+    }
+
+    /// Reads a message object. `roleKeys`/`contentKeys` are tried in order (ShareGPT's
+    /// `from`/`value` on import); every key not used for role or content is kept.
+    /// Content that is not a string or null (multimodal parts) is refused.
+    static func parse(_ object: [String: Any], roleKeys: [String] = ["role"], contentKeys: [String] = ["content"],
+                      mapRole: (String) -> String = { $0 }) throws(RecordError) -> ChatMessage {
+        guard let roleKey = roleKeys.first(where: { object[$0] != nil }), let rawRole = object[roleKey] as? String else {
+            throw RecordError(reason: "has no \(roleKeys.joined(separator: " (or ")) string\(roleKeys.count > 1 ? ")" : "")")
+        }
+        var message = ChatMessage(role: mapRole(rawRole), content: "", contentForm: .absent)
+        let contentKey = contentKeys.first(where: { object[$0] != nil })
+        if let contentKey {
+            switch object[contentKey]! {
+            case let text as String: message.content = text; message.contentForm = .string
+            case is NSNull: message.contentForm = .null
+            case let body:
+                let what = body is [Any] ? "a list of parts (multimodal content)" : RecordBuilder.typeName(body)
+                throw RecordError(reason: "has content that is \(what); Winnow keeps text chats only: give '\(contentKey)' as a string (join the text parts) or leave such records out")
+            }
+        }
+        for (key, value) in object where key != roleKey && key != contentKey {
+            message.extra[key] = JSONValue(value)
+        }
+        return message
+    }
+
+    /// Decodes a stored `contents.messages` array.
+    public static func decodeList(_ json: String) -> [ChatMessage]? {
+        guard let list = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [Any] else { return nil }
+        var result: [ChatMessage] = []
+        for item in list {
+            guard let object = item as? [String: Any], let message = try? parse(object) else { return nil }
+            result.append(message)
+        }
+        return result
+    }
+}
+
+extension ChatMessage: Codable {
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        role = try c.decode(String.self, forKey: Key(stringValue: "role"))
+        content = ""
+        contentForm = .absent
+        extra = [:]
+        for key in c.allKeys where key.stringValue != "role" {
+            if key.stringValue == "content" {
+                if try c.decodeNil(forKey: key) { contentForm = .null }
+                else { content = try c.decode(String.self, forKey: key); contentForm = .string }
+            } else {
+                extra[key.stringValue] = try c.decode(JSONValue.self, forKey: key)
+            }
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(role, forKey: Key(stringValue: "role"))
+        switch contentForm {
+        case .string: try c.encode(content, forKey: Key(stringValue: "content"))
+        case .null: try c.encodeNil(forKey: Key(stringValue: "content"))
+        case .absent: break
+        }
+        for (key, value) in extra { try c.encode(value, forKey: Key(stringValue: key)) }
     }
 }
 
@@ -38,24 +136,9 @@ public enum SampleContent: Equatable, Sendable {
         }
     }
 
-    /// The fields the content hash is taken over, in order.
-    var hashedFields: [String] {
-        switch self {
-        case .text(let text): return [text]
-        case .pair(let a, let b): return [a, b]
-        case .instruction(let instruction, let input, let output): return [instruction, input, output]
-        case .chat(let messages): return messages.flatMap { [$0.role, $0.content] }
-        }
-    }
-
     /// The messages as the canonical JSON array stored in `contents.messages`.
     static func messagesJSON(_ messages: [ChatMessage]) -> String {
-        var out = "["
-        for (i, m) in messages.enumerated() {
-            if i > 0 { out += "," }
-            out += "{\"role\":" + JSONText.quote(m.role) + ",\"content\":" + JSONText.quote(m.content) + "}"
-        }
-        return out + "]"
+        "[" + messages.map(\.json).joined(separator: ",") + "]"
     }
 
     /// All the text of the sample, fields separated by blank lines (for display and lengths).

@@ -47,7 +47,8 @@ public enum FieldRole: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Which input field plays which role for one file: the user's `--map` first, then the
-/// common names of SPEC section 3, resolved once from the first record's field names.
+/// common names of SPEC section 3, resolved once per file from the field names of its
+/// first records (see `MappingLookahead`).
 public struct FieldMapping: Sendable {
     public var kind: SampleKind
     public var id: String?
@@ -99,8 +100,8 @@ public struct FieldMapping: Sendable {
         }
 
         var mapping = FieldMapping(kind: .text, scenes: [], meta: [])
-        mapping.id = pick(.id, ["id", "uid", "_id"]).flatMap { $0.isEmpty ? nil : $0 }
-        mapping.label = pick(.label, ["label", "labels", "class", "category"]).flatMap { $0.isEmpty ? nil : $0 }
+        mapping.id = pick(.id, idNames).flatMap { $0.isEmpty ? nil : $0 }
+        mapping.label = pick(.label, labelNames).flatMap { $0.isEmpty ? nil : $0 }
         for (role, field) in overrides {
             if case .scene(let dim) = role { mapping.scenes.append((dim, field)) }
             if case .meta(let key) = role { mapping.meta.append((key, field)) }

@@ -18,6 +18,10 @@ public struct ImportOptions: Sendable {
     public var onError: OnError = .abort
     public var rejectsPath: String?
     public var maxRecordBytes: Int = 16 << 20
+    /// A `--map` field a file lacks is an error (false: a warning, for a `--map` shared by several files).
+    public var strictMap = true
+    /// Apply the file's labels, scenes and meta to samples already stored (`--update`).
+    public var update = false
     public init() {}
 }
 
@@ -36,11 +40,19 @@ public struct ImportResult: Codable, Sendable, Equatable {
     public var status = "imported"
     /// Malformed records (first 100), reported in skip mode.
     public var problems: [String]? = nil
+    /// Fields the mapping ignored that look like a label or an id.
+    public var warnings: [String]? = nil
+    /// With `status` unchanged: how to apply other options to this file (`--update`).
+    public var note: String? = nil
+    /// With `--update`: samples given the file's label, scenes or meta; records not in the store.
+    public var updated: Int? = nil
+    public var notStored: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case path, format, kind, read, imported, duplicates
         case labelConflicts = "label_conflicts"
-        case rejected, seconds, status, problems
+        case rejected, seconds, status, problems, warnings, note, updated
+        case notStored = "not_stored"
     }
 }
 
@@ -77,6 +89,7 @@ public struct Importer {
     /// bad file is ever visible. A killed import leaves the batches it committed; running
     /// it again resumes after them and ends as an uninterrupted import would have.
     public func importFile(_ path: String, progress: (@Sendable (ImportProgress) -> Void)? = nil) throws -> ImportResult {
+        if options.update { return try updateFile(path) }
         let started = Date()
         let input = try InputFile(path: path)
         let display = input.displayPath
@@ -91,9 +104,10 @@ public struct Importer {
         while true {
             var resume: PendingImport.Interrupted?
             switch try PendingImport.state(store: store, sha256: sha256) {
-            case .complete(let kind):
+            case .complete(let kind, let sourceID):
                 result.kind = kind
                 result.status = "unchanged"
+                result.note = try updateHint(path: display, sourceID: sourceID)
                 result.seconds = Date().timeIntervalSince(started)
                 return result
             case .running(let pid):
@@ -150,6 +164,11 @@ public struct Importer {
         return result
     }
 
+    private func updateHint(path: String, sourceID: Int64) throws -> String? {
+        let stored = try store.pool.read { try String.fetchOne($0, sql: "SELECT options FROM sources WHERE id = ?", arguments: [sourceID]) }
+        return Importer.updateHint(path: path, storedOptions: stored, options: options)
+    }
+
     /// Starts the parsing thread over the file; its records arrive on the returned channel.
     private func startParser(_ readPath: String, display: String, format: InputFormat) -> Channel<ParsedMessage> {
         let channel = Channel<ParsedMessage>(capacity: 8)
@@ -192,6 +211,8 @@ public struct Importer {
                     throw error
                 case .mapping:
                     sawMapping = true
+                case .warnings:
+                    break   // reported by the writing pass
                 case .batch(let items, let rawBytes):
                     for item in items {
                         records += 1
@@ -361,8 +382,13 @@ private final class Parser: @unchecked Sendable {
     private func parse() throws {
         let source = try ByteSource(path: path, display: display)
         let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
-        let (reader, fieldNames) = try makeRecordReader(lines, format: format, maxRecordBytes: options.maxRecordBytes)
-        var builder: RecordBuilder? = nil
+        let (records, header) = try makeRecordReader(lines, format: format, maxRecordBytes: options.maxRecordBytes)
+        // With --on-error skip the file is written as it is read: a --map field must show in
+        // the lookahead window, before anything is written (abort mode checks the whole file).
+        let reader = try MappingLookahead(records, header: header, path: display, kind: options.kind, overrides: options.map,
+                                          strict: options.strictMap, windowOnly: options.onError == .skip)
+        let builder = RecordBuilder(mapping: reader.mapping)
+        if reader.resolved { _ = channel.send(.mapping(reader.mapping)) }
         var pending: [ParsedItem] = []
         pending.reserveCapacity(Parser.batchSize)
         func flush() -> Bool {
@@ -371,36 +397,24 @@ private final class Parser: @unchecked Sendable {
             pending.removeAll(keepingCapacity: true)
             return ok
         }
-        func resolve(_ fields: [String], line: Int) throws {
-            do {
-                let mapping = try FieldMapping.resolve(fields: fields, kind: options.kind, overrides: options.map)
-                builder = RecordBuilder(mapping: mapping)
-                _ = channel.send(.mapping(mapping))
-            } catch let error as WinnowError {
-                throw WinnowError.unreadableInput(path: display, reason: "line \(line): \(error.description)")
-            }
-        }
-        if let fieldNames { try resolve(fieldNames, line: 1) }
         while let item = try reader.next() {
             switch item {
             case .bad(let problem, let raw):
                 pending.append(.bad(problem, raw: raw))
             case .record(let line, let fields):
-                if builder == nil { try resolve(fields.keys.sorted(), line: line) }
                 do {
-                    pending.append(.record(try builder!.build(fields, line: line)))
+                    pending.append(.record(try builder.build(fields, line: line)))
                 } catch {
                     pending.append(.bad(RecordProblem(line: line, reason: error.reason), raw: nil))
                 }
             }
             if pending.count >= Parser.batchSize, !flush() { return }
         }
-        if builder == nil {
-            // No valid record at all: still resolve nothing, but report the problems.
-            if pending.isEmpty {
-                throw WinnowError.unreadableInput(path: display, reason: "the file holds no records; nothing to import")
-            }
+        if !reader.resolved && pending.isEmpty {
+            throw WinnowError.unreadableInput(path: display, reason: "the file holds no records; nothing to import")
         }
+        let warnings = try reader.finish()
+        if !warnings.isEmpty { _ = channel.send(.warnings(warnings)) }
         guard flush() else { return }
         _ = channel.send(.finished(sha256: source.fileDigest(), compressed: source.compressed))
     }
@@ -495,6 +509,8 @@ private final class Writer {
                 throw error
             case .mapping(let mapping):
                 try begin(mapping)
+            case .warnings(let warnings):
+                result.warnings = warnings
             case .batch(let items, let rawBytes):
                 for item in items { try handle(item) }
                 report(rawBytes: rawBytes)

@@ -14,8 +14,8 @@ enum PendingImport {
     enum State {
         /// Never imported.
         case new
-        /// Imported whole before.
-        case complete(kind: String)
+        /// Imported whole before (by the `sources` row `sourceID`).
+        case complete(kind: String, sourceID: Int64)
         /// Being imported by another live process.
         case running(pid: Int32)
         /// Partly imported by a process that died: a new import resumes it.
@@ -41,8 +41,8 @@ enum PendingImport {
     }
 
     static func state(db: Database, sha256: String) throws -> State {
-        if let kind = try String.fetchOne(db, sql: "SELECT kind FROM sources WHERE sha256 = ?", arguments: [sha256]) {
-            return .complete(kind: kind)
+        if let row = try Row.fetchOne(db, sql: "SELECT id, kind FROM sources WHERE sha256 = ?", arguments: [sha256]) {
+            return .complete(kind: row["kind"], sourceID: row["id"])
         }
         let rows = try Row.fetchAll(db, sql: """
             SELECT id, sha256, read, imported, duplicates, label_conflicts, rejected, seconds, options

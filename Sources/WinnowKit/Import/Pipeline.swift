@@ -53,10 +53,12 @@ final class Channel<Element>: @unchecked Sendable {
 
 /// What the parsing thread sends to the writer.
 enum ParsedMessage: @unchecked Sendable {
-    /// The file's field mapping, resolved from its first record; always the first message.
+    /// The file's field mapping, resolved over its first records; always the first message.
     case mapping(FieldMapping)
     /// A run of records and problems, in file order, with the raw bytes read so far.
     case batch([ParsedItem], rawBytes: Int)
+    /// What the mapping ignored (label or id fields), sent before `finished`.
+    case warnings([String])
     /// The parser stopped on an error that concerns the whole file.
     case failed(Error)
     /// The whole file was read: its SHA-256, and whether it was gzip.

@@ -125,18 +125,12 @@ struct RecordBuilder {
             guard let message = item as? [String: Any] else {
                 throw RecordError(reason: "message \(i + 1) of '\(name)' is \(Self.typeName(item)), expected an object with role and content (or from and value)")
             }
-            let rawRole = (message["role"] as? String) ?? (message["from"] as? String)
-            guard let rawRole else {
-                throw RecordError(reason: "message \(i + 1) of '\(name)' has no role (or from) string")
+            do {
+                result.append(try ChatMessage.parse(message, roleKeys: ["role", "from"], contentKeys: ["content", "value"],
+                                                    mapRole: Self.role))
+            } catch {
+                throw RecordError(reason: "message \(i + 1) of '\(name)' \(error.reason)")
             }
-            let body = message["content"] ?? message["value"]
-            let content: String
-            if body == nil || body is NSNull { content = "" }
-            else if let text = body as? String { content = text }
-            else {
-                throw RecordError(reason: "message \(i + 1) of '\(name)' has content that is \(Self.typeName(body!)), expected a string")
-            }
-            result.append(ChatMessage(role: Self.role(rawRole), content: content))
         }
         if result.isEmpty {
             throw RecordError(reason: "field '\(name)' is an empty list; a chat sample needs at least one message")

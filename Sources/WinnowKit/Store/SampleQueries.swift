@@ -228,7 +228,7 @@ extension Store {
         if let text = string(1) { return .text(text) }
         if let a = string(2) { return .pair(a, string(3) ?? "") }
         if let instruction = string(4) { return .instruction(instruction: instruction, input: string(5) ?? "", output: string(6) ?? "") }
-        if let messages = string(7), let decoded = try? JSONDecoder().decode([ChatMessage].self, from: Data(messages.utf8)) {
+        if let messages = string(7), let decoded = ChatMessage.decodeList(messages) {
             return .chat(decoded)
         }
         return .text("")
@@ -241,7 +241,7 @@ extension Store {
             return .instruction(instruction: instruction, input: row["input"] ?? "", output: row["output"] ?? "")
         }
         if let messages: String = row["messages"],
-           let decoded = try? JSONDecoder().decode([ChatMessage].self, from: Data(messages.utf8)) {
+           let decoded = ChatMessage.decodeList(messages) {
             return .chat(decoded)
         }
         return .text("")

@@ -9,6 +9,11 @@ public enum Migrations {
     /// Identifiers of every migration this build knows, oldest first.
     public static var identifiers: [String] { embedded.map(\.identifier) }
 
+    /// The data steps of migrations, by identifier (work SQL alone cannot do).
+    static let dataSteps: [String: @Sendable (Database) throws -> Void] = [
+        "0004_content_hash": ContentRehash.run,
+    ]
+
     /// A migrator holding every embedded migration. Each runs in its own transaction,
     /// so a failing migration leaves the store at the previous one.
     static func migrator() -> DatabaseMigrator {
@@ -19,7 +24,16 @@ public enum Migrations {
             let identifier = migration.identifier
             migrator.registerMigration(identifier) { db in
                 do {
-                    try db.execute(sql: sql)
+                    // A migration may hold one data step in Swift, run where its marker line is.
+                    let parts = sql.components(separatedBy: "\n-- winnow: data step \(identifier)\n")
+                    try db.execute(sql: parts[0])
+                    if parts.count > 1 {
+                        guard let step = dataSteps[identifier] else {
+                            throw DatabaseError(resultCode: .SQLITE_ERROR, message: "this build has no data step for it")
+                        }
+                        try step(db)
+                        try db.execute(sql: parts[1])
+                    }
                     if Faults.fails("migration-error") { throw DatabaseError(resultCode: .SQLITE_ERROR, message: "injected fault") }
                 } catch let error as DatabaseError {
                     // Name the migration: the store stays at the one before it (one transaction each).

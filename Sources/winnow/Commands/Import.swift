@@ -23,6 +23,10 @@ extension WinnowCommand {
                   winnow import reviews.jsonl --map scene.domain=domain
                   winnow import nli.csv --kind pair --map text_a=premise --map text_b=hypothesis
                   winnow import raw.jsonl.gz --on-error skip --rejects rejects.jsonl
+
+                Imported with a wrong mapping? Run the import again with the right --map and \
+                --update: samples already stored get the file's labels, scenes and meta (a new \
+                revision; reviewers' work is kept); no new samples are added.
                 """)
 
         @OptionGroup var store: StoreOptions
@@ -50,6 +54,9 @@ extension WinnowCommand {
         @Option(name: .customLong("max-record-bytes"), help: "Longest record accepted, in bytes.")
         var maxRecordBytes: Int = 16 << 20
 
+        @Flag(help: "Give samples already stored the file's labels, scenes and meta (to fix a wrong --map); adds no samples.")
+        var update = false
+
         @Flag(help: "Print one JSON document with per-file and total counts.")
         var json = false
 
@@ -69,6 +76,12 @@ extension WinnowCommand {
                 options.onError = onError
                 options.rejectsPath = rejects
                 options.maxRecordBytes = maxRecordBytes
+                options.update = update
+                if files.count > 1 {
+                    // One --map for several files: a field some of them lack is a warning for those.
+                    try Importer.checkMapFields(files, options: options)
+                    options.strictMap = false
+                }
                 if let rejects { try Importer.prepareRejects(rejects) }   // before anything is imported
                 let opened = try store.open(.createIfMissing)
                 let importer = Importer(store: opened, options: options)
@@ -104,8 +117,18 @@ extension WinnowCommand {
         }
 
         private func report(_ result: ImportResult) {
+            for warning in result.warnings ?? [] { Terminal.note("warning: " + warning) }
             if result.status == "unchanged" {
                 emit("\(result.path): already imported (same SHA-256); nothing changed\n")
+                if let note = result.note { Terminal.note(note) }
+                return
+            }
+            if result.status == "updated" {
+                for problem in result.problems ?? [] { Terminal.note("rejected: " + problem) }
+                emit("\(result.path): \(result.kind ?? "?") · read \(result.read), updated \(result.updated ?? 0), not in the store \(result.notStored ?? 0), rejected \(result.rejected)\n")
+                if (result.notStored ?? 0) > 0 {
+                    Terminal.note("\(result.notStored ?? 0) records of \(result.path) are not in the store (--update adds no samples); import the file without --update to add them")
+                }
                 return
             }
             for problem in result.problems ?? [] { Terminal.note("rejected: " + problem) }

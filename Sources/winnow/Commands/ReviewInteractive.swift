@@ -40,7 +40,7 @@ enum ReviewScreen {
             if item.content.count > 1 { out += "[\(key)]\n" }
             var shown = value
             if key == "messages", let data = value.data(using: .utf8),
-               let messages = try? JSONDecoder().decode([ChatMessage].self, from: data) {
+               let messages = ChatMessage.decodeList(String(decoding: data, as: UTF8.self)) {
                 shown = messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n")
             }
             out += wrap(shown, width: w).joined(separator: "\n") + "\n"

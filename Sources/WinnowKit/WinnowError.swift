@@ -24,6 +24,9 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
     case sqlRefused(String)
     /// A write failed in a way the user can act on (disk full, I/O error).
     case writeFailed(path: String, detail: String)
+    /// An import stopped after some of its batches were committed: they stay, and running
+    /// the same import again finishes it.
+    case importUnfinished(path: String, stored: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -52,10 +55,20 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
             return message
         case .writeFailed(let path, let detail):
             return "writing \(path) failed: \(detail); the store is as it was before this command"
+        case .importUnfinished(let path, let stored, let reason):
+            return "importing \(path) stopped: \(reason). The batches committed before stay in the store (\(stored) records of the file); the import is unfinished: once the cause is fixed, run the same import again to finish it"
         }
     }
 
     /// The process exit code: 1 for ordinary errors, distinct codes for the store states scripts must tell apart.
+    /// What went wrong, without the advice around it (for messages that give their own).
+    public var detail: String {
+        switch self {
+        case .writeFailed(_, let detail), .storeUnavailable(_, let detail), .storeDamaged(_, let detail): return detail
+        default: return description
+        }
+    }
+
     public var exitCode: Int32 {
         switch self {
         case .storeTooNew: return 3

@@ -76,6 +76,8 @@ final class TempDir {
 func query<T: DatabaseValueConvertible>(_ db: String, _ sql: String, as type: T.Type = Int.self) throws -> T? {
     var config = Configuration()
     config.readonly = true
+    // A reader may meet SQLITE_BUSY while another process sets up the log of a store it opens.
+    config.busyMode = .timeout(10)
     let queue = try DatabaseQueue(path: db, configuration: config)
     defer { try? queue.close() }
     return try queue.read { try T.fetchOne($0, sql: sql) }

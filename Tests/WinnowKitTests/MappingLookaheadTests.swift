@@ -41,12 +41,20 @@ import Testing
         }
     }
 
-    @Test func aMapFieldSeenOnlyAfterTheWindowIsNoError() throws {
+    /// Abort mode checks the whole file before writing, so a field first seen past the window
+    /// is fine; skip mode writes as it reads, so the field must show in the window.
+    @Test func aMapFieldSeenOnlyAfterTheWindowIsNoErrorWhenTheWholeFileIsChecked() throws {
         var text = ""
         for i in 0..<1_100 { text += #"{"text": "t\#(i)"}"# + "\n" }
         text += #"{"text": "late", "topic": "news"}"# + "\n"
-        let (result, store, _) = try importing(text, map: ["scene.topic=topic"])
+        let (result, store, _) = try importing(text, map: ["scene.topic=topic"], onError: .abort)
         #expect(result.imported == 1_101)
         #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM scene_annotations") } == 1)
+        do {
+            _ = try importing(text, map: ["scene.topic=topic"], onError: .skip)
+            Issue.record("skip mode imported a file whose --map field is not in the first 1,000 records")
+        } catch let error as WinnowError {
+            #expect(error.description.contains("first 1000 records"), "\(error.description)")
+        }
     }
 }

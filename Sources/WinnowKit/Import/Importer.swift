@@ -148,16 +148,27 @@ public struct Importer {
 
         let writer = Writer(path: display, format: format, options: options, fileSize: fileSize, sha256: sha256,
                             started: started, resume: resume, progress: progress)
+        var committed = 0
         do {
             var finished = false
             while !finished {
                 finished = try store.writeImmediate { db in try writer.batch(db: db, channel: channel) }
-                Faults.point("import")   // after each committed batch
+                if finished { break }
+                committed += 1
+                Faults.point("import")   // after each committed batch but the last
                 // Let writers waiting for the lock (reviewers, SPEC section 9) in between batches.
-                if !finished { usleep(Importer.pauseBetweenBatches) }
+                usleep(Importer.pauseBetweenBatches)
             }
         } catch let error as DatabaseError {
-            throw Store.translate(error, path: store.path)
+            let reason = Store.translate(error, path: store.path)
+            if committed == 0 && resume == nil { throw reason }
+            var why = reason.detail
+            if case .writeFailed(let path, let detail) = reason { why = "writing \(path) failed: \(detail)" }
+            throw WinnowError.importUnfinished(path: display, stored: writer.storedRecords, reason: why)
+        } catch let error as WinnowError where committed > 0 || resume != nil {
+            if case .importUnfinished = error { throw error }
+            if case .badRecords = error { throw error }   // says so itself
+            throw WinnowError.importUnfinished(path: display, stored: writer.storedRecords, reason: error.description)
         }
         var result = writer.result
         result.seconds = Date().timeIntervalSince(started)
@@ -480,6 +491,7 @@ private final class Writer {
         if let resume {
             sourceID = resume.sourceID
             skip = resume.read
+            committedRead = resume.read
             result.read = resume.read
             result.imported = resume.imported
             result.duplicates = resume.duplicates
@@ -487,6 +499,10 @@ private final class Writer {
             result.rejected = resume.rejected
         }
     }
+
+    /// Records (valid or not) of the file counted in committed batches so far.
+    var storedRecords: Int { committedRead }
+    private var committedRead = 0
 
     /// The error of a record whose id another sample already has.
     static func uidTaken(_ uid: String) -> String {
@@ -520,6 +536,7 @@ private final class Writer {
             }
         } while !finished && Date() < deadline
         if !finished { try recordProgress() }
+        committedRead = result.read   // the caller commits this batch
         return finished
     }
 

@@ -91,7 +91,7 @@ let endlessCount = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM
         #expect(run.stderr == "error: the query ran longer than 1 s and was stopped; pass --timeout SECONDS (0 for no limit) to give it longer\n")
         #expect(Date().timeIntervalSince(started) < 20)
         for bad in ["nan", "-1", "inf"] {
-            let refused = try winnow(["sql", "SELECT 1", "--timeout", bad, "--db", db])
+            let refused = try winnow(["sql", "SELECT 1", "--timeout=\(bad)", "--db", db])
             #expect(refused.status == 64, "\(bad)")
             #expect(refused.stderr.contains("--timeout takes seconds"), "\(bad): \(refused.stderr)")
         }

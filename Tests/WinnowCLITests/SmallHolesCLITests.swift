@@ -18,7 +18,7 @@ import Testing
             #expect(run.stderr.hasPrefix("error: winnow sql "), "\(statement): \(run.stderr)")
             #expect(!FileManager.default.fileExists(atPath: outside), "\(statement)")
         }
-        let commented = try winnow(["sql", "-- how many?\nSELECT count(*) AS n FROM samples -- all of them\n", "--csv", "--db", db])
+        let commented = try winnow(["sql", "-- how many? x = 1\nSELECT count(*) AS n FROM samples WHERE 1 = 1 -- all of them\n", "--csv", "--db", db])
         #expect(commented.status == 0, "\(commented.stderr)")
         #expect(commented.stdout == "n\n111\n")
         let pragma = try winnow(["sql", "SELECT name FROM pragma_table_info('labels') ORDER BY cid", "--csv", "--db", db])
@@ -26,6 +26,9 @@ import Testing
         #expect(pragma.stdout.hasPrefix("name\n"))
         #expect(try winnow(["sql", "PRAGMA table_info(samples)", "--db", db]).status == 0)
         #expect(try winnow(["sql", "PRAGMA user_version", "--db", db]).status == 0)
+        let typo = try winnow(["sql", "SELECT 1", "--jsn", "--db", db])
+        #expect(typo.status == 64)
+        #expect(typo.stderr.contains("takes the statement as one argument"), "\(typo.stderr)")
         #expect(try query(db, "SELECT count(*) FROM samples") == 111)
     }
 
@@ -77,7 +80,7 @@ import Testing
         defer { withExtendedLifetime(dir) {} }
         #expect(try winnow(["queue", "create", "q", "--db", db]).status == 0)
         for bad in ["nan", "inf", "1e20", "0", "-5"] {
-            let run = try winnow(["review", "next", "q", "--reviewer", "alice", "--lease", bad, "--db", db])
+            let run = try winnow(["review", "next", "q", "--reviewer", "alice", "--lease=\(bad)", "--db", db])
             #expect(run.status == 64, "\(bad)")
             #expect(run.stderr.contains("--lease takes seconds"), "\(bad): \(run.stderr)")
         }

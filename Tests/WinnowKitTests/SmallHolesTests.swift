@@ -51,7 +51,7 @@ import Testing
 
     @Test func normalisingHugeWeightsCannotOverflow() {
         let q = Divergence.normalize([1e308, 1e308, 1e308, 0])
-        #expect(q.allSatisfy(\.isFinite))
+        #expect(q.allSatisfy { $0.isFinite })
         #expect(abs(q[0] - 1.0 / 3) < 1e-12)
         #expect(q[3] == 0)
         #expect(Divergence.normalize([0, 0]) == [0, 0])

@@ -89,6 +89,10 @@ enum SQLGuard {
         case SQLITE_PRAGMA:
             let name = (first ?? "").lowercased()
             return readingPragmas.contains(name) || (settingPragmas.contains(name) && second == nil)
+        case SQLITE_UPDATE:
+            // SQLite reports its own look at the schema this way for table-valued pragmas
+            // (pragma_table_info(…)); a real UPDATE of it is still refused as not read-only.
+            return ["sqlite_master", "sqlite_schema"].contains((first ?? "").lowercased())
         default:
             return false   // writes, schema changes, ATTACH/DETACH, transactions, ANALYZE, …
         }

@@ -70,9 +70,18 @@ extension WinnowCommand {
         @OptionGroup var output: OutputOptions
         @Option(help: ArgumentHelp("Stop the query after this many seconds of running (0: no limit).", valueName: "SECONDS"))
         var timeout: Double = SQLLimits.defaultTimeout
-        @Argument(help: "The SQL statement.") var statement: String
+        /// Collected as unrecognised words, so that a statement may start with a `--` comment.
+        @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The SQL statement (one argument; it may start with a -- comment).", valueName: "statement"))
+        var words: [String] = []
+
+        /// The one statement given.
+        var statement: String { words.first ?? "" }
 
         func validate() throws {
+            if words.isEmpty { throw ValidationError("Missing the SQL statement, for example winnow sql \"SELECT count(*) FROM samples\".") }
+            if words.count > 1 {
+                throw ValidationError("winnow sql takes the statement as one argument: quote it whole (unexpected '\(words[1])'; options are --db, --json, --csv, --timeout).")
+            }
             guard timeout.isFinite, timeout >= 0, timeout <= 1e9 else {
                 throw ValidationError("--timeout takes seconds, 0 or more (0: no limit), for example --timeout 300.")
             }
@@ -129,5 +138,10 @@ enum Interrupt {
             Interrupt.count += 1
             if Interrupt.count > 1 { _exit(130) }
         }
+        // A parent may have started us with SIGINT blocked; we handle it now.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 }

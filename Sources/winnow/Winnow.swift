@@ -20,17 +20,27 @@ struct WinnowCommand: ParsableCommand {
     )
 
     /// Runs a command body, turning library errors into one clear message and an exit code.
+    /// A failed write to stdout is an error (exit 1); a closed pipe (`| head`) ends quietly.
     static func guarded(_ body: () throws -> Void) throws {
+        StandardOutput.prepare()
         do {
             try body()
+            try StandardOutput.finish()
+        } catch let error as StandardOutput.Failure {
+            if error.isBrokenPipe { throw ExitCode.success }
+            Terminal.error(error.message)
+            throw ExitCode(1)
         } catch let error as WinnowError {
             Terminal.error(error.description)
             throw ExitCode(error.exitCode)
         } catch let error as ExitCode {
+            StandardOutput.drain()
             throw error
         } catch let error as ValidationError {
+            StandardOutput.drain()
             throw error
         } catch let error as CleanExit {
+            StandardOutput.drain()
             throw error
         } catch {
             Terminal.error("\(error)")

@@ -40,7 +40,7 @@ import Testing
             let db = try copy(fixture, into: dir)
             let before = try Self.figures(db)
             #expect(Int(before["samples"] ?? "0")! > 100, "\(fixture) should hold varied data")
-            let open = try winnow(["sql", "SELECT count(*) FROM samples", "--db", db])
+            let open = try winnow(["samples", "--count", "--db", db])
             #expect(open.status == 0, "\(fixture): \(open.stderr)")
             #expect(try query(db, "SELECT identifier FROM grdb_migrations ORDER BY identifier DESC LIMIT 1", as: String.self) == latestSchema)
             #expect(try query(db, "SELECT count(*) FROM grdb_migrations") == migrations.count, "\(fixture): each migration once")
@@ -62,7 +62,7 @@ import Testing
         let dir = TempDir()
         let db = try copy("0001_initial.db", into: dir)
         let before = try Self.figures(db)
-        let run = try winnow(["sql", "SELECT 1", "--db", db], env: ["WINNOW_FAULT_AT": "migration-error:1"])
+        let run = try winnow(["samples", "--count", "--db", db], env: ["WINNOW_FAULT_AT": "migration-error:1"])
         #expect(run.status != 0)
         let second = try FileManager.default.contentsOfDirectory(atPath: repoRoot + "/migrations").filter { $0.hasSuffix(".sql") }.sorted()[1]
         #expect(run.stderr.contains("migration \(second.dropLast(4)) failed"), "\(run.stderr)")
@@ -70,7 +70,7 @@ import Testing
         #expect(try query(db, "SELECT group_concat(identifier) FROM grdb_migrations", as: String.self) == "0001_initial")
         #expect(try query(db, "SELECT count(*) FROM sqlite_master WHERE name = 'scene_counts'") == 0, "partial DDL of the failed migration")
         #expect(try Self.figures(db) == before)
-        #expect(try winnow(["sql", "SELECT 1", "--db", db]).status == 0)   // and the next open finishes the job
+        #expect(try winnow(["samples", "--count", "--db", db]).status == 0)   // and the next open finishes the job
         #expect(try query(db, "SELECT identifier FROM grdb_migrations ORDER BY identifier DESC LIMIT 1", as: String.self) == latestSchema)
     }
 
@@ -83,7 +83,7 @@ import Testing
         while true {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
             try FileManager.default.copyItem(atPath: pristine, toPath: db)
-            let run = try winnow(["sql", "SELECT 1", "--db", db], env: ["WINNOW_FAULT_AT": "migration:\(n)"])
+            let run = try winnow(["samples", "--count", "--db", db], env: ["WINNOW_FAULT_AT": "migration:\(n)"])
             if run.status == 0 { break }
             #expect(run.status == 9, "migration:\(n): \(run.stderr)")
             #expect(try query(db, "SELECT count(*) FROM grdb_migrations") == n, "migration:\(n)")
@@ -160,7 +160,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: ro, withIntermediateDirectories: true)
         let db = ro + "/w.db"
         try FileManager.default.copyItem(atPath: Self.storeFixtures + "/0003_review.db", toPath: db)
-        _ = try winnow(["sql", "SELECT 1", "--db", db])   // upgrade first, while writable
+        _ = try winnow(["samples", "--count", "--db", db])   // upgrade first, while writable
         let bytes = FileManager.default.contents(atPath: db)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: ro)

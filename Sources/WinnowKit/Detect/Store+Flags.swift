@@ -7,7 +7,8 @@ public struct FlagSummary: Codable, Sendable {
     public var detector: String
     public var score: Double
     public var reason: String
-    public var details: String
+    /// The detector's details as a JSON object.
+    public var details: JSONValue
     public var status: String
 }
 
@@ -24,23 +25,35 @@ public struct DetectorPrecision: Codable, Sendable {
 extension Store {
     /// Flags, most suspicious first, filtered by detector and status.
     public func flags(detector: String?, status: String?, limit: Int?) throws -> (count: Int, flags: [FlagSummary]) {
+        var flags: [FlagSummary] = []
+        let count = try eachFlag(detector: detector, status: status, limit: limit, count: { _ in }) { flags.append($0) }
+        return (count, flags)
+    }
+
+    /// Streams flags, most suspicious first, up to `limit`, to `body` one at a time, after handing
+    /// `count` the number of matches before the limit (one read transaction). Returns the count.
+    @discardableResult
+    public func eachFlag(detector: String?, status: String?, limit: Int?, count: (Int) throws -> Void,
+                         _ body: (FlagSummary) throws -> Void) throws -> Int {
         try pool.read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let detector { conditions.append("f.detector = ?"); arguments += [detector] }
             if let status { conditions.append("f.status = ?"); arguments += [status] }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM flags f \(whereClause)", arguments: arguments) ?? 0
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM flags f \(whereClause)", arguments: arguments) ?? 0
+            try count(total)
             var page = arguments
             page += [limit ?? -1]
-            let flags = try Row.fetchAll(db, sql: """
+            let rows = try Row.fetchCursor(db, sql: """
                 SELECT s.uid, f.detector, f.score, f.reason, f.details, f.status FROM flags f JOIN samples s ON s.id = f.sample_id
                 \(whereClause) ORDER BY f.score DESC, f.detector, s.id LIMIT ?
-                """, arguments: page).map {
-                FlagSummary(uid: $0["uid"], detector: $0["detector"], score: $0["score"], reason: $0["reason"],
-                            details: $0["details"], status: $0["status"])
+                """, arguments: page)
+            while let row = try rows.next() {
+                try body(FlagSummary(uid: row["uid"], detector: row["detector"], score: row["score"], reason: row["reason"],
+                                     details: JSONValue(parsing: row["details"]), status: row["status"]))
             }
-            return (count, flags)
+            return total
         }
     }
 

@@ -29,6 +29,16 @@ public indirect enum JSONValue: Equatable, Hashable, Sendable {
         }
     }
 
+    /// The value `text` holds (JSON the store keeps as text, such as a flag's details, given
+    /// out as JSON rather than as a string holding JSON); text that is not JSON stays a string.
+    public init(parsing text: String) {
+        if let any = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) {
+            self.init(any)
+        } else {
+            self = .string(text)
+        }
+    }
+
     /// Canonical JSON text: no spaces, object keys sorted by their UTF-8 bytes.
     public var json: String {
         var out = ""

@@ -269,17 +269,21 @@ final class JSONArrayReader: RecordReader {
 
 // MARK: - CSV and TSV
 
-/// RFC 4180 records with a header row: quoted fields may hold the delimiter, `""` and
-/// newlines. Each record reports the line it starts on.
+/// Records with a header row. CSV is RFC 4180: quoted fields may hold the delimiter, `""`
+/// and newlines. TSV is IANA's text/tab-separated-values: one record per line, fields split
+/// at tabs, no quoting (a `"` is an ordinary character). Each record reports the line it starts on.
 final class DelimitedReader: RecordReader {
     private let lines: LineReader
     private let delimiter: UInt8
+    /// CSV quoting; off for TSV.
+    private let quoting: Bool
     private let maxRecordBytes: Int
     private(set) var header: [String] = []
 
     init(lines: LineReader, delimiter: UInt8, maxRecordBytes: Int) throws {
         self.lines = lines
         self.delimiter = delimiter
+        self.quoting = delimiter != 9
         self.maxRecordBytes = maxRecordBytes
         guard let first = try readRecord() else {
             throw WinnowError.unreadableInput(path: lines.source.path, reason: "the file has no header row; a CSV/TSV file starts with a row of column names")
@@ -308,7 +312,7 @@ final class DelimitedReader: RecordReader {
             return .bad(problem, raw: nil)
         case .success(let (line, fields)):
             guard fields.count == header.count else {
-                return .bad(RecordProblem(line: line, reason: "\(fields.count) fields, expected \(header.count) (the header has \(header.count) columns); check for a stray \(delimiter == 9 ? "tab" : "comma") or an unquoted delimiter"), raw: nil)
+                return .bad(RecordProblem(line: line, reason: "\(fields.count) fields, expected \(header.count) (the header has \(header.count) columns); \(delimiter == 9 ? "check for a stray tab (TSV has no quoting: a cell cannot hold a tab or a line break; use CSV or JSONL for such text)" : "check for a stray comma or an unquoted delimiter")"), raw: nil)
             }
             var record: [String: Any] = [:]
             record.reserveCapacity(fields.count)
@@ -374,7 +378,7 @@ final class DelimitedReader: RecordReader {
                     } else if afterQuote {
                         if b == 0x0D && i == end - 1 { i += 1; continue }
                         return .failure(RecordProblem(line: number, reason: "unexpected character '\(Character(Unicode.Scalar(b)))' after a closing quote at column \(i + 1); inside a quoted field write a quote as \"\""))
-                    } else if b == UInt8(ascii: "\"") && !fieldStarted {
+                    } else if quoting && b == UInt8(ascii: "\"") && !fieldStarted {
                         inQuotes = true
                         fieldStarted = true
                     } else {

@@ -85,9 +85,19 @@ struct RecordBuilder {
         if let string = value as? String { return string }
         if let number = value as? NSNumber {
             if Self.isBoolean(number) { return number.boolValue ? "true" : "false" }
-            return number.stringValue
+            return Self.numberText(number)
         }
         throw RecordError(reason: "field '\(name)' is \(Self.typeName(value)), expected a string or a number")
+    }
+
+    /// A JSON number as text, by value: whole numbers without a fraction (1, 1.0 and 1e0 are
+    /// all "1"), others in their shortest form ("0.5"). Strings are never reinterpreted.
+    static func numberText(_ number: NSNumber) -> String {
+        let type = String(cString: number.objCType)
+        guard type == "d" || type == "f" else { return number.stringValue }
+        let value = number.doubleValue
+        if value == value.rounded(), abs(value) < 9_007_199_254_740_992 { return String(Int64(value)) }
+        return String(value)
     }
 
     private func label(_ fields: [String: Any], _ name: String) throws(RecordError) -> String? {

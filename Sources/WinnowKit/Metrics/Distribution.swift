@@ -132,8 +132,8 @@ extension Store {
             }
             for (i, line) in lines.enumerated().dropFirst() where !line.isEmpty {
                 let parts = line.split(separator: ",", omittingEmptySubsequences: false)
-                guard parts.count == 2, let value = Double(parts[1].trimmingCharacters(in: .whitespaces)), value >= 0 else {
-                    throw WinnowError.unreadableInput(path: file, reason: "line \(i + 1): expected CATEGORY,NUMBER (a number ≥ 0)")
+                guard parts.count == 2, let value = Double(parts[1].trimmingCharacters(in: .whitespaces)), value >= 0, value.isFinite else {
+                    throw WinnowError.unreadableInput(path: file, reason: "line \(i + 1): expected CATEGORY,NUMBER (a finite number ≥ 0)")
                 }
                 result[String(parts[0]), default: 0] += value
             }
@@ -149,7 +149,9 @@ extension Store {
                     throw WinnowError.unreadableInput(path: file, reason: "line \(i + 1): not a JSON object")
                 }
                 if let value = object[field] as? String { result[value, default: 0] += 1 }
-                else if let value = object[field] as? NSNumber { result[value.stringValue, default: 0] += 1 }
+                else if let value = object[field] as? NSNumber {   // labels' rule (RecordBuilder.numberText)
+                    result[RecordBuilder.isBoolean(value) ? (value.boolValue ? "true" : "false") : RecordBuilder.numberText(value), default: 0] += 1
+                }
             }
             if result.isEmpty {
                 throw WinnowError.unreadableInput(path: file, reason: "no record carries the field '\(field)'")
@@ -159,15 +161,19 @@ extension Store {
                 throw WinnowError.unreadableInput(path: file, reason: "expected a JSON object {\"category\": proportion or count} (or a .csv / .jsonl file)")
             }
             for (key, value) in object {
-                guard let number = value as? NSNumber, !RecordBuilder.isBoolean(number), number.doubleValue >= 0 else {
-                    throw WinnowError.unreadableInput(path: file, reason: "the value of '\(key)' must be a number ≥ 0")
+                guard let number = value as? NSNumber, !RecordBuilder.isBoolean(number), number.doubleValue >= 0, number.doubleValue.isFinite else {
+                    throw WinnowError.unreadableInput(path: file, reason: "the value of '\(key)' must be a finite number ≥ 0")
                 }
                 result[key] = number.doubleValue
             }
         }
-        guard result.values.reduce(0, +) > 0 else {
+        guard result.values.allSatisfy(\.isFinite) else {
+            throw WinnowError.unreadableInput(path: file, reason: "a category's total is too large to hold (over \(Double.greatestFiniteMagnitude)); scale the counts down")
+        }
+        // Proportions are what count: scaled by the largest, the values cannot overflow a sum.
+        guard let largest = result.values.max(), largest > 0 else {
             throw WinnowError.unreadableInput(path: file, reason: "the reference sums to zero")
         }
-        return result
+        return result.mapValues { $0 / largest }
     }
 }

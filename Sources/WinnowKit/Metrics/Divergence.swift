@@ -36,8 +36,12 @@ public enum Divergence {
 
     /// Normalises non-negative weights to probabilities (all zero stays all zero).
     public static func normalize(_ weights: [Double]) -> [Double] {
-        let total = weights.reduce(0, +)
-        return total > 0 ? weights.map { $0 / total } : weights
+        // Scaled by the largest first, so that weights near Double.greatestFiniteMagnitude
+        // cannot overflow the sum.
+        guard let largest = weights.max(), largest > 0, largest.isFinite else { return weights }
+        let scaled = weights.map { $0 / largest }
+        let total = scaled.reduce(0, +)
+        return scaled.map { $0 / total }
     }
 
     /// KL(P‖Q) in bits; zero Q(x) where P(x) > 0 is replaced by ε and Q renormalised.

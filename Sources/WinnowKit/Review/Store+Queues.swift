@@ -44,6 +44,7 @@ extension Store {
     /// Creates a queue, or adds the new matches to an existing one (items already in it stay
     /// where they are). Returns how many items were added and the queue's size.
     public func createQueue(name: String, selection: QueueSelection) throws -> (added: Int, total: Int, created: Bool) {
+        let name = try Names.valid(name, .queue)
         guard ["score", "random", "oldest"].contains(selection.priority) else {
             throw WinnowError.invalidArgument("--priority \(selection.priority): choose score, random or oldest")
         }

@@ -67,9 +67,7 @@ extension Store {
     /// The member rows are copied by one INSERT…SELECT; the fingerprint and the frozen
     /// metrics are then read from them in one pass, as `snapshot verify` reads them.
     public func createSnapshot(name: String, message: String?, selection: SnapshotSelection) throws -> SnapshotInfo {
-        guard !name.isEmpty, !name.contains(":") else {
-            throw WinnowError.invalidArgument("a snapshot name must be non-empty and without ':'")
-        }
+        let name = try Names.valid(name, .snapshot)
         return try writeImmediate { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM snapshots WHERE name = ?)", arguments: [name]) == true {
                 throw WinnowError.invalidArgument("snapshot '\(name)' exists already and never changes; choose another name (snapshots are immutable)")

@@ -66,7 +66,8 @@ public struct SampleDetail: Codable, Sendable {
         public var score: Double
         public var reason: String
         public var status: String
-        public var details: String
+        /// The detector's details as a JSON object.
+        public var details: JSONValue
     }
     public struct Decision: Codable, Sendable {
         public var reviewer: String
@@ -128,6 +129,16 @@ extension Store {
 
     /// Samples matching `filter`: the total count and, up to the limit, the samples in id order.
     public func samples(_ filter: SampleFilter) throws -> (count: Int, samples: [SampleSummary]) {
+        var samples: [SampleSummary] = []
+        let count = try eachSample(filter, count: { _ in }) { samples.append($0) }
+        return (count, samples)
+    }
+
+    /// Streams the samples matching `filter` in id order, up to its limit, to `body`, one at a
+    /// time (nothing is held), after handing `count` the number of matches before the limit.
+    /// One read transaction: the count and the rows agree. Returns the count.
+    @discardableResult
+    public func eachSample(_ filter: SampleFilter, count: (Int) throws -> Void, _ body: (SampleSummary) throws -> Void) throws -> Int {
         try pool.read { db in
             var (conditions, arguments) = Store.selectionConditions(label: filter.label, scene: filter.scene, source: filter.source)
             if let status = filter.status {
@@ -142,21 +153,22 @@ extension Store {
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let from = "FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id"
-            let count = try Int.fetchOne(db, sql: "SELECT count(*) \(from) \(whereClause)", arguments: arguments) ?? 0
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) \(from) \(whereClause)", arguments: arguments) ?? 0
+            try count(total)
             var pageArguments = arguments
             pageArguments += [filter.limit ?? -1, filter.offset]
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try Row.fetchCursor(db, sql: """
                 SELECT s.id, s.uid, s.kind, s.status, r.label, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages,
                        (SELECT json_group_object(a.dimension, a.category) FROM scene_annotations a
                          WHERE a.sample_id = s.id AND a.replaced_by IS NULL) AS scenes
                 \(from) \(whereClause) ORDER BY s.id LIMIT ? OFFSET ?
                 """, arguments: pageArguments)
-            let samples = rows.map { row -> SampleSummary in
-                SampleSummary(uid: row["uid"], kind: row["kind"], label: row["label"], status: row["status"],
-                              scenes: Store.decodeStringMap(row["scenes"]),
-                              text: Store.content(row).plainText)
+            while let row = try rows.next() {
+                try body(SampleSummary(uid: row["uid"], kind: row["kind"], label: row["label"], status: row["status"],
+                                       scenes: Store.decodeStringMap(row["scenes"]),
+                                       text: Store.content(row).plainText))
             }
-            return (count, samples)
+            return total
         }
     }
 
@@ -199,7 +211,7 @@ extension Store {
             let flags = try Row.fetchAll(db, sql: """
                 SELECT detector, score, reason, status, details FROM flags WHERE sample_id = ? ORDER BY id
                 """, arguments: [id]).map {
-                SampleDetail.Flag(detector: $0["detector"], score: $0["score"], reason: $0["reason"], status: $0["status"], details: $0["details"])
+                SampleDetail.Flag(detector: $0["detector"], score: $0["score"], reason: $0["reason"], status: $0["status"], details: JSONValue(parsing: $0["details"]))
             }
             let decisions = try Row.fetchAll(db, sql: """
                 SELECT reviewer, action, label, note, created_at, undone_at IS NOT NULL AS undone FROM decisions

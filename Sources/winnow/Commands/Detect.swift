@@ -87,13 +87,28 @@ extension WinnowCommand {
             func run() throws {
                 try WinnowCommand.guarded {
                     let cap = limit ?? ((output.json || output.csv) ? nil : 50)
-                    let (count, flags) = try store.open().flags(detector: detector, status: status, limit: cap)
-                    if output.json { try JSONOutput.print(FlagsReport(count: count, flags: flags)); return }
-                    var table = Table(headers: ["uid", "detector", "score", "status", "reason"], rightAligned: [2])
-                    for f in flags { table.rows.append([f.uid, f.detector, String(format: "%.3g", f.score), f.status, f.reason]) }
-                    if output.csv { emit(table.csv()); return }
-                    emit(table.text(maxCellWidth: max(40, Terminal.width - 50)))
-                    emit("\(flags.count) of \(count) flags\(flags.count < count ? " (--limit N to see more)" : "")\n")
+                    let opened = try store.open()
+                    if output.json {
+                        // Streamed: the document is written flag by flag, never held whole.
+                        var written = 0
+                        try opened.eachFlag(detector: detector, status: status, limit: cap,
+                                            count: { emit("{\n  \"count\" : \($0),\n  \"flags\" : [") }) { flag in
+                            emit((written == 0 ? "\n    " : ",\n    ") + (try JSONOutput.line(flag)))
+                            written += 1
+                            if written % 1024 == 0 { try StandardOutput.check() }
+                        }
+                        emit("\n  ]\n}\n")
+                        return
+                    }
+                    var table = StreamingTable(headers: ["uid", "detector", "score", "status", "reason"], csv: output.csv,
+                                               maxCellWidth: max(40, Terminal.width - 50))
+                    table.rightAligned = [2]
+                    let count = try opened.eachFlag(detector: detector, status: status, limit: cap, count: { _ in }) { f in
+                        try table.add([f.uid, f.detector, String(format: "%.3g", f.score), f.status, f.reason])
+                    }
+                    table.finish()
+                    if output.csv { return }
+                    emit("\(table.count) of \(count) flags\(table.count < count ? " (--limit N to see more)" : "")\n")
                 }
             }
         }
@@ -152,5 +167,4 @@ extension WinnowCommand {
 }
 
 struct DetectReport: Encodable { var runs: [DetectRunResult] }
-struct FlagsReport: Encodable { var count: Int; var flags: [FlagSummary] }
 struct FlagSummaryReport: Encodable { var detectors: [DetectorPrecision] }

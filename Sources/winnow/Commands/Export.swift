@@ -20,7 +20,7 @@ extension WinnowCommand {
                   winnow export v1 --out out/chat --format openai-chat --system "You are a helpful assistant."
                 """)
         @OptionGroup var store: StoreOptions
-        @Argument(help: "The snapshot.") var snapshot: String
+        @Argument(help: "The snapshot.", transform: nameArgument(.snapshot)) var snapshot: String
         @Option(help: "The output folder (refused if not empty, unless --force).") var out: String
         @Option(help: "jsonl, hf, openai-chat, alpaca, pairs, csv.") var format: ExportFormat = .jsonl
         @Option(help: "Splits and ratios, e.g. train=0.8,validation=0.1,test=0.1.") var split: String?
@@ -28,7 +28,7 @@ extension WinnowCommand {
         @Option(help: "Stratify by label or scene.DIM.") var stratify = "label"
         @Option(help: "near-duplicate: keep each near-duplicate cluster in one split.") var group: String?
         @Option(help: "Seed of the split order.") var seed: UInt64 = 0
-        @Option(help: "The split scheme to use or create.") var scheme = "default"
+        @Option(help: "The split scheme to use or create.", transform: nameArgument(.scheme)) var scheme: String = "default"
         @Option(help: "openai-chat: a system message for every conversation.") var system: String?
         @Flag(help: "Replace a non-empty --out folder.") var force = false
         @Flag(help: "csv: write cells exactly, without the formula-injection guard.") var raw = false

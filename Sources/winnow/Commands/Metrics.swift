@@ -37,7 +37,7 @@ extension WinnowCommand {
         @Option(help: "Only this dimension.") var dimension: String?
         @Option(name: .customLong("min-count"), help: "m: a category with at least m samples is covered.") var minCount = 1
         @Option(name: .customLong("over"), help: "Fill above which a category is 'over'.") var overFill = 1.5
-        @Option(help: "Compute over this snapshot's members as frozen, instead of the live store.") var snapshot: String?
+        @Option(help: "Compute over this snapshot's members as frozen, instead of the live store.", transform: nameArgument(.snapshot)) var snapshot: String?
 
         func validate() throws {
             if minCount < 1 { throw ValidationError("--min-count must be 1 or more.") }
@@ -103,7 +103,7 @@ extension WinnowCommand {
         @OptionGroup var output: OutputOptions
         @Option(help: "labels or scene.DIM") var of: String
         @Option(help: "Reference: a file, or snapshot:NAME (default: the taxonomy's targets; uniform for labels).") var against: String?
-        @Option(help: "Compute P over this snapshot's members as frozen, instead of the live store.") var snapshot: String?
+        @Option(help: "Compute P over this snapshot's members as frozen, instead of the live store.", transform: nameArgument(.snapshot)) var snapshot: String?
 
         func run() throws {
             try WinnowCommand.guarded {
@@ -148,7 +148,7 @@ extension WinnowCommand {
                 """)
         @OptionGroup var store: StoreOptions
         @Flag(help: "Print one JSON document.") var json = false
-        @Option(help: "Compute over this snapshot's members as frozen, instead of the live store.") var snapshot: String?
+        @Option(help: "Compute over this snapshot's members as frozen, instead of the live store.", transform: nameArgument(.snapshot)) var snapshot: String?
 
         func run() throws {
             try WinnowCommand.guarded {

@@ -25,7 +25,7 @@ extension WinnowCommand {
                       winnow queue create audit-1 --audit 50 --seed 7 --overlap 2
                     """)
             @OptionGroup var store: StoreOptions
-            @Argument(help: "The queue's name.") var name: String
+            @Argument(help: "The queue's name.", transform: nameArgument(.queue)) var name: String
             @Option(help: "Samples flagged by this detector (repeatable).") var detector: [String] = []
             @Option(name: .customLong("min-score"), help: "Only flags scoring at least this.") var minScore: Double?
             @Option(name: .customLong("flag-status"), help: "Flag status to select on: open, confirmed, dismissed.") var flagStatus = "open"
@@ -79,7 +79,7 @@ extension WinnowCommand {
         struct Status: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "One queue's progress.", discussion: "Example: winnow queue status noisy --json")
             @OptionGroup var store: StoreOptions
-            @Argument(help: "The queue.") var name: String
+            @Argument(help: "The queue.", transform: nameArgument(.queue)) var name: String
             @Flag(help: "Print one JSON document.") var json = false
 
             func run() throws {

@@ -21,14 +21,13 @@ extension WinnowCommand {
                 abstract: "Claim the next item of a queue with a lease.",
                 discussion: "Prints the item ({\"item\": …}, or {\"item\": null} when nothing is left). Example: winnow review next noisy --reviewer alice --json")
             @OptionGroup var store: StoreOptions
-            @Argument(help: "The queue.") var queue: String
-            @Option(help: "Who reviews.") var reviewer: String
+            @Argument(help: "The queue.", transform: nameArgument(.queue)) var queue: String
+            @Option(help: "Who reviews.", transform: nameArgument(.reviewer)) var reviewer: String
             @Option(help: "Lease length in seconds.") var lease: Double = 600
             @Flag(help: "Print one JSON document.") var json = false
 
             func validate() throws {
-                if reviewer.isEmpty { throw ValidationError("--reviewer needs a name.") }
-                if lease <= 0 { throw ValidationError("--lease must be a positive number of seconds.") }
+                try validateLease(lease)
             }
 
             func run() throws {
@@ -54,7 +53,7 @@ extension WinnowCommand {
                     """)
             @OptionGroup var store: StoreOptions
             @Argument(help: "The item id (from review next).") var item: Int64
-            @Option(help: "Who decides.") var reviewer: String
+            @Option(help: "Who decides.", transform: nameArgument(.reviewer)) var reviewer: String
             @Option(help: "keep, drop, relabel, edit or skip.") var action: DecisionAction
             @Option(help: "relabel: the new label.") var label: String?
             @Option(help: "edit: the new text (a JSON object of fields for non-text kinds).") var text: String?
@@ -94,8 +93,8 @@ extension WinnowCommand {
                 discussion: "Each line: {\"uid\" or \"item\", \"action\", \"label\", \"text\", \"note\"}. Example: winnow review apply verdicts.jsonl --queue noisy --reviewer alice")
             @OptionGroup var store: StoreOptions
             @Argument(help: "The decisions file.") var file: String
-            @Option(help: "The queue the items are in.") var queue: String
-            @Option(help: "Who decided.") var reviewer: String
+            @Option(help: "The queue the items are in.", transform: nameArgument(.queue)) var queue: String
+            @Option(help: "Who decided.", transform: nameArgument(.reviewer)) var reviewer: String
 
             func run() throws {
                 try WinnowCommand.guarded {
@@ -112,7 +111,7 @@ extension WinnowCommand {
                 abstract: "Revert the reviewer's last decision and its effect.",
                 discussion: "Example: winnow review undo --reviewer alice")
             @OptionGroup var store: StoreOptions
-            @Option(help: "Whose last decision.") var reviewer: String
+            @Option(help: "Whose last decision.", transform: nameArgument(.reviewer)) var reviewer: String
 
             func run() throws {
                 try WinnowCommand.guarded {
@@ -127,7 +126,7 @@ extension WinnowCommand {
                 commandName: "agreement",
                 abstract: "Agreement between reviewers: raw agreement, Cohen's kappa (two), Fleiss' kappa (more), disagreements.")
             @OptionGroup var store: StoreOptions
-            @Argument(help: "The queue.") var queue: String
+            @Argument(help: "The queue.", transform: nameArgument(.queue)) var queue: String
             @Flag(help: "Print one JSON document.") var json = false
 
             func run() throws {

@@ -70,7 +70,12 @@ private func restoreTerminal() {
         tcsetattr(0, TCSAFLUSH, &t)
         terminalIsRaw = false
     }
-    FileHandle.standardOutput.write(Data("\u{1B}[?25h".utf8))
+    rawWrite("\u{1B}[?25h")
+}
+
+/// Writes straight to stdout, ignoring failures (also from signal handlers).
+private func rawWrite(_ text: String) {
+    text.withCString { _ = Glibc.write(1, $0, strlen($0)) }
 }
 
 extension WinnowCommand.Review {
@@ -81,9 +86,11 @@ extension WinnowCommand.Review {
             abstract: "Review a queue in the terminal, one key per decision.",
             discussion: "Keys: k keep, d drop, r relabel, e edit in $EDITOR, s skip, u undo, q quit. Example: winnow review noisy --reviewer alice")
         @OptionGroup var store: StoreOptions
-        @Argument(help: "The queue.") var queue: String
-        @Option(help: "Who reviews.") var reviewer: String
+        @Argument(help: "The queue.", transform: nameArgument(.queue)) var queue: String
+        @Option(help: "Who reviews.", transform: nameArgument(.reviewer)) var reviewer: String
         @Option(help: "Lease length in seconds.") var lease: Double = 600
+
+        func validate() throws { try validateLease(lease) }
 
         func run() throws {
             try WinnowCommand.guarded {
@@ -92,6 +99,7 @@ extension WinnowCommand.Review {
                 }
                 let opened = try store.open()
                 _ = try opened.queueStatus(queue) // an unknown queue fails before the screen changes
+                let identity = FileIdentity(path: store.path)
                 enterRawMode()
                 defer { restoreTerminal() }
                 var message = ""
@@ -106,6 +114,12 @@ extension WinnowCommand.Review {
                     draw(screen(item, message: message))
                     message = ""
                     guard let key = readKey() else { continue } // a resize: draw again
+                    // A store deleted or replaced under us would take decisions into a file nobody sees.
+                    guard FileIdentity(path: store.path) == identity else {
+                        restoreTerminal()
+                        emit("\u{1B}[2J\u{1B}[H")
+                        throw WinnowError.storeUnavailable(path: store.path, detail: "it was deleted or replaced while this review ran, so the key pressed was not applied; find the store and start the review again")
+                    }
                     do {
                         switch key {
                         case "k": message = try decide(opened, item, .keep)
@@ -168,7 +182,7 @@ extension WinnowCommand.Review {
         /// Clears the screen and writes `text` (raw mode needs CR before LF).
         private func draw(_ text: String) {
             let body = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
-            FileHandle.standardOutput.write(Data(("\u{1B}[2J\u{1B}[H" + body).utf8))
+            emit("\u{1B}[2J\u{1B}[H" + body)
         }
 
         private func enterRawMode() {
@@ -179,11 +193,11 @@ extension WinnowCommand.Review {
             raw.c_cc.5 = 0 // VTIME
             tcsetattr(0, TCSAFLUSH, &raw)
             terminalIsRaw = true
-            FileHandle.standardOutput.write(Data("\u{1B}[?25l".utf8))
+            emit("\u{1B}[?25l")
             // Ctrl-C: every decision is already committed; put the terminal back and leave.
             signal(SIGINT) { _ in
                 restoreTerminal()
-                FileHandle.standardOutput.write(Data("\r\ninterrupted; decisions so far are saved\r\n".utf8))
+                rawWrite("\r\ninterrupted; decisions so far are saved\r\n")
                 Glibc.exit(130)
             }
             signal(SIGTERM) { _ in restoreTerminal(); Glibc.exit(143) }
@@ -204,14 +218,7 @@ extension WinnowCommand.Review {
 
         /// Opens the content in $EDITOR; the edited text, or nil when unchanged.
         private func edit(_ item: ReviewItem) throws -> String? {
-            let original: String
-            if item.kind == "text" {
-                original = item.content["text"] ?? ""
-            } else {
-                let fields = item.content.filter { $0.key != "messages" }
-                let data = try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys])
-                original = String(decoding: data, as: UTF8.self)
-            }
+            let original = try item.editorText()
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-edit-\(item.uid).txt").path
             try original.write(toFile: path, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: path) }

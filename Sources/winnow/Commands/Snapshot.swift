@@ -14,7 +14,7 @@ extension WinnowCommand {
                 abstract: "Freeze the active samples with their current revision, label and scenes.",
                 discussion: "Example: winnow snapshot create v1 -m \"first clean cut\" --exclude-flagged")
             @OptionGroup var store: StoreOptions
-            @Argument(help: "The snapshot's name.") var name: String
+            @Argument(help: "The snapshot's name.", transform: nameArgument(.snapshot)) var name: String
             @Option(name: [.customShort("m"), .long], help: "A message kept with the snapshot.") var message: String?
             @Flag(name: .customLong("exclude-flagged"), help: "Leave out samples with open flags.") var excludeFlagged = false
             @OptionGroup var filters: SelectionOptions
@@ -28,9 +28,21 @@ extension WinnowCommand {
                     selection.source = filters.source
                     selection.scene = filters.sceneFilter
                     let info = try store.open().createSnapshot(name: name, message: message, selection: selection)
+                    if info.members == 0 { Terminal.note("warning: " + emptyReason()) }
                     if json { try JSONOutput.print(info); return }
                     emit("snapshot \(info.name): \(info.members) members, fingerprint \(info.fingerprint)\n")
                 }
+            }
+
+            /// Why the new snapshot is empty, naming the filters that matched nothing.
+            private func emptyReason() -> String {
+                var given: [String] = []
+                if let label = filters.label { given.append("--label \(label)") }
+                if let scene = filters.scene { given.append("--scene \(scene)") }
+                if let source = filters.source { given.append("--source \(source)") }
+                if excludeFlagged { given.append("--exclude-flagged") }
+                if given.isEmpty { return "snapshot \(name) is empty: the store holds no active sample" }
+                return "snapshot \(name) is empty: no active sample matches \(given.joined(separator: " ")); check the filters with `winnow samples \(given.filter { $0 != "--exclude-flagged" }.joined(separator: " ")) --count` (snapshots are immutable: make another under a new name)"
             }
         }
 
@@ -54,7 +66,7 @@ extension WinnowCommand {
         struct ShowSnapshot: ParsableCommand {
             static let configuration = CommandConfiguration(commandName: "show", abstract: "One snapshot: members, labels, fingerprint.")
             @OptionGroup var store: StoreOptions
-            @Argument(help: "The snapshot.") var name: String
+            @Argument(help: "The snapshot.", transform: nameArgument(.snapshot)) var name: String
             @Flag(help: "Print one JSON document.") var json = false
 
             func run() throws {
@@ -73,8 +85,8 @@ extension WinnowCommand {
                 abstract: "What changed between two snapshots: added, removed, content changed, relabeled, re-annotated.",
                 discussion: "Example: winnow snapshot diff v1 v2 --limit 10")
             @OptionGroup var store: StoreOptions
-            @Argument(help: "The older snapshot.") var from: String
-            @Argument(help: "The newer snapshot.") var to: String
+            @Argument(help: "The older snapshot.", transform: nameArgument(.snapshot)) var from: String
+            @Argument(help: "The newer snapshot.", transform: nameArgument(.snapshot)) var to: String
             @Option(help: "List up to N uids of each change.") var limit: Int?
             @Flag(help: "Print one JSON document.") var json = false
 
@@ -96,7 +108,7 @@ extension WinnowCommand {
                 abstract: "Recompute a snapshot's fingerprint from its members and compare.",
                 discussion: "Exit 0 when it matches, 1 when it does not. Example: winnow snapshot verify v1")
             @OptionGroup var store: StoreOptions
-            @Argument(help: "The snapshot.") var name: String
+            @Argument(help: "The snapshot.", transform: nameArgument(.snapshot)) var name: String
 
             func run() throws {
                 try WinnowCommand.guarded {

@@ -62,3 +62,20 @@ struct SelectionOptions: ParsableArguments {
         return (String(text[..<eq]), String(text[text.index(after: eq)...]))
     }
 }
+
+/// Reads a queue, snapshot, scheme or reviewer name by WinnowKit's one rule (`Names.valid`).
+func nameArgument(_ kind: NameKind) -> @Sendable (String) throws -> String {
+    { raw in
+        do { return try Names.valid(raw, kind) } catch let error as WinnowError { throw ValidationError(error.description) }
+    }
+}
+
+/// The longest `--lease`: a week.
+let maxLeaseSeconds = 7 * 86_400.0
+
+/// Refuses a `--lease` that is not a finite number of seconds between 0 and a week.
+func validateLease(_ lease: Double) throws {
+    guard lease.isFinite, lease > 0, lease <= maxLeaseSeconds else {
+        throw ValidationError("--lease takes seconds, more than 0 and at most \(Int(maxLeaseSeconds)) (a week), for example --lease 600.")
+    }
+}

@@ -53,12 +53,79 @@ enum JSONOutput {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
+        StandardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
+    }
+
+    nonisolated(unsafe) private static let compact: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// One value as compact JSON on one line (no newline), for documents written piece by piece.
+    static func line<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try compact.encode(value), as: UTF8.self)
     }
 }
 
-/// Writes text to stdout.
+/// Writes text to stdout (buffered; a failed write is reported when the command ends).
 func emit(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+    StandardOutput.write(text)
+}
+
+/// A table written row by row in bounded memory: CSV rows go out at once; aligned text
+/// takes its column widths from the first `alignedRows` rows and writes the rest at those widths.
+struct StreamingTable {
+    let headers: [String]
+    let csv: Bool
+    var rightAligned: Set<Int> = []
+    var maxCellWidth = 60
+    var alignedRows = 1000
+    private var held: [[String]] = []
+    private var widths: [Int]?
+    private(set) var count = 0
+
+    init(headers: [String], csv: Bool, maxCellWidth: Int = 60) {
+        self.headers = headers
+        self.csv = csv
+        self.maxCellWidth = maxCellWidth
+        if csv { emit(headers.map(CSVField.quote).joined(separator: ",") + "\n") }
+    }
+
+    /// Adds one row; throws when standard output failed (so a long listing stops early).
+    mutating func add(_ row: [String]) throws {
+        count += 1
+        if csv {
+            emit(row.map(CSVField.quote).joined(separator: ",") + "\n")
+        } else if let widths {
+            emit(line(clipped(row), widths))
+        } else {
+            held.append(clipped(row))
+            if held.count >= alignedRows { flushHeld() }
+        }
+        if count % 1024 == 0 { try StandardOutput.check() }
+    }
+
+    /// Writes what is held (the whole table when it is short).
+    mutating func finish() {
+        if !csv && widths == nil { flushHeld() }
+    }
+
+    private mutating func flushHeld() {
+        var w = headers.map(\.count)
+        for row in held { for (i, cell) in row.enumerated() where i < w.count { w[i] = max(w[i], cell.count) } }
+        widths = w
+        emit(line(headers, w) + w.map { String(repeating: "─", count: $0) }.joined(separator: "  ") + "\n")
+        for row in held { emit(line(row, w)) }
+        held = []
+    }
+
+    private func clipped(_ row: [String]) -> [String] { row.map { Table.clip(Table.oneLine($0), maxCellWidth) } }
+
+    private func line(_ row: [String], _ widths: [Int]) -> String {
+        row.enumerated().map { i, cell in
+            let pad = String(repeating: " ", count: max(0, (i < widths.count ? widths[i] : 0) - cell.count))
+            return rightAligned.contains(i) ? pad + cell : cell + pad
+        }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
+    }
 }

@@ -6,11 +6,24 @@ import Glibc
 /// Writing to the terminal: stdout for results, stderr for errors and progress.
 enum Terminal {
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+        writeStandardError("error: " + message + "\n")
     }
 
     static func note(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        writeStandardError(message + "\n")
+    }
+
+    /// Writes to stderr after what stdout holds (so the two stay in order); a failure is ignored.
+    static func writeStandardError(_ text: String) {
+        StandardOutput.drain()
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            offset += n
+        }
     }
 
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
@@ -43,13 +56,13 @@ final class ProgressBar: @unchecked Sendable {
         let eta = fraction > 0 ? elapsed / fraction - elapsed : 0
         let line = String(format: "\r%@ %@ %3.0f%%  %@ %@  %@ %@/s  ETA %@ ", label, bar, fraction * 100,
                           Format.count(items), unit, Format.count(Int(rate)), unit, Format.duration(eta))
-        FileHandle.standardError.write(Data(line.utf8))
+        Terminal.writeStandardError(line)
         drawn = true
     }
 
     func finish() {
         guard enabled, drawn else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+        Terminal.writeStandardError("\r\u{1B}[2K")
     }
 }
 

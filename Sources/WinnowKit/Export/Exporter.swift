@@ -53,6 +53,8 @@ extension Store {
     /// `hf`), into a temporary folder renamed to `out` when complete. Byte-identical for the
     /// same snapshot and options.
     public func export(snapshot name: String, options: ExportOptions) throws -> String {
+        var options = options
+        options.scheme = try Names.valid(options.scheme, .scheme)
         try ExportTarget.check(options.out, force: options.force, storePath: path)
         let parent = URL(fileURLWithPath: options.out).deletingLastPathComponent()
         guard FileManager.default.isWritableFile(atPath: parent.path) else {

@@ -63,7 +63,8 @@ extension Store {
     /// Claims the next item of `queue` for `reviewer` with a lease; the same item again while
     /// the reviewer's lease on it runs. nil when nothing is left for this reviewer.
     public func nextItem(queue name: String, reviewer: String, leaseSeconds: Double = 600) throws -> ReviewItem? {
-        try writeImmediate { db in
+        let reviewer = try Names.valid(reviewer, .reviewer)
+        return try writeImmediate { db in
             let (queue, overlap) = try Store.queueID(db, name)
             let now = Date()
             let nowText = Timestamp.string(now)
@@ -117,7 +118,9 @@ extension Store {
     /// applies its effect: keep dismisses open flags, drop marks the sample dropped, relabel
     /// and edit append a revision (and confirm the flags), skip releases the item.
     public func decide(_ request: DecisionRequest) throws -> DecisionOutcome {
-        try writeImmediate { db in
+        var request = request
+        request.reviewer = try Names.valid(request.reviewer, .reviewer)
+        return try writeImmediate { db in
             let outcome = try Store.decide(db, request, now: Date())
             Faults.point("decision")   // before the commit: the decision must vanish whole
             return outcome

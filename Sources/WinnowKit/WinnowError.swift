@@ -54,7 +54,7 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
         case .sqlRefused(let message):
             return message
         case .writeFailed(let path, let detail):
-            return "writing \(path) failed: \(detail); the store is as it was before this command"
+            return "writing \(path) failed: \(detail); nothing of the failed write is in the store"
         case .importUnfinished(let path, let stored, let reason):
             return "importing \(path) stopped: \(reason). The batches committed before stay in the store (\(stored) records of the file); the import is unfinished: once the cause is fixed, run the same import again to finish it"
         }
@@ -65,6 +65,7 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
     public var detail: String {
         switch self {
         case .writeFailed(_, let detail), .storeUnavailable(_, let detail), .storeDamaged(_, let detail): return detail
+        case .unreadableInput(_, let reason): return reason
         default: return description
         }
     }

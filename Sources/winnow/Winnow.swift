@@ -43,6 +43,11 @@ struct WinnowCommand: ParsableCommand {
             StandardOutput.drain()
             throw error
         } catch {
+            // SQLite's own text (with SQL) never reaches a user: say what it means.
+            if let known = Store.userMessage(for: error) {
+                Terminal.error(known.message)
+                throw ExitCode(known.exitCode)
+            }
             Terminal.error("\(error)")
             throw ExitCode(1)
         }

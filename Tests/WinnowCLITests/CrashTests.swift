@@ -71,6 +71,9 @@ import Testing
             let process = Process()
             process.executableURL = URL(fileURLWithPath: winnowBinary)
             process.arguments = arguments + ["--db", db]
+            var environment = ProcessInfo.processInfo.environment
+            environment["WINNOW_IMPORT_BATCH_SECONDS"] = "0.05"   // many batches, so kills land between them
+            process.environment = environment
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()

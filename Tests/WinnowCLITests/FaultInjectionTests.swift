@@ -11,11 +11,11 @@ import Testing
     /// Runs `arguments` with the fault at 1, 2, … until a run completes; calls `check` after
     /// each kill with N. Returns the completed run and the number of kills.
     /// `reset` restores the starting state before each run (N counts from that state).
-    func loop(_ op: String, _ arguments: [String], limit: Int = 200, reset: () throws -> Void = {},
+    func loop(_ op: String, _ arguments: [String], limit: Int = 200, env: [String: String] = [:], reset: () throws -> Void = {},
               check: (Int) throws -> Void) throws -> (Run, Int) {
         for n in 1...limit {
             try reset()
-            let run = try winnow(arguments, env: ["WINNOW_FAULT_AT": "\(op):\(n)"])
+            let run = try winnow(arguments, env: env.merging(["WINNOW_FAULT_AT": "\(op):\(n)"]) { $1 })
             if run.status == 0 { return (run, n - 1) }
             #expect(run.status == Self.killed, "\(op):\(n) ended with \(run.status), not SIGKILL: \(run.stderr)")
             if run.status != Self.killed { return (run, n - 1) }
@@ -47,7 +47,8 @@ import Testing
         let clean = try CrashTests.state(dir.file("clean.db"))
         let db = dir.file("w.db")
         var previous = 0
-        let (run, kills) = try loop("import", arguments + ["--db", db]) { n in
+        // Short batches, so that a small file spans many (WINNOW_IMPORT_BATCH_SECONDS).
+        let (run, kills) = try loop("import", arguments + ["--db", db], env: ["WINNOW_IMPORT_BATCH_SECONDS": "0.05"]) { n in
             try sound(db, "import:\(n)")
             let s = try CrashTests.state(db)
             #expect(s.samples >= previous && s.samples < clean.samples && s.sources == 1,

@@ -117,7 +117,7 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
         // A killed import leaves its log behind.
         let corpus = dir.file("corpus.jsonl")
         try CrashTests.writeCorpus(corpus, records: 20_000)
-        let killed = try winnow(["import", corpus, "--db", db], env: ["WINNOW_FAULT_AT": "import:1"])
+        let killed = try winnow(["import", corpus, "--db", db], env: ["WINNOW_FAULT_AT": "import:1", "WINNOW_IMPORT_BATCH_SECONDS": "0.05"])
         #expect(killed.status == 9)
         #expect(FileManager.default.fileExists(atPath: db + "-wal"))
         // The user restores the backup with cp; the log is older than the restored file.
@@ -139,7 +139,7 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
         let db = dir.file("store.db")
         let corpus = dir.file("corpus.jsonl")
         try CrashTests.writeCorpus(corpus, records: 20_000)
-        #expect(try winnow(["import", corpus, "--db", db], env: ["WINNOW_FAULT_AT": "import:1"]).status == 9)
+        #expect(try winnow(["import", corpus, "--db", db], env: ["WINNOW_FAULT_AT": "import:1", "WINNOW_IMPORT_BATCH_SECONDS": "0.05"]).status == 9)
         let count = try winnow(["samples", "--count", "--db", db])
         #expect(count.status == 0 && (Int(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0, "\(count.stderr)")
         #expect(count.stderr.contains("unfinished") || count.stderr.isEmpty)

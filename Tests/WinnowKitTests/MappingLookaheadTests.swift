@@ -17,7 +17,8 @@ import Testing
         var text = ""
         for i in 0..<999 { text += #"{"text": "t\#(i)"}"# + "\n" }
         text += #"{"text": "last", "label": "pos", "uid": "u-last"}"# + "\n"
-        let (result, store, _) = try importing(text)
+        let (result, store, dir) = try importing(text)
+        defer { withExtendedLifetime(dir) {} }
         #expect(result.imported == 1_000)
         #expect(result.warnings == nil)
         #expect(try store.sample(uid: "u-last").label == "pos")
@@ -47,7 +48,8 @@ import Testing
         var text = ""
         for i in 0..<1_100 { text += #"{"text": "t\#(i)"}"# + "\n" }
         text += #"{"text": "late", "topic": "news"}"# + "\n"
-        let (result, store, _) = try importing(text, map: ["scene.topic=topic"], onError: .abort)
+        let (result, store, dir) = try importing(text, map: ["scene.topic=topic"], onError: .abort)
+        defer { withExtendedLifetime(dir) {} }
         #expect(result.imported == 1_101)
         #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM scene_annotations") } == 1)
         do {

@@ -91,6 +91,7 @@ public struct Importer {
     public func importFile(_ path: String, progress: (@Sendable (ImportProgress) -> Void)? = nil) throws -> ImportResult {
         if options.update { return try updateFile(path) }
         let started = Date()
+        try refuseStoreFile(path)
         let input = try InputFile(path: path)
         let display = input.displayPath
         let fileSize = try Importer.checkReadable(input.readPath, display: display)
@@ -128,7 +129,7 @@ public struct Importer {
                 break
             }
             if options.onError == .abort {
-                try check(input.readPath, display: display, format: format, progress: progress)
+                try check(input.readPath, display: display, format: format, sha256: sha256, progress: progress)
             }
             do {
                 return try write(input.readPath, display: display, format: format, fileSize: fileSize,
@@ -148,16 +149,23 @@ public struct Importer {
 
         let writer = Writer(path: display, format: format, options: options, fileSize: fileSize, sha256: sha256,
                             started: started, resume: resume, progress: progress)
+        writer.carried = channel.receive()
         var committed = 0
         do {
             var finished = false
             while !finished {
-                finished = try store.writeImmediate { db in try writer.batch(db: db, channel: channel) }
+                finished = try store.writeImmediate { db in
+                    try writer.batch(db: db, channel: channel, yield: { store.writersWaiting })
+                }
                 if finished { break }
-                committed += 1
+                if writer.hasSource { committed += 1 }
                 Faults.point("import")   // after each committed batch but the last
                 // Let writers waiting for the lock (reviewers, SPEC section 9) in between batches.
-                usleep(Importer.pauseBetweenBatches)
+                var paused: UInt32 = 0
+                repeat {
+                    usleep(Importer.pauseBetweenBatches)
+                    paused += Importer.pauseBetweenBatches
+                } while store.writersWaiting && paused < 50_000
             }
         } catch let error as DatabaseError {
             let reason = Store.translate(error, path: store.path)
@@ -169,6 +177,11 @@ public struct Importer {
             if case .importUnfinished = error { throw error }
             if case .badRecords = error { throw error }   // says so itself
             throw WinnowError.importUnfinished(path: display, stored: writer.storedRecords, reason: error.description)
+        } catch WinnowError.badRecords(let path, let problems, let total, _) {
+            throw WinnowError.badRecords(path: path, problems: problems, total: total)   // nothing was committed
+        }
+        if let problem = writer.fileProblem {
+            throw WinnowError.unreadableInput(path: display, reason: "\(problem.detail); the \(writer.result.imported) new samples read before it were imported (--on-error skip) and the import is complete — make a whole copy of the file and import it to add the rest")
         }
         var result = writer.result
         result.seconds = Date().timeIntervalSince(started)
@@ -190,23 +203,55 @@ public struct Importer {
         return channel
     }
 
-    /// Microseconds between two batches of an import, in which waiting writers take the lock.
-    static let pauseBetweenBatches: UInt32 = 4000
-    /// Longest a batch of an import holds the write lock, in seconds (RELIABILITY K3: ≤ ~200 ms).
-    static let batchSeconds: Double = 0.15
+    /// Refuses the store's own files as input: opening and closing a descriptor of the store
+    /// would drop this process's SQLite locks on it (see `Store.lock`).
+    func refuseStoreFile(_ path: String) throws {
+        var input = stat()
+        guard stat(path, &input) == 0 else { return }
+        for name in [store.path, store.path + "-wal", store.path + "-shm"] {
+            var info = stat()
+            if stat(name, &info) == 0 && info.st_dev == input.st_dev && info.st_ino == input.st_ino {
+                throw WinnowError.unreadableInput(path: path, reason: "this is the store's own file (\(name)), not a corpus; pass the files to import, or another --db")
+            }
+        }
+    }
+
+    /// The file's bytes differ from those first read (it is still being written, say).
+    static func changedWhileImported(_ path: String) -> WinnowError {
+        .unreadableInput(path: path, reason: "the file changed while it was being imported (its SHA-256 is not the one read first); wait until it is complete, then import it again")
+    }
+
+    /// Microseconds of each pause between two batches of an import, in which waiting writers
+    /// take the lock (the pause goes on, up to 50 ms, while one still waits).
+    static let pauseBetweenBatches: UInt32 = 2000
+    /// Longest a batch of an import holds the write lock, in seconds. A batch ends sooner, within
+    /// 256 records, as soon as another writer waits: every commit rewrites the random-order index
+    /// pages it touched (content hash, uid), so long batches when no one waits keep the import
+    /// fast, and short ones when someone does keep the wait short (RELIABILITY K3).
+    static let batchSeconds: Double = {
+        // WINNOW_IMPORT_BATCH_SECONDS: a tuning knob (and how the kill tests get many batches).
+        if let text = ProcessInfo.processInfo.environment["WINNOW_IMPORT_BATCH_SECONDS"], let value = Double(text),
+           value.isFinite, value > 0 { return min(value, 60) }
+        return 2
+    }()
 
     /// Reads the whole file without writing and throws every malformed record (and every id
     /// already used by other content), so that `--on-error abort` never shows a bad file.
-    private func check(_ readPath: String, display: String, format: InputFormat,
+    private func check(_ readPath: String, display: String, format: InputFormat, sha256: String,
                        progress: (@Sendable (ImportProgress) -> Void)?) throws {
         let channel = startParser(readPath, display: display, format: format)
         defer { channel.cancel() }
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: readPath)[.size] as? Int) ?? 0
+        // Memory stays bounded: this pass's connection gets a small page cache (and is closed
+        // after), and the file's new contents are remembered by 8 bytes of their hash (a clash of
+        // two 64-bit prefixes only skips one id check, which the writing pass makes again).
+        defer { store.pool.releaseMemory() }
         try store.pool.read { db in
+            try db.execute(sql: "PRAGMA cache_size = -16384")
             let known = try db.makeStatement(sql: "SELECT 1 FROM contents WHERE hash = ?")
             let taken = try db.makeStatement(sql: "SELECT 1 FROM samples WHERE uid = ?")
-            var newHashes = Set<[UInt8]>()
-            var newUIDs = Set<String>()
+            var newHashes = Set<UInt64>()
+            var newUIDs = Set<String>()   // the records' own ids (derived ones follow the hash)
             var problems: [RecordProblem] = []
             var total = 0
             var records = 0
@@ -231,7 +276,8 @@ public struct Importer {
                         case .bad(let p, _):
                             problem(p)
                         case .record(let record):
-                            if newHashes.contains(record.hash) { continue }
+                            let prefix = record.hash.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                            if newHashes.contains(prefix) { continue }
                             let hash = Data(record.hash)
                             if try Bool.fetchOne(known, arguments: [hash]) == true { continue }
                             let uid: String = record.recordID ?? ContentHash.derivedUID(record.hash)
@@ -240,15 +286,16 @@ public struct Importer {
                                 problem(RecordProblem(line: record.line, reason: Writer.uidTaken(uid)))
                                 continue
                             }
-                            newHashes.insert(record.hash)
-                            newUIDs.insert(uid)
+                            newHashes.insert(prefix)
+                            if record.recordID != nil { newUIDs.insert(uid) }
                         }
                     }
                     if let progress, Date().timeIntervalSince(lastProgress) >= 0.2 {
                         lastProgress = Date()
                         progress(ImportProgress(path: display, bytesRead: rawBytes, totalBytes: fileSize, records: records, phase: .checking))
                     }
-                case .finished:
+                case .finished(let digest, _):
+                    if digest != sha256 { throw Importer.changedWhileImported(display) }
                     guard sawMapping else {
                         let first = problems.first.map { " (first at line \($0.line): \($0.reason))" } ?? ""
                         throw WinnowError.unreadableInput(path: display, reason: "no valid record in the file: \(total) malformed\(first); check the format (--format) and the field mapping (--map)")
@@ -503,6 +550,13 @@ private final class Writer {
     /// Records (valid or not) of the file counted in committed batches so far.
     var storedRecords: Int { committedRead }
     private var committedRead = 0
+    /// Whether a batch wrote the file's `sources` row (false while no valid record came).
+    var hasSource: Bool { sourceID != 0 }
+    /// A message received before the first transaction (the parser's first, which may take
+    /// its lookahead of 1,000 records: the write lock is not held while it reads them).
+    var carried: ParsedMessage?
+    /// With --on-error skip: the problem that stopped the reading of the file early.
+    var fileProblem: WinnowError?
 
     /// The error of a record whose id another sample already has.
     static func uidTaken(_ uid: String) -> String {
@@ -511,17 +565,27 @@ private final class Writer {
 
     /// Writes records from `channel` for about `Importer.batchSeconds` inside the caller's
     /// transaction, then records the file's counts so far; returns true once the file is done.
-    func batch(db: Database, channel: Channel<ParsedMessage>) throws -> Bool {
+    func batch(db: Database, channel: Channel<ParsedMessage>, yield: () -> Bool = { false }) throws -> Bool {
         self.db = db
         if mapping != nil { try prepare() }
         let deadline = Date().addingTimeInterval(Importer.batchSeconds)
         var finished = false
         repeat {
-            guard let message = channel.receive() else {
+            guard let message = carried ?? channel.receive() else {
                 throw WinnowError.unreadableInput(path: path, reason: "reading stopped before the end of the file")
             }
+            carried = nil
             switch message {
             case .failed(let error):
+                // With --on-error skip a file that cannot be read to its end (a truncated gzip or
+                // JSON array) keeps what was read before the problem: the import completes, and
+                // the command then reports the problem (a new copy of the file imports the rest).
+                if options.onError == .skip, mapping != nil, let problem = error as? WinnowError {
+                    fileProblem = problem
+                    try finish(compressed: false)
+                    finished = true
+                    break
+                }
                 throw error
             case .mapping(let mapping):
                 try begin(mapping)
@@ -530,11 +594,12 @@ private final class Writer {
             case .batch(let items, let rawBytes):
                 for item in items { try handle(item) }
                 report(rawBytes: rawBytes)
-            case .finished(_, let compressed):
+            case .finished(let digest, let compressed):
+                if digest != sha256 { throw Importer.changedWhileImported(path) }
                 try finish(compressed: compressed)
                 finished = true
             }
-        } while !finished && Date() < deadline
+        } while !finished && Date() < deadline && !yield()
         if !finished { try recordProgress() }
         committedRead = result.read   // the caller commits this batch
         return finished
@@ -545,14 +610,17 @@ private final class Writer {
         result.kind = mapping.kind.rawValue
         let options = "{\"mapping\":\(mapping.json),\"on_error\":\(JSONText.quote(self.options.onError.rawValue))}"
         if let resume {
-            if resume.options != options {
-                throw WinnowError.invalidArgument("\(path) was partly imported by an interrupted run with other options (\(resume.options)); run the import again with those options to finish it")
+            // The error policy may change (an abort-mode import stopped by a record can be
+            // finished with --on-error skip); the mapping may not.
+            if !resume.options.hasPrefix("{\"mapping\":\(mapping.json),") {
+                throw WinnowError.invalidArgument("\(path) was partly imported by an interrupted run with another mapping (\(resume.options)); run the import again with that mapping to finish it, or close it as it is with `winnow import --close-unfinished`")
             }
             // Another process may have taken up the same interrupted import since the look.
             let row = try Row.fetchOne(db, sql: "SELECT sha256, read FROM sources WHERE id = ?", arguments: [sourceID])
             let marker: String? = row?["sha256"]
             let read: Int? = row?["read"]
-            if marker.flatMap(PendingImport.owner(of:)) != nil || read != resume.read { throw Restart.anotherImport }
+            let owner = marker.flatMap(PendingImport.owner(of:))
+            if (owner != nil && owner != getpid()) || read != resume.read { throw Restart.anotherImport }
             try db.execute(sql: "UPDATE sources SET sha256 = ? WHERE id = ?", arguments: [PendingImport.marker(sha256: sha256), sourceID])
         } else {
             // Checked again inside the transaction: another process may have started the same file.
@@ -570,6 +638,12 @@ private final class Writer {
     /// Prepares this batch's statements and the next free row ids (other writers may have
     /// added rows since the last batch).
     private func prepare() throws {
+        // The import is ours as long as its row carries our marker: a process that took it
+        // over (it judged this one dead) has put its own; stop rather than write beside it.
+        if let marker = try String.fetchOne(db, sql: "SELECT sha256 FROM sources WHERE id = ?", arguments: [sourceID]),
+           marker != PendingImport.marker(sha256: sha256) {
+            throw WinnowError.invalidArgument("\(path): another process took over this import (it judged this one stopped); this process stops here, and that one finishes it")
+        }
         nextSample = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM samples") ?? 0) + 1
         nextContent = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM contents") ?? 0) + 1
         nextRevision = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM revisions") ?? 0) + 1
@@ -605,9 +679,20 @@ private final class Writer {
 
     private func handle(_ item: ParsedItem) throws {
         if skip > 0 {
-            // Counted and stored by the interrupted run; its rejects are written again, whole.
+            // Counted and stored by the interrupted run; its rejects are written again, whole:
+            // the parser's, and those the store made (a record with no occurrence was refused
+            // when written: its id was taken).
             skip -= 1
-            if case .bad(let problem, let raw) = item { problems.append((problem, raw)); problemCount += 1 }
+            switch item {
+            case .bad(let problem, let raw):
+                problems.append((problem, raw)); problemCount += 1
+            case .record(let record):
+                if try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM occurrences WHERE source_id = ? AND line = ?)",
+                                       arguments: [sourceID, record.line]) ?? false) {
+                    let uid = record.recordID ?? ContentHash.derivedUID(record.hash)
+                    problems.append((RecordProblem(line: record.line, reason: Writer.uidTaken(uid)), nil)); problemCount += 1
+                }
+            }
             return
         }
         result.read += 1
@@ -790,7 +875,7 @@ private final class Writer {
             do {
                 try Importer.appendRejects(problems, path: path, to: rejectsPath)
             } catch {
-                throw WinnowError.invalidArgument("\(error); the import of \(path) is unfinished (its records are stored, its rejects are not): fix the rejects path and run the same import again to finish it")
+                throw WinnowError.invalidArgument("\(error); the import of \(path) is unfinished (the records of its earlier batches, if any, stay; its rejects were not written): fix the rejects path and run the same import again to finish it")
             }
         }
         try db.execute(sql: "UPDATE sources SET sha256 = ?, compressed = ? WHERE id = ?",

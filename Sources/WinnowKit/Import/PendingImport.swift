@@ -65,8 +65,9 @@ enum PendingImport {
     static func owner(of marker: String) -> Int32? {
         let parts = marker.split(separator: ":")
         guard parts.count == 4, parts[0] == "pending", let pid = Int32(parts[2]), let start = UInt64(parts[3]) else { return nil }
-        guard let now = startTime(pid), now == start else { return nil }
-        return pid
+        if let now = startTime(pid) { return now == start ? pid : nil }   // a reused pid starts later
+        // /proc may hide other users' processes (hidepid): then the pid existing must do.
+        return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
     }
 
     /// A process's start time (clock ticks since boot, /proc/PID/stat field 22), or nil when
@@ -110,6 +111,24 @@ enum PendingImport {
 }
 
 extension Store {
+    /// Closes the imports left unfinished by processes that died, as they are: their stored
+    /// batches stay, their `sources` row is marked `closed:SHA256:ID` (so the same bytes can
+    /// be imported anew, their records then counting as duplicates). Returns what it closed.
+    public func closeUnfinishedImports() throws -> [(path: String, read: Int)] {
+        try writeImmediate { db in
+            var closed: [(path: String, read: Int)] = []
+            for row in try Row.fetchAll(db, sql: "SELECT id, path, sha256, read FROM sources WHERE sha256 LIKE 'pending:%'") {
+                let marker: String = row["sha256"]
+                guard PendingImport.owner(of: marker) == nil else { continue }
+                let sha = marker.split(separator: ":").dropFirst().first.map(String.init) ?? ""
+                let id: Int64 = row["id"]
+                try db.execute(sql: "UPDATE sources SET sha256 = ? WHERE id = ?", arguments: ["closed:\(sha):\(id)", id])
+                closed.append((row["path"], row["read"]))
+            }
+            return closed
+        }
+    }
+
     /// Imports left unfinished by a process that died (path, records counted so far): their
     /// batches are visible; running the same import again finishes them.
     public func interruptedImports() throws -> [(path: String, read: Int)] {

@@ -45,9 +45,17 @@ extension Store {
         } catch let error as DatabaseError {
             throw Store.backupFailure(error, destination: destination, store: path)
         }
+        // The copy must be sound; a snapshot that fails its fingerprint in the store itself fails
+        // in the copy too (a damaged store is when a backup is wanted most), so only a
+        // difference from the store's own check refuses the copy.
         let check = try Store.check(path: temp)
-        guard check.ok else {
-            throw WinnowError.writeFailed(path: destination, detail: "the copy failed its check (\(check.integrity.first ?? "foreign keys or fingerprints")); nothing was written there — run `winnow check` on the store")
+        let failing = check.snapshots.filter { !$0.ok }.map(\.name)
+        let storeFailing = failing.isEmpty ? [] : try Store.check(path: path).snapshots.filter { !$0.ok }.map(\.name)
+        guard check.integrity == ["ok"], check.foreignKeyProblems == 0, failing == storeFailing else {
+            let what = check.integrity != ["ok"] ? "integrity: \(check.integrity.prefix(3).joined(separator: "; "))"
+                : check.foreignKeyProblems > 0 ? "\(check.foreignKeyProblems) foreign key problems"
+                : "snapshots whose fingerprint differs from the store's: \(failing.filter { !storeFailing.contains($0) }.joined(separator: ", "))"
+            throw WinnowError.writeFailed(path: destination, detail: "the copy failed its check (\(what)); nothing was written there — run `winnow check` on the store")
         }
         let counts = try Store.readOnly(path: temp) { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM samples") ?? 0,

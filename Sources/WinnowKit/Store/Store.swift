@@ -99,7 +99,7 @@ public final class Store: Sendable {
         }
 
         var config = Configuration()
-        config.busyMode = .callback(BusyWait(path: path).callback)
+        config.busyMode = .callback(BusyWait(path: path, presence: presence).callback)
         config.foreignKeysEnabled = true
         config.label = "winnow"
         config.prepareDatabase { db in
@@ -227,6 +227,10 @@ public final class Store: Sendable {
         }
     }
 
+    /// Whether another connection is waiting for the write lock right now (an import ends
+    /// its batch then).
+    var writersWaiting: Bool { presence.someoneWaiting() }
+
     deinit {
         // Readers first, then the writer: the last connection to close checkpoints the WAL
         // into the file and deletes it, so the .db file alone holds everything committed.
@@ -301,6 +305,7 @@ extension Store {
 final class PresenceLock: @unchecked Sendable {
     private var fd: Int32
     private static let offset: Int = 1 << 40
+    private static let F_OFD_GETLK: Int32 = 36
     private static let F_OFD_SETLK: Int32 = 37
 
     init(path: String) throws {
@@ -311,14 +316,32 @@ final class PresenceLock: @unchecked Sendable {
         }
     }
 
-    private func set(_ type: Int32) -> Bool {
+    private func set(_ type: Int32, byte: Int = 0) -> Bool {
         guard fd >= 0 else { return false }
         var range = Glibc.flock()
         range.l_type = Int16(type)
         range.l_whence = Int16(SEEK_SET)
-        range.l_start = PresenceLock.offset
+        range.l_start = PresenceLock.offset + byte
         range.l_len = 1
         return fcntl(fd, PresenceLock.F_OFD_SETLK, &range) == 0
+    }
+
+    /// A writer waiting for the write lock holds the next byte shared while it sleeps between
+    /// its tries; an import looks at it between records and ends its batch when it is held.
+    func signalWaiting(_ waiting: Bool) {
+        _ = set(waiting ? Int32(F_RDLCK) : Int32(F_UNLCK), byte: 1)
+    }
+
+    /// Whether another connection (of any process) is waiting for the write lock.
+    func someoneWaiting() -> Bool {
+        guard fd >= 0 else { return false }
+        var range = Glibc.flock()
+        range.l_type = Int16(F_WRLCK)
+        range.l_whence = Int16(SEEK_SET)
+        range.l_start = PresenceLock.offset + 1
+        range.l_len = 1
+        guard fcntl(fd, PresenceLock.F_OFD_GETLK, &range) == 0 else { return false }
+        return range.l_type != Int16(F_UNLCK)
     }
 
     /// Takes the lock exclusively if no other process holds it: true when this process is alone.
@@ -343,8 +366,8 @@ extension Store {
         throw WinnowError.storeUnavailable(path: path, detail: """
             the file has \(info.st_nlink) hard links (other names for the same file); SQLite keeps its \
             log by file name, so writing through two names corrupts the store. Keep one name: remove \
-            the other links (find them with `find / -xdev -samefile \(path)`), or make a real copy \
-            with `winnow backup COPY --db OTHER-NAME` and use that
+            the other links (find them with `find / -xdev -samefile \(path)`); for a second copy, \
+            use `cp` while no process uses the store, or `winnow backup FILE` once it has one name
             """)
     }
 
@@ -362,22 +385,31 @@ extension Store {
         guard dbTime > walTime + Store.leftoverLogSlack else { return }
         throw WinnowError.storeUnavailable(path: path, detail: """
             \(path)-wal, the write-ahead log left by a process that did not close the store, is \
-            older than the store file itself (by \(Int(dbTime - walTime)) s): the file looks replaced \
-            (a backup restored over it?) while the old log is still beside it, and opening it would \
-            replay that log onto the wrong file. If you restored \(path) from a copy, delete \
-            \(path)-wal and \(path)-shm, then run the command again; if you did not, apply the log \
-            with `sqlite3 \(path) 'PRAGMA wal_checkpoint(TRUNCATE)'` and run the command again
+            older than the store file itself (by \(Int(dbTime - walTime)) s): the file may have been \
+            replaced (a backup restored over it?) while the old log is still beside it, and opening it \
+            would replay that log onto the wrong file. If you did not replace \(path), the log is its \
+            own and holds committed work: apply it with `sqlite3 \(path) 'PRAGMA wal_checkpoint(TRUNCATE)'` \
+            and run the command again. Only if you restored \(path) from a copy, delete \(path)-wal and \
+            \(path)-shm (they belong to the store it replaced), then run the command again
             """)
+    }
+
+    /// The message and exit code for an SQLite failure that reached the command line without
+    /// being translated where it happened; nil for other errors.
+    public static func userMessage(for error: Error) -> (message: String, exitCode: Int32)? {
+        guard let error = error as? DatabaseError else { return nil }
+        return (describe(error), translate(error, path: "the store").exitCode)
     }
 
     /// How much later than its leftover log a store file may have been written by SQLite itself.
     static let leftoverLogSlack: Double = 5
 
     /// Describes a failure SQLite reported outside of opening, without its SQL.
-    public static func describe(_ error: DatabaseError, path: String) -> String {
+    public static func describe(_ error: DatabaseError, path: String = "") -> String {
+        let path = path.isEmpty ? (ProcessInfo.processInfo.environment["WINNOW_DB"] ?? "") : path
         switch error.resultCode {
         case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return "the store \(path) stayed locked by another process for more than \(Int(BusyWait.limit)) s (WINNOW_BUSY_TIMEOUT); nothing was changed by this command — run it again when the other process has finished"
+            return "the store\(path.isEmpty ? "" : " " + path) stayed locked by another process for more than \(Int(BusyWait.limit)) s (WINNOW_BUSY_TIMEOUT); nothing was changed by this command — run it again when the other process has finished"
         default:
             return translate(error, path: path).description
         }
@@ -390,8 +422,8 @@ extension Store {
 final class BusyWait: @unchecked Sendable {
     let path: String
     private let lock = NSLock()
-    private var started = Date()
-    private var announced = false
+    /// Each waiting connection's wait, by the thread it waits on (a wait is synchronous).
+    private var waits: [pthread_t: (started: Date, announced: Bool)] = [:]
 
     /// Seconds a writer waits before it fails.
     static let limit: Double = {
@@ -406,22 +438,34 @@ final class BusyWait: @unchecked Sendable {
         FileHandle.standardError.write(Data("note: \(message)\n".utf8))
     }
 
-    init(path: String) { self.path = path }
+    /// Where a waiting connection says that it waits (see `PresenceLock.signalWaiting`).
+    private let presence: PresenceLock
+
+    init(path: String, presence: PresenceLock) {
+        self.path = path
+        self.presence = presence
+    }
 
     var callback: Database.BusyCallback {
         { [self] tries in self.wait(tries) }
     }
 
     private func wait(_ tries: Int) -> Bool {
+        let thread = pthread_self()
         lock.lock()
-        if tries == 0 { started = Date(); announced = false }
-        let waited = Date().timeIntervalSince(started)
-        let announce = !announced && waited >= BusyWait.announceAfter
-        if announce { announced = true }
+        if tries == 0 || waits[thread] == nil { waits[thread] = (Date(), false) }
+        var wait = waits[thread]!
+        let waited = Date().timeIntervalSince(wait.started)
+        let announce = !wait.announced && waited >= BusyWait.announceAfter
+        if announce { wait.announced = true }
+        waits[thread] = waited > BusyWait.limit ? nil : wait
         lock.unlock()
         if waited > BusyWait.limit { return false }
         if announce { BusyWait.report("waiting for \(PendingImport.holderDescription(storePath: path)) to let go of the store's write lock…") }
+        // Say so while sleeping, so that an import ends its batch and lets this one in.
+        presence.signalWaiting(true)
         usleep(tries < 200 ? 1000 : 2000)
+        presence.signalWaiting(false)
         return true
     }
 }

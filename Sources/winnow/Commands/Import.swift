@@ -31,8 +31,11 @@ extension WinnowCommand {
 
         @OptionGroup var store: StoreOptions
 
-        @Argument(help: "Files to import, in order.")
-        var files: [String]
+        @Argument(help: "Files to import, in order (- for standard input).")
+        var files: [String] = []
+
+        @Flag(name: .customLong("close-unfinished"), help: "Close the imports left unfinished by killed processes as they are (their stored records stay); for a file that cannot be imported again.")
+        var closeUnfinished = false
 
         @Option(help: "Input format, when the file name does not say (jsonl, json, csv, tsv).")
         var format: InputFormat?
@@ -61,6 +64,8 @@ extension WinnowCommand {
         var json = false
 
         func validate() throws {
+            if files.isEmpty && !closeUnfinished { throw ValidationError("Pass the files to import (or - for standard input).") }
+            if !files.isEmpty && closeUnfinished { throw ValidationError("--close-unfinished takes no files: it closes the unfinished imports already in the store.") }
             if rejects != nil && onError != .skip {
                 throw ValidationError("--rejects goes with --on-error skip (with abort, nothing is imported and every bad record is reported).")
             }
@@ -69,6 +74,12 @@ extension WinnowCommand {
 
         func run() throws {
             try WinnowCommand.guarded {
+                if closeUnfinished {
+                    let closed = try Store(path: store.path).closeUnfinishedImports()
+                    if closed.isEmpty { emit("no unfinished import to close\n") }
+                    for c in closed { emit("closed the unfinished import of \(c.path) as it is (\(c.read) records read); importing the same file again now imports it anew\n") }
+                    return
+                }
                 var options = ImportOptions()
                 options.format = format
                 options.kind = kind

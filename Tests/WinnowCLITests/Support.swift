@@ -70,6 +70,13 @@ final class TempDir {
     }
     deinit { try? FileManager.default.removeItem(atPath: path) }
     func file(_ name: String) -> String { path + "/" + name }
+
+    /// Writes `text` to a file of this folder; returns its path.
+    @discardableResult
+    func write(_ name: String, _ text: String) -> String {
+        FileManager.default.createFile(atPath: file(name), contents: Data(text.utf8))
+        return file(name)
+    }
 }
 
 /// Reads a value from a store in a clean connection (what a later process would see).

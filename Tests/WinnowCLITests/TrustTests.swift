@@ -329,3 +329,79 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
         try queue.close()
     }
 }
+
+/// What a second read of the import found (issue 11 review): ways an unfinished import is
+/// finished or closed, and rejects that survive a resume.
+@Suite struct UnfinishedImportTests {
+    static let batches = ["WINNOW_IMPORT_BATCH_SECONDS": "0.05"]
+
+    @Test func aTruncatedGzipInSkipModeKeepsWhatWasReadAndCompletes() throws {
+        let dir = TempDir()
+        let corpus = dir.file("corpus.jsonl")
+        try CrashTests.writeCorpus(corpus, records: 20_000)
+        let gz = Process()
+        gz.executableURL = URL(fileURLWithPath: "/bin/sh")
+        gz.arguments = ["-c", "gzip -c \"$0\" | head -c 400000 > \"$0.gz\"", corpus]
+        try gz.run(); gz.waitUntilExit()
+        let db = dir.file("store.db")
+        let run = try winnow(["import", corpus + ".gz", "--on-error", "skip", "--db", db], env: Self.batches)
+        #expect(run.status == 1 && run.stderr.contains("ends early") && run.stderr.contains("import is complete"), "\(run.stderr)")
+        let samples = try query(db, "SELECT count(*) FROM samples") ?? 0
+        #expect(samples > 100 && samples < 20_000)
+        #expect(try query(db, "SELECT count(*) FROM sources WHERE sha256 LIKE 'pending:%'") == 0)
+        // The default abort mode reads the whole file first: nothing of it is written.
+        let strict = try winnow(["import", corpus + ".gz", "--db", dir.file("strict.db")])
+        #expect(strict.status == 1 && strict.stderr.contains("ends early"))
+        #expect((try? query(dir.file("strict.db"), "SELECT count(*) FROM samples")) ?? 0 == 0)
+    }
+
+    @Test func anUnfinishedImportCanBeClosedAsItIs() throws {
+        let dir = TempDir()
+        let db = dir.file("store.db")
+        let corpus = dir.file("corpus.jsonl")
+        try CrashTests.writeCorpus(corpus, records: 20_000)
+        #expect(try winnow(["import", corpus, "--db", db], env: Self.batches.merging(["WINNOW_FAULT_AT": "import:1"]) { $1 }).status == 9)
+        let note = try winnow(["samples", "--count", "--db", db])
+        #expect(note.stderr.contains("is unfinished"), "\(note.stderr)")
+        let stored = try query(db, "SELECT count(*) FROM samples") ?? 0
+        let close = try winnow(["import", "--close-unfinished", "--db", db])
+        #expect(close.status == 0 && close.stdout.contains("closed the unfinished import of"), "\(close.stdout) \(close.stderr)")
+        #expect(try winnow(["samples", "--count", "--db", db]).stderr.isEmpty)
+        // The same bytes import anew: what the closed run stored counts as duplicates.
+        let again = try winnow(["import", corpus, "--json", "--db", db])
+        #expect(again.status == 0, "\(again.stderr)")
+        let totals = (try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])?["totals"] as? [String: Any]
+        #expect(totals?["duplicates"] as? Int ?? -1 >= stored)
+        #expect(try query(db, "SELECT count(*) FROM sources") == 2)
+        #expect(try winnow(["import", "--close-unfinished", "--db", db]).stdout.contains("no unfinished import"))
+    }
+
+    @Test func aResumedImportWritesTheRejectsTheStoreMade() throws {
+        let dir = TempDir()
+        let db = dir.file("store.db")
+        let first = dir.write("first.jsonl", #"{"id": "taken", "text": "the first text"}"# + "\n")
+        #expect(try winnow(["import", first, "--db", db]).status == 0)
+        // Line 5 reuses the id with other content: the store refuses it when it is written.
+        var text = ""
+        for i in 0..<20_000 {
+            text += i == 4 ? #"{"id": "taken", "text": "another text"}"# + "\n" : #"{"id": "r\#(i)", "text": "record number \#(i) of the file"}"# + "\n"
+        }
+        let corpus = dir.write("corpus.jsonl", text)
+        let env = Self.batches.merging(["WINNOW_FAULT_AT": "import:1"]) { $1 }
+        #expect(try winnow(["import", corpus, "--on-error", "skip", "--rejects", dir.file("r.jsonl"), "--db", db], env: env).status == 9)
+        let resumed = try winnow(["import", corpus, "--on-error", "skip", "--rejects", dir.file("r.jsonl"), "--db", db])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let rejects = (try String(contentsOfFile: dir.file("r.jsonl"), encoding: .utf8)).split(separator: "\n")
+        #expect(rejects.count == 1 && rejects.first?.contains("\"line\":5") == true, "\(rejects)")
+        #expect(try query(db, "SELECT rejected FROM sources WHERE name = 'corpus.jsonl'") == 1)
+    }
+
+    @Test func theStoresOwnFileIsNotACorpus() throws {
+        let dir = TempDir()
+        let db = dir.file("store.db")
+        #expect(try winnow(["import", repoRoot + "/demo/nli.csv", "--db", db]).status == 0)
+        let run = try winnow(["import", db, "--format", "jsonl", "--db", db])
+        #expect(run.status == 1 && run.stderr.contains("store's own file"), "\(run.stderr)")
+        #expect(try winnow(["check", "--db", db]).status == 0)
+    }
+}

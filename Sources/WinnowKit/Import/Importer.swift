@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -361,12 +362,26 @@ public struct Importer {
 
     /// SHA-256 of a file's bytes.
     static func fileSHA256(_ path: String, display: String? = nil) throws -> String {
-        // ByteSource hashes the bytes on disk as it reads them: drain it.
-        let source = try ByteSource(path: path, display: display ?? path)
+        // The bytes as they are on disk (a gzip file is not inflated: a damaged one is still
+        // named by its hash, and reported by the pass that reads it).
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw WinnowError.unreadableInput(path: display ?? path, reason: "\(String(cString: strerror(errno))); check the file's permissions")
+        }
+        defer { close(fd) }
+        var hasher = SHA256()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ByteSource.chunkSize, alignment: 16)
         defer { buffer.deallocate() }
-        while try source.read(into: buffer) > 0 {}
-        return source.fileDigest()
+        while true {
+            let n = read(fd, buffer.baseAddress!, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WinnowError.unreadableInput(path: display ?? path, reason: "read failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// Makes sure the rejects file can be written before anything is imported: creates it

@@ -43,7 +43,9 @@ extension Importer {
                         }
                     }
                     guard let match = try Row.fetchOne(db, sql: """
-                        SELECT c.sample_id, c.id AS content_id, r.content_id AS current_content, r.label, r.score, r.origin, s.meta
+                        SELECT c.sample_id, c.id AS content_id, r.content_id AS current_content, r.label, r.score, r.origin, s.meta,
+                               s.status <> 'active' OR EXISTS (SELECT 1 FROM decisions d WHERE d.sample_id = s.id
+                                   AND d.applied = 1 AND d.undone_at IS NULL AND d.action <> 'skip') AS reviewed
                         FROM contents c JOIN samples s ON s.id = c.sample_id JOIN revisions r ON r.id = s.revision_id
                         WHERE c.hash = ?
                         """, arguments: [Data(record.hash)]) else { notStored += 1; continue }
@@ -54,8 +56,9 @@ extension Importer {
                     let label: String? = match["label"], score: Double? = match["score"]
                     let newLabel = record.label ?? label, newScore = record.score ?? score
                     if newLabel != label || newScore != score {
-                        if match["origin"] as String != "import" || match["content_id"] as Int64 != match["current_content"] as Int64 {
-                            kept += 1   // relabelled, edited or undone in review since: keep it
+                        if match["origin"] as String != "import" || match["content_id"] as Int64 != match["current_content"] as Int64
+                            || match["reviewed"] as Bool {
+                            kept += 1   // relabelled, edited, undone, kept or dropped in review since: keep it
                         } else {
                             try Store.appendRevision(db, sampleID: sampleID, contentID: match["content_id"], label: newLabel,
                                                      score: newScore, origin: "import", decision: nil, now: now)
@@ -102,7 +105,7 @@ extension Importer {
         result.updated = updated
         result.notStored = notStored
         if kept > 0 {
-            result.warnings = (result.warnings ?? []) + ["\(path): \(kept) samples were relabelled or edited in review since; their review labels were kept"]
+            result.warnings = (result.warnings ?? []) + ["\(path): \(kept) samples were reviewed since they were imported (kept, dropped, relabelled or edited); their labels were left as the review left them"]
         }
         result.seconds = Date().timeIntervalSince(started)
         return result

@@ -13,21 +13,7 @@ func shell(_ script: String, in directory: String? = nil) throws -> Run {
     environment["SWIFT_BACKTRACE"] = "enable=no"
     process.environment = environment
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let base = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-sh-\(UUID().uuidString)").path
-    FileManager.default.createFile(atPath: base + ".out", contents: nil)
-    FileManager.default.createFile(atPath: base + ".err", contents: nil)
-    defer {
-        try? FileManager.default.removeItem(atPath: base + ".out")
-        try? FileManager.default.removeItem(atPath: base + ".err")
-    }
-    process.standardOutput = FileHandle(forWritingAtPath: base + ".out")
-    process.standardError = FileHandle(forWritingAtPath: base + ".err")
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return Run(status: process.terminationStatus,
-               stdout: String(decoding: FileManager.default.contents(atPath: base + ".out") ?? Data(), as: UTF8.self),
-               stderr: String(decoding: FileManager.default.contents(atPath: base + ".err") ?? Data(), as: UTF8.self))
+    return try captured(process)
 }
 
 /// A store holding the demo reviews, with the near-duplicate and label-conflict flags.

@@ -41,7 +41,12 @@ func winnowProcess(_ arguments: [String], env: [String: String] = [:]) -> Proces
 func winnow(_ arguments: [String], in directory: String? = nil, env: [String: String] = [:]) throws -> Run {
     let process = winnowProcess(arguments, env: env)
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    // Capture into files: no pipe can fill up and block the child.
+    return try captured(process)
+}
+
+/// Runs `process` to its end with no input, its output captured into files (no pipe can fill
+/// up and block the child).
+func captured(_ process: Process) throws -> Run {
     let base = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-run-\(UUID().uuidString)").path
     FileManager.default.createFile(atPath: base + ".out", contents: nil)
     FileManager.default.createFile(atPath: base + ".err", contents: nil)

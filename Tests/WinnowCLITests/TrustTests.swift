@@ -327,6 +327,18 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
         #expect(Date().timeIntervalSince(started) > 2.5)
         #expect(run.stderr.contains("waiting for"), "\(run.stderr)")
         #expect(!run.stderr.contains("locked"))
+        // The same wait with standard error closed: the note cannot be written, the command still succeeds.
+        let again = Thread {
+            try? queue.inTransaction(.immediate) { _ in
+                Thread.sleep(forTimeInterval: 3)
+                return .commit
+            }
+        }
+        again.start()
+        Thread.sleep(forTimeInterval: 0.3)
+        let closed = try shell("\"$WINNOW\" queue create q2 --db \"\(db)\" 2>&-")
+        #expect(closed.status == 0, "exit \(closed.status)")
+        Thread.sleep(forTimeInterval: 0.5)
         try queue.close()
     }
 }

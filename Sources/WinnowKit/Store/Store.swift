@@ -435,7 +435,7 @@ final class BusyWait: @unchecked Sendable {
 
     /// Where the announcement goes (the CLI's standard error by default).
     nonisolated(unsafe) static var report: @Sendable (String) -> Void = { message in
-        FileHandle.standardError.write(Data("note: \(message)\n".utf8))
+        try? FileHandle.standardError.write(contentsOf: Data("note: \(message)\n".utf8))   // a closed or full stderr must not crash a waiting writer
     }
 
     /// Where a waiting connection says that it waits (see `PresenceLock.signalWaiting`).

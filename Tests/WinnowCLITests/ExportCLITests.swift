@@ -52,14 +52,15 @@ import Testing
         #expect(a == b)
         // And the manifest's checksums are the files'.
         let manifest = try #require(try JSONSerialization.jsonObject(with: a["manifest.json"] ?? Data()) as? [String: Any])
-        for key in ["snapshot", "fingerprint", "tool_version", "format", "seed", "scheme", "labels", "class_weights", "splits", "coverage", "flags"] {
+        for key in ["snapshot", "fingerprint", "tool_version", "format", "seed", "scheme", "labels", "class_weights", "class_weights_over", "train_class_weights", "splits", "coverage", "flags"] {
             #expect(manifest[key] != nil, "manifest lacks \(key)")
         }
         #expect(manifest["labels"] as? [String] == ["negative", "neutral", "positive"])
         let splits = try #require(manifest["splits"] as? [String: [String: Any]])
         #expect(splits.values.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == 111)
         let card = String(decoding: a["README.md"] ?? Data(), as: UTF8.self)
-        #expect(card.hasPrefix("---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/train.jsonl\n"))
+        #expect(card.hasPrefix("---\nconfigs:\n- config_name: winnow-"))
+        #expect(card.contains("\n  default: true\n  data_files:\n  - split: \"train\"\n    path: \"data/train.jsonl\"\n"))
     }
 
     @Test func splitsAreStratifiedStickyAndKeepClustersTogether() throws {

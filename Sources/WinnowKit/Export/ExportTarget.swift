@@ -50,6 +50,29 @@ enum ExportTarget {
         }
     }
 
+    /// The folders above `out` that do not exist yet (absolute, outermost first), which the
+    /// export creates; refused when the nearest one that exists is not a folder Winnow can
+    /// write in.
+    static func missingParents(_ out: String) throws -> [String] {
+        var missing: [String] = []
+        var url = URL(fileURLWithPath: out).standardizedFileURL.deletingLastPathComponent()
+        while fileType(url.path) == nil {
+            missing.insert(url.path, at: 0)
+            let up = url.deletingLastPathComponent()
+            if up.path == url.path { break }
+            url = up
+        }
+        var isDir: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
+        guard isDir.boolValue else {
+            throw WinnowError.invalidArgument("cannot write --out \(out): \(url.path) is \(exists ? "a file" : "a symbolic link to something missing"), not a folder; name another --out")
+        }
+        guard FileManager.default.isWritableFile(atPath: url.path) else {
+            throw WinnowError.invalidArgument("cannot write in \(url.path): the folder is read-only" + (missing.first.map { " (the export would create \($0) in it)" } ?? "") + "; name another --out")
+        }
+        return missing
+    }
+
     /// The entries under `dir` (relative paths) that a Winnow export did not write: all of them
     /// unless manifest.json is a Winnow manifest; otherwise anything it does not list (symbolic
     /// links and folders other than hf's data/ included).

@@ -24,17 +24,56 @@ public enum ExportFormat: String, CaseIterable, Sendable {
 public struct ExportOptions: Sendable {
     public var format: ExportFormat = .jsonl
     public var out: String
-    public var split: [(String, Double)] = [("train", 1)]
+    /// Split names and ratios. This and the next four: nil (left out) takes the saved split
+    /// scheme's setting, or for a new scheme the default (everything in `train`, stratified by
+    /// label, no grouping, seed 0); a setting given must be the saved scheme's.
+    public var split: [(String, Double)]?
     public var kfold: Int?
-    public var stratify = "label"
-    public var groupNearDuplicates = false
-    public var seed: UInt64 = 0
+    /// `label` or `scene.DIM`.
+    public var stratify: String?
+    /// Keep each near-duplicate cluster in one split.
+    public var groupNearDuplicates: Bool?
+    public var seed: UInt64?
     public var scheme = "default"
     public var system: String?
     public var force = false
     /// csv: write cells exactly, without the formula-injection guard.
     public var raw = false
     public init(out: String) { self.out = out }
+}
+
+/// The split settings an export ran with: its options, completed from the saved scheme.
+public struct SplitSettings: Sendable {
+    public var ratios: [(String, Double)]
+    public var stratify: String
+    public var groupNearDuplicates: Bool
+    public var seed: UInt64
+    /// The settings left out of the options and taken from the saved scheme, as command-line
+    /// options (`--seed 7`); empty for a new scheme or when every setting was given.
+    public var reused: [String] = []
+}
+
+extension SplitSettings {
+    /// The settings of a new scheme: the options, defaults for what they leave out.
+    init(_ options: ExportOptions) {
+        ratios = options.kfold.map { k in (0..<k).map { ("fold-\($0)", 1 / Double(k)) } } ?? options.split ?? [("train", 1)]
+        stratify = options.stratify ?? "label"
+        groupNearDuplicates = options.groupNearDuplicates ?? false
+        seed = options.seed ?? 0
+    }
+
+    /// These settings as command-line options.
+    var options: [String] {
+        [Splits.option(ratios), "--stratify \(stratify)", groupNearDuplicates ? "--group near-duplicate" : "no --group", "--seed \(seed)"]
+    }
+}
+
+/// What `export` wrote: the manifest, the split settings, the folders it had to create.
+public struct ExportResult: Sendable {
+    public var manifest: String
+    public var settings: SplitSettings
+    /// Missing parent folders of `--out` that the export created, outermost first.
+    public var createdFolders: [String]
 }
 
 /// One member as splitting and the formats see it; its content is streamed separately.
@@ -51,30 +90,35 @@ struct ExportMember {
 extension Store {
     /// Writes a snapshot for fine-tuning: split files, manifest.json (and a dataset card for
     /// `hf`), into a temporary folder renamed to `out` when complete. Byte-identical for the
-    /// same snapshot and options.
-    public func export(snapshot name: String, options: ExportOptions) throws -> String {
+    /// same snapshot and options. Missing parent folders of `out` are created (and removed
+    /// again, if still empty, when the export fails).
+    public func export(snapshot name: String, options: ExportOptions) throws -> ExportResult {
         var options = options
         options.scheme = try Names.valid(options.scheme, .scheme)
         try ExportTarget.check(options.out, force: options.force, storePath: path)
-        let parent = URL(fileURLWithPath: options.out).deletingLastPathComponent()
-        guard FileManager.default.isWritableFile(atPath: parent.path) else {
-            throw WinnowError.invalidArgument("cannot write in \(parent.path): the folder is missing or read-only")
-        }
-        // Another export may save assignments for the same scheme between our read and our
-        // write; then the files are made again from the assignments it saved.
-        var attempt = 1
-        while true {
-            if let manifest = try exportOnce(snapshot: name, options: options, lastAttempt: attempt == 3) { return manifest }
-            attempt += 1
+        let missing = try ExportTarget.missingParents(options.out)
+        do {
+            // Another export may save assignments for the same scheme between our read and our
+            // write; then the files are made again from the assignments it saved.
+            var attempt = 1
+            while true {
+                if let (manifest, settings) = try exportOnce(snapshot: name, options: options, missingParents: missing, lastAttempt: attempt == 3) {
+                    return ExportResult(manifest: manifest, settings: settings, createdFolders: missing)
+                }
+                attempt += 1
+            }
+        } catch {
+            for folder in missing.reversed() { rmdir(folder) }   // only the empty ones go
+            throw error
         }
     }
 
     /// One attempt of `export`; nil when the scheme changed under it and it must be redone.
-    private func exportOnce(snapshot name: String, options: ExportOptions, lastAttempt: Bool) throws -> String? {
+    private func exportOnce(snapshot name: String, options: ExportOptions, missingParents: [String],
+                            lastAttempt: Bool) throws -> (String, SplitSettings)? {
         let outURL = URL(fileURLWithPath: options.out)
         let fm = FileManager.default
         let parent = outURL.deletingLastPathComponent()
-        let ratios: [(String, Double)] = options.kfold.map { k in (0..<k).map { ("fold-\($0)", 1 / Double(k)) } } ?? options.split
 
         // Read the frozen members and place them in the scheme's splits, in a read transaction
         // (the snapshot is immutable): writers are not held up while every member is read.
@@ -108,11 +152,17 @@ extension Store {
             }
             let metricsJSON: String = row["metrics"]
             let metrics = try JSONDecoder().decode(SnapshotMetrics.self, from: Data(metricsJSON.utf8))
-            let plan = try Store.planSplits(db, records: records, ratios: ratios, options: options)
+            let plan = try Store.planSplits(db, records: records, options: options)
             return (row, records, metrics, plan)
         }
         let assignment = plan.splits
+        let ratios = plan.settings.ratios
 
+        if let deepest = missingParents.last {
+            do { try fm.createDirectory(atPath: deepest, withIntermediateDirectories: true) } catch {
+                throw WinnowError.invalidArgument("cannot create the folder \(deepest) for --out \(options.out): \(error.localizedDescription)")
+            }
+        }
         // Write everything into a temporary folder first; remove what killed exports left.
         let tempPrefix = ".\(outURL.lastPathComponent).winnow-tmp-"
         for entry in (try? fm.contentsOfDirectory(atPath: parent.path)) ?? [] where entry.hasPrefix(tempPrefix) {
@@ -136,6 +186,8 @@ extension Store {
             return writer
         }
         let writerFor = Dictionary(uniqueKeysWithValues: zip(ratios.map(\.0), writers))
+        var shape = DatasetCard.Shape()
+        if options.format == .hf { for member in records { shape.add(member) } }
         try pool.read { db in
             try db.execute(sql: "PRAGMA mmap_size = \(Store.scanMapSize)")
             defer { try? db.execute(sql: "PRAGMA mmap_size = 0") }
@@ -159,7 +211,9 @@ extension Store {
                 if (options.format == .jsonl || options.format == .hf), member.kind == .text, let text = Store.columnBytes(stmt, 1) {
                     try writer.writeTextLine(member, text: text)   // the common case, without Swift strings for the content
                 } else {
-                    try writer.write(Store.line(member, content: Store.content(stmt), options: options, labelIndex: labelIndex) + "\n")
+                    let content = Store.content(stmt)
+                    if options.format == .hf, case .chat(let messages) = content { shape.add(messages) }
+                    try writer.write(Store.line(member, content: content, options: options, labelIndex: labelIndex) + "\n")
                 }
                 writer.count += 1
                 if let l = member.label { writer.labels[l, default: 0] += 1 }
@@ -173,11 +227,12 @@ extension Store {
                                                   ("sha256", JSONText.quote(w.digest)), ("labels", labelJSON)])))
         }
         if options.format == .hf {
-            var card = "---\nconfigs:\n- config_name: default\n  data_files:\n"
-            for (split, _) in ratios { card += "  - split: \(split)\n    path: data/\(split).jsonl\n" }
-            card += "---\n\n# \(name)\n\nExported by Winnow \(Winnow.version) from snapshot `\(name)` (fingerprint `\(row["fingerprint"] as String)`).\n"
-            card += "\n| split | samples |\n|---|---:|\n"
-            for (split, w) in zip(ratios.map(\.0), writers) { card += "| \(split) | \(w.count) |\n" }
+            let fingerprint: String = row["fingerprint"]
+            let config = DatasetCard.identity(fingerprint: fingerprint, scheme: options.scheme, settings: plan.settings,
+                                              files: writers.map { ($0.file, $0.digest) })
+            let card = DatasetCard.text(snapshot: name, fingerprint: fingerprint, config: config,
+                                        splits: zip(ratios.map(\.0), writers).map { ($0, $1.file, $1.count) },
+                                        labels: metrics.labels, features: shape.features)
             try Data(card.utf8).write(to: temp.appendingPathComponent("README.md"))
         }
         let encoder = JSONEncoder()
@@ -185,16 +240,22 @@ extension Store {
         let coverageJSON = String(decoding: try encoder.encode(metrics.coverage), as: UTF8.self)
         let flagsJSON = String(decoding: try encoder.encode(metrics.flags), as: UTF8.self)
         let reviewJSON = String(decoding: try encoder.encode(metrics.review), as: UTF8.self)
-        let weights = metrics.classWeights
+        func weightsJSON(_ w: Balance.Weights) -> String {
+            jsonObject([("inverse", "[" + w.inverse.map(jsonNumber).joined(separator: ",") + "]"),
+                        ("balanced", "[" + w.balanced.map(jsonNumber).joined(separator: ",") + "]"),
+                        ("normalized", "[" + w.normalized.map(jsonNumber).joined(separator: ",") + "]")])
+        }
+        // Over the snapshot (as `stats --snapshot` shows them), and over the train split, which
+        // is what a classifier trained on it sees; in the order of `labels`.
+        let trainWeights = writerFor["train"].map { train in Balance.weights(metrics.labels.map { train.labels[$0] ?? 0 }) }
         let manifest = jsonObject([
             ("snapshot", JSONText.quote(name)), ("fingerprint", JSONText.quote(row["fingerprint"])),
             ("tool_version", JSONText.quote(Winnow.version)), ("format", JSONText.quote(options.format.rawValue)),
-            ("seed", "\(options.seed)"), ("scheme", JSONText.quote(options.scheme)),
-            ("stratify", JSONText.quote(options.stratify)), ("group", options.groupNearDuplicates ? "\"near-duplicate\"" : "null"),
+            ("seed", "\(plan.settings.seed)"), ("scheme", JSONText.quote(options.scheme)),
+            ("stratify", JSONText.quote(plan.settings.stratify)), ("group", plan.settings.groupNearDuplicates ? "\"near-duplicate\"" : "null"),
             ("labels", jsonArray(metrics.labels)),
-            ("class_weights", jsonObject([("inverse", "[" + weights.inverse.map(jsonNumber).joined(separator: ",") + "]"),
-                                          ("balanced", "[" + weights.balanced.map(jsonNumber).joined(separator: ",") + "]"),
-                                          ("normalized", "[" + weights.normalized.map(jsonNumber).joined(separator: ",") + "]")])),
+            ("class_weights", weightsJSON(metrics.classWeights)), ("class_weights_over", "\"snapshot\""),
+            ("train_class_weights", trainWeights.map(weightsJSON) ?? "null"),
             ("splits", jsonObject(splitEntries)),
             ("coverage", coverageJSON), ("flags", flagsJSON), ("review", reviewJSON),
         ])
@@ -220,14 +281,14 @@ extension Store {
             let detail = (error as? WinnowError)?.description ?? error.localizedDescription
             throw WinnowError.invalidArgument("the export of \(name) was complete but could not be put at --out \(options.out): \(detail). The split assignments were saved, so the same export run again writes the same files")
         }
-        return manifest
+        return (manifest, plan.settings)
     }
 
     /// Where an export's members go, read but not yet saved: the scheme (nil when it is new)
     /// and the split of each record, and the assignments to add.
     struct SplitPlan {
         var schemeID: Int64?
-        var ratiosJSON: String
+        var settings: SplitSettings
         var splits: [String]
         var fresh: [(sample: Int64, split: String)]
         /// How many assignments the scheme held when the plan was read.
@@ -236,31 +297,30 @@ extension Store {
 
     /// Split assignment for the records under the scheme: one split per record, in the
     /// records' order. Samples already assigned keep their split; nothing is written.
-    static func planSplits(_ db: Database, records: [ExportMember], ratios: [(String, Double)],
-                           options: ExportOptions) throws -> SplitPlan {
-        let ratiosJSON = jsonObject(ratios.map { ($0.0, jsonNumber($0.1)) })
+    static func planSplits(_ db: Database, records: [ExportMember], options: ExportOptions) throws -> SplitPlan {
         let schemeID = try Int64.fetchOne(db, sql: "SELECT id FROM split_schemes WHERE name = ?", arguments: [options.scheme])
         var existing: [Int64: String] = [:]
         var assigned = 0
+        var settings = SplitSettings(options)
         if let id = schemeID {
-            try checkScheme(db, id: id, ratiosJSON: ratiosJSON, options: options)
+            settings = try schemeSettings(db, id: id, options: options)
             let stored = try Row.fetchCursor(db, sql: "SELECT sample_id, split FROM split_assignments WHERE scheme_id = ?", arguments: [id])
             while let r = try stored.next() { existing[r[0]] = r[1]; assigned += 1 }
         }
         // Units: a sample, or with --group near-duplicate its whole cluster.
         var clusterOf: [Int64: String] = [:]
-        if options.groupNearDuplicates {
+        if settings.groupNearDuplicates {
             for r in try Row.fetchAll(db, sql: "SELECT sample_id, json_extract(details, '$.cluster') AS cluster FROM flags WHERE detector = 'near-duplicate'") {
                 if let c: Int64 = r["cluster"] { clusterOf[r["sample_id"]] = "c\(c)"; clusterOf[c] = "c\(c)" }
             }
         }
-        let dimension = options.stratify.hasPrefix("scene.") ? String(options.stratify.dropFirst(6)) : nil
+        let dimension = settings.stratify.hasPrefix("scene.") ? String(settings.stratify.dropFirst(6)) : nil
         var units: [Splits.Unit] = []
         var unitOf = [Int](repeating: 0, count: records.count)
         var clusterUnit: [String: Int] = [:]
         for (i, record) in records.enumerated() {
             let stratum: String
-            if options.stratify == "label" { stratum = record.label ?? "" }
+            if settings.stratify == "label" { stratum = record.label ?? "" }
             else if let dimension { stratum = record.scenes.first { $0.0 == dimension }?.1 ?? "" }
             else { stratum = "" }
             let existingSplit = existing[record.sampleID]
@@ -277,8 +337,8 @@ extension Store {
             units.append(Splits.Unit(key: clusterOf[record.sampleID] ?? record.uid, members: [record.sampleID],
                                      stratum: stratum, existing: existingSplit))
         }
-        let placed = Splits.assign(units, ratios: ratios, seed: options.seed)
-        var plan = SplitPlan(schemeID: schemeID, ratiosJSON: ratiosJSON, splits: [], fresh: [], assigned: assigned)
+        let placed = Splits.assign(units, ratios: settings.ratios, seed: settings.seed)
+        var plan = SplitPlan(schemeID: schemeID, settings: settings, splits: [], fresh: [], assigned: assigned)
         plan.splits.reserveCapacity(records.count)
         for (i, record) in records.enumerated() {
             let split = existing[record.sampleID] ?? placed[unitOf[i]]
@@ -288,14 +348,30 @@ extension Store {
         return plan
     }
 
-    /// Refuses a stored scheme made with other settings than this export's.
-    static func checkScheme(_ db: Database, id: Int64, ratiosJSON: String, options: ExportOptions) throws {
+    /// The settings of a saved scheme: those the options give must be its own (else refused);
+    /// those they leave out are taken from it.
+    static func schemeSettings(_ db: Database, id: Int64, options: ExportOptions) throws -> SplitSettings {
         let stored = try Row.fetchOne(db, sql: "SELECT ratios, stratify, grouping, seed FROM split_schemes WHERE id = ?", arguments: [id])
-        if stored?["ratios"] as String? != ratiosJSON || stored?["stratify"] as String? != options.stratify
-            || (stored?["grouping"] as String?) != (options.groupNearDuplicates ? "near-duplicate" : nil)
-            || stored?["seed"] as Int64? != Int64(bitPattern: options.seed) {
-            throw WinnowError.invalidArgument("split scheme '\(options.scheme)' was made with other settings (\(stored?["ratios"] as String? ?? ""), stratify \(stored?["stratify"] as String? ?? ""), seed \(stored?["seed"] as Int64? ?? 0)); use them again, or pass --scheme NEW for a new scheme")
+        let ratiosJSON = (stored?["ratios"] as String?) ?? ""
+        guard let ratios = Splits.ratios(json: ratiosJSON) else {
+            throw WinnowError.invalidArgument("split scheme '\(options.scheme)' holds ratios Winnow cannot read (\(ratiosJSON)); pass --scheme NEW for a new scheme")
         }
+        let saved = SplitSettings(ratios: ratios, stratify: (stored?["stratify"] as String?) ?? "label",
+                                  groupNearDuplicates: (stored?["grouping"] as String?) == "near-duplicate",
+                                  seed: UInt64(bitPattern: (stored?["seed"] as Int64?) ?? 0))
+        let given = SplitSettings(options)
+        let savedOptions = saved.options, givenOptions = given.options
+        let isGiven = [options.split != nil || options.kfold != nil, options.stratify != nil, options.groupNearDuplicates != nil, options.seed != nil]
+        var differing: [String] = []
+        var settings = saved
+        for i in savedOptions.indices {
+            if !isGiven[i] { settings.reused.append(savedOptions[i]) }
+            else if givenOptions[i] != savedOptions[i] { differing.append(givenOptions[i]) }
+        }
+        if !differing.isEmpty {
+            throw WinnowError.invalidArgument("split scheme '\(options.scheme)' was made with other settings (\(savedOptions.joined(separator: " "))), not \(differing.joined(separator: ", ")); leave those options out to reuse the scheme's, or pass --scheme NEW for a new scheme")
+        }
+        return settings
     }
 
     /// Saves a plan: the scheme if new, and its fresh assignments. false (nothing saved) when
@@ -317,8 +393,9 @@ extension Store {
             }
         } else {
             try db.execute(sql: "INSERT INTO split_schemes (name, ratios, stratify, grouping, seed, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [options.scheme, plan.ratiosJSON, options.stratify, options.groupNearDuplicates ? "near-duplicate" : nil,
-                                       Int64(bitPattern: options.seed), Timestamp.string(Date())])
+                           arguments: [options.scheme, Splits.json(plan.settings.ratios), plan.settings.stratify,
+                                       plan.settings.groupNearDuplicates ? "near-duplicate" : nil,
+                                       Int64(bitPattern: plan.settings.seed), Timestamp.string(Date())])
             scheme = db.lastInsertedRowID
         }
         let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO split_assignments (scheme_id, sample_id, split) VALUES (?, ?, ?)")

@@ -42,6 +42,32 @@ public enum Splits {
         return result
     }
 
+    /// Ratios as a split scheme stores them: `{"train":0.8,"test":0.2}`, in the splits' order.
+    static func json(_ ratios: [(String, Double)]) -> String {
+        jsonObject(ratios.map { ($0.0, jsonNumber($0.1)) })
+    }
+
+    /// The ratios a split scheme stored (`json`), in their order; nil when they cannot be read.
+    /// Split names are letters, digits, - and _ (`parse` and `--kfold` make no others).
+    static func ratios(json text: String) -> [(String, Double)]? {
+        guard text.hasPrefix("{"), text.hasSuffix("}") else { return nil }
+        var result: [(String, Double)] = []
+        for part in text.dropFirst().dropLast().split(separator: ",") {
+            let pieces = part.split(separator: ":", maxSplits: 1)
+            guard pieces.count == 2, pieces[0].count > 2, pieces[0].hasPrefix("\""), pieces[0].hasSuffix("\""),
+                  let ratio = Double(pieces[1]) else { return nil }
+            result.append((String(pieces[0].dropFirst().dropLast()), ratio))
+        }
+        return result.isEmpty || json(result) != text ? nil : result
+    }
+
+    /// The command-line options that give these ratios: `--kfold K` for folds, else `--split …`.
+    static func option(_ ratios: [(String, Double)]) -> String {
+        let k = ratios.count
+        if k >= 2, ratios.enumerated().allSatisfy({ $1.0 == "fold-\($0)" && $1.1 == 1 / Double(k) }) { return "--kfold \(k)" }
+        return "--split " + ratios.map { "\($0.0)=\(jsonNumber($0.1))" }.joined(separator: ",")
+    }
+
     /// Places every unit; returns each unit's split, in the order of `units`. The result
     /// does not depend on that order: strata are taken by name, new units by a seeded hash.
     public static func assign(_ units: [Unit], ratios: [(String, Double)], seed: UInt64) -> [String] {

@@ -13,7 +13,9 @@ extension WinnowCommand {
                 Splits are stratified by label (or --stratify scene.DIM), optionally keep each \
                 near-duplicate cluster in one split (--group near-duplicate), and are persisted as a \
                 scheme (--scheme, default "default"): a sample keeps its split in every later export \
-                of that scheme. The same snapshot and options give byte-identical files.
+                of that scheme. On an existing scheme, --split/--kfold, --stratify, --group and --seed \
+                left out are the scheme's saved ones. Missing parent folders of --out are created. \
+                The same snapshot and options give byte-identical files.
 
                 Examples:
                   winnow export v1 --out out/v1 --format hf --split train=0.8,validation=0.1,test=0.1
@@ -23,11 +25,11 @@ extension WinnowCommand {
         @Argument(help: "The snapshot.", transform: nameArgument(.snapshot)) var snapshot: String
         @Option(help: "The output folder (refused if not empty, unless --force).") var out: String
         @Option(help: "jsonl, hf, openai-chat, alpaca, pairs, csv.") var format: ExportFormat = .jsonl
-        @Option(help: "Splits and ratios, e.g. train=0.8,validation=0.1,test=0.1.") var split: String?
+        @Option(help: "Splits and ratios, e.g. train=0.8,validation=0.1,test=0.1 (default: the scheme's, or train=1 for a new scheme).") var split: String?
         @Option(help: "K folds instead of --split.") var kfold: Int?
-        @Option(help: "Stratify by label or scene.DIM.") var stratify = "label"
-        @Option(help: "near-duplicate: keep each near-duplicate cluster in one split.") var group: String?
-        @Option(help: "Seed of the split order.") var seed: UInt64 = 0
+        @Option(help: "Stratify by label or scene.DIM (default: the scheme's, or label).") var stratify: String?
+        @Option(help: "near-duplicate: keep each near-duplicate cluster in one split (default: as the scheme does, or not).") var group: String?
+        @Option(help: "Seed of the split order (default: the scheme's, or 0).") var seed: UInt64?
         @Option(help: "The split scheme to use or create.", transform: nameArgument(.scheme)) var scheme: String = "default"
         @Option(help: "openai-chat: a system message for every conversation.") var system: String?
         @Flag(help: "Replace a non-empty --out folder.") var force = false
@@ -37,7 +39,7 @@ extension WinnowCommand {
             if split != nil && kfold != nil { throw ValidationError("Pass --split or --kfold, not both.") }
             if let kfold, kfold < 2 { throw ValidationError("--kfold takes 2 or more folds.") }
             if let group, group != "near-duplicate" { throw ValidationError("--group takes near-duplicate.") }
-            if stratify != "label" && !stratify.hasPrefix("scene.") { throw ValidationError("--stratify takes label or scene.DIM.") }
+            if let stratify, stratify != "label" && !stratify.hasPrefix("scene.") { throw ValidationError("--stratify takes label or scene.DIM.") }
         }
 
         func run() throws {
@@ -47,14 +49,18 @@ extension WinnowCommand {
                 if let split { options.split = try Splits.parse(split) }
                 options.kfold = kfold
                 options.stratify = stratify
-                options.groupNearDuplicates = group != nil
+                options.groupNearDuplicates = group != nil ? true : nil
                 options.seed = seed
                 options.scheme = scheme
                 options.system = system
                 options.force = force
                 options.raw = raw
-                let manifest = try store.open().export(snapshot: snapshot, options: options)
-                guard let doc = try? JSONSerialization.jsonObject(with: Data(manifest.utf8)) as? [String: Any],
+                let result = try store.open().export(snapshot: snapshot, options: options)
+                if !result.settings.reused.isEmpty {
+                    emit("split scheme '\(scheme)' exists: reused its saved \(result.settings.reused.joined(separator: ", ")) (give an option to check it against the scheme)\n")
+                }
+                if let first = result.createdFolders.first { emit("created the missing folder \(first)\(result.createdFolders.count > 1 ? " and the \(result.createdFolders.count - 1) below it" : "")\n") }
+                guard let doc = try? JSONSerialization.jsonObject(with: Data(result.manifest.utf8)) as? [String: Any],
                       let splits = doc["splits"] as? [String: [String: Any]] else { return }
                 let summary = splits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value["count"] as? Int ?? 0)" }.joined(separator: ", ")
                 emit("exported \(snapshot) as \(format.rawValue) to \(out): \(summary); manifest.json written\n")

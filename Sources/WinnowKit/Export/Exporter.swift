@@ -369,7 +369,7 @@ extension Store {
             else if givenOptions[i] != savedOptions[i] { differing.append(givenOptions[i]) }
         }
         if !differing.isEmpty {
-            throw WinnowError.invalidArgument("split scheme '\(options.scheme)' was made with other settings (\(savedOptions.joined(separator: " "))), not \(differing.joined(separator: ", ")); leave those options out to reuse the scheme's, or pass --scheme NEW for a new scheme")
+            throw WinnowError.invalidArgument("split scheme '\(options.scheme)' was made with other settings (\(savedOptions.joined(separator: ", "))), not \(differing.joined(separator: ", ")); leave those options out to reuse the scheme's, or pass --scheme NEW for a new scheme")
         }
         return settings
     }

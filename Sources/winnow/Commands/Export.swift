@@ -59,7 +59,7 @@ extension WinnowCommand {
                 if !result.settings.reused.isEmpty {
                     emit("split scheme '\(scheme)' exists: reused its saved \(result.settings.reused.joined(separator: ", ")) (give an option to check it against the scheme)\n")
                 }
-                if let first = result.createdFolders.first { emit("created the missing folder \(first)\(result.createdFolders.count > 1 ? " and the \(result.createdFolders.count - 1) below it" : "")\n") }
+                if !result.createdFolders.isEmpty { emit("created the missing folders of --out: \(result.createdFolders.joined(separator: ", "))\n") }
                 guard let doc = try? JSONSerialization.jsonObject(with: Data(result.manifest.utf8)) as? [String: Any],
                       let splits = doc["splits"] as? [String: [String: Any]] else { return }
                 let summary = splits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value["count"] as? Int ?? 0)" }.joined(separator: ", ")

@@ -60,6 +60,36 @@ extension ExportCLITests {
         #expect(text.contains(expected), "\(text)")
     }
 
+    /// Item 1: a message key with values of two JSON types has no feature type: the card
+    /// leaves the features out, and says so.
+    @Test func hfCardWithoutASingleTypeLeavesFeaturesOutAndSaysSo() throws {
+        let dir = TempDir()
+        let db = dir.file("w.db")
+        let chats = dir.write("c.jsonl", """
+            {"id": "c1", "messages": [{"role": "user", "content": "hi", "weight": 1}], "label": "a"}
+            {"id": "c2", "messages": [{"role": "user", "content": "yo", "weight": "high"}], "label": "b"}
+
+            """)
+        #expect(try winnow(["import", chats, "--db", db]).status == 0)
+        #expect(try winnow(["snapshot", "create", "c", "--db", db]).status == 0)
+        let run = try winnow(["export", "c", "--out", dir.file("hf"), "--format", "hf", "--db", db])
+        #expect(run.status == 0)
+        #expect(run.stderr.hasPrefix("warning: the hf card declares no features: chat message keys hold values of different JSON types (weight), which no feature type fits"))
+        let text = try card(dir.file("hf"))
+        #expect(!text.contains("dataset_info:") && text.contains("  default: true\n"))
+        // With one type, the features are declared, the message keys among them.
+        let typed = dir.write("t.jsonl", """
+            {"id": "t1", "messages": [{"role": "user", "content": "hi", "weight": 1}], "label": "a"}
+            {"id": "t2", "messages": [{"role": "user", "content": "yo", "weight": 0.5}], "label": "b"}
+
+            """)
+        #expect(try winnow(["import", typed, "--db", db]).status == 0)
+        #expect(try winnow(["snapshot", "create", "t", "--source", "t.jsonl", "--db", db]).status == 0)
+        let ok = try winnow(["export", "t", "--out", dir.file("t"), "--format", "hf", "--db", db])
+        #expect(ok.stderr == "")
+        #expect(try card(dir.file("t")).contains("  - name: \"messages\"\n    list:\n    - name: \"content\"\n      dtype: string\n    - name: \"role\"\n      dtype: string\n    - name: \"weight\"\n      dtype: float64\n"))
+    }
+
     /// Item 8: `--out a/b` with `a` missing creates `a`; a failed export creates nothing, and a
     /// file in the way is refused.
     @Test func exportCreatesMissingParentFolders() throws {

@@ -78,6 +78,9 @@ enum DatasetCard {
             }
         }
 
+        /// The message keys whose values have no single type.
+        var conflictingKeys: [String] { messageExtras.filter { $0.value.hasConflict }.keys.sorted() }
+
         /// The row's fields in the order lines write them, the label aside (it is a class label);
         /// nil when some field has no single type.
         var features: [(String, Feature)]? {

@@ -74,6 +74,8 @@ public struct ExportResult: Sendable {
     public var settings: SplitSettings
     /// Missing parent folders of `--out` that the export created, outermost first.
     public var createdFolders: [String]
+    /// What the user should know about the files (an hf card without features).
+    public var warnings: [String] = []
 }
 
 /// One member as splitting and the formats see it; its content is streamed separately.
@@ -102,8 +104,8 @@ extension Store {
             // write; then the files are made again from the assignments it saved.
             var attempt = 1
             while true {
-                if let (manifest, settings) = try exportOnce(snapshot: name, options: options, missingParents: missing, lastAttempt: attempt == 3) {
-                    return ExportResult(manifest: manifest, settings: settings, createdFolders: missing)
+                if let result = try exportOnce(snapshot: name, options: options, missingParents: missing, lastAttempt: attempt == 3) {
+                    return result
                 }
                 attempt += 1
             }
@@ -115,7 +117,7 @@ extension Store {
 
     /// One attempt of `export`; nil when the scheme changed under it and it must be redone.
     private func exportOnce(snapshot name: String, options: ExportOptions, missingParents: [String],
-                            lastAttempt: Bool) throws -> (String, SplitSettings)? {
+                            lastAttempt: Bool) throws -> ExportResult? {
         let outURL = URL(fileURLWithPath: options.out)
         let fm = FileManager.default
         let parent = outURL.deletingLastPathComponent()
@@ -226,7 +228,11 @@ extension Store {
             splitEntries.append((split, jsonObject([("file", JSONText.quote(w.file)), ("count", "\(w.count)"), ("bytes", "\(w.bytes)"),
                                                   ("sha256", JSONText.quote(w.digest)), ("labels", labelJSON)])))
         }
+        var warnings: [String] = []
         if options.format == .hf {
+            if shape.features == nil {
+                warnings.append("the hf card declares no features: chat message keys hold values of different JSON types (\(shape.conflictingKeys.joined(separator: ", "))), which no feature type fits; datasets will infer the types itself, and label stays a string (make those values one type to get them)")
+            }
             let fingerprint: String = row["fingerprint"]
             let config = DatasetCard.identity(fingerprint: fingerprint, scheme: options.scheme, settings: plan.settings,
                                               files: writers.map { ($0.file, $0.digest) })
@@ -281,7 +287,7 @@ extension Store {
             let detail = (error as? WinnowError)?.description ?? error.localizedDescription
             throw WinnowError.invalidArgument("the export of \(name) was complete but could not be put at --out \(options.out): \(detail). The split assignments were saved, so the same export run again writes the same files")
         }
-        return (manifest, plan.settings)
+        return ExportResult(manifest: manifest, settings: plan.settings, createdFolders: missingParents, warnings: warnings)
     }
 
     /// Where an export's members go, read but not yet saved: the scheme (nil when it is new)

@@ -59,6 +59,7 @@ extension WinnowCommand {
                 if !result.settings.reused.isEmpty {
                     emit("split scheme '\(scheme)' exists: reused its saved \(result.settings.reused.joined(separator: ", ")) (give an option to check it against the scheme)\n")
                 }
+                for warning in result.warnings { Terminal.note("warning: " + warning) }
                 if !result.createdFolders.isEmpty { emit("created the missing folders of --out: \(result.createdFolders.joined(separator: ", "))\n") }
                 guard let doc = try? JSONSerialization.jsonObject(with: Data(result.manifest.utf8)) as? [String: Any],
                       let splits = doc["splits"] as? [String: [String: Any]] else { return }

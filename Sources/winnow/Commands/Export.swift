@@ -57,7 +57,7 @@ extension WinnowCommand {
                 options.raw = raw
                 let result = try store.open().export(snapshot: snapshot, options: options)
                 if !result.settings.reused.isEmpty {
-                    emit("split scheme '\(scheme)' exists: reused its saved \(result.settings.reused.joined(separator: ", ")) (give an option to check it against the scheme)\n")
+                    emit("split scheme '\(scheme)' exists: reused its saved \(result.settings.reused.joined(separator: ", "))\n")
                 }
                 for warning in result.warnings { Terminal.note("warning: " + warning) }
                 if !result.createdFolders.isEmpty { emit("created the missing folders of --out: \(result.createdFolders.joined(separator: ", "))\n") }

@@ -103,7 +103,7 @@ enum DatasetCard {
     /// The export's identity, as the config name: a digest of the snapshot's fingerprint, the
     /// scheme and its split settings, and every split file's SHA-256.
     static func identity(fingerprint: String, scheme: String, settings: SplitSettings, files: [(file: String, sha256: String)]) -> String {
-        let parts = ["winnow hf export", fingerprint, "--scheme \(scheme)"] + settings.options + files.map { "\($0.file) \($0.sha256)" }
+        let parts = ["winnow hf export", fingerprint, "--scheme \(scheme)"] + settings.commandLine + files.map { "\($0.file) \($0.sha256)" }
         let digest = SHA256.hash(data: Data(parts.joined(separator: "\n").utf8))
         return "winnow-" + String(ContentHash.hex(Array(digest)).prefix(16))
     }

@@ -63,7 +63,7 @@ extension SplitSettings {
     }
 
     /// These settings as command-line options.
-    var options: [String] {
+    var commandLine: [String] {
         [Splits.option(ratios), "--stratify \(stratify)", groupNearDuplicates ? "--group near-duplicate" : "no --group", "--seed \(seed)"]
     }
 }
@@ -366,7 +366,7 @@ extension Store {
                                   groupNearDuplicates: (stored?["grouping"] as String?) == "near-duplicate",
                                   seed: UInt64(bitPattern: (stored?["seed"] as Int64?) ?? 0))
         let given = SplitSettings(options)
-        let savedOptions = saved.options, givenOptions = given.options
+        let savedOptions = saved.commandLine, givenOptions = given.commandLine
         let isGiven = [options.split != nil || options.kfold != nil, options.stratify != nil, options.groupNearDuplicates != nil, options.seed != nil]
         var differing: [String] = []
         var settings = saved

@@ -18,6 +18,13 @@ public struct QueueSelection: Sendable {
     public var overlap = 1
     public init() {}
 
+    /// The detectors a queue was made from, read back from its `selection` JSON: the flags its
+    /// decisions act on. Empty when the queue is not detector-based (then they act on all).
+    static func detectors(fromJSON json: String?) -> [String] {
+        guard let json, let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return [] }
+        return (object["detectors"] as? [Any] ?? []).compactMap { $0 as? String }
+    }
+
     var json: String {
         var pairs: [(String, String)] = [("detectors", jsonArray(detectors)), ("flag_status", JSONText.quote(flagStatus))]
         if let minScore { pairs.append(("min_score", jsonNumber(minScore))) }
@@ -50,63 +57,71 @@ extension Store {
         }
         guard selection.overlap >= 1 else { throw WinnowError.invalidArgument("--overlap must be 1 or more") }
         return try writeImmediate { db in
-                let now = Timestamp.string(Date())
-                var queueID = try Int64.fetchOne(db, sql: "SELECT id FROM queues WHERE name = ?", arguments: [name])
-                let created = queueID == nil
-                if queueID == nil {
-                    try db.execute(sql: "INSERT INTO queues (name, selection, priority, overlap, created_at) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [name, selection.json, selection.priority, selection.overlap, now])
-                    queueID = db.lastInsertedRowID
-                } else if let existing = try Int.fetchOne(db, sql: "SELECT overlap FROM queues WHERE id = ?", arguments: [queueID]),
-                          existing != selection.overlap {
-                    throw WinnowError.invalidArgument("queue '\(name)' exists with --overlap \(existing); re-create it with the same overlap, or give the new queue another name")
-                }
-                guard let queue = queueID else { return (0, 0, created) }
-
-                var conditions = ["s.status = 'active'"]
-                var arguments: StatementArguments = []
-                var scoreExpression = "0.0"
-                if !selection.detectors.isEmpty || selection.minScore != nil {
-                    var flagConditions = ["f.sample_id = s.id", "f.status = ?"]
-                    var flagArguments: StatementArguments = [selection.flagStatus]
-                    if !selection.detectors.isEmpty {
-                        flagConditions.append("f.detector IN (\(Array(repeating: "?", count: selection.detectors.count).joined(separator: ", ")))")
-                        flagArguments += StatementArguments(selection.detectors)
-                    }
-                    if let minScore = selection.minScore { flagConditions.append("f.score >= ?"); flagArguments += [minScore] }
-                    let flagWhere = flagConditions.joined(separator: " AND ")
-                    conditions.append("EXISTS (SELECT 1 FROM flags f WHERE \(flagWhere))")
-                    arguments += flagArguments
-                    scoreExpression = "(SELECT max(f.score) FROM flags f WHERE \(flagWhere))"
-                    arguments = flagArguments + arguments // the score subquery's arguments come first in the SELECT
-                }
-                let shared = Store.selectionConditions(label: selection.label, scene: selection.scene, source: selection.source)
-                conditions += shared.conditions
-                arguments += shared.arguments
-                conditions.append("NOT EXISTS (SELECT 1 FROM queue_items qi WHERE qi.queue_id = ? AND qi.sample_id = s.id)")
-                arguments += [queue]
-                var candidates = try Row.fetchAll(db, sql: """
-                    SELECT s.id, \(scoreExpression) AS score FROM samples s JOIN revisions r ON r.id = s.revision_id
-                    WHERE \(conditions.joined(separator: " AND ")) ORDER BY s.id
-                    """, arguments: arguments).map { (id: $0["id"] as Int64, score: ($0["score"] as Double?) ?? 0) }
-                // A seeded order for audits and random priority: the same seed gives the same queue.
-                func shuffleKey(_ id: Int64) -> UInt64 { MinHash.mix(UInt64(bitPattern: id) ^ MinHash.mix(selection.seed)) }
-                if let audit = selection.audit {
-                    candidates = Array(candidates.sorted { shuffleKey($0.id) < shuffleKey($1.id) }.prefix(audit))
-                }
-                switch selection.priority {
-                case "score": candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
-                case "random": candidates.sort { shuffleKey($0.id) < shuffleKey($1.id) }
-                default: candidates.sort { $0.id < $1.id }
-                }
-                let start = (try Double.fetchOne(db, sql: "SELECT max(position) FROM queue_items WHERE queue_id = ?", arguments: [queue]) ?? 0) + 1
-                let insert = try db.makeStatement(sql: "INSERT INTO queue_items (queue_id, sample_id, position, added_at) VALUES (?, ?, ?, ?)")
-                for (i, c) in candidates.enumerated() {
-                    try insert.execute(arguments: [queue, c.id, start + Double(i), now])
-                }
-                let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_items WHERE queue_id = ?", arguments: [queue]) ?? 0
-                return (candidates.count, total, created)
+            let made = try Store.createQueue(db, name: name, selection: selection, now: Timestamp.string(Date()))
+            return (made.added, made.total, made.created)
         }
+    }
+
+    /// `createQueue` inside a write transaction (a bulk decision makes its queue so); also
+    /// returns the queue's id.
+    static func createQueue(_ db: Database, name: String, selection: QueueSelection, now: String) throws
+        -> (added: Int, total: Int, created: Bool, queue: Int64) {
+        try Store.checkDetectors(db, selection.detectors, option: "--detector")
+        var queueID = try Int64.fetchOne(db, sql: "SELECT id FROM queues WHERE name = ?", arguments: [name])
+        let created = queueID == nil
+        if queueID == nil {
+            try db.execute(sql: "INSERT INTO queues (name, selection, priority, overlap, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [name, selection.json, selection.priority, selection.overlap, now])
+            queueID = db.lastInsertedRowID
+        } else if let existing = try Int.fetchOne(db, sql: "SELECT overlap FROM queues WHERE id = ?", arguments: [queueID]),
+                  existing != selection.overlap {
+            throw WinnowError.invalidArgument("queue '\(name)' exists with --overlap \(existing); re-create it with the same overlap, or give the new queue another name")
+        }
+        guard let queue = queueID else { throw WinnowError.invalidArgument("queue '\(name)' could not be made") }
+
+        var conditions = ["s.status = 'active'"]
+        var arguments: StatementArguments = []
+        var scoreExpression = "0.0"
+        if !selection.detectors.isEmpty || selection.minScore != nil {
+            var flagConditions = ["f.sample_id = s.id", "f.status = ?"]
+            var flagArguments: StatementArguments = [selection.flagStatus]
+            if !selection.detectors.isEmpty {
+                flagConditions.append("f.detector IN (\(Array(repeating: "?", count: selection.detectors.count).joined(separator: ", ")))")
+                flagArguments += StatementArguments(selection.detectors)
+            }
+            if let minScore = selection.minScore { flagConditions.append("f.score >= ?"); flagArguments += [minScore] }
+            let flagWhere = flagConditions.joined(separator: " AND ")
+            conditions.append("EXISTS (SELECT 1 FROM flags f WHERE \(flagWhere))")
+            arguments += flagArguments
+            scoreExpression = "(SELECT max(f.score) FROM flags f WHERE \(flagWhere))"
+            arguments = flagArguments + arguments // the score subquery's arguments come first in the SELECT
+        }
+        let shared = Store.selectionConditions(label: selection.label, scene: selection.scene, source: selection.source)
+        conditions += shared.conditions
+        arguments += shared.arguments
+        conditions.append("NOT EXISTS (SELECT 1 FROM queue_items qi WHERE qi.queue_id = ? AND qi.sample_id = s.id)")
+        arguments += [queue]
+        var candidates = try Row.fetchAll(db, sql: """
+            SELECT s.id, \(scoreExpression) AS score FROM samples s JOIN revisions r ON r.id = s.revision_id
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY s.id
+            """, arguments: arguments).map { (id: $0["id"] as Int64, score: ($0["score"] as Double?) ?? 0) }
+        // A seeded order for audits and random priority: the same seed gives the same queue.
+        func shuffleKey(_ id: Int64) -> UInt64 { MinHash.mix(UInt64(bitPattern: id) ^ MinHash.mix(selection.seed)) }
+        if let audit = selection.audit {
+            candidates = Array(candidates.sorted { shuffleKey($0.id) < shuffleKey($1.id) }.prefix(audit))
+        }
+        switch selection.priority {
+        case "score": candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
+        case "random": candidates.sort { shuffleKey($0.id) < shuffleKey($1.id) }
+        default: candidates.sort { $0.id < $1.id }
+        }
+        let start = (try Double.fetchOne(db, sql: "SELECT max(position) FROM queue_items WHERE queue_id = ?", arguments: [queue]) ?? 0) + 1
+        let insert = try db.makeStatement(sql: "INSERT INTO queue_items (queue_id, sample_id, position, added_at) VALUES (?, ?, ?, ?)")
+        for (i, c) in candidates.enumerated() {
+            try insert.execute(arguments: [queue, c.id, start + Double(i), now])
+        }
+        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_items WHERE queue_id = ?", arguments: [queue]) ?? 0
+        return (candidates.count, total, created, queue)
     }
 
     /// Every queue's progress.

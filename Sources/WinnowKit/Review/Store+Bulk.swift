@@ -164,7 +164,7 @@ extension Store {
         var created = false
         if let name = request.queue {
             queueName = name
-            queueID = try queueID(db, name).id
+            queueID = try Store.queueID(db, name).id
         } else {
             var name = "bulk-\(bulkID)"
             var n = 1
@@ -209,7 +209,7 @@ extension Store {
         conditions += shared.conditions
         arguments += shared.arguments
         let candidates = try Row.fetchAll(db, sql: """
-            SELECT qi.id, s.id AS sample, s.uid, r.label FROM queue_items qi JOIN samples s ON s.id = qi.sample_id
+            SELECT qi.id, s.id AS sample, s.uid, s.kind, r.label FROM queue_items qi JOIN samples s ON s.id = qi.sample_id
             JOIN revisions r ON r.id = s.revision_id WHERE \(conditions.joined(separator: " AND ")) ORDER BY qi.position
             """, arguments: arguments)
 
@@ -239,6 +239,8 @@ extension Store {
                 }
                 decision.label = to
             }
+            // A label the store does not know fails the whole bulk decision, not each item.
+            try validate(db, decision, kind: row["kind"])
             do {
                 var result: DecisionOutcome?
                 try db.inSavepoint {
@@ -293,7 +295,7 @@ extension Store {
                 SELECT d.id, d.item_id, d.action, d.reviewer, d.bulk_id, s.uid FROM decisions d JOIN samples s ON s.id = d.sample_id
                 WHERE d.bulk_id = ? AND d.undone_at IS NULL ORDER BY d.id DESC
                 """, arguments: [id])
-            for d in decisions { _ = try undoDecision(db, d, now: now) }
+            for d in decisions { _ = try Store.undoDecision(db, d, now: now) }
             try db.execute(sql: "UPDATE bulk_decisions SET undone_at = ? WHERE id = ?", arguments: [now, id])
             return BulkUndo(bulk: id, reviewer: owner, action: bulk["action"], queue: bulk["queue"], undone: decisions.count)
         }
@@ -307,7 +309,7 @@ extension Store {
             throw WinnowError.invalidArgument("--state \(state): choose \(states.joined(separator: ", "))")
         }
         return try pool.read { db in
-            let (queue, overlap) = try queueID(db, name)
+            let (queue, overlap) = try Store.queueID(db, name)
             let now = Timestamp.string(Date())
             var flags: [Int64: [QueueItemInfo.Flag]] = [:]
             for row in try Row.fetchAll(db, sql: """

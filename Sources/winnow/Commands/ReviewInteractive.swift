@@ -32,7 +32,7 @@ enum ReviewScreen {
         if !item.scenes.isEmpty { out += " · " + item.scenes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
         out = wrap(out, width: w).joined(separator: "\n") + "\n"
         for f in item.flags {
-            let aside = f.underReview ? "" : " (not under review: a decision leaves it open)"
+            let aside = f.underReview ? "" : " (not under review)"
             out += wrap("  ⚑ \(f.detector) \(String(format: "%.2f", f.score)): \(f.reason)\(aside)", width: w).joined(separator: "\n    ") + "\n"
         }
         out += String(repeating: "─", count: min(w, 80)) + "\n"

@@ -67,7 +67,7 @@ extension WinnowCommand {
                         .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                     t.rows.append([l.label ?? "(none)", "\(l.excluded)", "\(l.selected)", String(format: "%.1f %%", l.share * 100), detectors])
                 }
-                return out + t.text()
+                return out + t.text(maxCellWidth: 200)
             }
 
             /// Why the new snapshot is empty, naming the filters that matched nothing.

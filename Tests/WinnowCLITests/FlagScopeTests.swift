@@ -311,4 +311,22 @@ import Testing
         #expect(human.stdout.contains(" │ "), "side by side on a wide terminal: \(human.stdout)")
         #expect(human.stdout.contains("⚑ label-noise 0.98: label 'ham' but the classifier gives 'spam' 0.98 (out of fold) (not under review)"), "\(human.stdout)")
     }
+
+    /// Item 8 and 3 in a real terminal (tmux): the interactive review shows the duplicate's
+    /// representative beside it, and `k` dismisses the near-duplicate flag only.
+    @Test(.enabled(if: InteractiveHolesTests.enabled)) func theInteractiveReviewShowsTheRepresentativeBesideTheDuplicate() throws {
+        let (dir, db) = try store()
+        defer { withExtendedLifetime(dir) {} }
+        #expect(try winnow(["queue", "create", "nd", "--detector", "near-duplicate", "--db", db]).status == 0)
+        let tmux = InteractiveHolesTests.Tmux(dir)
+        tmux.run(["new-session", "-d", "-s", "rv", "-x", "120", "-y", "40", "\(winnowBinary) review nd --reviewer tui --db \(db); sleep 30"])
+        #expect(tmux.waitFor("[k]eep  [d]rop"))
+        let screen = tmux.screen()
+        #expect(screen.contains("this sample") && screen.contains("│ representative s000 · label: spam"), "\(screen)")
+        #expect(screen.contains("(not under review)"), "\(screen)")
+        tmux.run(["send-keys", "-t", "rv", "k"])
+        #expect(tmux.waitFor("Nothing left in nd"))
+        tmux.run(["send-keys", "-t", "rv", "q"])
+        #expect(try openFlags(db, Self.target) == ["label-conflict", "label-noise", "length-outlier"])
+    }
 }

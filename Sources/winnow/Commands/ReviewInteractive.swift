@@ -114,6 +114,8 @@ extension WinnowCommand.Review {
         @Argument(help: "The queue.", transform: nameArgument(.queue)) var queue: String
         @Option(help: "Who reviews.", transform: nameArgument(.reviewer)) var reviewer: String
         @Option(help: "Lease length in seconds.") var lease: Double = 600
+        @Flag(name: .customLong("all-flags"), help: "Decisions confirm or dismiss all of a sample's open flags, not only the queue's detectors'.")
+        var allFlags = false
 
         func validate() throws { try validateLease(lease) }
 
@@ -157,6 +159,7 @@ extension WinnowCommand.Review {
                             draw(screen(item, message: "relabel to:\r\n" + menu + "\r\n  (other key: cancel)"))
                             if let choice = readKey(), let n = Int(String(choice)), n >= 1, n <= min(9, labels.count) {
                                 var request = DecisionRequest(item: item.id, reviewer: reviewer, action: .relabel)
+                                request.allFlags = allFlags
                                 request.label = labels[n - 1]
                                 message = ReviewScreen.outcomeLine(try opened.decide(request))
                             } else {
@@ -166,6 +169,7 @@ extension WinnowCommand.Review {
                         case "e":
                             guard let edited = try edit(item) else { message = "edit cancelled (no change)"; continue }
                             var request = DecisionRequest(item: item.id, reviewer: reviewer, action: .edit)
+                            request.allFlags = allFlags
                             request.text = edited
                             message = ReviewScreen.outcomeLine(try opened.decide(request))
                         case "u":
@@ -192,7 +196,9 @@ extension WinnowCommand.Review {
         }
 
         private func decide(_ store: Store, _ item: ReviewItem, _ action: DecisionAction) throws -> String {
-            ReviewScreen.outcomeLine(try store.decide(DecisionRequest(item: item.id, reviewer: reviewer, action: action)))
+            var request = DecisionRequest(item: item.id, reviewer: reviewer, action: action)
+            request.allFlags = allFlags
+            return ReviewScreen.outcomeLine(try store.decide(request))
         }
 
         private func screen(_ item: ReviewItem, message: String) -> String {

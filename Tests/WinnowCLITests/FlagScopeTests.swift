@@ -205,12 +205,12 @@ import Testing
         #expect(try query(db, "SELECT count(*) FROM bulk_decisions") == 0)
         let human = try winnow(["review", "bulk", "--flag", "label-noise", "--min-score", "0.5", "--action", "relabel", "--to", "predicted",
                                 "--reviewer", "alice", "--dry-run", "--db", db])
-        #expect(human.stdout.hasPrefix("dry run: would record \(flagged) relabel to predicted decisions by alice in a new queue; nothing was recorded\n"), "\(human.stdout)")
+        #expect(human.stdout.hasPrefix("dry run: would record \(flagged) relabel decisions to label-noise's predicted label by alice in a new queue; nothing was recorded\n"), "\(human.stdout)")
 
         let run = try winnow(["review", "bulk", "--flag", "label-noise", "--min-score", "0.5", "--action", "relabel", "--to", "predicted",
                               "--reviewer", "alice", "--note", "cleanlab-style relabel", "--db", db])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.hasPrefix("bulk decision 1: \(flagged) relabel to predicted decisions by alice in queue bulk-1 (made for it)\n"), "\(run.stdout)")
+        #expect(run.stdout.hasPrefix("bulk decision 1: \(flagged) relabel decisions to label-noise's predicted label by alice in queue bulk-1 (made for it)\n"), "\(run.stdout)")
         #expect(run.stdout.contains("undo it as one with: winnow review undo --bulk 1"))
         #expect(try query(db, "SELECT r.label FROM samples s JOIN revisions r ON r.id = s.revision_id WHERE s.uid = '\(Self.target)'", as: String.self) == "spam")
         #expect(try query(db, "SELECT count(*) FROM revisions WHERE origin = 'relabel'") == flagged)   // appended, not edited
@@ -284,6 +284,15 @@ import Testing
         }
         #expect(try query(db, "SELECT count(*) FROM decisions") == before)
         #expect(try query(db, "SELECT count(*) FROM queues") == 1)
+
+        // An item another reviewer holds a lease on is skipped, with the reason, not taken.
+        #expect(try winnow(["queue", "create", "solo", "--detector", "label-noise", "--db", db]).status == 0)
+        let claimed = try #require(try next(db, "solo", "carol"))
+        let solo = try json(try winnow(["review", "bulk", "--queue", "solo", "--action", "keep", "--reviewer", "alice", "--json", "--db", db]))
+        let skipped = try #require(solo["skipped"] as? [[String: Any]])
+        #expect(skipped.count == 1 && skipped[0]["uid"] as? String == claimed["uid"] as? String)
+        #expect((skipped[0]["reason"] as? String)?.contains("is leased to carol") == true, "\(skipped)")
+        #expect(solo["decisions"] as? Int == (try query(db, "SELECT count(*) FROM queue_items qi JOIN queues q ON q.id = qi.queue_id WHERE q.name = 'solo'") ?? 0) - 1)
     }
 
     /// Item 8: `review next --json` gives each flag's details as JSON, says which flags are

@@ -194,12 +194,13 @@ extension WinnowCommand {
             }
 
             static func describe(_ o: BulkOutcome, limit: Int) -> String {
-                let verb = o.action + (o.to.map { " to \($0)" } ?? "")
+                let target = o.to == BulkRequest.predicted ? " to label-noise's predicted label" : o.to.map { " to '\($0)'" } ?? ""
+                let what = "\(o.decisions) \(o.action) decision\(o.decisions == 1 ? "" : "s")\(target) by \(o.reviewer)"
                 var out: String
                 if o.dryRun {
-                    out = "dry run: would record \(o.decisions) \(verb) decision\(o.decisions == 1 ? "" : "s") by \(o.reviewer) in \(o.queueCreated ? "a new queue" : "queue \(o.queue)"); nothing was recorded\n"
+                    out = "dry run: would record \(what) in \(o.queueCreated ? "a new queue" : "queue \(o.queue)"); nothing was recorded\n"
                 } else if let bulk = o.bulk {
-                    out = "bulk decision \(bulk): \(o.decisions) \(verb) decision\(o.decisions == 1 ? "" : "s") by \(o.reviewer) in queue \(o.queue)\(o.queueCreated ? " (made for it)" : "")\n"
+                    out = "bulk decision \(bulk): \(what) in queue \(o.queue)\(o.queueCreated ? " (made for it)" : "")\n"
                 } else {
                     out = "nothing to decide: no open item matches; nothing was recorded\n"
                 }

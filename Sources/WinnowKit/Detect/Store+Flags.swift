@@ -221,6 +221,8 @@ extension Store {
     /// Refuses detector names that are neither built in nor imported, naming the valid ones,
     /// so a typo (`label-nosie`) fails instead of selecting nothing.
     static func checkDetectors(_ db: Database, _ names: [String], option: String) throws {
+        let builtIn = Set(DetectorName.allCases.map(\.rawValue))
+        if names.allSatisfy(builtIn.contains) { return }   // no need to read the store's flags
         let known = try detectorNames(db)
         let unknown = names.filter { !known.builtIn.contains($0) && !known.imported.contains($0) }
         guard !unknown.isEmpty else { return }

@@ -151,6 +151,14 @@ import Testing
         #expect(try winnow(["review", "undo", "--reviewer", "alice", "--db", db]).status == 0)
         #expect(try openFlags(db, Self.target).count == 4)
 
+        // A line of `review apply` asks for all flags with "all_flags": true.
+        let lines = dir.write("all.jsonl", "{\"uid\": \"\(Self.target)\", \"action\": \"keep\", \"all_flags\": true}\n")
+        #expect(try winnow(["review", "apply", lines, "--queue", "ln", "--reviewer", "alice", "--db", db]).status == 0)
+        #expect(try openFlags(db, Self.target) == [])
+        #expect(try query(db, "SELECT all_flags FROM decisions WHERE undone_at IS NULL AND reviewer = 'alice'") == 1)
+        #expect(try winnow(["review", "undo", "--reviewer", "alice", "--db", db]).status == 0)
+        #expect(try openFlags(db, Self.target).count == 4)
+
         // A queue not made from detectors: its decisions take all the sample's open flags.
         #expect(try winnow(["queue", "create", "hams", "--label", "ham", "--db", db]).status == 0)
         let hamItem = try #require(try query(db, "SELECT qi.id FROM queue_items qi JOIN queues q ON q.id = qi.queue_id JOIN samples s ON s.id = qi.sample_id WHERE q.name = 'hams' AND s.uid = '\(Self.target)'"))

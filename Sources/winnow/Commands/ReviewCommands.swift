@@ -162,7 +162,7 @@ extension WinnowCommand {
             @Option(name: .customLong("min-score"), help: "Only flags scoring at least this.") var minScore: Double?
             @Option(help: "Act on this queue's open items instead of making a queue.", transform: nameArgument(.queue)) var queue: String?
             @OptionGroup var filters: SelectionOptions
-            @Option(help: "keep, drop or relabel.") var action: DecisionAction
+            @Option(help: ArgumentHelp("keep, drop or relabel.", valueName: "keep|drop|relabel")) var action: String
             @Option(help: "relabel: the new label, or `predicted` (the label-noise flag's predicted label).") var to: String?
             @Option(help: "Who decides.", transform: nameArgument(.reviewer)) var reviewer: String
             @Option(help: "A note kept with every decision.") var note: String?
@@ -177,7 +177,10 @@ extension WinnowCommand {
 
             func run() throws {
                 try WinnowCommand.guarded {
-                    var request = BulkRequest(reviewer: reviewer, action: action)
+                    guard let decided = DecisionAction(rawValue: action), [.keep, .drop, .relabel].contains(decided) else {
+                        throw WinnowError.invalidArgument("--action \(action): a bulk decision is keep, drop or relabel")
+                    }
+                    var request = BulkRequest(reviewer: reviewer, action: decided)
                     request.to = to
                     request.queue = queue
                     let detectors = FlagSelection.names(flag)

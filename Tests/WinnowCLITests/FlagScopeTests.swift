@@ -114,6 +114,22 @@ import Testing
         #expect(typo.status == 1)
         #expect(typo.stderr.contains("--detector: unknown detector 'label-nosie'; detectors are empty, too-short, too-long"), "\(typo.stderr)")
         #expect(try query(db, "SELECT count(*) FROM queues WHERE name = 'q2'") == 0)
+
+        // --exclude-flagged works as for snapshots, and says what it left out.
+        let ln = try query(db, "SELECT count(DISTINCT sample_id) FROM flags WHERE status = 'open' AND detector = 'label-noise'") ?? 0
+        let clean = try winnow(["queue", "create", "clean", "--detector", "label-noise", "--exclude-flagged", "near-duplicate", "--db", db])
+        #expect(clean.stdout.hasPrefix("created queue clean: \(ln - 1) items added, \(ln - 1) in all\nleft out 1 sample with open flags of near-duplicate:\n"), "\(clean.stdout)\(clean.stderr)")
+        #expect(try query(db, "SELECT count(*) FROM queue_items qi JOIN queues q ON q.id = qi.queue_id JOIN samples s ON s.id = qi.sample_id WHERE q.name = 'clean' AND s.uid = '\(Self.target)'") == 0)
+        let typo2 = try winnow(["queue", "create", "q3", "--label", "ham", "--exclude-flagged", "pi", "--db", db])
+        #expect(typo2.status == 1 && typo2.stderr.contains("--exclude-flagged: unknown detector 'pi'"), "\(typo2.stderr)")
+
+        // Re-creating a detector-based queue with more detectors adds them to those its
+        // decisions act on; mixing in a queue of all samples is refused.
+        #expect(try winnow(["queue", "create", "grow", "--detector", "near-duplicate", "--db", db]).status == 0)
+        #expect(try winnow(["queue", "create", "grow", "--detector", "label-noise", "--db", db]).status == 0)
+        #expect(try query(db, "SELECT selection FROM queues WHERE name = 'grow'", as: String.self)?.contains(#""detectors":["near-duplicate","label-noise"]"#) == true)
+        let mixed = try winnow(["queue", "create", "grow", "--label", "ham", "--db", db])
+        #expect(mixed.status == 1 && mixed.stderr.contains("queue 'grow' was made from detectors near-duplicate, label-noise"), "\(mixed.stderr)")
     }
 
     /// Item 3, the issue's case: keep in a label-noise queue dismisses the label-noise flag

@@ -17,8 +17,10 @@ extension WinnowCommand {
                 discussion: """
                     With --detector or --min-score, the queue holds samples with such flags (status \
                     --flag-status, default open); otherwise every active sample matching the other \
-                    filters. A decision on an item of a detector-based queue confirms or dismisses the \
-                    flags of those detectors only. --audit N takes a seeded random N of the matches. Re-creating a queue adds \
+                    filters. --exclude-flagged [DETECTORS] leaves out samples with open flags (of any \
+                    detector, or of these), and says what it left out per label. A decision on an item \
+                    of a detector-based queue confirms or dismisses the flags of those detectors only; \
+                    re-creating such a queue with more detectors adds them. --audit N takes a seeded random N of the matches. Re-creating a queue adds \
                     new matches only.
 
                     Examples:
@@ -30,6 +32,9 @@ extension WinnowCommand {
             @Option(help: "Samples flagged by these detectors (a comma list; repeatable).") var detector: [String] = []
             @Option(name: .customLong("min-score"), help: "Only flags scoring at least this.") var minScore: Double?
             @Option(name: .customLong("flag-status"), help: "Flag status to select on: open, confirmed, dismissed.") var flagStatus = "open"
+            @Option(name: .customLong("exclude-flagged"), defaultAsFlag: "", parsing: .next,
+                    help: ArgumentHelp("Leave out samples with open flags: of any detector, or of these (a comma list; any score).", valueName: "detectors"))
+            var excludeFlagged: String?
             @OptionGroup var filters: SelectionOptions
             @Option(help: "A random audit sample of N items.") var audit: Int?
             @Option(help: "Seed for --audit and --priority random.") var seed: UInt64 = 0
@@ -54,8 +59,10 @@ extension WinnowCommand {
                     selection.seed = seed
                     selection.priority = priority
                     selection.overlap = overlap
-                    let (added, total, created) = try store.open().createQueue(name: name, selection: selection)
+                    selection.excludeFlagged = excludeFlagged.map { FlagSelection(detectors: FlagSelection.names([$0])) }
+                    let (added, total, created, excluded) = try store.open().createQueue(name: name, selection: selection)
                     emit("\(created ? "created" : "updated") queue \(name): \(added) item\(added == 1 ? "" : "s") added, \(total) in all\n")
+                    if let excluded { emit(describeExclusion(excluded)) }
                 }
             }
         }

@@ -51,23 +51,8 @@ extension WinnowCommand {
                     if info.members == 0 { Terminal.note("warning: " + emptyReason()) }
                     if json { try JSONOutput.print(info); return }
                     emit("snapshot \(info.name): \(info.members) members, fingerprint \(info.fingerprint)\n")
-                    if let excluded = info.excluded { emit(Self.describe(excluded)) }
+                    if let excluded = info.excluded { emit(describeExclusion(excluded)) }
                 }
-            }
-
-            /// "left out 259 samples with open flags of any detector:" and a table per label.
-            static func describe(_ report: ExclusionReport) -> String {
-                let what = FlagSelection(detectors: report.detectors, minScore: report.minScore).description
-                var out = "left out \(report.excluded) sample\(report.excluded == 1 ? "" : "s") with open flags of \(what)"
-                guard report.excluded > 0 else { return out + "\n" }
-                out += ":\n"
-                var t = Table(headers: ["label", "left out", "of", "share", "by detector"], rightAligned: [1, 2, 3])
-                for l in report.labels {
-                    let detectors = l.byDetector.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-                        .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-                    t.rows.append([l.label ?? "(none)", "\(l.excluded)", "\(l.selected)", String(format: "%.1f %%", l.share * 100), detectors])
-                }
-                return out + t.text(maxCellWidth: 200)
             }
 
             /// Why the new snapshot is empty, naming the filters that matched nothing.
@@ -160,3 +145,19 @@ extension WinnowCommand {
 }
 
 struct SnapshotList: Encodable { var snapshots: [SnapshotInfo] }
+
+/// "left out 259 samples with open flags of any detector:" and a table per label: what
+/// `--exclude-flagged` left out of a snapshot or a queue.
+func describeExclusion(_ report: ExclusionReport) -> String {
+    let what = FlagSelection(detectors: report.detectors, minScore: report.minScore).description
+    var out = "left out \(report.excluded) sample\(report.excluded == 1 ? "" : "s") with open flags of \(what)"
+    guard report.excluded > 0 else { return out + "\n" }
+    out += ":\n"
+    var t = Table(headers: ["label", "left out", "of", "share", "by detector"], rightAligned: [1, 2, 3])
+    for l in report.labels {
+        let detectors = l.byDetector.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        t.rows.append([l.label ?? "(none)", "\(l.excluded)", "\(l.selected)", String(format: "%.1f %%", l.share * 100), detectors])
+    }
+    return out + t.text(maxCellWidth: 200)
+}

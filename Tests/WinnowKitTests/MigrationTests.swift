@@ -94,7 +94,7 @@ import Testing
             try queue.close()
         }
         let store = try Store(path: path)
-        #expect(try store.schemaVersion() == "0004_content_hash")
+        #expect(try store.schemaVersion() == Migrations.identifiers.last)
         let stored = try store.sample(uid: "crafted")
         #expect(stored.contentHash == ContentHash.hex(ContentHash.of(.pair("q\u{1F}x", "p"))))
         #expect(try store.sample(uid: "crafted-chat").contentHash == ContentHash.hex(ContentHash.of(.chat([ChatMessage(role: "user", content: "hi\u{1E}there")]))))

@@ -16,8 +16,12 @@ public struct FlagSummary: Codable, Sendable {
 public struct DetectorPrecision: Codable, Sendable {
     public var detector: String
     public var open: Int
+    /// Flags reviewers judged: confirmed and dismissed by a decision on this detector's flags.
     public var confirmed: Int
     public var dismissed: Int
+    /// Closed, but by a decision on another detector's flags (before migration 0005 a decision
+    /// closed all of a sample's flags): not part of the precision.
+    public var unjudged: Int
     /// confirmed / (confirmed + dismissed); nil until something is reviewed.
     @NullEncodable public var precision: Double?
 }
@@ -57,17 +61,32 @@ extension Store {
         }
     }
 
-    /// Per-detector counts and precision.
+    /// Per-detector counts and precision. A confirmed or dismissed flag counts toward its
+    /// detector's precision only when a reviewer judged it: its decision was in a queue made
+    /// from that detector (or from no detector), or asked for all flags. Flags a decision on
+    /// another detector's flags closed (stores from before 0005) are `unjudged`.
     public func flagSummary() throws -> [DetectorPrecision] {
         try pool.read { db in
             var byDetector: [String: DetectorPrecision] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT detector, status, count(*) AS n FROM flags GROUP BY detector, status") {
+            for row in try Row.fetchAll(db, sql: """
+                SELECT f.detector, f.status, d.all_flags, q.selection, b.selection AS bulk, d.id IS NOT NULL AS decided, count(*) AS n
+                FROM flags f LEFT JOIN decisions d ON d.id = f.decision_id LEFT JOIN bulk_decisions b ON b.id = d.bulk_id
+                LEFT JOIN queue_items qi ON qi.id = d.item_id LEFT JOIN queues q ON q.id = qi.queue_id
+                GROUP BY f.detector, f.status, d.all_flags, q.selection, b.selection, decided
+                """) {
                 let name: String = row["detector"]
-                var entry = byDetector[name] ?? DetectorPrecision(detector: name, open: 0, confirmed: 0, dismissed: 0, precision: nil)
-                switch row["status"] as String {
-                case "open": entry.open = row["n"]
-                case "confirmed": entry.confirmed = row["n"]
-                default: entry.dismissed = row["n"]
+                let n: Int = row["n"]
+                var entry = byDetector[name] ?? DetectorPrecision(detector: name, open: 0, confirmed: 0, dismissed: 0, unjudged: 0, precision: nil)
+                let status: String = row["status"]
+                let queueDetectors = QueueSelection.detectors(fromJSON: row["selection"])
+                let bulkDetectors = QueueSelection.detectors(fromJSON: row["bulk"])   // a bulk decision's --flag
+                let judged = !(row["decided"] as Bool) || (row["all_flags"] as Bool? ?? false)
+                    || queueDetectors.isEmpty || queueDetectors.contains(name) || bulkDetectors.contains(name)
+                switch status {
+                case "open": entry.open += n
+                case _ where !judged: entry.unjudged += n
+                case "confirmed": entry.confirmed += n
+                default: entry.dismissed += n
                 }
                 byDetector[name] = entry
             }
@@ -139,5 +158,77 @@ extension Store {
                                      ("uid_field", JSONText.quote(uidField)), ("threshold", threshold.map(jsonNumber) ?? "null")])
         return try record(name, parameters: parameters, hits: hits, scanned: records,
                           started: Timestamp.string(started), seconds: Date().timeIntervalSince(started))
+    }
+}
+
+/// Which open flags count, when a snapshot leaves flagged samples out, a queue takes flagged
+/// samples in, or a bulk decision picks its samples: flags of these detectors (none named: any
+/// detector) scoring at least `minScore`.
+public struct FlagSelection: Sendable, Equatable {
+    public var detectors: [String]
+    public var minScore: Double?
+
+    public init(detectors: [String] = [], minScore: Double? = nil) {
+        self.detectors = detectors
+        self.minScore = minScore
+    }
+
+    /// Detector names from options that take comma lists and may repeat
+    /// (`--detector a,b --detector c`), in order, without blanks or repeats.
+    public static func names(_ values: [String]) -> [String] {
+        var names: [String] = []
+        for value in values {
+            for part in value.split(separator: ",") {
+                let name = part.trimmingCharacters(in: .whitespaces)
+                if !name.isEmpty, !names.contains(name) { names.append(name) }
+            }
+        }
+        return names
+    }
+
+    /// The SQL condition a flag `alias` meets (besides its status), with its arguments.
+    func condition(_ alias: String = "f") -> (sql: String, arguments: StatementArguments) {
+        var parts: [String] = []
+        var arguments: StatementArguments = []
+        if !detectors.isEmpty {
+            parts.append("\(alias).detector IN (\(Array(repeating: "?", count: detectors.count).joined(separator: ", ")))")
+            arguments += StatementArguments(detectors)
+        }
+        if let minScore { parts.append("\(alias).score >= ?"); arguments += [minScore] }
+        return (parts.isEmpty ? "1" : parts.joined(separator: " AND "), arguments)
+    }
+
+    /// "label-noise, near-duplicate" or "any detector", with " at score ≥ S" when given.
+    public var description: String {
+        (detectors.isEmpty ? "any detector" : detectors.joined(separator: ", "))
+            + (minScore.map { " at score ≥ \(String(format: "%g", $0))" } ?? "")
+    }
+}
+
+extension Store {
+    /// The detector names flags may carry: the built-in ones (`DetectorName`, in run order),
+    /// then those of outside models whose scores `flags import` brought in.
+    public func detectorNames() throws -> (builtIn: [String], imported: [String]) {
+        try pool.read { db in try Store.detectorNames(db) }
+    }
+
+    static func detectorNames(_ db: Database) throws -> (builtIn: [String], imported: [String]) {
+        let builtIn = DetectorName.allCases.map(\.rawValue)
+        let seen = try String.fetchAll(db, sql: "SELECT detector FROM detector_runs UNION SELECT DISTINCT detector FROM flags ORDER BY 1")
+        return (builtIn, seen.filter { !builtIn.contains($0) })
+    }
+
+    /// Refuses detector names that are neither built in nor imported, naming the valid ones,
+    /// so a typo (`label-nosie`) fails instead of selecting nothing.
+    static func checkDetectors(_ db: Database, _ names: [String], option: String) throws {
+        let builtIn = Set(DetectorName.allCases.map(\.rawValue))
+        if names.allSatisfy(builtIn.contains) { return }   // no need to read the store's flags
+        let known = try detectorNames(db)
+        let unknown = names.filter { !known.builtIn.contains($0) && !known.imported.contains($0) }
+        guard !unknown.isEmpty else { return }
+        let listed = unknown.map { "'\($0)'" }.joined(separator: ", ")
+        throw WinnowError.invalidArgument("\(option): unknown detector\(unknown.count == 1 ? "" : "s") \(listed); detectors are \(known.builtIn.joined(separator: ", "))"
+            + (known.imported.isEmpty ? "" : ", and imported: \(known.imported.joined(separator: ", "))")
+            + " (a comma list selects several)")
     }
 }

@@ -74,7 +74,7 @@ extension Store {
     }
 
     /// Applies a JSONL of decisions made elsewhere (`{"item" | "uid", "action", "label",
-    /// "text", "note"}`) for one reviewer on one queue, all or nothing.
+    /// "text", "note", "all_flags"}`) for one reviewer on one queue, all or nothing.
     public func applyDecisions(file: String, queue name: String, reviewer: String) throws -> [DecisionOutcome] {
         let reader = try openRecordFile(file, expected: "decisions come as .jsonl (or .csv) with item or uid, action, label, text, note")
         var lines: [(Int, [String: Any])] = []
@@ -113,6 +113,7 @@ extension Store {
                     request.label = fields["label"] as? String
                     request.text = fields["text"] as? String
                     request.note = fields["note"] as? String
+                    request.allFlags = (fields["all_flags"] as? NSNumber).map { RecordBuilder.isBoolean($0) && $0.boolValue } ?? false
                     outcomes.append(try Store.decide(db, request, now: now))
                 } catch let error as WinnowError {
                     problems.append(RecordProblem(line: line, reason: error.description))

@@ -12,6 +12,27 @@ public struct ReviewItem: Codable, Sendable {
         public var detector: String
         public var score: Double
         public var reason: String
+        /// The detector's details, as a JSON object (not a string holding JSON).
+        public var details: JSONValue
+        /// A decision on this item confirms or dismisses this flag (its detector is one the
+        /// queue was made from, or the queue is not detector-based).
+        public var underReview: Bool
+        /// For a duplicate flag (near-duplicate, exact-duplicate, label-conflict): the sample it
+        /// duplicates, to compare side by side.
+        @NullEncodable public var representative: Representative?
+
+        enum CodingKeys: String, CodingKey {
+            case detector, score, reason, details, representative
+            case underReview = "under_review"
+        }
+    }
+    /// The sample a duplicate flag names, as it is now.
+    public struct Representative: Codable, Sendable {
+        public var uid: String
+        @NullEncodable public var label: String?
+        public var status: String
+        /// All its text (`SampleContent.plainText`).
+        public var text: String
     }
     public var id: Int64
     public var uid: String
@@ -52,6 +73,13 @@ public struct DecisionRequest: Sendable {
     public var text: String?
     public var note: String?
     public var adjudicate = false
+    /// Confirm or dismiss every open flag of the sample, not only those of the detectors the
+    /// queue was made from (`--all-flags`).
+    public var allFlags = false
+    /// The bulk decision this one is part of.
+    var bulk: Int64?
+    /// The detectors whose flags it acts on, when not the queue's (a bulk decision's `--flag`).
+    var scope: [String]?
     public init(item: Int64, reviewer: String, action: DecisionAction) {
         self.item = item
         self.reviewer = reviewer
@@ -102,10 +130,15 @@ extension Store {
         for column in ["text", "text_a", "text_b", "instruction", "input", "output", "messages"] {
             if let value: String = row[column] { content[column] = value }
         }
+        let queueDetectors = QueueSelection.detectors(fromJSON: try String.fetchOne(db, sql: "SELECT selection FROM queues WHERE id = ?", arguments: [queue]))
         let flags = try Row.fetchAll(db, sql: """
-            SELECT detector, score, reason FROM flags WHERE sample_id = ? AND status = 'open' ORDER BY score DESC
-            """, arguments: [row["sample"] as Int64]).map {
-            ReviewItem.Flag(detector: $0["detector"], score: $0["score"], reason: $0["reason"])
+            SELECT detector, score, reason, details FROM flags WHERE sample_id = ? AND status = 'open' ORDER BY score DESC, detector
+            """, arguments: [row["sample"] as Int64]).map { flag in
+            let detector: String = flag["detector"]
+            let details = JSONValue(parsing: flag["details"])
+            return ReviewItem.Flag(detector: detector, score: flag["score"], reason: flag["reason"], details: details,
+                                   underReview: queueDetectors.isEmpty || queueDetectors.contains(detector),
+                                   representative: try representative(db, details: details))
         }
         let items = try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_items WHERE queue_id = ?", arguments: [queue]) ?? 0
         let decided = try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_items WHERE queue_id = ? AND resolved_at IS NOT NULL", arguments: [queue]) ?? 0
@@ -114,8 +147,21 @@ extension Store {
                           decided: decided, items: items)
     }
 
+    /// The sample a duplicate flag's details name (`representative` of a near-duplicate cluster,
+    /// `duplicate_of` of an exact duplicate or a label conflict), when it is in the store.
+    static func representative(_ db: Database, details: JSONValue) throws -> ReviewItem.Representative? {
+        guard case .object(let fields) = details else { return nil }
+        guard case .string(let uid)? = fields["representative"] ?? fields["duplicate_of"] else { return nil }
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT s.uid, s.status, r.label, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+            FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id WHERE s.uid = ?
+            """, arguments: [uid]) else { return nil }
+        return ReviewItem.Representative(uid: row["uid"], label: row["label"], status: row["status"], text: Store.content(row).plainText)
+    }
+
     /// Records a decision and, once the item's decisions agree (or an adjudicator decides),
-    /// applies its effect: keep dismisses open flags, drop marks the sample dropped, relabel
+    /// applies its effect: keep dismisses the open flags under review (those of the queue's
+    /// detectors, or all with `allFlags` or in a queue not made from detectors), drop marks the sample dropped, relabel
     /// and edit append a revision (and confirm the flags), skip releases the item.
     public func decide(_ request: DecisionRequest) throws -> DecisionOutcome {
         var request = request
@@ -130,7 +176,7 @@ extension Store {
     static func decide(_ db: Database, _ request: DecisionRequest, now: Date) throws -> DecisionOutcome {
         let nowText = Timestamp.string(now)
         guard let item = try Row.fetchOne(db, sql: """
-            SELECT qi.id, qi.sample_id, qi.resolved_at, q.overlap, q.name, s.uid, s.kind FROM queue_items qi
+            SELECT qi.id, qi.sample_id, qi.resolved_at, q.overlap, q.name, q.selection, s.uid, s.kind FROM queue_items qi
             JOIN queues q ON q.id = qi.queue_id JOIN samples s ON s.id = qi.sample_id WHERE qi.id = ?
             """, arguments: [request.item]) else {
             throw WinnowError.invalidArgument("no queue item \(request.item); `winnow review next QUEUE --reviewer NAME` hands out item ids")
@@ -184,10 +230,10 @@ extension Store {
             }
         }
         try db.execute(sql: """
-            INSERT INTO decisions (item_id, sample_id, reviewer, action, label, text, note, created_at, adjudication)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO decisions (item_id, sample_id, reviewer, action, label, text, note, created_at, adjudication, all_flags, bulk_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [request.item, sampleID, request.reviewer, request.action.rawValue, request.label, request.text,
-                             request.note, nowText, request.adjudicate])
+                             request.note, nowText, request.adjudicate, request.allFlags, request.bulk])
         let decisionID = db.lastInsertedRowID
         try db.execute(sql: "DELETE FROM leases WHERE item_id = ? AND reviewer = ?", arguments: [request.item, request.reviewer])
         var outcome = DecisionOutcome(decision: decisionID, item: request.item, uid: uid, action: request.action.rawValue, state: "released")
@@ -195,7 +241,8 @@ extension Store {
         let verdicts = live.map { "\($0["action"] as String)\u{1F}\($0["label"] as String? ?? "")\u{1F}\($0["text"] as String? ?? "")" }
             + ["\(request.action.rawValue)\u{1F}\(request.label ?? "")\u{1F}\(request.text ?? "")"]
         if request.adjudicate || (verdicts.count >= overlap && Set(verdicts).count == 1) {
-            try applyEffect(db, decision: decisionID, sampleID: sampleID, request: request, now: nowText)
+            let detectors = request.allFlags ? [] : (request.scope ?? QueueSelection.detectors(fromJSON: item["selection"]))
+            try applyEffect(db, decision: decisionID, sampleID: sampleID, request: request, detectors: detectors, now: nowText)
             try db.execute(sql: "UPDATE queue_items SET resolved_at = ?, resolution_id = ? WHERE id = ?",
                            arguments: [nowText, decisionID, request.item])
             outcome.state = "applied"
@@ -240,12 +287,19 @@ extension Store {
         }
     }
 
-    /// Puts a decision's effect into the store and records what it replaced, for undo.
-    static func applyEffect(_ db: Database, decision: Int64, sampleID: Int64, request: DecisionRequest, now: String) throws {
+    /// Puts a decision's effect into the store and records what it replaced, for undo. It
+    /// confirms (dismisses, for keep) the sample's open flags of `detectors`, the flags under
+    /// review — all of its open flags when `detectors` is empty; the others stay open. The
+    /// flags it changed carry its id, which is how undo finds exactly them.
+    static func applyEffect(_ db: Database, decision: Int64, sampleID: Int64, request: DecisionRequest, detectors: [String],
+                            now: String) throws {
         let flagStatus = request.action == .keep ? "dismissed" : "confirmed"
+        let scope = FlagSelection(detectors: detectors).condition("flags")
+        var arguments: StatementArguments = [flagStatus, now, decision, sampleID]
+        arguments += scope.arguments
         try db.execute(sql: """
-            UPDATE flags SET status = ?, reviewed_at = ?, decision_id = ? WHERE sample_id = ? AND status = 'open'
-            """, arguments: [flagStatus, now, decision, sampleID])
+            UPDATE flags SET status = ?, reviewed_at = ?, decision_id = ? WHERE sample_id = ? AND status = 'open' AND \(scope.sql)
+            """, arguments: arguments)
         guard let current = try Row.fetchOne(db, sql: """
             SELECT s.status, s.revision_id, r.content_id, r.label, r.score FROM samples s JOIN revisions r ON r.id = s.revision_id WHERE s.id = ?
             """, arguments: [sampleID]) else { return }
@@ -295,26 +349,36 @@ extension Store {
     }
 
     /// Reverts `reviewer`'s last decision and its effect. If the item's effect was applied,
-    /// it is reverted too and the item opens again for the decisions it still needs.
+    /// it is reverted too and the item opens again for the decisions it still needs. A
+    /// decision that is part of a bulk decision is undone with the whole bulk (`undoBulk`).
     public func undo(reviewer: String) throws -> DecisionOutcome {
         try writeImmediate { db in
             guard let d = try Row.fetchOne(db, sql: """
-                SELECT d.id, d.item_id, d.action, d.reviewer, s.uid FROM decisions d JOIN samples s ON s.id = d.sample_id
+                SELECT d.id, d.item_id, d.action, d.reviewer, d.bulk_id, s.uid FROM decisions d JOIN samples s ON s.id = d.sample_id
                 WHERE d.reviewer = ? AND d.undone_at IS NULL ORDER BY d.id DESC LIMIT 1
                 """, arguments: [reviewer]) else {
                 throw WinnowError.invalidArgument("\(reviewer) has no decision to undo")
             }
-            let now = Timestamp.string(Date())
-            let decisionID: Int64 = d["id"]
-            if let itemID: Int64 = d["item_id"],
-               let resolution = try Int64.fetchOne(db, sql: "SELECT resolution_id FROM queue_items WHERE id = ? AND resolved_at IS NOT NULL", arguments: [itemID]) {
-                try Store.checkRevertible(db, decision: resolution, undoing: d)
-                try Store.revertEffect(db, decision: resolution, now: now)
-                try db.execute(sql: "UPDATE queue_items SET resolved_at = NULL, resolution_id = NULL WHERE id = ?", arguments: [itemID])
+            if let bulk: Int64 = d["bulk_id"] {
+                let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM decisions WHERE bulk_id = ? AND undone_at IS NULL", arguments: [bulk]) ?? 0
+                throw WinnowError.invalidArgument("\(reviewer)'s last decision (\(d["action"] as String) of \(d["uid"] as String)) is part of bulk decision \(bulk), \(count) decisions; undo them as one with `winnow review undo --bulk \(bulk)`; nothing was undone")
             }
-            try db.execute(sql: "UPDATE decisions SET undone_at = ? WHERE id = ?", arguments: [now, decisionID])
-            return DecisionOutcome(decision: decisionID, item: d["item_id"] ?? 0, uid: d["uid"], action: d["action"], state: "undone")
+            return try Store.undoDecision(db, d, now: Timestamp.string(Date()))
         }
+    }
+
+    /// Undoes one live decision (a row with id, item_id, action, reviewer, uid): reverts the
+    /// item's applied effect, if any, reopens the item, and marks the decision undone.
+    static func undoDecision(_ db: Database, _ d: Row, now: String) throws -> DecisionOutcome {
+        let decisionID: Int64 = d["id"]
+        if let itemID: Int64 = d["item_id"],
+           let resolution = try Int64.fetchOne(db, sql: "SELECT resolution_id FROM queue_items WHERE id = ? AND resolved_at IS NOT NULL", arguments: [itemID]) {
+            try Store.checkRevertible(db, decision: resolution, undoing: d)
+            try Store.revertEffect(db, decision: resolution, now: now)
+            try db.execute(sql: "UPDATE queue_items SET resolved_at = NULL, resolution_id = NULL WHERE id = ?", arguments: [itemID])
+        }
+        try db.execute(sql: "UPDATE decisions SET undone_at = ? WHERE id = ?", arguments: [now, decisionID])
+        return DecisionOutcome(decision: decisionID, item: d["item_id"] ?? 0, uid: d["uid"], action: d["action"], state: "undone")
     }
 
     /// Refuses to revert an applied decision's effect once the sample has moved on: a later

@@ -11,10 +11,45 @@ public struct SnapshotInfo: Codable, Sendable {
     public var createdAt: String
     @NullEncodable public var message: String?
     public var labels: [String: Int]
+    /// `snapshot create --exclude-flagged`: what the exclusion left out (absent otherwise).
+    public var excluded: ExclusionReport?
 
     enum CodingKeys: String, CodingKey {
-        case name, fingerprint, members, message, labels
+        case name, fingerprint, members, message, labels, excluded
         case createdAt = "created_at"
+    }
+}
+
+/// What `--exclude-flagged` left out of a snapshot: samples otherwise selected that have an
+/// open flag the exclusion counts, per label and per detector (a sample flagged by two
+/// detectors counts once per label and once under each detector).
+public struct ExclusionReport: Codable, Sendable, Equatable {
+    public struct Label: Codable, Sendable, Equatable {
+        /// nil for unlabelled samples (instruction and chat kinds).
+        @NullEncodable public var label: String?
+        /// Samples of this label the other filters selected, before the exclusion.
+        public var selected: Int
+        public var excluded: Int
+        /// excluded / selected.
+        public var share: Double
+        public var byDetector: [String: Int]
+
+        enum CodingKeys: String, CodingKey {
+            case label, selected, excluded, share
+            case byDetector = "by_detector"
+        }
+    }
+    /// The detectors whose flags counted (empty: any detector).
+    public var detectors: [String]
+    @NullEncodable public var minScore: Double?
+    public var excluded: Int
+    public var byDetector: [String: Int]
+    public var labels: [Label]
+
+    enum CodingKeys: String, CodingKey {
+        case detectors, excluded, labels
+        case minScore = "min_score"
+        case byDetector = "by_detector"
     }
 }
 
@@ -37,14 +72,20 @@ public struct SnapshotDiff: Codable, Sendable {
 
 /// Which samples a snapshot takes.
 public struct SnapshotSelection: Sendable {
-    public var excludeFlagged = false
+    /// Leave out samples with an open flag this selects (nil: keep flagged samples). The bare
+    /// `--exclude-flagged` is `FlagSelection()`: an open flag of any detector.
+    public var excludeFlagged: FlagSelection?
     public var label: String?
     public var scene: (dimension: String, category: String)?
     public var source: String?
     public init() {}
 
     var json: String {
-        var pairs: [(String, String)] = [("exclude_flagged", excludeFlagged ? "true" : "false")]
+        var pairs: [(String, String)] = [("exclude_flagged", excludeFlagged == nil ? "false" : "true")]
+        if let excludeFlagged {
+            pairs.append(("exclude_detectors", jsonArray(excludeFlagged.detectors)))
+            if let minScore = excludeFlagged.minScore { pairs.append(("exclude_min_score", jsonNumber(minScore))) }
+        }
         if let label { pairs.append(("label", JSONText.quote(label))) }
         if let scene { pairs.append(("scene", JSONText.quote("\(scene.dimension)=\(scene.category)"))) }
         if let source { pairs.append(("source", JSONText.quote(source))) }
@@ -74,10 +115,17 @@ extension Store {
             }
             var conditions = ["s.status = 'active'"]
             var arguments: StatementArguments = []
-            if selection.excludeFlagged { conditions.append("NOT EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.status = 'open')") }
             let shared = Store.selectionConditions(label: selection.label, scene: selection.scene, source: selection.source)
             conditions += shared.conditions
             arguments += shared.arguments
+            var excluded: ExclusionReport?
+            if let exclusion = selection.excludeFlagged {
+                try Store.checkDetectors(db, exclusion.detectors, option: "--exclude-flagged")
+                excluded = try Store.exclusionReport(db, exclusion, conditions: conditions, arguments: arguments)
+                let flag = exclusion.condition()
+                conditions.append("NOT EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.status = 'open' AND \(flag.sql))")
+                arguments += flag.arguments
+            }
             let watermark = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM scene_annotations") ?? 0
             let snapshotID = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM snapshots") ?? 0)
             // The members go in before their snapshot row, which needs their fingerprint:
@@ -99,8 +147,40 @@ extension Store {
                 """, arguments: [snapshotID, name, message, createdAt, pass.fingerprint, pass.members,
                                  selection.json, watermark, metrics])
             return SnapshotInfo(name: name, fingerprint: pass.fingerprint, members: pass.members, createdAt: createdAt,
-                                message: message, labels: labels)
+                                message: message, labels: labels, excluded: excluded)
         }
+    }
+
+    /// Counts, per label and per detector, the samples `conditions` selects that `exclusion`
+    /// leaves out (samples `s` joined with their current revision `r`).
+    static func exclusionReport(_ db: Database, _ exclusion: FlagSelection, conditions: [String],
+                                arguments: StatementArguments) throws -> ExclusionReport {
+        let flag = exclusion.condition()
+        let whereClause = conditions.joined(separator: " AND ")
+        var labels: [String?: ExclusionReport.Label] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT r.label, count(*) AS selected,
+                   sum(EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.status = 'open' AND \(flag.sql))) AS excluded
+            FROM samples s JOIN revisions r ON r.id = s.revision_id WHERE \(whereClause) GROUP BY r.label
+            """, arguments: flag.arguments + arguments) {
+            let label: String? = row["label"]
+            let selected: Int = row["selected"], excluded: Int = row["excluded"] ?? 0
+            labels[label] = ExclusionReport.Label(label: label, selected: selected, excluded: excluded,
+                                                  share: selected > 0 ? Double(excluded) / Double(selected) : 0, byDetector: [:])
+        }
+        var byDetector: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT r.label, f.detector, count(DISTINCT s.id) AS n
+            FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN flags f ON f.sample_id = s.id AND f.status = 'open' AND \(flag.sql)
+            WHERE \(whereClause) GROUP BY r.label, f.detector
+            """, arguments: flag.arguments + arguments) {
+            let label: String? = row["label"], detector: String = row["detector"], n: Int = row["n"]
+            labels[label]?.byDetector[detector] = n
+            byDetector[detector, default: 0] += n
+        }
+        let sorted = labels.values.sorted { ($0.label ?? "\u{10FFFF}") < ($1.label ?? "\u{10FFFF}") }
+        return ExclusionReport(detectors: exclusion.detectors, minScore: exclusion.minScore,
+                               excluded: sorted.reduce(0) { $0 + $1.excluded }, byDetector: byDetector, labels: sorted)
     }
 }
 

@@ -32,20 +32,45 @@ enum ReviewScreen {
         if !item.scenes.isEmpty { out += " · " + item.scenes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
         out = wrap(out, width: w).joined(separator: "\n") + "\n"
         for f in item.flags {
-            out += wrap("  ⚑ \(f.detector) \(String(format: "%.2f", f.score)): \(f.reason)", width: w).joined(separator: "\n    ") + "\n"
+            let aside = f.underReview ? "" : " (not under review)"
+            out += wrap("  ⚑ \(f.detector) \(String(format: "%.2f", f.score)): \(f.reason)\(aside)", width: w).joined(separator: "\n    ") + "\n"
         }
         out += String(repeating: "─", count: min(w, 80)) + "\n"
+        let text = contentText(item)
+        // A duplicate flag's representative, beside the sample (below it on a narrow terminal).
+        var seen: Set<String> = []
+        let representatives = item.flags.compactMap(\.representative).filter { seen.insert($0.uid).inserted }
+        guard let rep = representatives.first else { return out + wrap(text, width: w).joined(separator: "\n") + "\n" }
+        let title = "representative \(rep.uid)\(rep.label.map { " · label: \($0)" } ?? "")\(rep.status == "active" ? "" : " · \(rep.status)")"
+        if w >= 90 {
+            let column = (w - 3) / 2
+            let left = ["this sample"] + wrap(text, width: column)
+            let right = wrap(title, width: column) + wrap(rep.text, width: column)
+            for i in 0..<max(left.count, right.count) {
+                let l = i < left.count ? left[i] : ""
+                let r = i < right.count ? right[i] : ""
+                out += l + String(repeating: " ", count: max(0, column - l.count)) + " │ " + r + "\n"
+            }
+            return out
+        }
+        out += wrap(text, width: w).joined(separator: "\n") + "\n"
+        out += "── " + title + " " + String(repeating: "─", count: max(3, min(w, 80) - title.count - 4)) + "\n"
+        return out + wrap(rep.text, width: w).joined(separator: "\n") + "\n"
+    }
+
+    /// The item's content as shown: each field (named when the kind has several), a chat as role: content lines.
+    static func contentText(_ item: ReviewItem) -> String {
+        var out: [String] = []
         for key in ["text", "text_a", "text_b", "instruction", "input", "output", "messages"] {
             guard let value = item.content[key] else { continue }
-            if item.content.count > 1 { out += "[\(key)]\n" }
+            if item.content.count > 1 { out.append("[\(key)]") }
             var shown = value
-            if key == "messages", let data = value.data(using: .utf8),
-               let messages = ChatMessage.decodeList(String(decoding: data, as: UTF8.self)) {
+            if key == "messages", let messages = ChatMessage.decodeList(value) {
                 shown = messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n")
             }
-            out += wrap(shown, width: w).joined(separator: "\n") + "\n"
+            out.append(shown)
         }
-        return out
+        return out.joined(separator: "\n")
     }
 
     static func outcomeLine(_ o: DecisionOutcome) -> String {
@@ -89,6 +114,8 @@ extension WinnowCommand.Review {
         @Argument(help: "The queue.", transform: nameArgument(.queue)) var queue: String
         @Option(help: "Who reviews.", transform: nameArgument(.reviewer)) var reviewer: String
         @Option(help: "Lease length in seconds.") var lease: Double = 600
+        @Flag(name: .customLong("all-flags"), help: "Decisions confirm or dismiss all of a sample's open flags, not only the queue's detectors'.")
+        var allFlags = false
 
         func validate() throws { try validateLease(lease) }
 
@@ -132,6 +159,7 @@ extension WinnowCommand.Review {
                             draw(screen(item, message: "relabel to:\r\n" + menu + "\r\n  (other key: cancel)"))
                             if let choice = readKey(), let n = Int(String(choice)), n >= 1, n <= min(9, labels.count) {
                                 var request = DecisionRequest(item: item.id, reviewer: reviewer, action: .relabel)
+                                request.allFlags = allFlags
                                 request.label = labels[n - 1]
                                 message = ReviewScreen.outcomeLine(try opened.decide(request))
                             } else {
@@ -141,6 +169,7 @@ extension WinnowCommand.Review {
                         case "e":
                             guard let edited = try edit(item) else { message = "edit cancelled (no change)"; continue }
                             var request = DecisionRequest(item: item.id, reviewer: reviewer, action: .edit)
+                            request.allFlags = allFlags
                             request.text = edited
                             message = ReviewScreen.outcomeLine(try opened.decide(request))
                         case "u":
@@ -167,7 +196,9 @@ extension WinnowCommand.Review {
         }
 
         private func decide(_ store: Store, _ item: ReviewItem, _ action: DecisionAction) throws -> String {
-            ReviewScreen.outcomeLine(try store.decide(DecisionRequest(item: item.id, reviewer: reviewer, action: action)))
+            var request = DecisionRequest(item: item.id, reviewer: reviewer, action: action)
+            request.allFlags = allFlags
+            return ReviewScreen.outcomeLine(try store.decide(request))
         }
 
         private func screen(_ item: ReviewItem, message: String) -> String {

@@ -12,18 +12,38 @@ extension WinnowCommand {
         struct Create: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Freeze the active samples with their current revision, label and scenes.",
-                discussion: "Example: winnow snapshot create v1 -m \"first clean cut\" --exclude-flagged")
+                discussion: """
+                    --exclude-flagged alone leaves out samples with an open flag of any detector; \
+                    followed by a comma list of detectors, only their open flags count, and --min-score S \
+                    counts only flags scoring at least S. The output says what was left out per label and \
+                    per detector. Informational detectors (pii, boilerplate, length-outlier, too-short, too-long, \
+                    repetition) flag samples worth a look, not necessarily noise: see the README.
+
+                    Examples:
+                      winnow snapshot create v1 -m "first clean cut" --exclude-flagged
+                      winnow snapshot create v2 --exclude-flagged label-noise,near-duplicate --min-score 0.5
+                    """)
             @OptionGroup var store: StoreOptions
             @Argument(help: "The snapshot's name.", transform: nameArgument(.snapshot)) var name: String
             @Option(name: [.customShort("m"), .long], help: "A message kept with the snapshot.") var message: String?
-            @Flag(name: .customLong("exclude-flagged"), help: "Leave out samples with open flags.") var excludeFlagged = false
+            @Option(name: .customLong("exclude-flagged"), defaultAsFlag: "", parsing: .next,
+                    help: ArgumentHelp("Leave out samples with open flags: of any detector, or of these (a comma list).", valueName: "detectors"))
+            var excludeFlagged: String?
+            @Option(name: .customLong("min-score"), help: "With --exclude-flagged: only flags scoring at least this count.") var minScore: Double?
             @OptionGroup var filters: SelectionOptions
             @Flag(help: "Print one JSON document.") var json = false
+
+            func validate() throws {
+                if minScore != nil && excludeFlagged == nil {
+                    throw ValidationError("--min-score goes with --exclude-flagged (a flag then counts only at that score or above).")
+                }
+                if let minScore, !minScore.isFinite { throw ValidationError("--min-score takes a number, for example --min-score 0.5.") }
+            }
 
             func run() throws {
                 try WinnowCommand.guarded {
                     var selection = SnapshotSelection()
-                    selection.excludeFlagged = excludeFlagged
+                    selection.excludeFlagged = excludeFlagged.map { FlagSelection(detectors: FlagSelection.names([$0]), minScore: minScore) }
                     selection.label = filters.label
                     selection.source = filters.source
                     selection.scene = filters.sceneFilter
@@ -31,6 +51,7 @@ extension WinnowCommand {
                     if info.members == 0 { Terminal.note("warning: " + emptyReason()) }
                     if json { try JSONOutput.print(info); return }
                     emit("snapshot \(info.name): \(info.members) members, fingerprint \(info.fingerprint)\n")
+                    if let excluded = info.excluded { emit(describeExclusion(excluded)) }
                 }
             }
 
@@ -40,9 +61,9 @@ extension WinnowCommand {
                 if let label = filters.label { given.append("--label \(label)") }
                 if let scene = filters.scene { given.append("--scene \(scene)") }
                 if let source = filters.source { given.append("--source \(source)") }
-                if excludeFlagged { given.append("--exclude-flagged") }
+                if let excludeFlagged { given.append("--exclude-flagged" + (excludeFlagged.isEmpty ? "" : " " + excludeFlagged)) }
                 if given.isEmpty { return "snapshot \(name) is empty: the store holds no active sample" }
-                return "snapshot \(name) is empty: no active sample matches \(given.joined(separator: " ")); check the filters with `winnow samples \(given.filter { $0 != "--exclude-flagged" }.joined(separator: " ")) --count` (snapshots are immutable: make another under a new name)"
+                return "snapshot \(name) is empty: no active sample matches \(given.joined(separator: " ")); check the filters with `winnow samples \(given.filter { !$0.hasPrefix("--exclude-flagged") }.joined(separator: " ")) --count` (snapshots are immutable: make another under a new name)"
             }
         }
 
@@ -124,3 +145,19 @@ extension WinnowCommand {
 }
 
 struct SnapshotList: Encodable { var snapshots: [SnapshotInfo] }
+
+/// "left out 259 samples with open flags of any detector:" and a table per label: what
+/// `--exclude-flagged` left out of a snapshot or a queue.
+func describeExclusion(_ report: ExclusionReport) -> String {
+    let what = FlagSelection(detectors: report.detectors, minScore: report.minScore).description
+    var out = "left out \(report.excluded) sample\(report.excluded == 1 ? "" : "s") with open flags of \(what)"
+    guard report.excluded > 0 else { return out + "\n" }
+    out += ":\n"
+    var t = Table(headers: ["label", "left out", "of", "share", "by detector"], rightAligned: [1, 2, 3])
+    for l in report.labels {
+        let detectors = l.byDetector.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        t.rows.append([l.label ?? "(none)", "\(l.excluded)", "\(l.selected)", String(format: "%.1f %%", l.share * 100), detectors])
+    }
+    return out + t.text(maxCellWidth: 200)
+}

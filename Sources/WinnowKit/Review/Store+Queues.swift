@@ -51,6 +51,7 @@ extension Store {
         guard selection.overlap >= 1 else { throw WinnowError.invalidArgument("--overlap must be 1 or more") }
         return try writeImmediate { db in
                 let now = Timestamp.string(Date())
+                try Store.checkSelection(db, label: selection.label, scene: selection.scene, source: selection.source)
                 var queueID = try Int64.fetchOne(db, sql: "SELECT id FROM queues WHERE name = ?", arguments: [name])
                 let created = queueID == nil
                 if queueID == nil {

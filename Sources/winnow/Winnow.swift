@@ -84,7 +84,11 @@ enum CommandSuggestion {
             let names = children.map { $0._commandName }
             let what = path.count == 1 ? "command" : "\(path.dropFirst().joined(separator: " ")) command"
             var message = "unknown \(what) '\(word)'"
-            if let nearest = nearest(to: word, among: names) { message += "; did you mean '\(path.joined(separator: " ")) \(nearest)'?" }
+            if let nearest = nearest(to: word, among: names) {
+                message += "; did you mean '\(path.joined(separator: " ")) \(nearest)'?"
+            } else {
+                message += "."
+            }
             return message + " Commands: \(names.joined(separator: ", ")) (see `\(path.joined(separator: " ")) --help`)"
         }
         return nil

@@ -405,7 +405,9 @@ public struct Importer {
         var text = ""
         for (problem, raw) in rejects {
             text += "{\"file\":\(JSONText.quote(path)),\"line\":\(problem.line),\"reason\":\(JSONText.quote(problem.reason))"
-            if let raw { text += ",\"raw\":\(JSONText.quote(raw))" }
+            // Always present: null only where the record's text was not kept (a line over
+            // --max-record-bytes, a CSV record whose quoting is broken).
+            text += ",\"raw\":\(raw.map(JSONText.quote) ?? "null")"
             text += "}\n"
         }
         guard let data = text.data(using: .utf8) else { return }

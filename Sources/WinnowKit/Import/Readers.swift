@@ -143,7 +143,7 @@ final class JSONLinesReader: RecordReader {
             case .text(var bytes):
                 if bytes.starts(with: ByteChecks.bom) {
                     if number != 1 {
-                        return .bad(RecordProblem(line: number, reason: "byte-order mark (BOM) at the start of the line; only the file's first line may carry one"), raw: nil)
+                        return .bad(RecordProblem(line: number, reason: "byte-order mark (BOM) at the start of the line; only the file's first line may carry one"), raw: String(decoding: bytes, as: UTF8.self))
                     }
                     bytes = UnsafeRawBufferPointer(rebasing: bytes[3...])
                 }
@@ -265,7 +265,7 @@ final class JSONArrayReader: RecordReader {
             return .bad(RecordProblem(line: startLine, reason: "the element is over the limit of \(maxRecordBytes) bytes (--max-record-bytes)"), raw: nil)
         }
         return element.withUnsafeBytes { bytes -> RawItem in
-            if let problem = ByteChecks.textProblem(bytes) { return .bad(RecordProblem(line: startLine, reason: problem), raw: nil) }
+            if let problem = ByteChecks.textProblem(bytes) { return .bad(RecordProblem(line: startLine, reason: problem), raw: String(decoding: bytes, as: UTF8.self)) }
             switch ByteChecks.parseObject(bytes) {
             case .success(let object):
                 last = element

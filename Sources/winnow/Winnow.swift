@@ -81,6 +81,9 @@ enum CommandSuggestion {
                 continue
             }
             if word == "help" && path.count == 1 { return nil }   // `winnow help CMD`
+            // A command with a default subcommand takes other words as that one's arguments
+            // (`winnow review QUEUE`).
+            if command.configuration.defaultSubcommand != nil { return nil }
             let names = children.map { $0._commandName }
             let what = path.count == 1 ? "command" : "\(path.dropFirst().joined(separator: " ")) command"
             var message = "unknown \(what) '\(word)'"

@@ -95,6 +95,9 @@ import Testing
         #expect(dimension.stderr == "error: unknown scene dimension 'topik'; known: topic (--scene takes DIM=CAT; see `winnow coverage`)\n")
         let category = try winnow(["samples", "--scene", "topic=promoo", "--count", "--db", db])
         #expect(category.stderr == "error: unknown category of topic 'promoo'; known: code, packaging, promo (see `winnow coverage --dimension topic`)\n")
+        let detector = try winnow(["samples", "--flag", "label-nosie", "--db", db])
+        #expect(detector.stderr.hasPrefix("error: unknown detector 'label-nosie'; known: empty, too-short,"), "\(detector.stderr)")
+        #expect(try winnow(["samples", "--flag", "label-noise", "--count", "--db", db]).stdout == "0\n")
         let source = try winnow(["samples", "--source", "text.jsonl", "--db", db])
         #expect(source.stderr.hasPrefix("error: unknown source 'text.jsonl'; known: texts.jsonl"), "\(source.stderr)")
 
@@ -233,6 +236,8 @@ import Testing
             #expect(run.stdout == "")
         }
         #expect(try winnow(["help", "import"]).status == 0)
+        // `review QUEUE` is the default subcommand's argument, not a typo of a subcommand.
+        #expect(!(try winnow(["review", "noq", "--reviewer", "a", "--db", TempDir().file("w.db")])).stderr.contains("unknown review command"))
         #expect(try winnow(["--version"]).status == 0)
     }
 

@@ -51,6 +51,27 @@ import Testing
         #expect(!matches(keyword, text), "\(keyword) in \(text)")
     }
 
+    /// The index that finds all keywords in one pass agrees with matching each keyword alone,
+    /// over every pair of the keywords and texts above (and some more).
+    @Test func theKeywordIndexAgreesWithTheMatcher() {
+        let keywords = ["£1.50", "c++", "t&c", "node.js", "meta-package", "interest rate", "ld_library_path", "café",
+                        "library", "path", "meta", "free", "cafe", "win", "!!!", "&", "1.50", "rate", "é", "a b c", "x"]
+        let texts = ["Call now, only £1.50 per msg!", "£1.50/week", "I write C++ for a living", "C++11 moved things",
+                     "learn c++.", "T&C apply", "see t&c: www.example.com", "a Node.js module", "This is a meta-package",
+                     "the interest\n  rate rose", "set LD_LIBRARY_PATH first", "un café noir", "libraryless", "£1.500 deposit",
+                     "abc++", "t&cs", "node.jsx", "metapackage", "metadata", "interest rates rise", "carefree",
+                     "free_shipping", "wins", "WIN!!!", "R&D", "", "   ", "a  b\tc", "x", "xx x", "été"]
+        var set = KeywordSet()
+        for k in keywords { _ = set.add(Keyword(k)!) }
+        for text in texts {
+            let folded = FoldedText(text)
+            let all = set.matches(folded)
+            for (i, k) in keywords.enumerated() {
+                #expect(all[i] == Keyword(k)!.matches(folded), "\(k) in \(text)")
+            }
+        }
+    }
+
     @Test func caseIsIgnoredAsBefore() {
         #expect(matches("FREE", "free entry"))
         #expect(matches("free", "FREE ENTRY"))

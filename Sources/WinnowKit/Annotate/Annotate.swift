@@ -63,14 +63,16 @@ public struct UnmatchedRule: Codable, Sendable, Equatable {
 public struct SceneRules: Sendable {
     /// One keyword or regex, with its line in the file.
     public struct Entry: @unchecked Sendable {
-        public enum Pattern { case keyword(Keyword), regex(NSRegularExpression) }
+        /// A keyword by its index in the rules' `KeywordSet`, or a regex.
+        public enum Pattern { case keyword(Int), regex(NSRegularExpression) }
         public var pattern: Pattern
         public var written: String
         public var line: Int
 
-        func matches(_ text: String, _ folded: FoldedText) -> Bool {
+        /// `keywordHits`: which of the rules' keywords occur in `text` (`KeywordSet.matches`).
+        func matches(_ text: String, _ keywordHits: [Bool]) -> Bool {
             switch pattern {
-            case .keyword(let keyword): return keyword.matches(folded)
+            case .keyword(let index): return keywordHits[index]
             case .regex(let regex): return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
             }
         }
@@ -87,6 +89,8 @@ public struct SceneRules: Sendable {
         public var entries: [Entry]
     }
     public var rules: [Rule]
+    /// Every rule's keywords, indexed for one pass per text.
+    public var keywords: KeywordSet
 
     /// Parses a rules file (YAML or JSON): `DIM: {CAT: {keywords: [...], regex: [...]}}`.
     /// A keyword or regex that could never match is refused with its line.
@@ -103,6 +107,7 @@ public struct SceneRules: Sendable {
         }
         guard let dims = root.mapping else { throw fail(root, "expected DIMENSION: {CATEGORY: {keywords: [...], regex: [...]}}") }
         var rules: [Rule] = []
+        var keywordSet = KeywordSet()
         for (dimKey, dimValue) in dims {
             guard let dimension = dimKey.string, !dimension.isEmpty else { throw fail(dimKey, "a dimension needs a name") }
             guard let cats = dimValue.mapping else { throw fail(dimValue, "\(dimension) must map categories to their rules") }
@@ -122,7 +127,7 @@ public struct SceneRules: Sendable {
                             guard let keyword = Keyword(word) else {
                                 throw fail(item, "\(dimension).\(category): the keyword '\(word)' is empty or only white space, so it can never match; remove it or write the word to match")
                             }
-                            keywords.append(Entry(pattern: .keyword(keyword), written: word, line: line))
+                            keywords.append(Entry(pattern: .keyword(keywordSet.add(keyword)), written: word, line: line))
                         }
                     case "regex":
                         for item in list {
@@ -146,7 +151,7 @@ public struct SceneRules: Sendable {
                 rules.append(Rule(dimension: dimension, category: category, entries: keywords + regexes))
             }
         }
-        return SceneRules(rules: rules)
+        return SceneRules(rules: rules, keywords: keywordSet)
     }
 
     /// For each dimension, the category of the first rule that matches `text`.
@@ -175,13 +180,13 @@ public struct SceneRules: Sendable {
         public mutating func categories(for text: String) -> [(dimension: String, category: String)] {
             var result: [(String, String)] = []
             var done = Set<String>()
-            let folded = FoldedText(text)
+            let keywordHits = rules.keywords.keywords.isEmpty ? [] : rules.keywords.matches(FoldedText(text))
             for (r, rule) in rules.rules.enumerated() {
                 let deciding = !done.contains(rule.dimension)
                 var won = false
                 for (e, entry) in rule.entries.enumerated() {
                     guard (deciding && !won) || !hit[r][e] else { continue }
-                    if entry.matches(text, folded) {
+                    if entry.matches(text, keywordHits) {
                         hit[r][e] = true
                         if deciding { won = true }
                     }

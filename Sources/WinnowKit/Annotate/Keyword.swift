@@ -38,14 +38,19 @@ public struct Keyword: Sendable, Equatable {
         var i = 0
         let last = hay.count - n
         while i <= last {
-            if hay[i] == first && Keyword.equal(hay, i, needle) {
-                let leftOK = !needsLeftEdge || i == 0 || !Keyword.isWord(scalarEndingAt: i, in: hay)
-                let rightOK = !needsRightEdge || i + n == hay.count || !Keyword.isWord(scalarAt: i + n, in: hay)
-                if leftOK && rightOK { return true }
-            }
+            if hay[i] == first && matches(hay, at: i) { return true }
             i += 1
         }
         return false
+    }
+
+    /// True when the keyword occurs at byte `i` of `hay` with suitable edges.
+    func matches(_ hay: [UInt8], at i: Int) -> Bool {
+        let n = bytes.count
+        guard i + n <= hay.count, hay[i] == bytes[0], Keyword.equal(hay, i, bytes) else { return false }
+        let leftOK = !needsLeftEdge || i == 0 || !Keyword.isWord(scalarEndingAt: i, in: hay)
+        let rightOK = !needsRightEdge || i + n == hay.count || !Keyword.isWord(scalarAt: i + n, in: hay)
+        return leftOK && rightOK
     }
 
     private static func equal(_ hay: [UInt8], _ at: Int, _ needle: [UInt8]) -> Bool {
@@ -87,9 +92,98 @@ public struct Keyword: Sendable, Equatable {
         return decode(bytes[start..<index]).map(isWord) ?? false
     }
 
+    /// The scalar of a slice holding one scalar's valid UTF-8 (no String is built).
     private static func decode(_ slice: ArraySlice<UInt8>) -> Unicode.Scalar? {
-        if slice.count == 1 { return Unicode.Scalar(slice.first!) }
-        return String(decoding: slice, as: UTF8.self).unicodeScalars.first
+        var i = slice.startIndex
+        let lead = UInt32(slice[i])
+        var value: UInt32
+        switch slice.count {
+        case 1: return Unicode.Scalar(UInt8(lead))
+        case 2: value = lead & 0x1F
+        case 3: value = lead & 0x0F
+        default: value = lead & 0x07
+        }
+        i += 1
+        while i < slice.endIndex {
+            value = value << 6 | UInt32(slice[i] & 0x3F)
+            i += 1
+        }
+        return Unicode.Scalar(value)
+    }
+}
+
+/// All keywords of a rules file, indexed so that one pass over a text finds which of them
+/// occur in it: a keyword that starts with a word character can only match where a word of
+/// the text starts, and that word must equal the keyword's leading word, so such keywords
+/// are looked up by the text's words (a hash per word); only keywords that start with
+/// punctuation or a symbol are searched for across the text. Its cost grows with the text,
+/// hardly with the number of keywords.
+public struct KeywordSet: Sendable {
+    public private(set) var keywords: [Keyword] = []
+    /// FNV-1a hash of a keyword's leading word → the keywords with that leading word.
+    private var byLeadingWord: [UInt64: [Int]] = [:]
+    /// Keywords starting with punctuation or a symbol.
+    private var unanchored: [Int] = []
+
+    public init() {}
+
+    /// Adds `keyword`; returns its index in `keywords`.
+    public mutating func add(_ keyword: Keyword) -> Int {
+        let index = keywords.count
+        keywords.append(keyword)
+        if keyword.needsLeftEdge {
+            let end = KeywordSet.wordEnd(keyword.bytes, from: 0)
+            byLeadingWord[KeywordSet.hash(keyword.bytes, 0, end), default: []].append(index)
+        } else {
+            unanchored.append(index)
+        }
+        return index
+    }
+
+    /// For each keyword, whether it occurs in `text` (at suitable word edges).
+    public func matches(_ text: FoldedText) -> [Bool] {
+        var found = [Bool](repeating: false, count: keywords.count)
+        let bytes = text.bytes
+        if !byLeadingWord.isEmpty {
+            var i = 0
+            var previousIsWord = false
+            while i < bytes.count {
+                let length = KeywordSet.scalarLength(bytes, i)
+                let isWord = Keyword.isWord(scalarAt: i, in: bytes)
+                if isWord && !previousIsWord {
+                    let end = KeywordSet.wordEnd(bytes, from: i)
+                    if let candidates = byLeadingWord[KeywordSet.hash(bytes, i, end)] {
+                        for k in candidates where !found[k] && keywords[k].matches(bytes, at: i) { found[k] = true }
+                    }
+                    previousIsWord = true
+                    i = end
+                    continue
+                }
+                previousIsWord = isWord
+                i += length
+            }
+        }
+        for k in unanchored where keywords[k].matches(text) { found[k] = true }
+        return found
+    }
+
+    static func scalarLength(_ bytes: [UInt8], _ i: Int) -> Int {
+        var end = i + 1
+        while end < bytes.count && bytes[end] & 0xC0 == 0x80 { end += 1 }
+        return end - i
+    }
+
+    /// The end of the run of word characters starting at `from`.
+    static func wordEnd(_ bytes: [UInt8], from: Int) -> Int {
+        var i = from
+        while i < bytes.count && Keyword.isWord(scalarAt: i, in: bytes) { i += scalarLength(bytes, i) }
+        return i
+    }
+
+    static func hash(_ bytes: [UInt8], _ from: Int, _ to: Int) -> UInt64 {
+        var h = Lexical.fnvBasis
+        for i in from..<to { h = (h ^ UInt64(bytes[i])) &* Lexical.fnvPrime }
+        return h
     }
 }
 

@@ -169,6 +169,17 @@ extension Store {
         }
     }
 
+    /// Refuses a detector name that is neither built in nor the name of any flag in the store
+    /// (an outside model's, from `flags import`), listing the known ones.
+    static func checkDetector(_ db: Database, _ name: String) throws {
+        if DetectorName(rawValue: name) != nil { return }
+        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM flags WHERE detector = ?)", arguments: [name]) == true { return }
+        let outside = try String.fetchAll(db, sql: "SELECT DISTINCT detector FROM flags ORDER BY detector")
+        let known = DetectorName.allCases.map(\.rawValue) + outside.filter { DetectorName(rawValue: $0) == nil }
+        throw WinnowError.unknownName(kind: "detector", name: name, known: known,
+                                      hint: "outside models' scores come in with `winnow flags import`")
+    }
+
     /// The labels the store knows: the taxonomy's in its order, then those of samples' current
     /// revisions by name (of one kind when `kind` is given).
     static func knownLabels(_ db: Database, kind: String? = nil) throws -> [String] {
@@ -194,6 +205,7 @@ extension Store {
     public func eachSample(_ filter: SampleFilter, count: (Int) throws -> Void, _ body: (SampleSummary) throws -> Void) throws -> Int {
         try pool.read { db in
             try Store.checkSelection(db, label: filter.label, scene: filter.scene, source: filter.source)
+            if let detector = filter.flagDetector { try Store.checkDetector(db, detector) }
             var (conditions, arguments) = Store.selectionConditions(label: filter.label, scene: filter.scene, source: filter.source)
             if let status = filter.status {
                 conditions.append("s.status = ?"); arguments += [status]

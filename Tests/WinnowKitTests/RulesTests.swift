@@ -96,7 +96,13 @@ import Testing
                 #expect("\(error)".contains("can never match; remove it"), "\(error)")
             }
         }
-        #expect(throws: WinnowError.self) { try SceneRules.parse("topic:\n  money:\n    keywords:\n      - \n", file: "r.yaml") }
+        do {
+            _ = try SceneRules.parse("topic:\n  money:\n    keywords:\n      - cash\n      -\n", file: "r.yaml")
+            Issue.record("expected a blank entry to be refused")
+        } catch {
+            #expect("\(error)".hasPrefix("r.yaml:5: topic.money: an empty keyword (a blank list entry or ~) can never match"), "\(error)")
+        }
+        #expect(throws: WinnowError.self) { try SceneRules.parse("topic:\n  money: {keywords: [[a, b]]}\n", file: "r.yaml") }
         #expect(throws: WinnowError.self) { try SceneRules.parse("topic:\n  money: {regex: ['']}\n", file: "r.yaml") }
     }
 

@@ -121,7 +121,10 @@ public struct SceneRules: Sendable {
                     case "keywords":
                         for item in list {
                             let line = item.mark?.line ?? 0
-                            guard case .scalar = item, item.null == nil, let word = item.string else {
+                            if item.null != nil {
+                                throw fail(item, "\(dimension).\(category): an empty keyword (a blank list entry or ~) can never match; remove it or write the word to match")
+                            }
+                            guard case .scalar = item, let word = item.string else {
                                 throw fail(item, "\(dimension).\(category): each keyword must be a string; write it in quotes, for example - \"c++\"")
                             }
                             guard let keyword = Keyword(word) else {

@@ -80,7 +80,7 @@ enum CommandSuggestion {
                 path.append(word)
                 continue
             }
-            if word == "help" && path.count == 1 { return nil }   // `winnow help CMD`
+            if word == "help" && path.count == 1 { continue }   // `winnow help CMD`: CMD is checked the same way
             // A command with a default subcommand takes other words as that one's arguments
             // (`winnow review QUEUE`).
             if command.configuration.defaultSubcommand != nil { return nil }

@@ -236,6 +236,7 @@ import Testing
             #expect(run.stdout == "")
         }
         #expect(try winnow(["help", "import"]).status == 0)
+        #expect(try winnow(["help", "snapshto"]).stderr.hasPrefix("error: unknown command 'snapshto'; did you mean 'winnow snapshot'?"))
         // `review QUEUE` is the default subcommand's argument, not a typo of a subcommand.
         #expect(!(try winnow(["review", "noq", "--reviewer", "a", "--db", TempDir().file("w.db")])).stderr.contains("unknown review command"))
         #expect(try winnow(["--version"]).status == 0)

@@ -197,6 +197,27 @@ import Testing
         ])
     }
 
+    /// The same past the first 1,000 records (the mapping's look-ahead window, which holds
+    /// records back and replays them): the text read straight from the file is the right one.
+    @Test func rejectsPastTheLookaheadWindowCarryTheirText() throws {
+        let dir = TempDir()
+        let db = dir.file("w.db")
+        var lines = (1...1500).map { "{\"id\": \"g\($0)\", \"text\": \"good record number \($0)\"}" }
+        lines.append("{\"id\": \"g1501\", \"label\": \"no text\"}")
+        lines.append("{\"id\": \"g7\", \"text\": \"another text under g7's id\"}")
+        lines.append("{\"id\": \"g1503\", \"text\": \"last\"}")
+        let input = dir.write("big.jsonl", lines.joined(separator: "\n") + "\n")
+        let rejects = dir.file("rejects.jsonl")
+        let run = try winnow(["import", input, "--on-error", "skip", "--rejects", rejects, "--db", db])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(rows.map { "\($0["line"]!)" } == ["1501", "1502"])
+        #expect(rows.map { $0["raw"] as? String } == [lines[1500], lines[1501]])
+        #expect(try query(db, "SELECT count(*) FROM samples") == 1501)
+    }
+
     /// Item 8: two statements are refused in Winnow's words, whatever the second one is. On the
     /// pre-issue binary `SELECT 1; SELECT 2` ran the first and dropped the second without a
     /// word (the check read a pointer into a freed C string).

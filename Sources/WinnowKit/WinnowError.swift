@@ -20,6 +20,11 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
     case invalidArgument(String)
     /// A sample uid that the store does not hold.
     case unknownSample(uid: String)
+    /// A name (label, scene dimension or category, source, …) the store does not know; `known`
+    /// lists the valid ones, `hint` says where to look.
+    case unknownName(kind: String, name: String, known: [String], hint: String)
+    /// A snapshot would have no members; nothing was made.
+    case emptySnapshot(name: String)
     /// `winnow sql` was given a statement that writes, or SQL that fails.
     case sqlRefused(String)
     /// A write failed in a way the user can act on (disk full, I/O error).
@@ -51,6 +56,11 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
             return message
         case .unknownSample(let uid):
             return "no sample with uid '\(uid)'; list uids with `winnow samples`"
+        case .unknownName(let kind, let name, let known, let hint):
+            let shown = known.prefix(50).joined(separator: ", ") + (known.count > 50 ? ", … (\(known.count - 50) more)" : "")
+            return "unknown \(kind) '\(name)'; \(known.isEmpty ? "the store has none yet" : "known: \(shown)") (\(hint))"
+        case .emptySnapshot(let name):
+            return "snapshot \(name) would have no members: no active sample matches its selection; nothing was made"
         case .sqlRefused(let message):
             return message
         case .writeFailed(let path, let detail):

@@ -19,6 +19,17 @@ struct WinnowCommand: ParsableCommand {
                       SQL.self, Check.self, Backup.self]
     )
 
+    /// Parses and runs the command line. A word that names no command (`winnow bogus`,
+    /// `winnow snapshot creat`) is refused here with the nearest command by edit distance and
+    /// the list of commands, before the argument parser sees it.
+    static func main() {
+        if let message = CommandSuggestion.unknownCommand(in: Array(CommandLine.arguments.dropFirst()), root: WinnowCommand.self) {
+            Terminal.error(message)
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
+        main(nil)
+    }
+
     /// Runs a command body, turning library errors into one clear message and an exit code.
     /// A failed write to stdout is an error (exit 1); a closed pipe (`| head`) ends quietly.
     static func guarded(_ body: () throws -> Void) throws {
@@ -51,5 +62,65 @@ struct WinnowCommand: ParsableCommand {
             Terminal.error("\(error)")
             throw ExitCode(1)
         }
+    }
+}
+
+/// Finds the first word of a command line that should name a (sub)command but names none,
+/// and says which command is nearest.
+enum CommandSuggestion {
+    /// The message for an unknown command word in `arguments`, or nil when there is none.
+    static func unknownCommand(in arguments: [String], root: ParsableCommand.Type) -> String? {
+        var command = root
+        var path = [root._commandName]
+        for word in arguments {
+            let children = command.configuration.subcommands
+            if word.hasPrefix("-") || children.isEmpty { return nil }
+            if let child = children.first(where: { $0._commandName == word || $0.configuration.aliases.contains(word) }) {
+                command = child
+                path.append(word)
+                continue
+            }
+            if word == "help" && path.count == 1 { continue }   // `winnow help CMD`: CMD is checked the same way
+            // A command with a default subcommand takes other words as that one's arguments
+            // (`winnow review QUEUE`).
+            if command.configuration.defaultSubcommand != nil { return nil }
+            let names = children.map { $0._commandName }
+            let what = path.count == 1 ? "command" : "\(path.dropFirst().joined(separator: " ")) command"
+            var message = "unknown \(what) '\(word)'"
+            if let nearest = nearest(to: word, among: names) {
+                message += "; did you mean '\(path.joined(separator: " ")) \(nearest)'?"
+            } else {
+                message += "."
+            }
+            return message + " Commands: \(names.joined(separator: ", ")) (see `\(path.joined(separator: " ")) --help`)"
+        }
+        return nil
+    }
+
+    /// The name nearest to `word` by edit distance (case ignored), when it is near enough to
+    /// be a typo: at most 2 edits, or 3 for longer words, or `word` is a prefix of it.
+    static func nearest(to word: String, among names: [String]) -> String? {
+        let lowered = word.lowercased()
+        if let prefixed = names.first(where: { $0.hasPrefix(lowered) && lowered.count >= 2 }) { return prefixed }
+        let scored = names.map { (name: $0, distance: editDistance(lowered, $0)) }
+        guard let best = scored.min(by: { $0.distance < $1.distance }) else { return nil }
+        return best.distance <= (lowered.count > 6 ? 3 : 2) ? best.name : nil
+    }
+
+    /// Levenshtein distance over characters.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
     }
 }

@@ -126,7 +126,14 @@ import Glibc
     @Test func anEmptySnapshotSaysSo() throws {
         let dir = try projectFolder()
         let db = dir.file("winnow.db")
-        #expect(try winnow(["snapshot", "create", "none", "--label", "nosuchlabel", "--db", db]).status == 0)
+        // Winnow no longer makes an empty snapshot (issue 18); one made before stays in a store.
+        #expect(try winnow(["snapshot", "create", "none", "--label", "nosuchlabel", "--db", db]).status == 1)
+        let writer = try DatabaseQueue(path: db)
+        try writer.write { try $0.execute(sql: """
+            INSERT INTO snapshots (name, created_at, fingerprint, members)
+            VALUES ('none', '2026-01-01T00:00:00Z', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 0)
+            """) }
+        try writer.close()
         let run = try winnow(["export", "none", "--out", dir.file("none"), "--db", db])
         #expect(run.status == 1)
         #expect(run.stderr.hasPrefix("error: snapshot none is empty (0 members): nothing to export, nothing written"), "\(run.stderr)")

@@ -93,12 +93,14 @@ import Testing
         #expect(nan.stderr.contains("ratios must be > 0"), "\(nan.stderr)")
     }
 
+    /// Since issue 18 an unknown label is an error, and a snapshot that would be empty is refused
+    /// (RulesCLITests covers both); a full one still says nothing on stderr.
     @Test func anEmptySnapshotIsNamedAsSuch() throws {
         let (dir, db) = try demoReviewStore()
         defer { withExtendedLifetime(dir) {} }
         let run = try winnow(["snapshot", "create", "x", "--label", "nosuchlabel", "--db", db])
-        #expect(run.status == 0)
-        #expect(run.stderr.hasPrefix("warning: snapshot x is empty: no active sample matches --label nosuchlabel"), "\(run.stderr)")
+        #expect(run.status == 1)
+        #expect(run.stderr.hasPrefix("error: unknown label 'nosuchlabel'; known: "), "\(run.stderr)")
         let full = try winnow(["snapshot", "create", "y", "--db", db])
         #expect(full.stderr == "")
     }

@@ -24,23 +24,76 @@ public struct AnnotateResult: Codable, Sendable, Equatable {
     public var unchanged = 0
     /// Categories written that the taxonomy does not list, per dimension.
     public var unknown: [String: [String]] = [:]
+    /// With rules: per rule (dimension, category) in file order, how many samples it matched.
+    public var categories: [RuleHits]?
+    /// With rules: the keywords and regexes that matched no sample's text.
+    public var unmatchedRules: [UnmatchedRule]?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case annotated, replaced, unchanged, unknown, categories
+        case unmatchedRules = "unmatched_rules"
+    }
+}
+
+/// How many active samples one category's rule matched (won in its dimension) in a rules run.
+public struct RuleHits: Codable, Sendable, Equatable {
+    public var dimension: String
+    public var category: String
+    public var samples: Int
+}
+
+/// A keyword or regex of a rules file that matched no active sample's text.
+public struct UnmatchedRule: Codable, Sendable, Equatable {
+    public var dimension: String
+    public var category: String
+    /// `keyword` or `regex`.
+    public var kind: String
+    public var pattern: String
+    /// Its line in the rules file.
+    public var line: Int
 }
 
 /// Keyword and regex rules per dimension and category (`winnow annotate --rules`).
 ///
 /// Within a dimension the categories are tried in file order and the first with a matching
-/// rule wins. Keywords match whole words, ignoring case; regexes are used as written
-/// (prefix `(?i)` to ignore case).
+/// rule wins. Keywords match as written, ignoring case, at word edges that suit them (see
+/// `Keyword`); regexes are used as written (prefix `(?i)` to ignore case).
 public struct SceneRules: Sendable {
-    public struct Rule: @unchecked Sendable {
+    /// One keyword or regex, with its line in the file.
+    public struct Entry: @unchecked Sendable {
+        /// A keyword by its index in the rules' `KeywordSet`, or a regex.
+        public enum Pattern { case keyword(Int), regex(NSRegularExpression) }
+        public var pattern: Pattern
+        public var written: String
+        public var line: Int
+
+        /// `keywordHits`: which of the rules' keywords occur in `text` (`KeywordSet.matches`).
+        func matches(_ text: String, _ keywordHits: [Bool]) -> Bool {
+            switch pattern {
+            case .keyword(let index): return keywordHits[index]
+            case .regex(let regex): return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+            }
+        }
+
+        var kind: String {
+            if case .keyword = pattern { return "keyword" }
+            return "regex"
+        }
+    }
+    public struct Rule: Sendable {
         public var dimension: String
         public var category: String
-        var keywords: [String]
-        var regexes: [NSRegularExpression]
+        /// Keywords first, then regexes, each in file order.
+        public var entries: [Entry]
     }
     public var rules: [Rule]
+    /// Every rule's keywords, indexed for one pass per text.
+    public var keywords: KeywordSet
 
     /// Parses a rules file (YAML or JSON): `DIM: {CAT: {keywords: [...], regex: [...]}}`.
+    /// A keyword or regex that could never match is refused with its line.
     public static func parse(_ text: String, file: String) throws -> SceneRules {
         func fail(_ node: Node?, _ message: String) -> WinnowError {
             .invalidArgument("\(file)\(node?.mark.map { ":\($0.line)" } ?? ""): \(message)")
@@ -54,26 +107,41 @@ public struct SceneRules: Sendable {
         }
         guard let dims = root.mapping else { throw fail(root, "expected DIMENSION: {CATEGORY: {keywords: [...], regex: [...]}}") }
         var rules: [Rule] = []
+        var keywordSet = KeywordSet()
         for (dimKey, dimValue) in dims {
             guard let dimension = dimKey.string, !dimension.isEmpty else { throw fail(dimKey, "a dimension needs a name") }
             guard let cats = dimValue.mapping else { throw fail(dimValue, "\(dimension) must map categories to their rules") }
             for (catKey, catValue) in cats {
                 guard let category = catKey.string, !category.isEmpty else { throw fail(catKey, "a category of \(dimension) needs a name") }
                 guard let body = catValue.mapping else { throw fail(catValue, "\(dimension).\(category) must be {keywords: [...], regex: [...]}") }
-                var rule = Rule(dimension: dimension, category: category, keywords: [], regexes: [])
+                var keywords: [Entry] = [], regexes: [Entry] = []
                 for (key, value) in body {
                     guard let list = value.sequence else { throw fail(value, "\(dimension).\(category).\(key.string ?? "") must be a list") }
                     switch key.string {
                     case "keywords":
                         for item in list {
-                            guard let word = item.string, !word.isEmpty else { throw fail(item, "keywords must be non-empty strings") }
-                            rule.keywords.append(word.lowercased())
+                            let line = item.mark?.line ?? 0
+                            if item.null != nil {
+                                throw fail(item, "\(dimension).\(category): an empty keyword (a blank list entry or ~) can never match; remove it or write the word to match")
+                            }
+                            guard case .scalar = item, let word = item.string else {
+                                throw fail(item, "\(dimension).\(category): each keyword must be a string; write it in quotes, for example - \"c++\"")
+                            }
+                            guard let keyword = Keyword(word) else {
+                                throw fail(item, "\(dimension).\(category): the keyword '\(word)' is empty or only white space, so it can never match; remove it or write the word to match")
+                            }
+                            keywords.append(Entry(pattern: .keyword(keywordSet.add(keyword)), written: word, line: line))
                         }
                     case "regex":
                         for item in list {
-                            guard let pattern = item.string else { throw fail(item, "regex entries must be strings") }
+                            guard case .scalar = item, item.null == nil, let pattern = item.string else {
+                                throw fail(item, "\(dimension).\(category): each regex must be a string")
+                            }
+                            if pattern.isEmpty {
+                                throw fail(item, "\(dimension).\(category): an empty regex would match every text; remove it or write the pattern")
+                            }
                             do {
-                                rule.regexes.append(try NSRegularExpression(pattern: pattern))
+                                regexes.append(Entry(pattern: .regex(try NSRegularExpression(pattern: pattern)), written: pattern, line: item.mark?.line ?? 0))
                             } catch {
                                 throw fail(item, "\(dimension).\(category): invalid regular expression '\(pattern)'")
                             }
@@ -82,44 +150,75 @@ public struct SceneRules: Sendable {
                         throw fail(key, "\(dimension).\(category): unknown key '\(key.string ?? "")' (rules take keywords and regex)")
                     }
                 }
-                if rule.keywords.isEmpty && rule.regexes.isEmpty { throw fail(catValue, "\(dimension).\(category) has no keywords or regex") }
-                rules.append(rule)
+                if keywords.isEmpty && regexes.isEmpty { throw fail(catValue, "\(dimension).\(category) has no keywords or regex") }
+                rules.append(Rule(dimension: dimension, category: category, entries: keywords + regexes))
             }
         }
-        return SceneRules(rules: rules)
+        return SceneRules(rules: rules, keywords: keywordSet)
     }
 
     /// For each dimension, the category of the first rule that matches `text`.
     public func categories(for text: String) -> [(dimension: String, category: String)] {
-        var result: [(String, String)] = []
-        var done = Set<String>()
-        let words = Set(Lexical.words(text).map(String.init))
-        let lowered = text.lowercased()
-        for rule in rules where !done.contains(rule.dimension) {
-            let keywordHit = rule.keywords.contains { keyword in
-                keyword.contains(" ") ? SceneRules.containsPhrase(lowered, keyword) : words.contains(keyword)
-            }
-            let regexHit = !keywordHit && rule.regexes.contains {
-                $0.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
-            }
-            if keywordHit || regexHit {
-                result.append((rule.dimension, rule.category))
-                done.insert(rule.dimension)
-            }
-        }
-        return result
+        var tally = Tally(self)
+        return tally.categories(for: text)
     }
 
-    /// A multi-word keyword as whole words: bounded by non-letters on both sides.
-    static func containsPhrase(_ text: String, _ phrase: String) -> Bool {
-        var search = text.startIndex..<text.endIndex
-        while let range = text.range(of: phrase, range: search) {
-            let before = range.lowerBound == text.startIndex || !text[text.index(before: range.lowerBound)].isLetter
-            let after = range.upperBound == text.endIndex || !text[range.upperBound].isLetter
-            if before && after { return true }
-            search = range.upperBound..<text.endIndex
+    /// Runs the rules over texts one by one, counting each rule's samples and noting which
+    /// keywords and regexes ever matched (each is tried until it has matched once, even where
+    /// an earlier category already won, so that the report of dead rules is exact).
+    public struct Tally {
+        let rules: SceneRules
+        /// Per rule: samples it won.
+        public private(set) var samples: [Int]
+        /// Per rule and entry: whether it matched some text.
+        private var hit: [[Bool]]
+
+        public init(_ rules: SceneRules) {
+            self.rules = rules
+            samples = Array(repeating: 0, count: rules.rules.count)
+            hit = rules.rules.map { Array(repeating: false, count: $0.entries.count) }
         }
-        return false
+
+        /// For each dimension, the category of the first rule that matches `text`.
+        public mutating func categories(for text: String) -> [(dimension: String, category: String)] {
+            var result: [(String, String)] = []
+            var done = Set<String>()
+            let keywordHits = rules.keywords.keywords.isEmpty ? [] : rules.keywords.matches(FoldedText(text))
+            for (r, rule) in rules.rules.enumerated() {
+                let deciding = !done.contains(rule.dimension)
+                var won = false
+                for (e, entry) in rule.entries.enumerated() {
+                    guard (deciding && !won) || !hit[r][e] else { continue }
+                    if entry.matches(text, keywordHits) {
+                        hit[r][e] = true
+                        if deciding { won = true }
+                    }
+                }
+                if won {
+                    result.append((rule.dimension, rule.category))
+                    done.insert(rule.dimension)
+                    samples[r] += 1
+                }
+            }
+            return result
+        }
+
+        /// Each rule's sample count, in file order.
+        public var hits: [RuleHits] {
+            zip(rules.rules, samples).map { RuleHits(dimension: $0.dimension, category: $0.category, samples: $1) }
+        }
+
+        /// The keywords and regexes that matched nothing so far, in file order.
+        public var unmatched: [UnmatchedRule] {
+            var list: [UnmatchedRule] = []
+            for (r, rule) in rules.rules.enumerated() {
+                for (e, entry) in rule.entries.enumerated() where !hit[r][e] {
+                    list.append(UnmatchedRule(dimension: rule.dimension, category: rule.category, kind: entry.kind,
+                                              pattern: entry.written, line: entry.line))
+                }
+            }
+            return list.sorted { $0.line < $1.line }
+        }
     }
 }
 
@@ -164,9 +263,10 @@ extension Store {
                 WHERE s.status = 'active' ORDER BY s.id
                 """)
             var matches: [(Int64, String, String)] = []
+            var tally = SceneRules.Tally(rules)
             while let row = try cursor.next() {
                 let sampleID: Int64 = row["id"]
-                for (dimension, category) in rules.categories(for: Store.content(row).plainText) {
+                for (dimension, category) in tally.categories(for: Store.content(row).plainText) {
                     matches.append((sampleID, dimension, category))
                 }
             }
@@ -174,6 +274,8 @@ extension Store {
                 try Store.setScene(db, sampleID: sampleID, dimension: dimension, category: category, origin: "rules",
                                    now: now, taxonomy: taxonomy, keepOtherOrigins: !replaceAll, result: &result)
             }
+            result.categories = tally.hits
+            result.unmatchedRules = tally.unmatched
             return result
         }
     }

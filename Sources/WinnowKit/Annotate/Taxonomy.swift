@@ -136,12 +136,16 @@ extension Store {
             try db.execute(sql: "DELETE FROM categories")
             try db.execute(sql: "DELETE FROM dimensions")
             try db.execute(sql: "DELETE FROM labels")
+            // Category positions run over the whole file, so that they also keep the order of
+            // the dimensions (a dimension's place is its first category's).
+            var position = 0
             for dimension in taxonomy.dimensions {
                 try db.execute(sql: "INSERT INTO dimensions (name, description) VALUES (?, ?)",
                                arguments: [dimension.name, dimension.description])
-                for (position, category) in dimension.categories.enumerated() {
+                for category in dimension.categories {
                     try db.execute(sql: "INSERT INTO categories (dimension, name, target, weight, position) VALUES (?, ?, ?, ?, ?)",
                                    arguments: [dimension.name, category.name, category.target, category.weight, position])
+                    position += 1
                 }
             }
             for (position, label) in taxonomy.labels.enumerated() {
@@ -150,7 +154,8 @@ extension Store {
         }
     }
 
-    /// The taxonomy as stored.
+    /// The taxonomy as stored, dimensions and categories in the order of the file it was loaded
+    /// from (taxonomies loaded by an older Winnow list their dimensions by name until loaded again).
     public func taxonomy() throws -> Taxonomy {
         try pool.read { db in try Store.taxonomy(db) }
     }
@@ -158,7 +163,10 @@ extension Store {
     static func taxonomy(_ db: Database) throws -> Taxonomy {
         let labels = try String.fetchAll(db, sql: "SELECT name FROM labels ORDER BY position")
         var dimensions: [Taxonomy.Dimension] = []
-        for row in try Row.fetchAll(db, sql: "SELECT name, description FROM dimensions ORDER BY name") {
+        for row in try Row.fetchAll(db, sql: """
+            SELECT d.name, d.description FROM dimensions d
+            ORDER BY (SELECT min(c.position) FROM categories c WHERE c.dimension = d.name), d.name
+            """) {
             let name: String = row["name"]
             let categories = try Row.fetchAll(db, sql: "SELECT name, target, weight FROM categories WHERE dimension = ? ORDER BY position",
                                               arguments: [name]).map {

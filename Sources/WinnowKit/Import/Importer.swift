@@ -405,7 +405,9 @@ public struct Importer {
         var text = ""
         for (problem, raw) in rejects {
             text += "{\"file\":\(JSONText.quote(path)),\"line\":\(problem.line),\"reason\":\(JSONText.quote(problem.reason))"
-            if let raw { text += ",\"raw\":\(JSONText.quote(raw))" }
+            // Always present: null only where the record's text was not kept (a line over
+            // --max-record-bytes, a CSV record whose quoting is broken).
+            text += ",\"raw\":\(raw.map(JSONText.quote) ?? "null")"
             text += "}\n"
         }
         guard let data = text.data(using: .utf8) else { return }
@@ -461,6 +463,7 @@ private final class Parser: @unchecked Sendable {
         let reader = try MappingLookahead(records, header: header, path: display, kind: options.kind, overrides: options.map,
                                           strict: options.strictMap, windowOnly: options.onError == .skip)
         let builder = RecordBuilder(mapping: reader.mapping)
+        let keepRaw = options.rejectsPath != nil && options.onError == .skip
         if reader.resolved { _ = channel.send(.mapping(reader.mapping)) }
         var pending: [ParsedItem] = []
         pending.reserveCapacity(Parser.batchSize)
@@ -476,9 +479,13 @@ private final class Parser: @unchecked Sendable {
                 pending.append(.bad(problem, raw: raw))
             case .record(let line, let fields):
                 do {
-                    pending.append(.record(try builder.build(fields, line: line)))
+                    var record = try builder.build(fields, line: line)
+                    // A record with its own id may yet be refused by the store (the id is taken):
+                    // with a rejects file it carries its text along for that case.
+                    if keepRaw && record.recordID != nil { record.raw = reader.lastRaw }
+                    pending.append(.record(record))
                 } catch {
-                    pending.append(.bad(RecordProblem(line: line, reason: error.reason), raw: nil))
+                    pending.append(.bad(RecordProblem(line: line, reason: error.reason), raw: reader.lastRaw))
                 }
             }
             if pending.count >= Parser.batchSize, !flush() { return }
@@ -705,7 +712,7 @@ private final class Writer {
                 if try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM occurrences WHERE source_id = ? AND line = ?)",
                                        arguments: [sourceID, record.line]) ?? false) {
                     let uid = record.recordID ?? ContentHash.derivedUID(record.hash)
-                    problems.append((RecordProblem(line: record.line, reason: Writer.uidTaken(uid)), nil)); problemCount += 1
+                    problems.append((RecordProblem(line: record.line, reason: Writer.uidTaken(uid)), record.raw)); problemCount += 1
                 }
             }
             return
@@ -771,7 +778,7 @@ private final class Writer {
             let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
             sqlite3_reset(s)
             if code & 0xFF == SQLITE_CONSTRAINT && message.contains("samples.uid") {
-                try reject(RecordProblem(line: record.line, reason: Writer.uidTaken(uid)), raw: nil)
+                try reject(RecordProblem(line: record.line, reason: Writer.uidTaken(uid)), raw: record.raw)
                 return
             }
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message)

@@ -13,7 +13,14 @@ final class MappingLookahead: RecordReader {
     private let base: RecordReader
     private let path: String
     private var buffered: [RawItem]
+    /// The input text of each buffered record (see `RecordReader.lastRaw`).
+    private var bufferedRaw: [String?]
     private var position = 0
+    private var last: String?
+    /// Whether the last item came from the buffer (its raw text is `last`) or from `base`.
+    private var lastFromBuffer = false
+
+    var lastRaw: String? { lastFromBuffer ? last : base.lastRaw }
     /// Every field name of the records looked at (or the header's).
     private let seen: [String]
     /// `--map` fields not seen yet (checked until each is seen).
@@ -35,6 +42,7 @@ final class MappingLookahead: RecordReader {
         self.path = path
         self.strict = strict
         var buffered: [RawItem] = []
+        var bufferedRaw: [String?] = []
         var names = Set<String>()
         var firstLine = 1
         if let header {
@@ -47,9 +55,11 @@ final class MappingLookahead: RecordReader {
                     names.formUnion(fields.keys)
                 }
                 buffered.append(item)
+                if case .record = item { bufferedRaw.append(base.lastRaw) } else { bufferedRaw.append(nil) }
             }
         }
         self.buffered = buffered
+        self.bufferedRaw = bufferedRaw
         let seen = header ?? names.sorted()
         self.seen = seen
         missing = overrides.filter { !$0.value.isEmpty && !names.contains($0.value) }
@@ -91,10 +101,14 @@ final class MappingLookahead: RecordReader {
         if position < buffered.count {
             item = buffered[position]
             buffered[position] = .bad(RecordProblem(line: 0, reason: ""), raw: nil)   // release it
+            last = bufferedRaw[position]
+            bufferedRaw[position] = nil
+            lastFromBuffer = true
             position += 1
-            if position == buffered.count { buffered = []; position = 0 }
+            if position == buffered.count { buffered = []; bufferedRaw = []; position = 0 }
         } else {
             item = try base.next()
+            lastFromBuffer = false
         }
         if case .record(let line, let fields)? = item {
             if !missing.isEmpty {

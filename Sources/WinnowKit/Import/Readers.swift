@@ -27,6 +27,9 @@ enum RawItem {
 /// Yields the records of one input file in order.
 protocol RecordReader: AnyObject {
     func next() throws -> RawItem?
+    /// The input text of the record `next()` last returned, as written (for the rejects file
+    /// when the record then fails a check); ask before calling `next()` again.
+    var lastRaw: String? { get }
 }
 
 /// Opens a side file of records — annotations, outside scores — as JSONL, CSV or TSV
@@ -123,10 +126,15 @@ enum ByteChecks {
 /// One JSON object per line; blank lines are skipped; a BOM is allowed on the first line only.
 final class JSONLinesReader: RecordReader {
     private let lines: LineReader
+    /// The last record's line: LineReader's bytes, valid until its next call (no copy is made).
+    private var last: UnsafeRawBufferPointer?
 
     init(lines: LineReader) { self.lines = lines }
 
+    var lastRaw: String? { last.map { String(decoding: $0, as: UTF8.self) } }
+
     func next() throws -> RawItem? {
+        last = nil
         while let line = try lines.next() {
             let number = lines.lineNumber
             switch line {
@@ -135,7 +143,7 @@ final class JSONLinesReader: RecordReader {
             case .text(var bytes):
                 if bytes.starts(with: ByteChecks.bom) {
                     if number != 1 {
-                        return .bad(RecordProblem(line: number, reason: "byte-order mark (BOM) at the start of the line; only the file's first line may carry one"), raw: nil)
+                        return .bad(RecordProblem(line: number, reason: "byte-order mark (BOM) at the start of the line; only the file's first line may carry one"), raw: String(decoding: bytes, as: UTF8.self))
                     }
                     bytes = UnsafeRawBufferPointer(rebasing: bytes[3...])
                 }
@@ -144,7 +152,9 @@ final class JSONLinesReader: RecordReader {
                     return .bad(RecordProblem(line: number, reason: problem), raw: String(decoding: bytes, as: UTF8.self))
                 }
                 switch ByteChecks.parseObject(bytes) {
-                case .success(let object): return .record(line: number, fields: object)
+                case .success(let object):
+                    last = bytes
+                    return .record(line: number, fields: object)
                 case .failure(let error): return .bad(RecordProblem(line: number, reason: error.reason), raw: String(decoding: bytes, as: UTF8.self))
                 }
             }
@@ -163,11 +173,14 @@ final class JSONArrayReader: RecordReader {
     private var position = 0
     private var opened = false
     private var closed = false
+    private var last: [UInt8]?
 
     init(lines: LineReader, maxRecordBytes: Int) {
         self.lines = lines
         self.maxRecordBytes = maxRecordBytes
     }
+
+    var lastRaw: String? { last.map { String(decoding: $0, as: UTF8.self) } }
 
     /// Next byte of the file (line breaks included), or nil at the end.
     private func nextByte() throws -> UInt8? {
@@ -197,6 +210,7 @@ final class JSONArrayReader: RecordReader {
     }
 
     func next() throws -> RawItem? {
+        last = nil
         if closed { return nil }
         if !opened {
             guard let first = try skipSpace() else {
@@ -251,9 +265,11 @@ final class JSONArrayReader: RecordReader {
             return .bad(RecordProblem(line: startLine, reason: "the element is over the limit of \(maxRecordBytes) bytes (--max-record-bytes)"), raw: nil)
         }
         return element.withUnsafeBytes { bytes -> RawItem in
-            if let problem = ByteChecks.textProblem(bytes) { return .bad(RecordProblem(line: startLine, reason: problem), raw: nil) }
+            if let problem = ByteChecks.textProblem(bytes) { return .bad(RecordProblem(line: startLine, reason: problem), raw: String(decoding: bytes, as: UTF8.self)) }
             switch ByteChecks.parseObject(bytes) {
-            case .success(let object): return .record(line: startLine, fields: object)
+            case .success(let object):
+                last = element
+                return .record(line: startLine, fields: object)
             case .failure(let error): return .bad(RecordProblem(line: startLine, reason: error.reason), raw: String(decoding: bytes, as: UTF8.self))
             }
         }
@@ -279,6 +295,10 @@ final class DelimitedReader: RecordReader {
     private let quoting: Bool
     private let maxRecordBytes: Int
     private(set) var header: [String] = []
+    /// The lines of the record last read, as written (joined by line breaks).
+    private var raw: [UInt8] = []
+
+    var lastRaw: String? { raw.isEmpty ? nil : String(decoding: raw, as: UTF8.self) }
 
     init(lines: LineReader, delimiter: UInt8, maxRecordBytes: Int) throws {
         self.lines = lines
@@ -312,7 +332,7 @@ final class DelimitedReader: RecordReader {
             return .bad(problem, raw: nil)
         case .success(let (line, fields)):
             guard fields.count == header.count else {
-                return .bad(RecordProblem(line: line, reason: "\(fields.count) fields, expected \(header.count) (the header has \(header.count) columns); \(delimiter == 9 ? "check for a stray tab (TSV has no quoting: a cell cannot hold a tab or a line break; use CSV or JSONL for such text)" : "check for a stray comma or an unquoted delimiter")"), raw: nil)
+                return .bad(RecordProblem(line: line, reason: "\(fields.count) fields, expected \(header.count) (the header has \(header.count) columns); \(delimiter == 9 ? "check for a stray tab (TSV has no quoting: a cell cannot hold a tab or a line break; use CSV or JSONL for such text)" : "check for a stray comma or an unquoted delimiter")"), raw: lastRaw)
             }
             var record: [String: Any] = [:]
             record.reserveCapacity(fields.count)
@@ -323,6 +343,7 @@ final class DelimitedReader: RecordReader {
 
     /// One record's fields, or the problem of a malformed one; nil at the end of input.
     private func readRecord() throws -> Result<(Int, [String]), RecordProblem>? {
+        raw.removeAll(keepingCapacity: true)
         var fields: [String] = []
         var field: [UInt8] = []
         var inQuotes = false
@@ -350,6 +371,8 @@ final class DelimitedReader: RecordReader {
                 if let problem = ByteChecks.textProblem(bytes) {
                     return .failure(RecordProblem(line: number, reason: problem))
                 }
+                if number != startLine { raw.append(0x0A) }
+                raw.append(contentsOf: bytes)
                 size += bytes.count + 1
                 if size > maxRecordBytes {
                     return .failure(RecordProblem(line: startLine, reason: "the record is over the limit of \(maxRecordBytes) bytes (--max-record-bytes)"))

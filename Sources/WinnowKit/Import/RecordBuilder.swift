@@ -10,6 +10,8 @@ struct PreparedRecord: Sendable {
     var score: Double?
     var scenes: [(String, String)]
     var meta: String?
+    /// The record's input text, kept only when a rejects file may need it.
+    var raw: String? = nil
 }
 
 /// Why a record could not be used; becomes `FILE:LINE: reason`.

@@ -70,6 +70,7 @@ extension Store {
     /// returns the queue's id.
     static func createQueue(_ db: Database, name: String, selection: QueueSelection, now: String) throws
         -> (added: Int, total: Int, created: Bool, queue: Int64, excluded: ExclusionReport?) {
+        try Store.checkSelection(db, label: selection.label, scene: selection.scene, source: selection.source)
         try Store.checkDetectors(db, selection.detectors, option: "--detector")
         if let excluded = selection.excludeFlagged { try Store.checkDetectors(db, excluded.detectors, option: "--exclude-flagged") }
         var queueID = try Int64.fetchOne(db, sql: "SELECT id FROM queues WHERE name = ?", arguments: [name])

@@ -465,13 +465,6 @@ extension Store {
 
     /// The labels a sample of this kind may take: the taxonomy's order, then the others by name.
     public func labels(kind: String) throws -> [String] {
-        try pool.read { db in
-            let fixed = try String.fetchAll(db, sql: "SELECT name FROM labels ORDER BY position")
-            let seen = try String.fetchAll(db, sql: """
-                SELECT DISTINCT r.label FROM samples s JOIN revisions r ON r.id = s.revision_id
-                WHERE s.kind = ? AND r.label IS NOT NULL ORDER BY r.label
-                """, arguments: [kind])
-            return fixed + seen.filter { !fixed.contains($0) }
-        }
+        try pool.read { db in try Store.knownLabels(db, kind: kind) }
     }
 }

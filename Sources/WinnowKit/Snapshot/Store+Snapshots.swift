@@ -115,6 +115,7 @@ extension Store {
             }
             var conditions = ["s.status = 'active'"]
             var arguments: StatementArguments = []
+            try Store.checkSelection(db, label: selection.label, scene: selection.scene, source: selection.source)
             let shared = Store.selectionConditions(label: selection.label, scene: selection.scene, source: selection.source)
             conditions += shared.conditions
             arguments += shared.arguments
@@ -136,6 +137,8 @@ extension Store {
                 SELECT \(snapshotID), s.id, s.revision_id FROM samples s\(selection.label == nil ? "" : " JOIN revisions r ON r.id = s.revision_id")
                 WHERE \(conditions.joined(separator: " AND ")) ORDER BY s.id
                 """, arguments: arguments)
+            // An empty snapshot would stay forever (snapshots are immutable): refuse it.
+            if db.changesCount == 0 { throw WinnowError.emptySnapshot(name: name) }
             Faults.point("snapshot")
             let pass = try Store.memberPass(db, snapshot: snapshotID, watermark: watermark)
             let (metrics, labels) = try Store.snapshotMetrics(db, snapshot: snapshotID, pass: pass)

@@ -175,21 +175,45 @@ extension Store {
             return .sqlRefused("SQL error: \(message); see the schema in the README (or `winnow sql \"SELECT sql FROM sqlite_master\"`)")
         }
 
+        // The statement, and whatever follows it; `tail` points into `text`, so both are
+        // looked at while it lives (SQLite keeps its own copy of the statement).
         var statement: OpaquePointer?
-        var tail: UnsafePointer<CChar>?
-        let prepared = sql.withCString { sqlite3_prepare_v2(db, $0, -1, &statement, &tail) == SQLITE_OK ? "" : nil }
-        defer { sqlite3_finalize(statement) }
-        guard prepared != nil else { throw failure(sqlite3_errcode(db)) }
-        guard let stmt = statement else { throw WinnowError.sqlRefused("no SQL statement given; for example winnow sql \"SELECT count(*) FROM samples\"") }
-        // One statement: whatever follows the first must be only blanks and comments.
-        if let tail, tail.pointee != 0 {
-            var next: OpaquePointer?
-            let code = sqlite3_prepare_v2(db, tail, -1, &next, nil)
-            defer { sqlite3_finalize(next) }
-            if code != SQLITE_OK || next != nil {
-                throw WinnowError.sqlRefused("winnow sql runs one statement; run the others one at a time")
+        var second: String?
+        let text = Array(sql.utf8CString)
+        let prepared = text.withUnsafeBufferPointer { buffer -> Int32 in
+            var rest = buffer.baseAddress!
+            var tail: UnsafePointer<CChar>?
+            // Empty statements (`;`) and comments before the first are skipped.
+            while true {
+                let code = sqlite3_prepare_v2(db, rest, -1, &statement, &tail)
+                guard code == SQLITE_OK else { return code }
+                guard statement == nil, let next = tail, next != rest, next.pointee != 0 else { break }
+                rest = next
             }
+            // One statement: whatever follows the first must be only blanks, comments and `;`.
+            while statement != nil, let start = tail, start.pointee != 0 {
+                var next: OpaquePointer?
+                var after: UnsafePointer<CChar>?
+                let code = sqlite3_prepare_v2(db, start, -1, &next, &after)
+                sqlite3_finalize(next)
+                if code != SQLITE_OK || next != nil {
+                    second = String(cString: start)
+                    break
+                }
+                guard let after, after != start else { break }
+                tail = after
+            }
+            return SQLITE_OK
         }
+        defer { sqlite3_finalize(statement) }
+        if let second {
+            var shown = String(second.drop { $0.isWhitespace || $0 == ";" }).trimmingCharacters(in: .whitespacesAndNewlines)
+            if shown.hasSuffix(";") { shown = String(shown.dropLast()).trimmingCharacters(in: .whitespaces) }
+            if shown.count > 60 { shown = String(shown.prefix(60)) + "…" }
+            throw WinnowError.sqlRefused("winnow sql runs one statement, and another follows the first: `\(shown)`; run them one at a time (a `;` ends a statement)")
+        }
+        guard prepared == SQLITE_OK else { throw failure(sqlite3_errcode(db)) }
+        guard let stmt = statement else { throw WinnowError.sqlRefused("no SQL statement given; for example winnow sql \"SELECT count(*) FROM samples\"") }
         guard sqlite3_stmt_readonly(stmt) != 0 else { throw failure(SQLITE_READONLY) }
 
         let count = sqlite3_column_count(stmt)

@@ -95,10 +95,14 @@ public struct SampleDetail: Codable, Sendable {
     public var scenes: [Scene]
     public var flags: [Flag]
     public var decisions: [Decision]
+    /// The record id asked for when it is not this sample's uid but the id of one of its
+    /// occurrences (a duplicate merged into this sample); nil when asked by uid.
+    public var resolvedFrom: String?
 
     enum CodingKeys: String, CodingKey {
         case uid, kind, status, label, score, content, meta, revisions, occurrences, scenes, flags, decisions
         case contentHash = "content_hash"
+        case resolvedFrom = "resolved_from"
     }
 }
 
@@ -127,6 +131,55 @@ extension Store {
         return (conditions, arguments)
     }
 
+    /// Refuses a selection that names a label, scene dimension, scene category or source the
+    /// store does not know, listing the known ones: a typo must fail, not select nothing.
+    /// Known: a label of the taxonomy or of some sample's current revision; a dimension or
+    /// category of the taxonomy or of some sample's scenes; a source by name, path or id.
+    static func checkSelection(_ db: Database, label: String?, scene: (dimension: String, category: String)?,
+                               source: String?) throws {
+        if let label, try !(Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?)
+                OR EXISTS (SELECT 1 FROM samples s JOIN revisions r ON r.id = s.revision_id WHERE r.label = ?)
+            """, arguments: [label, label]) ?? false) {
+            throw WinnowError.unknownName(kind: "label", name: label, known: try knownLabels(db),
+                                          hint: "labels are case-sensitive; see `winnow stats`")
+        }
+        if let scene {
+            let dimensions = try String.fetchAll(db, sql: """
+                SELECT name FROM dimensions UNION SELECT dimension FROM scene_counts ORDER BY 1
+                """)
+            guard dimensions.contains(scene.dimension) else {
+                throw WinnowError.unknownName(kind: "scene dimension", name: scene.dimension, known: dimensions,
+                                              hint: "--scene takes DIM=CAT; see `winnow coverage`")
+            }
+            let categories = try String.fetchAll(db, sql: """
+                SELECT name FROM categories WHERE dimension = ? UNION SELECT category FROM scene_counts WHERE dimension = ? ORDER BY 1
+                """, arguments: [scene.dimension, scene.dimension])
+            guard categories.contains(scene.category) else {
+                throw WinnowError.unknownName(kind: "category of \(scene.dimension)", name: scene.category, known: categories,
+                                              hint: "see `winnow coverage --dimension \(scene.dimension)`")
+            }
+        }
+        if let source, try !(Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM sources WHERE name = ? OR path = ? OR CAST(id AS TEXT) = ?)
+            """, arguments: [source, source, source]) ?? false) {
+            let names = try String.fetchAll(db, sql: "SELECT DISTINCT name FROM sources ORDER BY id")
+            throw WinnowError.unknownName(kind: "source", name: source, known: names,
+                                          hint: "a source is named by file name, path or source id")
+        }
+    }
+
+    /// The labels the store knows: the taxonomy's in its order, then those of samples' current
+    /// revisions by name (of one kind when `kind` is given).
+    static func knownLabels(_ db: Database, kind: String? = nil) throws -> [String] {
+        let fixed = try String.fetchAll(db, sql: "SELECT name FROM labels ORDER BY position")
+        let seen = try String.fetchAll(db, sql: """
+            SELECT DISTINCT r.label FROM samples s JOIN revisions r ON r.id = s.revision_id
+            WHERE r.label IS NOT NULL AND (? IS NULL OR s.kind = ?) ORDER BY r.label
+            """, arguments: [kind, kind])
+        return fixed + seen.filter { !fixed.contains($0) }
+    }
+
     /// Samples matching `filter`: the total count and, up to the limit, the samples in id order.
     public func samples(_ filter: SampleFilter) throws -> (count: Int, samples: [SampleSummary]) {
         var samples: [SampleSummary] = []
@@ -140,6 +193,8 @@ extension Store {
     @discardableResult
     public func eachSample(_ filter: SampleFilter, count: (Int) throws -> Void, _ body: (SampleSummary) throws -> Void) throws -> Int {
         try pool.read { db in
+            try Store.checkSelection(db, label: filter.label, scene: filter.scene, source: filter.source)
+            if let detector = filter.flagDetector { try Store.checkDetectors(db, [detector], option: "--flag") }
             var (conditions, arguments) = Store.selectionConditions(label: filter.label, scene: filter.scene, source: filter.source)
             if let status = filter.status {
                 conditions.append("s.status = ?"); arguments += [status]
@@ -172,17 +227,30 @@ extension Store {
         }
     }
 
-    /// One sample with its revisions, provenance, scenes, flags and decisions.
+    /// One sample with its revisions, provenance, scenes, flags and decisions, found by its uid
+    /// or else by the record id of any of its occurrences (a duplicate merged into it).
     public func sample(uid: String) throws -> SampleDetail {
         try pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            let select = """
                 SELECT s.id, s.uid, s.kind, s.status, s.meta, r.label, r.score, c.hash,
                        c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
                 FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
-                WHERE s.uid = ?
-                """, arguments: [uid]) else {
-                throw WinnowError.unknownSample(uid: uid)
+                """
+            var resolvedFrom: String?
+            var found = try Row.fetchOne(db, sql: select + " WHERE s.uid = ?", arguments: [uid])
+            if found == nil {
+                let owners = try String.fetchAll(db, sql: """
+                    SELECT DISTINCT s.uid FROM occurrences o JOIN samples s ON s.id = o.sample_id WHERE o.record_id = ? ORDER BY s.id
+                    """, arguments: [uid])
+                if owners.count > 1 {
+                    throw WinnowError.invalidArgument("'\(uid)' is no sample's uid, and records with that id went into \(owners.count) samples (from different sources): \(owners.prefix(20).joined(separator: ", ")); show one of them by its uid")
+                }
+                if let owner = owners.first {
+                    found = try Row.fetchOne(db, sql: select + " WHERE s.uid = ?", arguments: [owner])
+                    resolvedFrom = uid
+                }
             }
+            guard let row = found else { throw WinnowError.unknownSample(uid: uid) }
             let id: Int64 = row["id"]
             var content: [String: String] = [:]
             for column in ["text", "text_a", "text_b", "instruction", "input", "output", "messages"] {
@@ -222,7 +290,8 @@ extension Store {
             }
             return SampleDetail(uid: row["uid"], kind: row["kind"], status: row["status"], label: row["label"], score: row["score"],
                                 contentHash: ContentHash.hex([UInt8](row["hash"] as Data)), content: content, meta: row["meta"],
-                                revisions: revisions, occurrences: occurrences, scenes: scenes, flags: flags, decisions: decisions)
+                                revisions: revisions, occurrences: occurrences, scenes: scenes, flags: flags, decisions: decisions,
+                                resolvedFrom: resolvedFrom)
         }
     }
 

@@ -13,12 +13,15 @@ extension WinnowCommand {
             discussion: "Example: winnow show rev-042 --json")
 
         @OptionGroup var store: StoreOptions
-        @Argument(help: "The sample's uid.") var uid: String
+        @Argument(help: "The sample's uid, or the id of any record stored as one of its occurrences.") var uid: String
         @Flag(help: "Print one JSON document.") var json = false
 
         func run() throws {
             try WinnowCommand.guarded {
                 let s = try store.open().sample(uid: uid)
+                if let from = s.resolvedFrom {
+                    Terminal.note("note: \(from) is not a sample's uid but the id of a record merged as a duplicate into sample \(s.uid); showing \(s.uid)")
+                }
                 if json { try JSONOutput.print(s); return }
                 var out = "\(s.uid)  \(s.kind)  \(s.status)\(s.label.map { "  label: \($0)" } ?? "")\(s.score.map { "  score: \($0)" } ?? "")\n"
                 out += "content hash \(s.contentHash)\n\n"

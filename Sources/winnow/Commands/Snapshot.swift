@@ -47,23 +47,27 @@ extension WinnowCommand {
                     selection.label = filters.label
                     selection.source = filters.source
                     selection.scene = filters.sceneFilter
-                    let info = try store.open().createSnapshot(name: name, message: message, selection: selection)
-                    if info.members == 0 { Terminal.note("warning: " + emptyReason()) }
+                    let info: SnapshotInfo
+                    do {
+                        info = try store.open().createSnapshot(name: name, message: message, selection: selection)
+                    } catch WinnowError.emptySnapshot {
+                        throw WinnowError.invalidArgument(emptyReason())
+                    }
                     if json { try JSONOutput.print(info); return }
                     emit("snapshot \(info.name): \(info.members) members, fingerprint \(info.fingerprint)\n")
                     if let excluded = info.excluded { emit(describeExclusion(excluded)) }
                 }
             }
 
-            /// Why the new snapshot is empty, naming the filters that matched nothing.
+            /// Why the snapshot would be empty, naming the filters that matched nothing.
             private func emptyReason() -> String {
                 var given: [String] = []
                 if let label = filters.label { given.append("--label \(label)") }
                 if let scene = filters.scene { given.append("--scene \(scene)") }
                 if let source = filters.source { given.append("--source \(source)") }
                 if let excludeFlagged { given.append("--exclude-flagged" + (excludeFlagged.isEmpty ? "" : " " + excludeFlagged)) }
-                if given.isEmpty { return "snapshot \(name) is empty: the store holds no active sample" }
-                return "snapshot \(name) is empty: no active sample matches \(given.joined(separator: " ")); check the filters with `winnow samples \(given.filter { !$0.hasPrefix("--exclude-flagged") }.joined(separator: " ")) --count` (snapshots are immutable: make another under a new name)"
+                if given.isEmpty { return "snapshot \(name) would be empty: the store holds no active sample; nothing was made (import samples first)" }
+                return "snapshot \(name) would be empty: no active sample matches \(given.joined(separator: " ")); nothing was made (snapshots are immutable, so an empty one is refused); check the filters with `winnow samples \(given.filter { !$0.hasPrefix("--exclude-flagged") }.joined(separator: " ")) --count`"
             }
         }
 

@@ -109,6 +109,15 @@ extension WinnowCommand {
                 } else { return }
                 if json { try JSONOutput.print(result); return }
                 emit("annotated \(result.annotated) (replacing \(result.replaced)), unchanged \(result.unchanged)\n")
+                if let hits = result.categories {
+                    var table = Table(headers: ["dimension", "category", "samples matched"], rightAligned: [2])
+                    for h in hits { table.rows.append([h.dimension, h.category, "\(h.samples)"]) }
+                    emit("\n" + table.text())
+                }
+                if let unmatched = result.unmatchedRules, !unmatched.isEmpty, let rules {
+                    emit("\n\(unmatched.count) rule\(unmatched.count == 1 ? "" : "s") matched no active sample:\n")
+                    for u in unmatched { emit("  \(rules):\(u.line): \(u.dimension).\(u.category) \(u.kind) '\(u.pattern)'\n") }
+                }
                 for (dimension, categories) in result.unknown.sorted(by: { $0.key < $1.key }) {
                     Terminal.note("note: \(dimension): \(categories.sorted().joined(separator: ", ")) not in the taxonomy (kept, reported as unknown by coverage)")
                 }

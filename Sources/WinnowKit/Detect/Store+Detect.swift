@@ -53,6 +53,7 @@ extension Store {
         var own: [String: Double] = [:]
         var detectors: [(DetectorName, Detector)] = []
         for name in names { if let d = try config.make(name) { detectors.append((name, d)) } }
+        var observing = [Double](repeating: 0, count: detectors.count), helping = 0.0
         // label-conflict is derived from the duplicate detectors: run them too, unrecorded.
         let wantsConflicts = names.contains(.labelConflict)
         var exact = detectors.first { $0.0 == .exactDuplicate }?.1 as? ExactDuplicateDetector
@@ -81,15 +82,18 @@ extension Store {
             while let row = try cursor.next() {
                 let sample = DetectSample(sampleID: row["id"], contentID: row["content_id"], uid: row["uid"],
                                           label: row["label"], content: Store.content(row))
-                for (name, detector) in detectors {
-                    let t0 = monotonicSeconds()
-                    hits[name.rawValue, default: []] += detector.observe(sample)
-                    own[name.rawValue, default: 0] += monotonicSeconds() - t0
+                // One clock reading per detector: each one's end is the next one's start.
+                var clock = monotonicSeconds()
+                for (i, (name, detector)) in detectors.enumerated() {
+                    let found = detector.observe(sample)
+                    if !found.isEmpty { hits[name.rawValue, default: []] += found }
+                    let now = monotonicSeconds()
+                    observing[i] += now - clock
+                    clock = now
                 }
                 if !helpers.isEmpty {
-                    let t0 = monotonicSeconds()
                     for helper in helpers { _ = helper.observe(sample) }
-                    own[DetectorName.labelConflict.rawValue, default: 0] += monotonicSeconds() - t0
+                    helping += monotonicSeconds() - clock
                 }
                 if wantsConflicts {
                     if let label = sample.label { labels[sample.sampleID] = label }
@@ -112,6 +116,8 @@ extension Store {
             }
         }
         progress?(DetectProgress(step: "reading", done: scanned, total: scanned, unit: "samples"))
+        for (i, (name, _)) in detectors.enumerated() { own[name.rawValue, default: 0] += observing[i] }
+        own[DetectorName.labelConflict.rawValue, default: 0] += helping
         for (name, detector) in detectors {
             let t0 = monotonicSeconds()
             let step = name == .labelNoise ? "\(name.rawValue) training" : name.rawValue

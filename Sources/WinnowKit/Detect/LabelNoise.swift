@@ -63,10 +63,17 @@ public struct HashedLogisticRegression: Sendable {
         let members = (0..<folds).map { f in x.indices.filter { fold[$0] == f } }
         let totalSteps = members.reduce(0) { $0 + epochs * (x.count - $1.count) }
         let shared = FoldWork(folds: folds, totalSteps: totalSteps, progress: progress)
-        DispatchQueue.concurrentPerform(iterations: folds) { f in
-            let train = x.indices.filter { fold[$0] != f }
-            let model = self.train(x, labels: labels, classes: classes, rows: train, seed: UInt64(f) &+ 1, work: shared)
-            shared.store(f, members[f].map { n in model.probabilities(x[n]).map(Double.init) })
+        // As many folds at once as there are cores, while their models fit in 1 GiB together
+        // (one at a time, as before, when a single model is that large).
+        let modelBytes = 4 * buckets * classes + 4 * classes
+        let width = max(1, min(ProcessInfo.processInfo.activeProcessorCount, (1 << 30) / max(modelBytes, 1)))
+        for first in stride(from: 0, to: folds, by: width) {
+            DispatchQueue.concurrentPerform(iterations: min(width, folds - first)) { k in
+                let f = first + k
+                let train = x.indices.filter { fold[$0] != f }
+                let model = self.train(x, labels: labels, classes: classes, rows: train, seed: UInt64(f) &+ 1, work: shared)
+                shared.store(f, members[f].map { n in model.probabilities(x[n]).map(Double.init) })
+            }
         }
         var probabilities = [[Double]](repeating: [], count: x.count)
         for f in 0..<folds { for (k, n) in members[f].enumerated() { probabilities[n] = shared.results[f][k] } }

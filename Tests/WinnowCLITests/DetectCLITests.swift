@@ -137,6 +137,15 @@ import Testing
         #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
     }
 
+    @Test func importReportsTheSameWayOffATerminal() throws {
+        let dir = TempDir()
+        let run = try winnow(["import", repoRoot + "/demo/reviews.jsonl", "--on-error", "skip", "--db", dir.file("w.db")],
+                             env: ["WINNOW_PROGRESS_SECONDS": "0"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").contains { $0.hasPrefix("reviews.jsonl: 100%, 120 rec, ") }, "\(run.stderr)")
+        #expect(!run.stderr.contains("\r"))
+    }
+
     @Test func detectJSONGivesEachDetectorItsOwnSeconds() throws {
         let (dir, db) = try DetectCLITests().demoStore()
         defer { withExtendedLifetime(dir) {} }

@@ -114,3 +114,73 @@ import Testing
         #expect(builtin.stderr.contains("--detector pii is a built-in detector"))
     }
 }
+
+/// Issue 18 item 7: label-noise training has its own progress, lines off a terminal, and each
+/// detector's own seconds in `detect --json`.
+@Suite struct DetectProgressCLITests {
+    @Test func offATerminalProgressIsAPlainLineNowAndThenWithTrainingItsOwnStep() throws {
+        let (dir, db) = try DetectCLITests().demoStore()
+        defer { withExtendedLifetime(dir) {} }
+        // stderr is a file here. A line at every report (interval 0) shows the steps.
+        let run = try winnow(["detect", "label-noise", "--db", db], env: ["WINNOW_PROGRESS_SECONDS": "0"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stderr.contains("\r") && !run.stderr.contains("\u{1B}"), "no bar drawing off a terminal: \(run.stderr)")
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("detect: 100%, 111 samples") }, "\(run.stderr)")
+        let training = lines.filter { $0.hasPrefix("detect: label-noise training: ") }
+        #expect(!training.isEmpty, "\(run.stderr)")
+        // 111 samples, 5 folds, 8 epochs: 8 · 4 · 111 SGD steps, the last line at 100 %.
+        #expect(training.last?.hasPrefix("detect: label-noise training: 100%, 3552 steps") == true, "\(training)")
+        #expect(training.allSatisfy { $0.contains(" elapsed, ETA ") })
+        // At the default interval (10 s) a short run prints nothing, as before.
+        let quiet = try winnow(["detect", "label-noise", "--db", db])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
+    }
+
+    @Test func importReportsTheSameWayOffATerminal() throws {
+        let dir = TempDir()
+        let run = try winnow(["import", repoRoot + "/demo/reviews.jsonl", "--on-error", "skip", "--db", dir.file("w.db")],
+                             env: ["WINNOW_PROGRESS_SECONDS": "0"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").contains { $0.hasPrefix("reviews.jsonl: 100%, 120 rec, ") }, "\(run.stderr)")
+        #expect(!run.stderr.contains("\r"))
+    }
+
+    @Test func detectJSONGivesEachDetectorItsOwnSeconds() throws {
+        let (dir, db) = try DetectCLITests().demoStore()
+        defer { withExtendedLifetime(dir) {} }
+        let run = try winnow(["detect", "empty", "pii", "label-noise", "--json", "--db", db])
+        #expect(run.status == 0, "\(run.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let pass = try #require(doc["seconds"] as? Double)
+        let runs = try #require(doc["runs"] as? [[String: Any]])
+        var seconds: [String: Double] = [:]
+        for r in runs { seconds[r["detector"] as? String ?? "?"] = r["seconds"] as? Double }
+        let empty = try #require(seconds["empty"]), noise = try #require(seconds["label-noise"]), pii = try #require(seconds["pii"])
+        // Before: every run showed the whole pass's time.
+        #expect(empty < noise, "\(seconds)")
+        #expect(empty + pii + noise <= pass + 0.01, "\(seconds) vs \(pass)")
+        #expect([empty, pii, noise].allSatisfy { $0 >= 0 })
+        // The table shows them too.
+        let table = try winnow(["detect", "empty", "label-noise", "--db", db])
+        #expect(table.stdout.contains("seconds") && table.stdout.contains(" s in all"), "\(table.stdout)")
+    }
+
+    @Test func piiFindsAnUnformattedPhoneNumberButNotIDs() throws {
+        let dir = TempDir()
+        let lines = [
+            ("p1", "URGENT! Call 09061701461 to claim your prize"),
+            ("p2", "or text +447700900123 now."),
+            ("n1", "see https://example.com/status/1234567890123 for details"),
+            ("n2", "request 123e4567-e89b-12d3-a456-426614174000 failed"),
+            ("n3", "commit 4f1c2b0e9a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b and build 1700000000"),
+            ("n4", "released as version 2.1.4056789123 on 202401311200, ISBN 9780306406157"),
+            ("n5", "GET /api/items?id=5550123456&page=2 took 3.14159265358979 ms"),
+        ]
+        let file = dir.write("pii.jsonl", lines.map { "{\"id\": \"\($0.0)\", \"text\": \"\($0.1)\"}" }.joined(separator: "\n") + "\n")
+        let db = dir.file("w.db")
+        #expect(try winnow(["import", file, "--db", db]).status == 0)
+        #expect(try winnow(["detect", "pii", "--db", db]).status == 0)
+        #expect(try DetectCLITests().flagged(db, "pii") == ["p1", "p2"])
+    }
+}

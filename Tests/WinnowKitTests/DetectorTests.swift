@@ -97,6 +97,10 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
         #expect(hits[6] == nil)
         #expect(hits[7] == nil)
         #expect(PIIDetector.luhn([4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]))
+        // Issue 18 item 8: a phone number written without separators.
+        let unformatted = run(PIIDetector(), ["Call 09061701461 now to claim", "see https://example.com/status/48213907561"])
+        #expect(unformatted[1]?.reason == "contains phone number")
+        #expect(unformatted[2] == nil)
         #expect(!PIIDetector.luhn([4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]))
     }
 }
@@ -154,6 +158,14 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
     }
 }
 
+/// Progress reports heard from any thread.
+final class Reports<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [T] = []
+    func add(_ item: T) { lock.lock(); items.append(item); lock.unlock() }
+    var all: [T] { lock.lock(); defer { lock.unlock() }; return items }
+}
+
 @Suite struct LabelNoiseTests {
     /// A hand-worked confident-learning example with two classes.
     @Test func confidentLearningByHand() {
@@ -205,6 +217,128 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
         #expect(hits[6]?.reason.hasPrefix("label 'sports' but the classifier gives 'cooking'") == true)
     }
 
+    /// The class-major, one-fold-at-a-time trainer label-noise had before issue 18 (copied): the
+    /// reference the faster one must agree with.
+    static func referenceProbabilities(_ lr: HashedLogisticRegression, _ x: [SparseVector], labels: [Int], classes: Int,
+                                       folds: Int, fold: [Int]) -> [[Double]] {
+        let buckets = lr.buckets
+        func scores(_ v: SparseVector, _ w: [Float], _ bias: [Float]) -> [Float] {
+            var z = bias
+            for c in 0..<classes {
+                var s: Float = 0
+                for (k, b) in v.indices.enumerated() { s += w[c * buckets + Int(b)] * v.values[k] }
+                z[c] += s
+            }
+            let top = z.max() ?? 0
+            var sum: Float = 0
+            for i in z.indices { z[i] = exp(z[i] - top); sum += z[i] }
+            for i in z.indices { z[i] /= sum }
+            return z
+        }
+        var probabilities = [[Double]](repeating: [], count: x.count)
+        for f in 0..<folds {
+            var order = x.indices.filter { fold[$0] != f }
+            var w = [Float](repeating: 0, count: classes * buckets)
+            var bias = [Float](repeating: 0, count: classes)
+            var state: UInt64 = UInt64(f) &+ 1
+            var step = 0
+            let total = Float(lr.epochs * max(order.count, 1))
+            for _ in 0..<lr.epochs {
+                for i in stride(from: order.count - 1, to: 0, by: -1) {
+                    state = MinHash.mix(state)
+                    order.swapAt(i, Int(state % UInt64(i + 1)))
+                }
+                for n in order {
+                    let rate = lr.learningRate * (1 - Float(step) / total) + 0.01
+                    step += 1
+                    let p = scores(x[n], w, bias)
+                    for c in 0..<classes {
+                        let g = p[c] - (c == labels[n] ? 1 : 0)
+                        bias[c] -= rate * g
+                        for (k, b) in x[n].indices.enumerated() {
+                            let i = c * buckets + Int(b)
+                            w[i] -= rate * (g * x[n].values[k] + lr.l2 * w[i])
+                        }
+                    }
+                }
+            }
+            for n in x.indices where fold[n] == f { probabilities[n] = scores(x[n], w, bias).map(Double.init) }
+        }
+        return probabilities
+    }
+
+    /// Issue 18 item 7: the bucket-major weights and folds trained side by side change the cost,
+    /// not the model — the same probabilities, bit for bit, as the class-major trainer.
+    @Test func fasterTrainingGivesTheSameProbabilitiesAsBefore() {
+        let lr = HashedLogisticRegression(buckets: 1 << 12, epochs: 3)
+        var counts: [[(UInt32, Float)]] = []
+        var labels: [Int] = []
+        let topics = (0..<7).map { t in (0..<6).map { "w\(t)x\($0)" } }
+        for i in 0..<280 {
+            let t = i % 7
+            counts.append(lr.counts((0..<10).map { topics[($0 % 3 == 0) ? (t + i) % 7 : t][($0 * 5 + i) % 6] }.joined(separator: " ") + " n\(i % 13)"))
+            labels.append(t)
+        }
+        let x = lr.vectors(counts)
+        let fold = (0..<280).map { Int(MinHash.mix(UInt64($0)) % 5) }
+        let steps = Reports<Int>()
+        let fast = lr.outOfFoldProbabilities(x, labels: labels, classes: 7, folds: 5, fold: fold) { done, total in
+            #expect(total == 3 * 4 * 280)
+            steps.add(done)
+        }
+        #expect(fast == Self.referenceProbabilities(lr, x, labels: labels, classes: 7, folds: 5, fold: fold))
+        let seen = steps.all
+        #expect(seen == seen.sorted() && seen.last == 3 * 4 * 280)
+    }
+
+    /// Ranking only the positive margins flags what ranking each whole row did.
+    @Test func confidentLearningRanksLikeTheFullSort() {
+        var state: UInt64 = 42
+        func uniform() -> Double { state = MinHash.mix(state); return Double(state % 1_000_000) / 1_000_000 }
+        let classes = 6
+        var p: [[Double]] = []
+        var y: [Int] = []
+        for n in 0..<600 {
+            let label = n % classes
+            var row = (0..<classes).map { _ in uniform() }
+            row[label] += n % 9 == 0 ? 0 : 2
+            let sum = row.reduce(0, +)
+            p.append(row.map { $0 / sum })
+            y.append(label)
+        }
+        // The ranking before issue 18: each (i, j) sorted the whole of row i.
+        let t = ConfidentLearning.thresholds(probabilities: p, labels: y, classes: classes)
+        let joint = ConfidentLearning.confidentJoint(probabilities: p, labels: y, thresholds: t)
+        var expected = Set<Int>()
+        for i in 0..<classes {
+            let members = y.indices.filter { y[$0] == i }
+            let rowSum = joint[i].reduce(0, +)
+            guard rowSum > 0 else { continue }
+            for j in 0..<classes where j != i {
+                let count = Int((Double(joint[i][j]) / Double(rowSum) * Double(members.count)).rounded())
+                let ranked = members.sorted { (p[$0][j] - p[$0][i]) > (p[$1][j] - p[$1][i]) }
+                for n in ranked.prefix(count) where p[n][j] > p[n][i] { expected.insert(n) }
+            }
+        }
+        #expect(!expected.isEmpty)
+        #expect(ConfidentLearning.findLabelIssues(probabilities: p, labels: y, classes: classes) == expected.sorted())
+    }
+
+    /// Training reports SGD steps over all kinds, ending at the total.
+    @Test func labelNoiseTrainingReportsItsSteps() {
+        let detector = LabelNoiseDetector(folds: 5, buckets: 1 << 12, epochs: 2)
+        for i in 0..<120 {
+            let content = SampleContent.text(["alpha beta gamma", "delta epsilon zeta", "eta theta iota"][i % 3] + " \(i)")
+            _ = detector.observe(DetectSample(sampleID: Int64(i + 1), contentID: Int64(i + 1), uid: "s\(i)",
+                                              label: ["a", "b", "c"][i % 3], content: content))
+        }
+        let seen = Reports<(Int, Int, String)>()
+        _ = detector.finish { done, total, unit in seen.add((done, total, unit)) }
+        let reports = seen.all
+        #expect(reports.last.map { $0.0 == 2 * 4 * 120 && $0.1 == 2 * 4 * 120 && $0.2 == "steps" } == true)
+        #expect(reports.map(\.0) == reports.map(\.0).sorted())
+    }
+
     @Test func labelConflictsCompareWithTheRepresentative() {
         let found = LabelConflicts.find(groups: [(2, 1), (3, 1), (5, 4)], labels: [1: "a", 2: "a", 3: "b", 4: "x", 5: "x"])
         #expect(found.map(\.0) == [3])
@@ -222,5 +356,55 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
             return h
         }
         #expect(Lexical.wordHashes(text) == expected)
+    }
+}
+
+/// Issue 18 item 8: the rule for phone numbers written without separators, and the ids it leaves alone.
+@Suite struct UnformattedPhoneTests {
+    @Test(arguments: [
+        ("URGENT! Call 09061701461 to claim", ["09061701461"]),
+        ("text +447700900123 now.", ["+447700900123"]),
+        ("ring 07700900123.", ["07700900123"]),
+        ("(09061701461) or 0800 123 4567", ["09061701461"]),
+        ("Tel: 2125550143, fax 2125550199", ["2125550143", "2125550199"]),
+        ("US 18005550199 toll free", ["18005550199"]),
+        ("+12125550143", ["+12125550143"]),
+        ("\"08712300220\"", ["08712300220"]),
+    ])
+    func phoneNumbers(text: String, expected: [String]) {
+        #expect(PIIDetector.unformattedPhoneNumbers(text) == expected)
+    }
+
+    @Test(arguments: [
+        "123e4567-e89b-12d3-a456-426614174000",             // uuid, its last group all digits
+        "426614174000-e89b",                                  // a uuid-like group before a hyphen
+        "sha da39a3ee5e6b4b0d3255bfef95601890afd80709",       // hex hash
+        "commit 1234567890abcdef1234567890abcdef12345678",
+        "https://x.com/user/status/1234567890123",            // numeric id in a URL path
+        "https://shop.example/item?id=5550123456&ref=2",       // query id
+        "/var/lib/9061701461/data",                           // path segment
+        "issue #4567890123",                                   // numbered reference
+        "version 10.0.19041234567",                           // version string
+        "build 2.1.4056789123",
+        "pi is 3.14159265358979",                             // decimals
+        "total 12345678901.50",
+        "1700000000",                                         // Unix seconds
+        "at 1700000000123 ms",                                // Unix milliseconds
+        "202401311200 backup",                                // yyyymmddhhmm
+        "2023-10-05T1200000000",                              // stuck to a letter
+        "ISBN 9780306406157",                                 // ISBN-13 with a valid check digit
+        "0000000000 and 99999999999",                         // placeholders
+        "call09061701461",                                    // part of a longer token
+        "09061701461abc",
+        "id_09061701461",
+        "user@09061701461",
+        "£1234567890 or $9061701461",                         // amounts
+        "12:09061701461",                                     // after a time's colon
+        "123456789",                                          // too short
+        "12345678901234",                                     // too long (14 digits)
+        "4111111111111111",                                   // a card number is the card rule's
+    ])
+    func identifiersAreNotPhoneNumbers(text: String) {
+        #expect(PIIDetector.unformattedPhoneNumbers(text).isEmpty, "\(PIIDetector.unformattedPhoneNumbers(text))")
     }
 }

@@ -50,11 +50,19 @@ public protocol Detector: AnyObject {
     func observe(_ sample: DetectSample) -> [DetectorHit]
     /// After the last sample: flags that need the whole corpus.
     func finish() -> [DetectorHit]
+    /// `finish()` for a detector with a long step of its own after the pass (label-noise's
+    /// training), which tells `progress` how far it is.
+    func finish(progress: @escaping DetectProgressHandler) -> [DetectorHit]
 }
 
 extension Detector {
     public func finish() -> [DetectorHit] { [] }
+    public func finish(progress: @escaping DetectProgressHandler) -> [DetectorHit] { finish() }
 }
+
+/// How far a long step is: (units done, units in all, the unit's name), called now and then,
+/// never from two threads at once.
+public typealias DetectProgressHandler = @Sendable (_ done: Int, _ total: Int, _ unit: String) -> Void
 
 /// The built-in detectors, in the order `winnow detect` runs them.
 public enum DetectorName: String, CaseIterable, Sendable {

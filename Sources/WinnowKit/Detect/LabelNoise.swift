@@ -9,7 +9,7 @@ public struct SparseVector: Sendable {
 /// Multinomial logistic regression over hashed word unigrams and bigrams, TF-IDF weighted
 /// (sublinear tf) and L2-normalised — the peer's model, trained by SGD on hashed features so
 /// it needs no vocabulary. K-fold training gives out-of-fold probabilities.
-public struct HashedLogisticRegression {
+public struct HashedLogisticRegression: Sendable {
     public let buckets: Int
     public let epochs: Int
     public let learningRate: Float
@@ -55,68 +55,159 @@ public struct HashedLogisticRegression {
     }
 
     /// Out-of-fold class probabilities: each document is scored by a model trained on the
-    /// other folds. `labels[n]` indexes the classes; `fold[n]` is in 0..<folds.
-    public func outOfFoldProbabilities(_ x: [SparseVector], labels: [Int], classes: Int, folds: Int, fold: [Int]) -> [[Double]] {
+    /// other folds. `labels[n]` indexes the classes; `fold[n]` is in 0..<folds. The folds are
+    /// independent and train side by side on the machine's cores; `progress` hears (SGD steps
+    /// done, steps in all) now and then, from one thread at a time.
+    public func outOfFoldProbabilities(_ x: [SparseVector], labels: [Int], classes: Int, folds: Int, fold: [Int],
+                                       progress: (@Sendable (Int, Int) -> Void)? = nil) -> [[Double]] {
+        let members = (0..<folds).map { f in x.indices.filter { fold[$0] == f } }
+        let totalSteps = members.reduce(0) { $0 + epochs * (x.count - $1.count) }
+        let shared = FoldWork(folds: folds, totalSteps: totalSteps, progress: progress)
+        // As many folds at once as there are cores, while their models fit in 1 GiB together
+        // (one at a time, as before, when a single model is that large).
+        let modelBytes = 4 * buckets * classes + 4 * classes
+        let width = max(1, min(ProcessInfo.processInfo.activeProcessorCount, (1 << 30) / max(modelBytes, 1)))
+        for first in stride(from: 0, to: folds, by: width) {
+            DispatchQueue.concurrentPerform(iterations: min(width, folds - first)) { k in
+                let f = first + k
+                let train = x.indices.filter { fold[$0] != f }
+                let model = self.train(x, labels: labels, classes: classes, rows: train, seed: UInt64(f) &+ 1, work: shared)
+                shared.store(f, members[f].map { n in model.probabilities(x[n]).map(Double.init) })
+            }
+        }
         var probabilities = [[Double]](repeating: [], count: x.count)
-        for f in 0..<folds {
-            let train = x.indices.filter { fold[$0] != f }
-            var weights = [Float](repeating: 0, count: classes * buckets)
-            var bias = [Float](repeating: 0, count: classes)
-            var order = train
-            var state: UInt64 = UInt64(f) &+ 1
-            var step = 0
-            let total = Float(epochs * max(train.count, 1))
-            weights.withUnsafeMutableBufferPointer { w in
-                for _ in 0..<epochs {
-                    // A fixed-seed shuffle per epoch.
-                    for i in stride(from: order.count - 1, to: 0, by: -1) {
-                        state = MinHash.mix(state)
-                        order.swapAt(i, Int(state % UInt64(i + 1)))
+        for f in 0..<folds { for (k, n) in members[f].enumerated() { probabilities[n] = shared.results[f][k] } }
+        return probabilities
+    }
+
+    /// A model trained by SGD on `rows` of `x`: `epochs` passes in a fixed-seed shuffled order,
+    /// the rate decaying linearly from `learningRate` (+ 0.01).
+    func train(_ x: [SparseVector], labels: [Int], classes: Int, rows: [Int], seed: UInt64, work: FoldWork) -> Model {
+        var model = Model(buckets: buckets, classes: classes)
+        var order = rows
+        var state = seed
+        var step = 0
+        let total = Float(epochs * max(rows.count, 1))
+        var z = [Float](repeating: 0, count: classes)
+        model.weights.withUnsafeMutableBufferPointer { w in
+            model.bias.withUnsafeMutableBufferPointer { bias in
+                z.withUnsafeMutableBufferPointer { z in
+                    for _ in 0..<epochs {
+                        // A fixed-seed shuffle per epoch.
+                        for i in stride(from: order.count - 1, to: 0, by: -1) {
+                            state = MinHash.mix(state)
+                            order.swapAt(i, Int(state % UInt64(i + 1)))
+                        }
+                        var pending = 0
+                        for n in order {
+                            let rate = learningRate * (1 - Float(step) / total) + 0.01
+                            step += 1
+                            x[n].indices.withUnsafeBufferPointer { idx in
+                                x[n].values.withUnsafeBufferPointer { val in
+                                    Model.scores(idx, val, w, UnsafeBufferPointer(bias), classes, into: z)
+                                    Model.softmax(z)
+                                    // z becomes the gradient of the loss in the scores: p − onehot.
+                                    z[labels[n]] -= 1
+                                    for c in 0..<classes { bias[c] -= rate * z[c] }
+                                    let l2 = self.l2
+                                    for k in 0..<idx.count {
+                                        // Bucket-major: a feature's weights for all classes are adjacent.
+                                        let row = w.baseAddress! + Int(idx[k]) * classes
+                                        let v = val[k]
+                                        for c in 0..<classes { row[c] -= rate * (z[c] * v + l2 * row[c]) }
+                                    }
+                                }
+                            }
+                            pending += 1
+                            if pending == 4096 { work.advance(pending); pending = 0 }
+                        }
+                        work.advance(pending)
                     }
-                    for n in order {
-                        let rate = learningRate * (1 - Float(step) / total) + 0.01
-                        step += 1
-                        var p = scores(x[n], w, bias, classes)
-                        softmax(&p)
-                        for c in 0..<classes {
-                            let g = p[c] - (c == labels[n] ? 1 : 0)
-                            bias[c] -= rate * g
-                            let base = c * buckets
-                            for (k, b) in x[n].indices.enumerated() {
-                                let i = base + Int(b)
-                                w[i] -= rate * (g * x[n].values[k] + l2 * w[i])
+                }
+            }
+        }
+        return model
+    }
+
+    /// The weights of one trained model, bucket-major (`weights[bucket * classes + class]`), so
+    /// that a document touches a few adjacent cache lines per feature whatever the class count.
+    struct Model {
+        var weights: [Float]
+        var bias: [Float]
+        let classes: Int
+
+        init(buckets: Int, classes: Int) {
+            weights = [Float](repeating: 0, count: buckets * classes)
+            bias = [Float](repeating: 0, count: classes)
+            self.classes = classes
+        }
+
+        /// Class probabilities of one document.
+        func probabilities(_ v: SparseVector) -> [Float] {
+            var z = [Float](repeating: 0, count: classes)
+            weights.withUnsafeBufferPointer { w in
+                bias.withUnsafeBufferPointer { bias in
+                    v.indices.withUnsafeBufferPointer { idx in
+                        v.values.withUnsafeBufferPointer { val in
+                            z.withUnsafeMutableBufferPointer { z in
+                                Model.scores(idx, val, UnsafeMutableBufferPointer(mutating: w), bias, classes, into: z)
+                                Model.softmax(z)
                             }
                         }
                     }
                 }
-                for n in x.indices where fold[n] == f {
-                    var p = scores(x[n], w, bias, classes)
-                    softmax(&p)
-                    probabilities[n] = p.map(Double.init)
-                }
             }
+            return z
         }
-        return probabilities
+
+        /// z = bias + W·v, each class's sum taken over the features in order.
+        @inline(__always)
+        static func scores(_ idx: UnsafeBufferPointer<UInt32>, _ val: UnsafeBufferPointer<Float>, _ w: UnsafeMutableBufferPointer<Float>,
+                           _ bias: UnsafeBufferPointer<Float>, _ classes: Int, into z: UnsafeMutableBufferPointer<Float>) {
+            for c in 0..<classes { z[c] = 0 }
+            for k in 0..<idx.count {
+                let row = w.baseAddress! + Int(idx[k]) * classes
+                let v = val[k]
+                for c in 0..<classes { z[c] += row[c] * v }
+            }
+            for c in 0..<classes { z[c] = bias[c] + z[c] }
+        }
+
+        @inline(__always)
+        static func softmax(_ z: UnsafeMutableBufferPointer<Float>) {
+            var top = -Float.infinity
+            for i in z.indices where z[i] > top { top = z[i] }
+            var sum: Float = 0
+            for i in z.indices { z[i] = exp(z[i] - top); sum += z[i] }
+            for i in z.indices { z[i] /= sum }
+        }
+    }
+}
+
+/// What the folds training side by side share: their results and a step count for progress.
+final class FoldWork: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var results: [[[Double]]]
+    private var done = 0
+    private let totalSteps: Int
+    private let progress: (@Sendable (Int, Int) -> Void)?
+
+    init(folds: Int, totalSteps: Int, progress: (@Sendable (Int, Int) -> Void)?) {
+        results = [[[Double]]](repeating: [], count: folds)
+        self.totalSteps = totalSteps
+        self.progress = progress
     }
 
-    @inline(__always)
-    private func scores(_ v: SparseVector, _ w: UnsafeMutableBufferPointer<Float>, _ bias: [Float], _ classes: Int) -> [Float] {
-        var z = bias
-        for c in 0..<classes {
-            let base = c * buckets
-            var s: Float = 0
-            for (k, b) in v.indices.enumerated() { s += w[base + Int(b)] * v.values[k] }
-            z[c] += s
-        }
-        return z
+    func advance(_ steps: Int) {
+        guard steps > 0 else { return }
+        lock.lock(); defer { lock.unlock() }
+        done += steps
+        progress?(done, totalSteps)
     }
 
-    @inline(__always)
-    private func softmax(_ z: inout [Float]) {
-        let top = z.max() ?? 0
-        var sum: Float = 0
-        for i in z.indices { z[i] = exp(z[i] - top); sum += z[i] }
-        for i in z.indices { z[i] /= sum }
+    func store(_ fold: Int, _ probabilities: [[Double]]) {
+        lock.lock(); defer { lock.unlock() }
+        results[fold] = probabilities
     }
 }
 
@@ -163,10 +254,14 @@ public enum ConfidentLearning {
                 let calibrated = Double(joint[i][j]) / Double(rowSum) * Double(labelCounts[i])
                 let count = Int(calibrated.rounded())
                 guard count > 0 else { continue }
-                let ranked = byLabel[i].sorted {
-                    (probabilities[$0][j] - probabilities[$0][i]) > (probabilities[$1][j] - probabilities[$1][i])
+                // Only a positive margin is ever flagged: rank just those (the same order and cut as
+                // ranking the whole row, at a fraction of the cost when there are many classes).
+                let candidates = byLabel[i].compactMap { n -> (Int, Double)? in
+                    let margin = probabilities[n][j] - probabilities[n][i]
+                    return probabilities[n][j] > probabilities[n][i] ? (n, margin) : nil
                 }
-                for n in ranked.prefix(count) where probabilities[n][j] > probabilities[n][i] { flagged.insert(n) }
+                guard !candidates.isEmpty else { continue }
+                for (n, _) in candidates.sorted(by: { $0.1 > $1.1 }).prefix(count) { flagged.insert(n) }
             }
         }
         return flagged.sorted()
@@ -208,29 +303,47 @@ public final class LabelNoiseDetector: Detector {
         return []
     }
 
-    public func finish() -> [DetectorHit] {
+    public func finish() -> [DetectorHit] { finish(progress: { _, _, _ in }) }
+
+    /// Trains and checks each sample kind in turn; `progress` counts SGD steps over all of them.
+    public func finish(progress: @escaping DetectProgressHandler) -> [DetectorHit] {
+        let groups = SampleKind.allCases.map { kind in kinds.indices.filter { kinds[$0] == kind } }
+        let checked = groups.filter(isCheckable)
+        let total = checked.reduce(0) { $0 + steps($1.count) }
+        var before = 0
         var hits: [DetectorHit] = []
-        for kind in SampleKind.allCases {
-            let members = kinds.indices.filter { kinds[$0] == kind }
-            hits += find(in: members)
+        for members in checked {
+            // Steps of the kinds before this one, so one count runs from 0 to `total`.
+            let offset = before
+            hits += find(in: members) { done, _ in progress(min(offset + done, total), total, "steps") }
+            before += steps(members.count)
         }
+        if total > 0 { progress(total, total, "steps") }
         return hits.sorted { $0.sampleID < $1.sampleID }
     }
 
-    /// Confident learning over one group of samples (indices into the collected arrays).
-    private func find(in members: [Int]) -> [DetectorHit] {
-        let classes = Array(Set(members.map { labels[$0] })).sorted()
-        // Too few samples give a model too weak for its out-of-fold probabilities to mean much.
+    /// SGD steps of K-fold training on n samples: each is in the training set of K − 1 folds.
+    private func steps(_ n: Int) -> Int { model.epochs * (folds - 1) * n }
+
+    /// A kind's samples are checked only with at least two labels, `minimumSamples` samples and
+    /// `minimumPerLabel` per label: too few give a model too weak for its out-of-fold
+    /// probabilities to mean much.
+    private func isCheckable(_ members: [Int]) -> Bool {
         var perClass: [String: Int] = [:]
         for m in members { perClass[labels[m], default: 0] += 1 }
-        guard classes.count >= 2, members.count >= LabelNoiseDetector.minimumSamples,
-              perClass.values.allSatisfy({ $0 >= LabelNoiseDetector.minimumPerLabel }) else { return [] }
+        return perClass.count >= 2 && members.count >= LabelNoiseDetector.minimumSamples
+            && perClass.values.allSatisfy { $0 >= LabelNoiseDetector.minimumPerLabel }
+    }
+
+    /// Confident learning over one group of samples (indices into the collected arrays).
+    private func find(in members: [Int], progress: @escaping @Sendable (Int, Int) -> Void) -> [DetectorHit] {
+        let classes = Array(Set(members.map { labels[$0] })).sorted()
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         let y = members.map { index[labels[$0]]! }
         // Deterministic folds from the sample id.
         let fold = members.map { Int(MinHash.mix(UInt64(bitPattern: samples[$0].0)) % UInt64(folds)) }
         let p = model.outOfFoldProbabilities(model.vectors(members.map { counts[$0] }), labels: y, classes: classes.count,
-                                             folds: folds, fold: fold)
+                                             folds: folds, fold: fold, progress: progress)
         return ConfidentLearning.findLabelIssues(probabilities: p, labels: y, classes: classes.count).map { n in
             let given = y[n]
             let predicted = p[n].indices.max { p[n][$0] < p[n][$1] } ?? given

@@ -288,6 +288,52 @@ public final class PIIDetector: Detector {
         return digits.count >= 13 && sum % 10 == 0
     }
 
+    /// Phone numbers written without separators (`09061701461`, `+447700900123`): a run of 10 to
+    /// 13 ASCII digits, optionally led by `+`, that
+    /// - stands alone: not touching a letter, digit or `_`; not after `. / \ - = # @ & % $ £ € ¥`
+    ///   (decimals, versions, paths and URLs, uuid groups, query ids, issue numbers, amounts), nor
+    ///   after `,` or `:` that follow a digit; not before `/ \ @ %`, nor before `-`, `.`, `,` or `:`
+    ///   followed by a letter or digit (`09061701461.` at a sentence's end is still a number);
+    /// - is not a date or time stamp: its first eight digits a date 1900–2099 (`202401311200`), or,
+    ///   without `+`, 10 or 13 digits starting with 1 (Unix seconds or milliseconds, 2001–2033);
+    /// - is not an ISBN-13 / EAN-13 (978 or 979 and a valid check digit) nor one digit repeated.
+    /// Returns the numbers found, in order.
+    public static func unformattedPhoneNumbers(_ text: String) -> [String] {
+        let u = Array(text.unicodeScalars)
+        func isDigit(_ i: Int) -> Bool { i >= 0 && i < u.count && u[i].value >= 48 && u[i].value <= 57 }
+        func isWord(_ i: Int) -> Bool {
+            guard i >= 0 && i < u.count else { return false }
+            return isDigit(i) || u[i] == "_" || u[i].properties.isAlphabetic || u[i].properties.numericType != nil
+        }
+        func isOneOf(_ i: Int, _ set: String) -> Bool { i >= 0 && i < u.count && set.unicodeScalars.contains(u[i]) }
+        var found: [String] = []
+        var i = 0
+        while i < u.count {
+            guard isDigit(i) else { i += 1; continue }
+            var end = i
+            while isDigit(end) { end += 1 }
+            defer { i = end }
+            let length = end - i
+            guard (10...13).contains(length) else { continue }
+            let plus = isOneOf(i - 1, "+")
+            let before = plus ? i - 2 : i - 1
+            if isWord(before) || isOneOf(before, "./\\-=#@&%$£€¥") || (isOneOf(before, ",:") && isDigit(before - 1)) { continue }
+            if isWord(end) || isOneOf(end, "/\\@%") || (isOneOf(end, "-.,:") && isWord(end + 1)) { continue }
+            let digits = u[i..<end].map { Int($0.value) - 48 }
+            if Set(digits).count == 1 { continue }
+            let number = { (from: Int, count: Int) in digits[from..<(from + count)].reduce(0) { $0 * 10 + $1 } }
+            let (year, month, day) = (number(0, 4), number(4, 2), number(6, 2))
+            if (1900...2099).contains(year) && (1...12).contains(month) && (1...31).contains(day) { continue }
+            if !plus && (length == 10 || length == 13) && digits[0] == 1 { continue }
+            if length == 13 && [978, 979].contains(number(0, 3)) {
+                let sum = digits.enumerated().reduce(0) { $0 + $1.element * ($1.offset % 2 == 0 ? 1 : 3) }
+                if sum % 10 == 0 { continue }
+            }
+            found.append((plus ? "+" : "") + digits.map(String.init).joined())
+        }
+        return found
+    }
+
     public func observe(_ s: DetectSample) -> [DetectorHit] {
         let text = s.text
         let range = NSRange(text.startIndex..., in: text)
@@ -305,7 +351,8 @@ public final class PIIDetector: Detector {
             }
             if cardFound { kinds.append("payment card number") }
         }
-        if digitCount >= 9, !cardFound, let phone = PIIDetector.phone, phone.firstMatch(in: text, range: range) != nil {
+        if digitCount >= 9, !cardFound, let phone = PIIDetector.phone,
+           phone.firstMatch(in: text, range: range) != nil || (digitCount >= 10 && !PIIDetector.unformattedPhoneNumbers(text).isEmpty) {
             kinds.append("phone number")
         }
         if digitCount >= 4, text.contains("."), let ip = PIIDetector.ipv4, ip.firstMatch(in: text, range: range) != nil {

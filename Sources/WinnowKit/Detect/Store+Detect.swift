@@ -10,6 +10,8 @@ public struct DetectRunResult: Codable, Sendable, Equatable {
     public var flagged: Int
     /// Hits not flagged because a reviewer already confirmed or dismissed them for this content.
     public var keptReviewed: Int
+    /// This detector's own time: its look at each sample, its work after the pass (label-noise's
+    /// training) and recording its flags. Reading the samples, shared by all, is `DetectPass.seconds`.
     public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
@@ -18,15 +20,40 @@ public struct DetectRunResult: Codable, Sendable, Equatable {
     }
 }
 
+/// How far `Store.detect` is: which step, and how much of it is done.
+public struct DetectProgress: Sendable, Equatable {
+    /// "reading" during the pass over the samples, then a detector's name with what it does
+    /// after the pass ("label-noise training").
+    public var step: String
+    public var done: Int
+    public var total: Int
+    /// What `done` and `total` count ("samples", "steps").
+    public var unit: String
+}
+
+/// One `Store.detect` pass: each detector's run, and the whole pass's time.
+public struct DetectPass: Sendable {
+    public var runs: [DetectRunResult]
+    /// The whole pass, reading the samples included.
+    public var seconds: Double
+}
+
+/// Seconds on a monotonic clock, for timing detectors.
+private func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
 extension Store {
     /// Runs detectors over the active samples in one pass and records each run. A run replaces
     /// the detector's open flags; flags a reviewer confirmed or dismissed are never reopened
-    /// for unchanged content.
+    /// for unchanged content. `progress` hears about the pass and each detector's long step.
     public func detect(_ names: [DetectorName], config: DetectConfig,
-                       progress: ((Int, Int) -> Void)? = nil) throws -> [DetectRunResult] {
+                       progress: (@Sendable (DetectProgress) -> Void)? = nil) throws -> DetectPass {
         let started = Date()
+        let passStarted = monotonicSeconds()
+        // Each detector's own seconds (label-conflict's include the duplicate detectors run for it alone).
+        var own: [String: Double] = [:]
         var detectors: [(DetectorName, Detector)] = []
         for name in names { if let d = try config.make(name) { detectors.append((name, d)) } }
+        var observing = [Double](repeating: 0, count: detectors.count), helping = 0.0
         // label-conflict is derived from the duplicate detectors: run them too, unrecorded.
         let wantsConflicts = names.contains(.labelConflict)
         var exact = detectors.first { $0.0 == .exactDuplicate }?.1 as? ExactDuplicateDetector
@@ -55,15 +82,26 @@ extension Store {
             while let row = try cursor.next() {
                 let sample = DetectSample(sampleID: row["id"], contentID: row["content_id"], uid: row["uid"],
                                           label: row["label"], content: Store.content(row))
-                for (name, detector) in detectors { hits[name.rawValue, default: []] += detector.observe(sample) }
-                for helper in helpers { _ = helper.observe(sample) }
+                // One clock reading per detector: each one's end is the next one's start.
+                var clock = monotonicSeconds()
+                for (i, (name, detector)) in detectors.enumerated() {
+                    let found = detector.observe(sample)
+                    if !found.isEmpty { hits[name.rawValue, default: []] += found }
+                    let now = monotonicSeconds()
+                    observing[i] += now - clock
+                    clock = now
+                }
+                if !helpers.isEmpty {
+                    for helper in helpers { _ = helper.observe(sample) }
+                    helping += monotonicSeconds() - clock
+                }
                 if wantsConflicts {
                     if let label = sample.label { labels[sample.sampleID] = label }
                     contentOf[sample.sampleID] = sample.contentID
                     uidOf[sample.sampleID] = sample.uid
                 }
                 scanned += 1
-                if scanned % 2048 == 0 { progress?(scanned, total) }
+                if scanned % 2048 == 0 { progress?(DetectProgress(step: "reading", done: scanned, total: total, unit: "samples")) }
             }
             if wantsConflicts {
                 // The same content imported under different labels.
@@ -77,8 +115,18 @@ extension Store {
                 }
             }
         }
-        progress?(scanned, scanned)
-        for (name, detector) in detectors { hits[name.rawValue, default: []] += detector.finish() }
+        progress?(DetectProgress(step: "reading", done: scanned, total: scanned, unit: "samples"))
+        for (i, (name, _)) in detectors.enumerated() { own[name.rawValue, default: 0] += observing[i] }
+        own[DetectorName.labelConflict.rawValue, default: 0] += helping
+        for (name, detector) in detectors {
+            let t0 = monotonicSeconds()
+            let step = name == .labelNoise ? "\(name.rawValue) training" : name.rawValue
+            hits[name.rawValue, default: []] += detector.finish { done, total, unit in
+                progress?(DetectProgress(step: step, done: done, total: total, unit: unit))
+            }
+            own[name.rawValue, default: 0] += monotonicSeconds() - t0
+        }
+        let conflictsStarted = monotonicSeconds()
         for helper in helpers { _ = helper.finish() }
 
         if wantsConflicts {
@@ -99,9 +147,9 @@ extension Store {
                     details: jsonObject([("labels", jsonArray([label, otherLabel])), ("duplicate_of", JSONText.quote(other))]))
             }
             hits[DetectorName.labelConflict.rawValue] = conflictHits.values.sorted { $0.sampleID < $1.sampleID }
+            own[DetectorName.labelConflict.rawValue, default: 0] += monotonicSeconds() - conflictsStarted
         }
 
-        let seconds = Date().timeIntervalSince(started)
         let startedText = Timestamp.string(started)
         var results: [DetectRunResult] = []
         for name in names {
@@ -113,10 +161,13 @@ extension Store {
             default:
                 parameters = detector?.parametersJSON ?? "{}"
             }
-            results.append(try record(name.rawValue, parameters: parameters, hits: hits[name.rawValue] ?? [],
-                                      scanned: scanned, started: startedText, seconds: seconds))
+            let t0 = monotonicSeconds()
+            var result = try record(name.rawValue, parameters: parameters, hits: hits[name.rawValue] ?? [],
+                                    scanned: scanned, started: startedText, seconds: 0)
+            result.seconds = (own[name.rawValue] ?? 0) + monotonicSeconds() - t0
+            results.append(result)
         }
-        return results
+        return DetectPass(runs: results, seconds: monotonicSeconds() - passStarted)
     }
 
     /// Records a run and replaces the detector's open flags with `hits`.

@@ -48,15 +48,18 @@ extension WinnowCommand {
                     try cfg.set(String(setting[..<eq]), String(setting[setting.index(after: eq)...]))
                 }
                 let bar = ProgressBar(label: "detect")
-                let results = try store.open().detect(names, config: cfg) { done, total in
-                    bar.update(done: done, total: total, items: done, unit: "samples")
+                let pass = try store.open().detect(names, config: cfg) { p in
+                    bar.step(p.step == "reading" ? "detect" : "detect: \(p.step)")
+                    bar.update(done: p.done, total: p.total, items: p.done, unit: p.unit)
                 }
                 bar.finish()
-                if json { try JSONOutput.print(DetectReport(runs: results)); return }
-                var table = Table(headers: ["detector", "flagged", "kept reviewed", "scanned"], rightAligned: [1, 2, 3])
-                for r in results { table.rows.append([r.detector, "\(r.flagged)", "\(r.keptReviewed)", "\(r.scanned)"]) }
+                if json { try JSONOutput.print(DetectReport(runs: pass.runs, seconds: pass.seconds)); return }
+                var table = Table(headers: ["detector", "flagged", "kept reviewed", "scanned", "seconds"], rightAligned: [1, 2, 3, 4])
+                for r in pass.runs {
+                    table.rows.append([r.detector, "\(r.flagged)", "\(r.keptReviewed)", "\(r.scanned)", Format.seconds(r.seconds)])
+                }
                 emit(table.text())
-                emit("\(results.first.map { Format.seconds($0.seconds) } ?? "0") s; see them with `winnow flags` and `winnow flags summary`\n")
+                emit("\(Format.seconds(pass.seconds)) s in all; see them with `winnow flags` and `winnow flags summary`\n")
             }
         }
     }
@@ -175,5 +178,6 @@ extension WinnowCommand {
     }
 }
 
-struct DetectReport: Encodable { var runs: [DetectRunResult] }
+/// `detect --json`: each detector's run with its own seconds, and the whole pass's seconds.
+struct DetectReport: Encodable { var runs: [DetectRunResult]; var seconds: Double }
 struct FlagSummaryReport: Encodable { var detectors: [DetectorPrecision] }

@@ -36,31 +36,64 @@ enum Terminal {
     }
 }
 
-/// A one-line progress bar on stderr with rate and ETA, drawn only when stderr is a terminal.
+/// Progress on stderr with rate and ETA. On a terminal, a one-line bar redrawn in place; off a
+/// terminal (a log file, CI), a plain line now and then: every `lineInterval` seconds
+/// (WINNOW_PROGRESS_SECONDS, default 10), so a short command prints nothing. A command with
+/// several steps names each with `step(_:)`; rate and ETA restart with each step.
 final class ProgressBar: @unchecked Sendable {
-    private let label: String
-    private let started = Date()
+    private let lock = NSLock()
+    private var label: String
+    private var started = Date()
     private let enabled = Terminal.stderrIsTerminal
+    private let lineInterval: Double
+    private var lastDrawn = Date.distantPast
+    private var lastLine: Date
     private var drawn = false
 
-    init(label: String) { self.label = label }
+    init(label: String) {
+        self.label = label
+        let env = ProcessInfo.processInfo.environment["WINNOW_PROGRESS_SECONDS"].flatMap(Double.init)
+        lineInterval = env.map { $0.isFinite ? max(0, $0) : 10 } ?? 10
+        lastLine = Date()
+    }
+
+    /// A new step of the same command: its own label, rate and ETA.
+    func step(_ label: String) {
+        lock.lock(); defer { lock.unlock() }
+        guard label != self.label else { return }
+        self.label = label
+        started = Date()
+    }
 
     func update(done: Int, total: Int, items: Int, unit: String) {
-        guard enabled else { return }
-        let elapsed = max(Date().timeIntervalSince(started), 0.001)
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        let elapsed = max(now.timeIntervalSince(started), 0.001)
         let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
-        let width = 24
-        let filled = Int(fraction * Double(width))
-        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let rate = Double(items) / elapsed
         let eta = fraction > 0 ? elapsed / fraction - elapsed : 0
-        let line = String(format: "\r%@ %@ %3.0f%%  %@ %@  %@ %@/s  ETA %@ ", label, bar, fraction * 100,
-                          Format.count(items), unit, Format.count(Int(rate)), unit, Format.duration(eta))
-        Terminal.writeStandardError(line)
-        drawn = true
+        if enabled {
+            // At most ten redraws a second, however often the work reports.
+            guard now.timeIntervalSince(lastDrawn) >= 0.1 || done >= total else { return }
+            lastDrawn = now
+            let width = 24
+            let filled = Int(fraction * Double(width))
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            let line = String(format: "\r\u{1B}[2K%@ %@ %3.0f%%  %@ %@  %@ %@/s  ETA %@ ", label, bar, fraction * 100,
+                              Format.count(items), unit, Format.count(Int(rate)), unit, Format.duration(eta))
+            Terminal.writeStandardError(line)
+            drawn = true
+        } else {
+            guard now.timeIntervalSince(lastLine) >= lineInterval else { return }
+            lastLine = now
+            Terminal.writeStandardError(String(format: "%@: %.0f%%, %@ %@, %@ %@/s, %@ elapsed, ETA %@\n", label, fraction * 100,
+                                               Format.count(items), unit, Format.count(Int(rate)), unit,
+                                               Format.duration(elapsed), Format.duration(eta)))
+        }
     }
 
     func finish() {
+        lock.lock(); defer { lock.unlock() }
         guard enabled, drawn else { return }
         Terminal.writeStandardError("\r\u{1B}[2K")
     }

@@ -23,8 +23,9 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
     /// A name (label, scene dimension or category, source, …) the store does not know; `known`
     /// lists the valid ones, `hint` says where to look.
     case unknownName(kind: String, name: String, known: [String], hint: String)
-    /// A snapshot would have no members; nothing was made.
-    case emptySnapshot(name: String)
+    /// A snapshot would have no members; nothing was made. `leftOut`: the matches that
+    /// `--exclude-flagged` left out (0 when the other filters matched nothing).
+    case emptySnapshot(name: String, leftOut: Int)
     /// `winnow sql` was given a statement that writes, or SQL that fails.
     case sqlRefused(String)
     /// A write failed in a way the user can act on (disk full, I/O error).
@@ -59,7 +60,10 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
         case .unknownName(let kind, let name, let known, let hint):
             let shown = known.prefix(50).joined(separator: ", ") + (known.count > 50 ? ", … (\(known.count - 50) more)" : "")
             return "unknown \(kind) '\(name)'; \(known.isEmpty ? "the store has none yet" : "known: \(shown)") (\(hint))"
-        case .emptySnapshot(let name):
+        case .emptySnapshot(let name, let leftOut):
+            if leftOut > 0 {
+                return "snapshot \(name) would have no members: --exclude-flagged left out all \(leftOut) samples its other filters matched; nothing was made"
+            }
             return "snapshot \(name) would have no members: no active sample matches its selection; nothing was made"
         case .sqlRefused(let message):
             return message

@@ -72,7 +72,7 @@ enum CommandSuggestion {
     static func unknownCommand(in arguments: [String], root: ParsableCommand.Type) -> String? {
         var command = root
         var path = [root._commandName]
-        for word in arguments {
+        for (index, word) in arguments.enumerated() {
             let children = command.configuration.subcommands
             if word.hasPrefix("-") || children.isEmpty { return nil }
             if let child = children.first(where: { $0._commandName == word || $0.configuration.aliases.contains(word) }) {
@@ -81,10 +81,14 @@ enum CommandSuggestion {
                 continue
             }
             if word == "help" && path.count == 1 { continue }   // `winnow help CMD`: CMD is checked the same way
-            // A command with a default subcommand takes other words as that one's arguments
-            // (`winnow review QUEUE`).
-            if command.configuration.defaultSubcommand != nil { return nil }
             let names = children.map { $0._commandName }
+            // A command with a default subcommand takes other words as that one's arguments
+            // (`winnow review QUEUE`): the word is a typo only when it is near a subcommand's
+            // name and the default subcommand cannot take the rest of the line.
+            if let fallback = command.configuration.defaultSubcommand {
+                let rest = Array(arguments[index...])
+                if nearest(to: word, among: names) == nil || (try? fallback.parseAsRoot(rest)) != nil { return nil }
+            }
             let what = path.count == 1 ? "command" : "\(path.dropFirst().joined(separator: " ")) command"
             var message = "unknown \(what) '\(word)'"
             if let nearest = nearest(to: word, among: names) {

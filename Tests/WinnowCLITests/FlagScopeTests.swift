@@ -270,6 +270,45 @@ import Testing
 
     /// Item 4: drop and keep over a queue, with overlap: each bulk decision is one reviewer's
     /// verdict per item, applied once the overlap agrees; bad input changes nothing.
+    /// What the last read of the merged change found: a typo through `review bulk --queue`, a
+    /// score without a detector (it would close every flag), a `flags --detector` typo, an
+    /// `all_flags` that is no boolean, relabels still waiting for a second reviewer counted as
+    /// label changes, and an empty snapshot blamed on filters when the exclusion emptied it.
+    @Test func holesTheLastReadFound() throws {
+        let (dir, db) = try store()
+        defer { withExtendedLifetime(dir) {} }
+        #expect(try winnow(["queue", "create", "noisy", "--detector", "label-noise", "--overlap", "2", "--db", db]).status == 0)
+        let typo = try winnow(["review", "bulk", "--queue", "noisy", "--label", "hamm", "--action", "drop", "--reviewer", "alice", "--db", db])
+        #expect(typo.status == 1 && typo.stderr.contains("unknown label 'hamm'"), "\(typo.stderr)")
+        let scoreAlone = try winnow(["review", "bulk", "--min-score", "0.9", "--action", "keep", "--reviewer", "alice", "--db", db])
+        #expect(scoreAlone.status == 64 && scoreAlone.stderr.contains("--min-score needs --flag DETECTORS"), "\(scoreAlone.stderr)")
+        let listing = try winnow(["flags", "--detector", "label-nosie", "--db", db])
+        #expect(listing.status == 1 && listing.stderr.contains("--detector: unknown detector 'label-nosie'"), "\(listing.stderr)")
+        let verdicts = dir.write("v.jsonl", "{\"uid\": \"\(Self.target)\", \"action\": \"keep\", \"all_flags\": \"yes\"}\n")
+        let apply = try winnow(["review", "apply", verdicts, "--queue", "noisy", "--reviewer", "carol", "--db", db])
+        #expect(apply.status == 1 && apply.stderr.contains("\"all_flags\" must be true or false"), "\(apply.stderr)")
+        #expect(try query(db, "SELECT count(*) FROM decisions") == 0)
+
+        // With overlap 2 the first reviewer's relabels wait: no label has changed yet.
+        let first = try json(try winnow(["review", "bulk", "--queue", "noisy", "--action", "relabel", "--to", "predicted",
+                                         "--reviewer", "alice", "--json", "--db", db]))
+        let waiting = (first["states"] as? [String: Int])?["waiting"] ?? 0
+        #expect(waiting >= 1, "\(first)")
+        #expect((first["changes"] as? [String: Int]) == [:], "\(first)")
+        let second = try json(try winnow(["review", "bulk", "--queue", "noisy", "--action", "relabel", "--to", "predicted",
+                                          "--reviewer", "bob", "--json", "--db", db]))
+        let applied = (second["states"] as? [String: Int])?["applied"] ?? 0
+        #expect(applied == waiting && (second["changes"] as? [String: Int] ?? [:]).values.reduce(0, +) == applied, "\(second)")
+
+        // Two one-word texts, both too short: the exclusion, not the filters, empties the snapshot.
+        let small = dir.file("small.db")
+        #expect(try winnow(["import", dir.write("two.jsonl", "{\"text\": \"hello\"}\n{\"text\": \"bye\"}\n"), "--db", small]).status == 0)
+        #expect(try winnow(["detect", "too-short", "--db", small]).status == 0)
+        let empty = try winnow(["snapshot", "create", "e", "--exclude-flagged", "too-short", "--db", small])
+        #expect(empty.status == 1 && empty.stderr.contains("--exclude-flagged too-short left out all 2 samples the other filters matched"), "\(empty.stderr)")
+        #expect(try query(small, "SELECT count(*) FROM snapshots") == 0)
+    }
+
     @Test func bulkOverAQueueFollowsTheOverlapRules() throws {
         let (dir, db) = try store()
         defer { withExtendedLifetime(dir) {} }

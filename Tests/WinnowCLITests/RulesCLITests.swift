@@ -195,6 +195,14 @@ import Testing
             "not json",
             "r6,one,two",
         ])
+        // `import --update` writes the same rejects file the same way.
+        let updateRejects = dir.file("update-rejects.jsonl")
+        let update = try winnow(["import", jsonl, "--update", "--on-error", "skip", "--rejects", updateRejects, "--db", db])
+        #expect(update.status == 0, "\(update.stderr)")
+        let updateRaw = try String(contentsOfFile: updateRejects, encoding: .utf8).split(separator: "\n").map {
+            (try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]))["raw"] as? String
+        }
+        #expect(updateRaw.contains("{\"id\": \"r3\", \"label\": \"x\"}") && !updateRaw.contains(nil), "\(updateRaw)")
     }
 
     /// The same past the first 1,000 records (the mapping's look-ahead window, which holds
@@ -260,6 +268,12 @@ import Testing
         #expect(try winnow(["help", "snapshto"]).stderr.hasPrefix("error: unknown command 'snapshto'; did you mean 'winnow snapshot'?"))
         // `review QUEUE` is the default subcommand's argument, not a typo of a subcommand.
         #expect(!(try winnow(["review", "noq", "--reviewer", "a", "--db", TempDir().file("w.db")])).stderr.contains("unknown review command"))
+        #expect(!(try winnow(["review", "noisy", "--db", TempDir().file("w.db")])).stderr.contains("unknown review command"))
+        // Under a default subcommand, a word near a subcommand that the default cannot take is a typo.
+        let flagsTypo = try winnow(["flags", "summry"])
+        #expect(flagsTypo.status == 64 && flagsTypo.stderr.hasPrefix("error: unknown flags command 'summry'; did you mean 'winnow flags summary'?"), "\(flagsTypo.stderr)")
+        let reviewTypo = try winnow(["review", "bulkk", "--flag", "label-noise", "--action", "drop", "--reviewer", "a"])
+        #expect(reviewTypo.status == 64 && reviewTypo.stderr.hasPrefix("error: unknown review command 'bulkk'; did you mean 'winnow review bulk'?"), "\(reviewTypo.stderr)")
         #expect(try winnow(["--version"]).status == 0)
     }
 

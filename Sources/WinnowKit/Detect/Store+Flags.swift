@@ -42,7 +42,10 @@ extension Store {
         try pool.read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
-            if let detector { conditions.append("f.detector = ?"); arguments += [detector] }
+            if let detector {
+                try Store.checkDetectors(db, [detector], option: "--detector")
+                conditions.append("f.detector = ?"); arguments += [detector]
+            }
             if let status { conditions.append("f.status = ?"); arguments += [status] }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM flags f \(whereClause)", arguments: arguments) ?? 0

@@ -39,7 +39,7 @@ extension Importer {
                         problems.append((problem, raw)); continue
                     case .record(let line, let fields):
                         do throws(RecordError) { record = try builder.build(fields, line: line) } catch {
-                            problems.append((RecordProblem(line: line, reason: error.reason), nil)); continue
+                            problems.append((RecordProblem(line: line, reason: error.reason), reader.lastRaw)); continue
                         }
                     }
                     guard let match = try Row.fetchOne(db, sql: """

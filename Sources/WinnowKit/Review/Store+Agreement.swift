@@ -113,7 +113,12 @@ extension Store {
                     request.label = fields["label"] as? String
                     request.text = fields["text"] as? String
                     request.note = fields["note"] as? String
-                    request.allFlags = (fields["all_flags"] as? NSNumber).map { RecordBuilder.isBoolean($0) && $0.boolValue } ?? false
+                    if let value = fields["all_flags"], !(value is NSNull) {
+                        guard let flag = value as? NSNumber, RecordBuilder.isBoolean(flag) else {
+                            throw WinnowError.invalidArgument("\"all_flags\" must be true or false")
+                        }
+                        request.allFlags = flag.boolValue
+                    }
                     outcomes.append(try Store.decide(db, request, now: now))
                 } catch let error as WinnowError {
                     problems.append(RecordProblem(line: line, reason: error.description))

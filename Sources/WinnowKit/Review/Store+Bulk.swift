@@ -61,7 +61,7 @@ public struct BulkOutcome: Codable, Sendable {
     public var decisions: Int
     /// Decisions per state.
     public var states: [String: Int]
-    /// Labels before → after, for relabels: "ham→spam": 12.
+    /// Labels before → after of the relabels applied (not those waiting for more reviewers): "ham→spam": 12.
     public var changes: [String: Int]
     public var items: [Item]
     public var skipped: [Skipped]
@@ -155,6 +155,7 @@ extension Store {
     static func bulkDecide(_ db: Database, _ request: BulkRequest) throws -> BulkOutcome {
         let now = Date()
         let nowText = Timestamp.string(now)
+        try checkSelection(db, label: request.label, scene: request.scene, source: request.source)
         if let flags = request.flags { try checkDetectors(db, flags.detectors, option: "--flag") }
         let bulkID = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM bulk_decisions") ?? 1)
 
@@ -250,7 +251,7 @@ extension Store {
                 guard let result else { continue }
                 outcome.items.append(.init(item: item, uid: uid, label: label, to: decision.label, state: result.state))
                 outcome.states[result.state, default: 0] += 1
-                if let to = decision.label { outcome.changes["\(label ?? "(none)")→\(to)", default: 0] += 1 }
+                if let to = decision.label, result.state == "applied" { outcome.changes["\(label ?? "(none)")→\(to)", default: 0] += 1 }
             } catch let error as WinnowError {
                 if case .invalidArgument(let reason) = error {
                     outcome.skipped.append(.init(item: item, uid: uid, reason: reason))

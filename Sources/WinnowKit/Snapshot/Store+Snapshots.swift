@@ -138,7 +138,7 @@ extension Store {
                 WHERE \(conditions.joined(separator: " AND ")) ORDER BY s.id
                 """, arguments: arguments)
             // An empty snapshot would stay forever (snapshots are immutable): refuse it.
-            if db.changesCount == 0 { throw WinnowError.emptySnapshot(name: name) }
+            if db.changesCount == 0 { throw WinnowError.emptySnapshot(name: name, leftOut: excluded?.excluded ?? 0) }
             Faults.point("snapshot")
             let pass = try Store.memberPass(db, snapshot: snapshotID, watermark: watermark)
             let (metrics, labels) = try Store.snapshotMetrics(db, snapshot: snapshotID, pass: pass)

@@ -173,6 +173,10 @@ extension WinnowCommand {
 
             func validate() throws {
                 if let minScore, !minScore.isFinite { throw ValidationError("--min-score takes a number, for example --min-score 0.9.") }
+                // A score is a detector's: without --flag the bulk would act on every open flag.
+                if minScore != nil && flag.isEmpty {
+                    throw ValidationError("--min-score needs --flag DETECTORS (whose flags' scores it reads, and which the decisions confirm or dismiss), for example --flag label-noise --min-score 0.9.")
+                }
             }
 
             func run() throws {

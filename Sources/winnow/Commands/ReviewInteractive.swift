@@ -26,13 +26,14 @@ enum ReviewScreen {
         return lines
     }
 
-    static func describe(_ item: ReviewItem, width: Int) -> String {
+    /// `allFlags`: the session's decisions take every open flag, so none is marked as outside review.
+    static func describe(_ item: ReviewItem, width: Int, allFlags: Bool = false) -> String {
         let w = max(30, width - 2)
         var out = "item \(item.id) · \(item.uid) · \(item.kind)\(item.label.map { " · label: \($0)" } ?? "")"
         if !item.scenes.isEmpty { out += " · " + item.scenes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
         out = wrap(out, width: w).joined(separator: "\n") + "\n"
         for f in item.flags {
-            let aside = f.underReview ? "" : " (not under review)"
+            let aside = f.underReview || allFlags ? "" : " (not under review)"
             out += wrap("  ⚑ \(f.detector) \(String(format: "%.2f", f.score)): \(f.reason)\(aside)", width: w).joined(separator: "\n    ") + "\n"
         }
         out += String(repeating: "─", count: min(w, 80)) + "\n"
@@ -204,7 +205,7 @@ extension WinnowCommand.Review {
         private func screen(_ item: ReviewItem, message: String) -> String {
             let width = Terminal.width
             var out = "\(queue) · \(reviewer) · \(item.decided)/\(item.items) decided  " + bar(item.items > 0 ? Double(item.decided) / Double(item.items) : 0, width: 20) + "\n\n"
-            out += ReviewScreen.describe(item, width: width)
+            out += ReviewScreen.describe(item, width: width, allFlags: allFlags)
             out += "\n[k]eep  [d]rop  [r]elabel  [e]dit  [s]kip  [u]ndo  [q]uit\n"
             if !message.isEmpty { out += "\n" + message + "\n" }
             return out

@@ -50,8 +50,8 @@ extension WinnowCommand {
                     let info: SnapshotInfo
                     do {
                         info = try store.open().createSnapshot(name: name, message: message, selection: selection)
-                    } catch WinnowError.emptySnapshot {
-                        throw WinnowError.invalidArgument(emptyReason())
+                    } catch WinnowError.emptySnapshot(_, let leftOut) {
+                        throw WinnowError.invalidArgument(emptyReason(leftOut: leftOut))
                     }
                     if json { try JSONOutput.print(info); return }
                     emit("snapshot \(info.name): \(info.members) members, fingerprint \(info.fingerprint)\n")
@@ -59,8 +59,13 @@ extension WinnowCommand {
                 }
             }
 
-            /// Why the snapshot would be empty, naming the filters that matched nothing.
-            private func emptyReason() -> String {
+            /// Why the snapshot would be empty, naming the filters that matched nothing, or
+            /// saying that the exclusion left out all `leftOut` matches.
+            private func emptyReason(leftOut: Int) -> String {
+                if leftOut > 0, let excludeFlagged {
+                    let option = "--exclude-flagged" + (excludeFlagged.isEmpty ? "" : " " + excludeFlagged) + (minScore.map { " --min-score \($0)" } ?? "")
+                    return "snapshot \(name) would be empty: \(option) left out all \(leftOut) samples the other filters matched; nothing was made (snapshots are immutable, so an empty one is refused); narrow the exclusion to fewer detectors or a higher --min-score"
+                }
                 var given: [String] = []
                 if let label = filters.label { given.append("--label \(label)") }
                 if let scene = filters.scene { given.append("--scene \(scene)") }

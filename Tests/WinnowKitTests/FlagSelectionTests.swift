@@ -5,6 +5,27 @@ import Testing
 /// The pure parts of issue 18 items 2–4: detector lists, the flags a selection counts, and
 /// the detectors a queue's stored selection names.
 @Suite struct FlagSelectionTests {
+    /// The README's cleaning paragraph names the noise and the informational detectors as
+    /// `DetectorName.isInformational` sorts them (the one place that knows).
+    @Test func theReadmeSortsDetectorsAsTheCodeDoes() throws {
+        let readme = try String(contentsOfFile: repoRoot + "/README.md", encoding: .utf8)
+        func between(_ from: String, _ to: String) throws -> String {
+            let start = try #require(readme.range(of: from), "README lost '\(from)'")
+            let end = try #require(readme[start.upperBound...].range(of: to), "README lost '\(to)'")
+            return String(readme[start.upperBound..<end.lowerBound])
+        }
+        let noiseList = try between("Not every detector flags noise. **Noise**", "**Informational**")
+        let informational = try between("**Informational**", "On the SMS spam corpus")
+        for detector in DetectorName.allCases {
+            let name = "`\(detector.rawValue)`"
+            if detector.isInformational {
+                #expect(informational.contains(name) && !noiseList.contains(name), "\(detector.rawValue)")
+            } else {
+                #expect(noiseList.contains(name) && !informational.contains(name), "\(detector.rawValue)")
+            }
+        }
+    }
+
     @Test func detectorListsSplitOnCommasAcrossRepeatsWithoutBlanksOrRepeats() {
         #expect(FlagSelection.names(["label-noise,near-duplicate", " pii ,", "label-noise", ""]) == ["label-noise", "near-duplicate", "pii"])
         #expect(FlagSelection.names([]) == [])

@@ -78,6 +78,16 @@ public enum DetectorName: String, CaseIterable, Sendable {
     case encoding
     case pii
     case labelNoise = "label-noise"
+
+    /// A detector of a property that may be exactly what a class looks like, or a policy
+    /// matter (redact, cap, review), rather than of noise: excluding its flags wholesale
+    /// reshapes the data (README, "Cleaning").
+    public var isInformational: Bool {
+        switch self {
+        case .pii, .boilerplate, .lengthOutlier, .tooShort, .tooLong, .repetition: true
+        case .empty, .encoding, .exactDuplicate, .nearDuplicate, .labelConflict, .labelNoise: false
+        }
+    }
 }
 
 /// JSON object text from key/value pairs whose values are already JSON.

@@ -259,10 +259,9 @@ extension Store {
             guard let label = request.label, !label.isEmpty else {
                 throw WinnowError.invalidArgument("relabel needs --label LABEL")
             }
-            let known = Set(try String.fetchAll(db, sql: "SELECT name FROM labels")
-                + String.fetchAll(db, sql: "SELECT DISTINCT r.label FROM samples s JOIN revisions r ON r.id = s.revision_id WHERE s.kind = ? AND r.label IS NOT NULL", arguments: [kind]))
+            let known = try Store.knownLabels(db, kind: kind)
             guard known.contains(label) else {
-                throw WinnowError.invalidArgument("unknown label '\(label)'; labels of \(kind) samples: \(known.sorted().joined(separator: ", ")) (a new label must first be listed in the taxonomy's labels)")
+                throw WinnowError.invalidArgument("unknown label '\(label)'; labels of \(kind) samples: \(known.joined(separator: ", ")) (a new label must first be listed in the taxonomy's labels)")
             }
         case .edit:
             guard let text = request.text else { throw WinnowError.invalidArgument("edit needs --text TEXT or --text-file FILE") }

@@ -16,8 +16,8 @@ extension WinnowCommand {
                     --exclude-flagged alone leaves out samples with an open flag of any detector; \
                     followed by a comma list of detectors, only their open flags count, and --min-score S \
                     counts only flags scoring at least S. The output says what was left out per label and \
-                    per detector. Informational detectors (pii, boilerplate, length-outlier, too-short, too-long, \
-                    repetition) flag samples worth a look, not necessarily noise: see the README.
+                    per detector. Informational detectors (\(DetectorName.allCases.filter(\.isInformational).map(\.rawValue).joined(separator: ", "))) \
+                    flag samples worth a look, not necessarily noise: see the README.
 
                     Examples:
                       winnow snapshot create v1 -m "first clean cut" --exclude-flagged

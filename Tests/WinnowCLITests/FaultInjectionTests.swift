@@ -51,7 +51,10 @@ import Testing
         let (run, kills) = try loop("import", arguments + ["--db", db], env: ["WINNOW_IMPORT_BATCH_SECONDS": "0.05"]) { n in
             try sound(db, "import:\(n)")
             let s = try CrashTests.state(db)
-            #expect(s.samples >= previous && s.samples < clean.samples && s.sources == 1,
+            // A batch that ends (on time) exactly at the end of the file is not yet the last
+            // one: a kill after it leaves every sample stored under a pending source, which
+            // the next run closes. So at most the clean count, still pending.
+            #expect(s.samples >= previous && s.samples <= clean.samples && s.sources == 1,
                     "import:\(n): \(s.samples) samples, \(s.sources) sources")
             #expect(try query(db, "SELECT count(*) FROM sources WHERE sha256 LIKE 'pending:%'") == 1)
             previous = s.samples

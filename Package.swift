@@ -38,7 +38,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WinnowKitTests",
-            dependencies: ["WinnowKit", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["WinnowKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Runs the built `winnow` binary end to end.
         .testTarget(

@@ -124,6 +124,16 @@ import Testing
 }
 
 @Suite struct TaxonomyTests {
+    /// The label index order: the taxonomy's labels in its order (even unused ones), then
+    /// the other labels by name, each once.
+    @Test func theLabelOrderIsTheTaxonomysThenTheRestByName() throws {
+        let dir = TempDir()
+        let store = try dir.store()
+        try store.loadTaxonomy(try Taxonomy.parse("labels: [spam, ham, unused]\n", file: "t.yaml"))
+        let order = try store.pool.read { db in try Store.labelOrder(db, ["zeta", "ham", "alpha", "zeta"]) }
+        #expect(order == ["spam", "ham", "unused", "alpha", "zeta"])
+    }
+
     @Test func parsesTheSpecShape() throws {
         let t = try Taxonomy.parse("""
             labels: [negative, neutral, positive]

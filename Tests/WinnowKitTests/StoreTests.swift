@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import Testing
@@ -13,6 +14,31 @@ import Testing
             let sql = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
             #expect(migration.sql.trimmingCharacters(in: .whitespacesAndNewlines) == sql.trimmingCharacters(in: .whitespacesAndNewlines),
                     "\(file) differs from the embedded copy, please run scripts/gen-migrations")
+        }
+    }
+
+    /// Rule 6: a landed migration never changes (stores out there were made by it). Each one's
+    /// SHA-256 is pinned here when it lands; a new migration file must be added to the list,
+    /// and an edit to a pinned one fails. History broke the rule twice before this test.
+    static let landedMigrations: [String: String] = [
+        "0001_initial.sql": "f5d0ce036ac547f95229bb49911689f57de27d9b4066a98b66b91dd4ac969906",
+        "0002_scene_counts.sql": "9564a17b04b233773090ce04c4541dbb9faea4b4b2fda90c0aa841c58598ae32",
+        "0003_review.sql": "f357006d6f3da2403ec24fa22cd1baffd40ccd87a71e287f71c505554e4957b6",
+        "0004_content_hash.sql": "5c9974e22875d5921c2952dc188059ab8772a04f79f0e72402e2df9a780bcd45",
+        "0005_bulk_decisions.sql": "b6e8dd7e6ab2d136113121befbd40e6147b176171a2fd31c2ad34c37cbe8f6e3",
+    ]
+
+    @Test func landedMigrationsNeverChange() throws {
+        let folder = repoRoot + "/migrations"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(Set(files) == Set(Self.landedMigrations.keys),
+                "a migration was added or removed: pin a new one's SHA-256 in StoreTests.landedMigrations when it lands; never remove one")
+        for file in files {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + file))
+            let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            if let pinned = Self.landedMigrations[file] {
+                #expect(digest == pinned, "\(file) changed after it landed: stores made by it exist; add a new numbered migration instead")
+            }
         }
     }
 

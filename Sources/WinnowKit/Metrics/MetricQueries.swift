@@ -122,8 +122,7 @@ extension Store {
                 """)
         }
         for row in rows { counts[row["label"]] = row["n"] }
-        let fixed = try String.fetchAll(db, sql: "SELECT name FROM labels ORDER BY position")
-        let order = fixed + counts.keys.filter { !fixed.contains($0) }.sorted()
+        let order = try Store.labelOrder(db, counts.keys)
         return order.map { ($0, counts[$0] ?? 0) }
     }
 }

@@ -437,8 +437,7 @@ extension Store {
     static func snapshotMetrics(_ db: Database, snapshot: Int64, pass: MemberPass) throws -> (json: String, labels: [String: Int]) {
         var labelCounts: [String: Int] = [:]
         for (label, n) in pass.labels { labelCounts[String(decoding: label, as: UTF8.self), default: 0] += n }
-        let fixed = try String.fetchAll(db, sql: "SELECT name FROM labels ORDER BY position")
-        let order = fixed + labelCounts.keys.filter { !fixed.contains($0) }.sorted()
+        let order = try Store.labelOrder(db, labelCounts.keys)
         let weights = Balance.weights(order.map { labelCounts[$0] ?? 0 })
         let taxonomy = try Store.taxonomy(db)
         var dims: [String: [String: Int]] = [:]

@@ -172,12 +172,20 @@ extension Store {
     /// The labels the store knows: the taxonomy's in its order, then those of samples' current
     /// revisions by name (of one kind when `kind` is given).
     static func knownLabels(_ db: Database, kind: String? = nil) throws -> [String] {
-        let fixed = try String.fetchAll(db, sql: "SELECT name FROM labels ORDER BY position")
         let seen = try String.fetchAll(db, sql: """
             SELECT DISTINCT r.label FROM samples s JOIN revisions r ON r.id = s.revision_id
-            WHERE r.label IS NOT NULL AND (? IS NULL OR s.kind = ?) ORDER BY r.label
+            WHERE r.label IS NOT NULL AND (? IS NULL OR s.kind = ?)
             """, arguments: [kind, kind])
-        return fixed + seen.filter { !fixed.contains($0) }
+        return try labelOrder(db, seen)
+    }
+
+    /// The label index order (SPEC §4): the taxonomy's labels in its order, then the other
+    /// `labels` by name. The one place it is defined: stats, the figures frozen with a snapshot
+    /// (and so an export's manifest and its hf card's ClassLabel) and review all take it here.
+    static func labelOrder(_ db: Database, _ labels: some Sequence<String>) throws -> [String] {
+        let fixed = try String.fetchAll(db, sql: "SELECT name FROM labels ORDER BY position")
+        let listed = Set(fixed)
+        return fixed + Set(labels).subtracting(listed).sorted()
     }
 
     /// Samples matching `filter`: the total count and, up to the limit, the samples in id order.

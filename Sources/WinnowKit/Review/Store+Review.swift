@@ -259,8 +259,9 @@ extension Store {
             guard let label = request.label, !label.isEmpty else {
                 throw WinnowError.invalidArgument("relabel needs --label LABEL")
             }
-            let known = try Store.knownLabels(db, kind: kind)
-            guard known.contains(label) else {
+            // Checked for every decision (twice per item of a bulk one): no full read of the labels.
+            guard try Store.isKnownLabel(db, label, kind: kind) else {
+                let known = try Store.knownLabels(db, kind: kind)
                 throw WinnowError.invalidArgument("unknown label '\(label)'; labels of \(kind) samples: \(known.joined(separator: ", ")) (a new label must first be listed in the taxonomy's labels)")
             }
         case .edit:

@@ -137,10 +137,7 @@ extension Store {
     /// category of the taxonomy or of some sample's scenes; a source by name, path or id.
     static func checkSelection(_ db: Database, label: String?, scene: (dimension: String, category: String)?,
                                source: String?) throws {
-        if let label, try !(Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?)
-                OR EXISTS (SELECT 1 FROM samples s JOIN revisions r ON r.id = s.revision_id WHERE r.label = ?)
-            """, arguments: [label, label]) ?? false) {
+        if let label, try !isKnownLabel(db, label) {
             throw WinnowError.unknownName(kind: "label", name: label, known: try knownLabels(db),
                                           hint: "labels are case-sensitive; see `winnow stats`")
         }
@@ -167,6 +164,16 @@ extension Store {
             throw WinnowError.unknownName(kind: "source", name: source, known: names,
                                           hint: "a source is named by file name, path or source id")
         }
+    }
+
+    /// Whether `label` is known (as `knownLabels` has it), without reading every sample's label:
+    /// the scan stops at the first sample that has it.
+    static func isKnownLabel(_ db: Database, _ label: String, kind: String? = nil) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?)
+                OR EXISTS (SELECT 1 FROM samples s JOIN revisions r ON r.id = s.revision_id
+                           WHERE r.label = ? AND (? IS NULL OR s.kind = ?))
+            """, arguments: [label, label, kind, kind]) ?? false
     }
 
     /// The labels the store knows: the taxonomy's in its order, then those of samples' current

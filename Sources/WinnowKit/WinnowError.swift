@@ -18,6 +18,20 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
     case badRecords(path: String, problems: [RecordProblem], total: Int, outcome: String? = nil)
     /// A command-line value is wrong.
     case invalidArgument(String)
+    /// A thing the command names is not in the store (a queue, a snapshot, a queue item, a bulk
+    /// decision, …); the message says what exists instead or how to find it.
+    case notFound(String)
+    /// The command would make something whose name or content is already taken.
+    case alreadyExists(String)
+    /// A reviewer's lease on a queue item expired and the item went on without them; nothing
+    /// of the decision was recorded.
+    case leaseLost(String)
+    /// An item's decisions disagree and it waits for an adjudicator.
+    case disagreement(String)
+    /// The store stayed locked by another process for longer than the command waits.
+    case storeBusy(String)
+    /// A column holds a value Winnow never writes (a store edited outside Winnow).
+    case unexpectedValue(path: String, detail: String)
     /// A sample uid that the store does not hold.
     case unknownSample(uid: String)
     /// A name (label, scene dimension or category, source, …) the store does not know; `known`
@@ -53,8 +67,11 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
             if total > lines.count { lines.append("… and \(total - lines.count) more bad records") }
             lines.append(outcome ?? "nothing of \(path) was imported (--on-error abort); fix these records, or pass --on-error skip --rejects FILE to import the rest and keep the rejects")
             return lines.joined(separator: "\n")
-        case .invalidArgument(let message):
+        case .invalidArgument(let message), .notFound(let message), .alreadyExists(let message),
+             .leaseLost(let message), .disagreement(let message), .storeBusy(let message):
             return message
+        case .unexpectedValue(let path, let detail):
+            return "\(path) holds a value Winnow does not write (\(detail)); was it edited outside Winnow? Run `winnow check`, and restore it from a backup if that finds damage — nothing was changed by this command"
         case .unknownSample(let uid):
             return "no sample with uid '\(uid)'; list uids with `winnow samples`"
         case .unknownName(let kind, let name, let known, let hint):
@@ -74,7 +91,6 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
         }
     }
 
-    /// The process exit code: 1 for ordinary errors, distinct codes for the store states scripts must tell apart.
     /// What went wrong, without the advice around it (for messages that give their own).
     public var detail: String {
         switch self {
@@ -84,10 +100,35 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
         }
     }
 
+    /// A stable word for the kind of failure, for scripts (`--json` errors carry it as `code`).
+    public var code: String {
+        switch self {
+        case .storeMissing: return "store_missing"
+        case .notAWinnowStore: return "not_a_store"
+        case .storeTooNew: return "store_too_new"
+        case .storeDamaged: return "store_damaged"
+        case .storeUnavailable: return "store_unavailable"
+        case .unreadableInput: return "unreadable_input"
+        case .badRecords: return "bad_records"
+        case .invalidArgument: return "invalid_argument"
+        case .notFound, .unknownSample, .unknownName: return "not_found"
+        case .alreadyExists: return "already_exists"
+        case .leaseLost: return "lease_lost"
+        case .disagreement: return "disagreement"
+        case .storeBusy: return "store_busy"
+        case .unexpectedValue: return "unexpected_value"
+        case .emptySnapshot: return "empty_snapshot"
+        case .sqlRefused: return "sql_refused"
+        case .writeFailed: return "write_failed"
+        case .importUnfinished: return "import_unfinished"
+        }
+    }
+
+    /// The process exit code: 1 for ordinary errors, distinct codes for the store states scripts must tell apart.
     public var exitCode: Int32 {
         switch self {
         case .storeTooNew: return 3
-        case .storeDamaged: return 4
+        case .storeDamaged, .unexpectedValue: return 4
         default: return 1
         }
     }

@@ -258,7 +258,7 @@ extension Store {
             let taxonomy = try Store.taxonomy(db)
             // Stream the texts: a million samples never sit in memory at once.
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT s.id, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+                SELECT s.id, \(ContentColumns.selectList())
                 FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
                 WHERE s.status = 'active' ORDER BY s.id
                 """)
@@ -266,7 +266,7 @@ extension Store {
             var tally = SceneRules.Tally(rules)
             while let row = try cursor.next() {
                 let sampleID: Int64 = row["id"]
-                for (dimension, category) in tally.categories(for: Store.content(row).plainText) {
+                for (dimension, category) in tally.categories(for: try ContentColumns.content(row).plainText) {
                     matches.append((sampleID, dimension, category))
                 }
             }

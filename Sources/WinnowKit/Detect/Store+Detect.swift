@@ -75,13 +75,13 @@ extension Store {
         try pool.read { db in
             let total = try Store.activeCount(db)
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT s.id, s.uid, r.content_id, r.label, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+                SELECT s.id, s.uid, r.content_id, r.label, \(ContentColumns.selectList())
                 FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
                 WHERE s.status = 'active' ORDER BY s.id
                 """)
             while let row = try cursor.next() {
                 let sample = DetectSample(sampleID: row["id"], contentID: row["content_id"], uid: row["uid"],
-                                          label: row["label"], content: Store.content(row))
+                                          label: row["label"], content: try ContentColumns.content(row))
                 // One clock reading per detector: each one's end is the next one's start.
                 var clock = monotonicSeconds()
                 for (i, (name, detector)) in detectors.enumerated() {

@@ -196,7 +196,7 @@ extension Store {
             // One lookup per member, in the members' (uid) order: sorting the rows with their
             // content in SQL would hold every text in the sorter.
             let statement = try db.makeStatement(sql: """
-                SELECT id, text, text_a, text_b, instruction, input, output, messages FROM contents WHERE id = ?
+                SELECT id, \(ContentColumns.selectList("")) FROM contents WHERE id = ?
                 """)
             let stmt = statement.sqliteStatement
             for (index, member) in records.enumerated() {
@@ -213,7 +213,7 @@ extension Store {
                 if (options.format == .jsonl || options.format == .hf), member.kind == .text, let text = Store.columnBytes(stmt, 1) {
                     try writer.writeTextLine(member, text: text)   // the common case, without Swift strings for the content
                 } else {
-                    let content = Store.content(stmt)
+                    let content = ContentColumns.content(stmt)
                     if options.format == .hf, case .chat(let messages) = content { shape.add(messages) }
                     try writer.write(Store.line(member, content: content, options: options, labelIndex: labelIndex) + "\n")
                 }

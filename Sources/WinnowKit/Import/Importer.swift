@@ -678,7 +678,7 @@ private final class Writer {
             INSERT INTO samples (id, uid, kind, revision_id, source_id, meta, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         insertContent = try db.makeStatement(sql: """
-            INSERT INTO contents (id, sample_id, hash, text, text_a, text_b, instruction, input, output, messages)
+            INSERT INTO contents (id, sample_id, hash, \(ContentColumns.selectList("")))
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         insertRevision = try db.makeStatement(sql: """
@@ -790,16 +790,8 @@ private final class Writer {
         sqlite3_bind_int64(c, 1, contentID)
         sqlite3_bind_int64(c, 2, sampleID)
         record.hash.withUnsafeBytes { _ = sqlite3_bind_blob(c, 3, $0.baseAddress, 32, SQLITE_TRANSIENT_) }
-        for index in 4...10 { sqlite3_bind_null(c, Int32(index)) }
-        switch record.content {
-        case .text(let text):
-            bindText(c, 4, text)
-        case .pair(let a, let b):
-            bindText(c, 5, a); bindText(c, 6, b)
-        case .instruction(let instruction, let input, let output):
-            bindText(c, 7, instruction); bindText(c, 8, input); bindText(c, 9, output)
-        case .chat(let messages):
-            bindText(c, 10, SampleContent.messagesJSON(messages))
+        for (index, value) in ContentColumns.values(record.content).enumerated() {
+            if let value { bindText(c, Int32(4 + index), value) } else { sqlite3_bind_null(c, Int32(4 + index)) }
         }
         try stepDone(c)
 

@@ -114,19 +114,19 @@ extension Store {
             let cursor: RowCursor
             if let snapshot {
                 cursor = try Row.fetchCursor(db, sql: """
-                    SELECT r.label, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+                    SELECT r.label, \(ContentColumns.selectList())
                     FROM snapshot_members m JOIN revisions r ON r.id = m.revision_id JOIN contents c ON c.id = r.content_id
                     WHERE m.snapshot_id = ?
                     """, arguments: [snapshot.id])
             } else {
                 cursor = try Row.fetchCursor(db, sql: """
-                    SELECT r.label, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+                    SELECT r.label, \(ContentColumns.selectList())
                     FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
                     WHERE s.status = 'active'
                     """)
             }
             while let row = try cursor.next() {
-                let words = Lexical.words(Store.content(row).plainText)
+                let words = Lexical.words(try ContentColumns.content(row).plainText)
                 distinct.add(words)
                 all.append(words.count)
                 if let label: String = row["label"] { lengthsByLabel[label, default: []].append(words.count) }

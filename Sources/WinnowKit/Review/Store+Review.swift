@@ -121,15 +121,12 @@ extension Store {
 
     static func reviewItem(_ db: Database, itemID: Int64, queue: Int64, expires: String) throws -> ReviewItem? {
         guard let row = try Row.fetchOne(db, sql: """
-            SELECT s.id AS sample, s.uid, s.kind, r.label, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages,
+            SELECT s.id AS sample, s.uid, s.kind, r.label, \(ContentColumns.selectList()),
                    (SELECT json_group_object(a.dimension, a.category) FROM scene_annotations a WHERE a.sample_id = s.id AND a.replaced_by IS NULL) AS scenes
             FROM queue_items qi JOIN samples s ON s.id = qi.sample_id JOIN revisions r ON r.id = s.revision_id
             JOIN contents c ON c.id = r.content_id WHERE qi.id = ?
             """, arguments: [itemID]) else { return nil }
-        var content: [String: String] = [:]
-        for column in ["text", "text_a", "text_b", "instruction", "input", "output", "messages"] {
-            if let value: String = row[column] { content[column] = value }
-        }
+        let content = try ContentColumns.fields(row)
         let queueDetectors = QueueSelection.detectors(fromJSON: try String.fetchOne(db, sql: "SELECT selection FROM queues WHERE id = ?", arguments: [queue]))
         let flags = try Row.fetchAll(db, sql: """
             SELECT detector, score, reason, details FROM flags WHERE sample_id = ? AND status = 'open' ORDER BY score DESC, detector
@@ -153,10 +150,10 @@ extension Store {
         guard case .object(let fields) = details else { return nil }
         guard case .string(let uid)? = fields["representative"] ?? fields["duplicate_of"] else { return nil }
         guard let row = try Row.fetchOne(db, sql: """
-            SELECT s.uid, s.status, r.label, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+            SELECT s.uid, s.status, r.label, \(ContentColumns.selectList())
             FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id WHERE s.uid = ?
             """, arguments: [uid]) else { return nil }
-        return ReviewItem.Representative(uid: row["uid"], label: row["label"], status: row["status"], text: Store.content(row).plainText)
+        return ReviewItem.Representative(uid: row["uid"], label: row["label"], status: row["status"], text: try ContentColumns.content(row).plainText)
     }
 
     /// Records a decision and, once the item's decisions agree (or an adjudicator decides),
@@ -320,17 +317,9 @@ extension Store {
                                                arguments: [Data(hash)]) {
                 throw WinnowError.invalidArgument("the edited content is already in the store as \(other); drop this sample instead of making it a duplicate")
             }
-            var columns: [String: String?] = ["text": nil, "text_a": nil, "text_b": nil, "instruction": nil, "input": nil, "output": nil, "messages": nil]
-            switch content {
-            case .text(let t): columns["text"] = t
-            case .pair(let a, let b): columns["text_a"] = a; columns["text_b"] = b
-            case .instruction(let i, let input, let o): columns["instruction"] = i; columns["input"] = input; columns["output"] = o
-            case .chat(let messages): columns["messages"] = SampleContent.messagesJSON(messages)
-            }
             try db.execute(sql: """
-                INSERT INTO contents (sample_id, hash, text, text_a, text_b, instruction, input, output, messages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [sampleID, Data(hash), columns["text"] ?? nil, columns["text_a"] ?? nil, columns["text_b"] ?? nil,
-                                 columns["instruction"] ?? nil, columns["input"] ?? nil, columns["output"] ?? nil, columns["messages"] ?? nil])
+                INSERT INTO contents (sample_id, hash, \(ContentColumns.selectList(""))) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: StatementArguments([sampleID, Data(hash)] as [(any DatabaseValueConvertible)?] + ContentColumns.values(content)))
             try appendRevision(db, sampleID: sampleID, contentID: db.lastInsertedRowID, label: current["label"], score: current["score"],
                                origin: "edit", decision: decision, now: now)
             try db.execute(sql: "UPDATE decisions SET previous_revision_id = ? WHERE id = ?", arguments: [current["revision_id"] as Int64, decision])

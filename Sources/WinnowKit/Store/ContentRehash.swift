@@ -11,17 +11,17 @@ enum ContentRehash {
     static func run(_ db: Database) throws {
         // Candidates by a scan in SQLite; stored messages are JSON, where the three are \u00XX.
         var conditions: [String] = []
-        for column in ["text", "text_a", "text_b", "instruction", "input", "output", "messages"] {
+        for column in ContentColumns.names {
             for code in [27, 30, 31] { conditions.append("instr(\(column), char(\(code))) > 0") }
         }
         for escape in ["\\u001b", "\\u001e", "\\u001f"] { conditions.append("messages LIKE '%\(escape)%'") }
         var changed: [(id: Int64, old: Data, new: Data)] = []
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT id, hash, text, text_a, text_b, instruction, input, output, messages FROM contents
+            SELECT id, hash, \(ContentColumns.selectList("")) FROM contents
             WHERE \(conditions.joined(separator: " OR "))
             """)
         while let row = try rows.next() {
-            let new = Data(ContentHash.of(Store.content(row)))
+            let new = Data(ContentHash.of(try ContentColumns.content(row)))
             let old: Data = row["hash"]
             if new != old { changed.append((row["id"], old, new)) }
         }

@@ -228,7 +228,7 @@ extension Store {
             var pageArguments = arguments
             pageArguments += [filter.limit ?? -1, filter.offset]
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT s.id, s.uid, s.kind, s.status, r.label, c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages,
+                SELECT s.id, s.uid, s.kind, s.status, r.label, \(ContentColumns.selectList()),
                        (SELECT json_group_object(a.dimension, a.category) FROM scene_annotations a
                          WHERE a.sample_id = s.id AND a.replaced_by IS NULL) AS scenes
                 \(from) \(whereClause) ORDER BY s.id LIMIT ? OFFSET ?
@@ -236,7 +236,7 @@ extension Store {
             while let row = try rows.next() {
                 try body(SampleSummary(uid: row["uid"], kind: row["kind"], label: row["label"], status: row["status"],
                                        scenes: Store.decodeStringMap(row["scenes"]),
-                                       text: Store.content(row).plainText))
+                                       text: try ContentColumns.content(row).plainText))
             }
             return total
         }
@@ -248,7 +248,7 @@ extension Store {
         try pool.read { db in
             let select = """
                 SELECT s.id, s.uid, s.kind, s.status, s.meta, r.label, r.score, c.hash,
-                       c.text, c.text_a, c.text_b, c.instruction, c.input, c.output, c.messages
+                       \(ContentColumns.selectList())
                 FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
                 """
             var resolvedFrom: String?
@@ -267,10 +267,7 @@ extension Store {
             }
             guard let row = found else { throw WinnowError.unknownSample(uid: uid) }
             let id: Int64 = row["id"]
-            var content: [String: String] = [:]
-            for column in ["text", "text_a", "text_b", "instruction", "input", "output", "messages"] {
-                if let value: String = row[column] { content[column] = value }
-            }
+            let content = try ContentColumns.fields(row)
             let revisions = try Row.fetchAll(db, sql: """
                 SELECT r.id, r.label, r.score, r.origin, r.created_at, c.hash FROM revisions r
                 JOIN contents c ON c.id = r.content_id WHERE r.sample_id = ? ORDER BY r.id
@@ -315,32 +312,6 @@ extension Store {
     static func columnBytes(_ stmt: OpaquePointer, _ column: Int32) -> UnsafeBufferPointer<UInt8>? {
         guard let p = sqlite3_column_text(stmt, column) else { return nil }
         return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, column)))
-    }
-
-    /// The content in columns 1…7 (text, text_a, text_b, instruction, input, output, messages)
-    /// of a raw statement's current row.
-    static func content(_ stmt: OpaquePointer) -> SampleContent {
-        func string(_ column: Int32) -> String? { columnBytes(stmt, column).map { String(decoding: $0, as: UTF8.self) } }
-        if let text = string(1) { return .text(text) }
-        if let a = string(2) { return .pair(a, string(3) ?? "") }
-        if let instruction = string(4) { return .instruction(instruction: instruction, input: string(5) ?? "", output: string(6) ?? "") }
-        if let messages = string(7), let decoded = ChatMessage.decodeList(messages) {
-            return .chat(decoded)
-        }
-        return .text("")
-    }
-
-    static func content(_ row: Row) -> SampleContent {
-        if let text: String = row["text"] { return .text(text) }
-        if let a: String = row["text_a"] { return .pair(a, row["text_b"] ?? "") }
-        if let instruction: String = row["instruction"] {
-            return .instruction(instruction: instruction, input: row["input"] ?? "", output: row["output"] ?? "")
-        }
-        if let messages: String = row["messages"],
-           let decoded = ChatMessage.decodeList(messages) {
-            return .chat(decoded)
-        }
-        return .text("")
     }
 
     static func decodeStringMap(_ json: String?) -> [String: String] {

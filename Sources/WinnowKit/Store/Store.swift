@@ -55,8 +55,11 @@ public final class Store: Sendable {
 
     /// Where the store lives, as given.
     public let path: String
-    /// The connection pool: one writer, concurrent readers.
+    /// The connection pool: one writer, concurrent readers. Subsystems reach it through
+    /// `read`, `write` and `writeImmediate`, which turn SQLite's failures into `WinnowError`s.
     public let pool: DatabasePool
+    /// Where the store reads the time.
+    public let clock: WallClock
     /// Our descriptors of the store file, open as long as the pool: closing any descriptor of
     /// the file drops every POSIX lock this process holds on it, SQLite's included, after which
     /// another process could take the file for its last-connection checkpoint and truncate a
@@ -76,8 +79,9 @@ public final class Store: Sendable {
 
     /// Opens (and if allowed creates) the store at `path`, refusing files that are not Winnow
     /// stores or were written by a newer Winnow, and applying pending migrations.
-    public init(path: String, mode: OpenMode = .existing) throws {
+    public init(path: String, mode: OpenMode = .existing, clock: WallClock = .system) throws {
         self.path = path
+        self.clock = clock
         _ = try Store.checkFile(path: path, allowMissing: mode == .createIfMissing)
         // Hold an exclusive lock on the file itself while opening and migrating, so that
         // several processes opening a new or old store at once migrate it exactly once.
@@ -283,10 +287,25 @@ final class FileLock: @unchecked Sendable {
 }
 
 extension Store {
+    /// Runs `body` on a reader, in a snapshot of the store.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.read(body) } catch { throw failure(error) }
+    }
+
+    /// Runs `body` in a write transaction (committed when it returns, rolled back when it throws).
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.write(body) } catch { throw failure(error) }
+    }
+
+    /// Runs `body` on the writer outside a transaction (for work that commits in batches of its own).
+    func writeWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.writeWithoutTransaction(body) } catch { throw failure(error) }
+    }
+
     /// Runs `body` in an IMMEDIATE transaction: the write lock is taken up front, so a
     /// read-then-write (a claim, a decision) can never fail half-way on a busy store.
     func writeImmediate<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.writeWithoutTransaction { db in
+        try writeWithoutTransaction { db in
             var result: T?
             try db.inTransaction(.immediate) {
                 result = try body(db)
@@ -294,6 +313,27 @@ extension Store {
             }
             guard let result else { throw WinnowError.writeFailed(path: path, detail: "the transaction returned nothing") }
             return result
+        }
+    }
+
+    /// The one translation of a failure inside the store into a `WinnowError`: SQLite's result
+    /// codes become messages that say what to do (busy, disk full, read-only, damaged), a value
+    /// of the wrong type in a column becomes `unexpectedValue`; other errors pass unchanged.
+    func failure(_ error: Error) -> Error {
+        switch error {
+        case let error as DatabaseError:
+            if error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                return WinnowError.storeBusy(Store.describe(error, path: path))
+            }
+            return Store.translate(error, path: path)
+        case let error as RowDecodingError:
+            // GRDB's text carries the SQL and the whole row: keep what it says and the column.
+            let text = "\(error)"
+            let what = text.components(separatedBy: " - ").first ?? text
+            let column = text.range(of: #"column: "[^"]*""#, options: .regularExpression).map { String(text[$0]) }
+            return WinnowError.unexpectedValue(path: path, detail: [what, column].compactMap { $0 }.joined(separator: ", "))
+        default:
+            return error
         }
     }
 }

@@ -1,0 +1,39 @@
+import GRDB
+
+// The schema's closed sets of values, one enum each. Their raw values are the words the
+// migrations' CHECK constraints allow; a column read into one of them fails with an error
+// (never a crash) when a store edited outside Winnow holds another word.
+
+/// A sample's state (`samples.status`): dropped samples stay in the store but leave every
+/// metric, queue and snapshot.
+public enum SampleStatus: String, CaseIterable, Codable, Sendable, DatabaseValueConvertible {
+    case active, dropped
+}
+
+/// A flag's state (`flags.status`): open until a review decision confirms or dismisses it.
+public enum FlagStatus: String, CaseIterable, Codable, Sendable, DatabaseValueConvertible {
+    case open, confirmed, dismissed
+}
+
+/// What made a revision (`revisions.origin`).
+public enum RevisionOrigin: String, CaseIterable, Codable, Sendable, DatabaseValueConvertible {
+    case `import`, relabel, edit, undo
+}
+
+/// Where a scene annotation came from (`scene_annotations.origin`).
+public enum AnnotationOrigin: String, CaseIterable, Codable, Sendable, DatabaseValueConvertible {
+    case `import`, file, rules, review
+}
+
+/// The order a queue hands out its items (`queues.priority`).
+public enum QueuePriority: String, CaseIterable, Codable, Sendable, DatabaseValueConvertible {
+    case score, random, oldest
+}
+
+/// An input file's format (`sources.format`).
+public enum SourceFormat: String, CaseIterable, Codable, Sendable, DatabaseValueConvertible {
+    case jsonl, json, csv, tsv
+}
+
+extension SampleKind: DatabaseValueConvertible {}
+extension DecisionAction: DatabaseValueConvertible {}

@@ -154,8 +154,14 @@ import Testing
         // An empty file becomes a new store.
         FileManager.default.createFile(atPath: dir.file("empty.db"), contents: nil)
         #expect(try winnow(["init", "--db", dir.file("empty.db")]).status == 0)
+    }
 
-        // F2, as an unprivileged user (root ignores permissions): a read-only store and folder.
+    /// F2, as an unprivileged user (root ignores permissions): a read-only store and folder.
+    /// Needs root, to drop to another user with setpriv.
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+                   "needs root and /usr/bin/setpriv to run winnow as an unprivileged user"))
+    func aReadOnlyStoreIsRefusedAndNotWritten() throws {
+        let dir = TempDir()
         let ro = dir.file("ro")
         try FileManager.default.createDirectory(atPath: ro, withIntermediateDirectories: true)
         let db = ro + "/w.db"
@@ -166,7 +172,6 @@ import Testing
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: ro)
         try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: db)
         defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: ro) }
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return }
         let input = dir.file("new.jsonl")
         try Data("{\"text\": \"a sample the store has not seen\", \"label\": \"x\"}\n".utf8).write(to: URL(fileURLWithPath: input))
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
@@ -184,7 +189,7 @@ import Testing
         let dir = TempDir()
         let mountPoint = dir.file("small")
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        guard try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=20m", "tmpfs", mountPoint]).status == 0 else { return }
+        try #require(try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=20m", "tmpfs", mountPoint]).status == 0, "mount of a tmpfs failed")
         defer { _ = try? runProcess("/bin/umount", [mountPoint]) }
         let corpus = dir.file("corpus.jsonl")     // ~25 MB of records: more than the disk holds once stored
         try CrashTests.writeCorpus(corpus, records: 60_000)

@@ -5,18 +5,6 @@ import Testing
 @testable import WinnowKit
 
 @Suite struct StoreTests {
-    @Test func embeddedMigrationsMatchTheMigrationsFolder() throws {
-        let folder = repoRoot + "/migrations"
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".sql") }.sorted()
-        #expect(Migrations.embedded.map(\.identifier) == files.map { String($0.dropLast(4)) },
-                "Migrations+Embedded.swift is out of date, please run scripts/gen-migrations")
-        for (migration, file) in zip(Migrations.embedded, files) {
-            let sql = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
-            #expect(migration.sql.trimmingCharacters(in: .whitespacesAndNewlines) == sql.trimmingCharacters(in: .whitespacesAndNewlines),
-                    "\(file) differs from the embedded copy, please run scripts/gen-migrations")
-        }
-    }
-
     /// Rule 6: a landed migration never changes (stores out there were made by it). Each one's
     /// SHA-256 is pinned here when it lands; a new migration file must be added to the list,
     /// and an edit to a pinned one fails. History broke the rule twice before this test.

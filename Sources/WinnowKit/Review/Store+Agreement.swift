@@ -31,20 +31,21 @@ extension Store {
     /// label for a relabel. Cohen's kappa when exactly two reviewers rated, Fleiss' kappa over
     /// items with the queue's overlap of ratings (or the most common count) otherwise.
     public func agreement(queue name: String) throws -> AgreementReport {
-        try pool.read { db in
+        try read { db in
             let (queue, overlap) = try Store.queueID(db, name)
             let rows = try Row.fetchAll(db, sql: """
                 SELECT qi.id, s.uid, d.reviewer, d.action, d.label FROM decisions d
                 JOIN queue_items qi ON qi.id = d.item_id JOIN samples s ON s.id = qi.sample_id
-                WHERE qi.queue_id = ? AND d.undone_at IS NULL AND d.action <> 'skip' AND d.adjudication = 0
+                WHERE qi.queue_id = ? AND d.undone_at IS NULL AND d.action <> ? AND d.adjudication = 0
                 ORDER BY qi.position, d.id
-                """, arguments: [queue])
+                """, arguments: [queue, DecisionAction.skip])
             var byItem: [(item: Int64, uid: String, ratings: [(String, String)])] = []
             for row in rows {
-                let item: Int64 = row["id"]
-                let verdict = (row["action"] as String) + ((row["label"] as String?).map { ":" + $0 } ?? "")
-                if byItem.last?.item != item { byItem.append((item, row["uid"], [])) }
-                byItem[byItem.count - 1].ratings.append((row["reviewer"], verdict))
+                let item: Int64 = try row.value("id")
+                let label: String? = try row.value("label")
+                let verdict = try row.value("action", as: String.self) + (label.map { ":" + $0 } ?? "")
+                if byItem.last?.item != item { byItem.append((item, try row.value("uid"), [])) }
+                byItem[byItem.count - 1].ratings.append((try row.value("reviewer"), verdict))
             }
             let rated = byItem.filter { $0.ratings.count >= 2 }
             let reviewers = Array(Set(rated.flatMap { $0.ratings.map(\.0) })).sorted()
@@ -91,7 +92,7 @@ extension Store {
         return try writeImmediate { db in
             let (queue, _) = try Store.queueID(db, name)
             var outcomes: [DecisionOutcome] = []
-            let now = Date()
+            let now = clock.now()
             for (line, fields) in lines {
                 do {
                     let itemID: Int64

@@ -465,7 +465,17 @@ extension Store {
         var labelCounts: [String: Int] = [:]
         for (label, n) in pass.labels { labelCounts[String(decoding: label, as: UTF8.self), default: 0] += n }
         let order = try Store.labelOrder(db, labelCounts.keys)
-        let weights = Balance.weights(order.map { labelCounts[$0] ?? 0 })
+        let metrics = SnapshotMetrics(labels: order, labelCounts: labelCounts, classWeights: Balance.weights(order.map { labelCounts[$0] ?? 0 }),
+                                      coverage: try frozenCoverage(db, pass: pass), flags: try memberFlags(db, snapshot: snapshot),
+                                      review: try memberDecisions(db, snapshot: snapshot))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (String(decoding: try encoder.encode(metrics), as: UTF8.self), labelCounts)
+    }
+
+    /// The members' coverage per dimension — the taxonomy's, then others their scenes carry —
+    /// from the scene combinations the member pass counted.
+    static func frozenCoverage(_ db: Database, pass: MemberPass) throws -> [CoverageReport] {
         let taxonomy = try Store.taxonomy(db)
         var dims: [String: [String: Int]] = [:]
         var annotated: [String: Int] = [:]
@@ -474,12 +484,16 @@ extension Store {
         }
         var names = taxonomy.dimensions.map(\.name)
         for d in dims.keys.sorted() where !names.contains(d) { names.append(d) }
-        let coverage = names.map { name in
+        return names.map { name in
             Coverage.report(dimension: name,
                             categories: taxonomy.dimensions.first { $0.name == name }?.categories.map {
                                 Coverage.Spec(name: $0.name, target: $0.target, weight: $0.weight) } ?? [],
                             counts: dims[name] ?? [:], unannotated: pass.members - (annotated[name] ?? 0))
         }
+    }
+
+    /// Per detector, the members' flags by status (every status present, 0 when none).
+    static func memberFlags(_ db: Database, snapshot: Int64) throws -> [String: [String: Int]] {
         var flags: [String: [String: Int]] = [:]
         let noFlags = Dictionary(uniqueKeysWithValues: FlagStatus.allCases.map { ($0.rawValue, 0) })
         for row in try Row.fetchAll(db, sql: """
@@ -488,6 +502,11 @@ extension Store {
             """, arguments: [snapshot]) {
             flags[try row.value("detector"), default: noFlags][try row.value("status", as: String.self)] = try row.value("n", as: Int.self)
         }
+        return flags
+    }
+
+    /// The members' live decisions by action.
+    static func memberDecisions(_ db: Database, snapshot: Int64) throws -> [String: Int] {
         var review: [String: Int] = [:]
         for row in try Row.fetchAll(db, sql: """
             SELECT d.action, count(*) AS n FROM decisions d JOIN snapshot_members m ON m.sample_id = d.sample_id
@@ -495,10 +514,6 @@ extension Store {
             """, arguments: [snapshot]) {
             review[try row.value("action")] = try row.value("n", as: Int.self)
         }
-        let metrics = SnapshotMetrics(labels: order, labelCounts: labelCounts, classWeights: weights, coverage: coverage,
-                                      flags: flags, review: review)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (String(decoding: try encoder.encode(metrics), as: UTF8.self), labelCounts)
+        return review
     }
 }

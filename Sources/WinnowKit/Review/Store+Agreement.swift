@@ -95,31 +95,7 @@ extension Store {
             let now = clock.now()
             for (line, fields) in lines {
                 do {
-                    let itemID: Int64
-                    if let n = fields["item"] as? NSNumber { itemID = n.int64Value }
-                    else if let uid = fields["uid"] as? String {
-                        guard let id = try Int64.fetchOne(db, sql: """
-                            SELECT qi.id FROM queue_items qi JOIN samples s ON s.id = qi.sample_id WHERE qi.queue_id = ? AND s.uid = ?
-                            """, arguments: [queue, uid]) else {
-                            throw WinnowError.invalidArgument("sample '\(uid)' is not in queue '\(name)'")
-                        }
-                        itemID = id
-                    } else {
-                        throw WinnowError.invalidArgument("each line needs \"item\" (a queue item id) or \"uid\"")
-                    }
-                    guard let actionName = fields["action"] as? String, let action = DecisionAction(rawValue: actionName) else {
-                        throw WinnowError.invalidArgument("\"action\" must be one of \(DecisionAction.allCases.map(\.rawValue).joined(separator: ", "))")
-                    }
-                    var request = DecisionRequest(item: itemID, reviewer: reviewer, action: action)
-                    request.label = fields["label"] as? String
-                    request.text = fields["text"] as? String
-                    request.note = fields["note"] as? String
-                    if let value = fields["all_flags"], !(value is NSNull) {
-                        guard let flag = value as? NSNumber, RecordBuilder.isBoolean(flag) else {
-                            throw WinnowError.invalidArgument("\"all_flags\" must be true or false")
-                        }
-                        request.allFlags = flag.boolValue
-                    }
+                    let request = try Store.decisionRequest(db, fields, queue: queue, queueName: name, reviewer: reviewer)
                     outcomes.append(try Store.decide(db, request, now: now))
                 } catch let error as WinnowError {
                     problems.append(RecordProblem(line: line, reason: error.description))
@@ -130,5 +106,37 @@ extension Store {
             }
             return outcomes
         }
+    }
+
+    /// The decision one line of `review apply` asks for: its item (by `item` id, or by the
+    /// sample's `uid` in the queue), action, label, text, note and `all_flags`.
+    static func decisionRequest(_ db: Database, _ fields: [String: Any], queue: Int64, queueName: String,
+                                reviewer: String) throws -> DecisionRequest {
+        let itemID: Int64
+        if let n = fields["item"] as? NSNumber { itemID = n.int64Value }
+        else if let uid = fields["uid"] as? String {
+            guard let id = try Int64.fetchOne(db, sql: """
+                SELECT qi.id FROM queue_items qi JOIN samples s ON s.id = qi.sample_id WHERE qi.queue_id = ? AND s.uid = ?
+                """, arguments: [queue, uid]) else {
+                throw WinnowError.invalidArgument("sample '\(uid)' is not in queue '\(queueName)'")
+            }
+            itemID = id
+        } else {
+            throw WinnowError.invalidArgument("each line needs \"item\" (a queue item id) or \"uid\"")
+        }
+        guard let actionName = fields["action"] as? String, let action = DecisionAction(rawValue: actionName) else {
+            throw WinnowError.invalidArgument("\"action\" must be one of \(DecisionAction.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var request = DecisionRequest(item: itemID, reviewer: reviewer, action: action)
+        request.label = fields["label"] as? String
+        request.text = fields["text"] as? String
+        request.note = fields["note"] as? String
+        if let value = fields["all_flags"], !(value is NSNull) {
+            guard let flag = value as? NSNumber, RecordBuilder.isBoolean(flag) else {
+                throw WinnowError.invalidArgument("\"all_flags\" must be true or false")
+            }
+            request.allFlags = flag.boolValue
+        }
+        return request
     }
 }

@@ -167,13 +167,15 @@ extension Store {
         return try read { db in try Store.queueStatus(db, name: name, now: now) }
     }
 
-    /// The queue `name`'s id and overlap, or `.notFound` naming the queues there are.
+    /// The queue `name`'s id and overlap, or `.notFound` naming the queues there are. Read as a
+    /// copied row, whose `value` refuses an overlap that is not a number (a record would take
+    /// SQLite's conversion of such text, 0).
     static func queueID(_ db: Database, _ name: String) throws -> (id: Int64, overlap: Int) {
-        guard let queue = try QueueRecord.filter(QueueRecord.Columns.name == name).fetchOne(db), let id = queue.id else {
+        guard let queue = try Row.fetchOne(db, sql: "SELECT id, overlap FROM queues WHERE name = ?", arguments: [name]) else {
             let names = try String.fetchAll(db, sql: "SELECT name FROM queues ORDER BY name")
             throw WinnowError.notFound("no queue '\(name)'; queues: \(names.isEmpty ? "none (create one with `winnow queue create NAME`)" : names.joined(separator: ", "))")
         }
-        return (id, Int(queue.overlap))
+        return (try queue.value("id"), try queue.value("overlap"))
     }
 
     static func queueStatus(_ db: Database, name: String, now: String) throws -> QueueStatus {

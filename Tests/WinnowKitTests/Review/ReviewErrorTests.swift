@@ -75,3 +75,33 @@ import Testing
         #expect(third?.code == "disagreement" && third?.exitCode == 1)
     }
 }
+
+/// A store edited with sqlite3: a value Winnow never writes gives an error (exit 4), not a crash.
+@Suite struct EditedStoreTests {
+    @Test func aQueueOverlapThatIsNotANumberIsAnUnexpectedValue() throws {
+        let f = try ReviewFixture()
+        try f.queue("all")
+        try f.store.write { try $0.execute(sql: "UPDATE queues SET overlap = 'two'") }
+        for failure in [f.failure { try f.store.queueStatus("all") }, f.failure { try f.next("all", "alice") },
+                        f.failure { try f.store.agreement(queue: "all") }] {
+            guard case .unexpectedValue(_, let detail)? = failure else { Issue.record("\(String(describing: failure))"); continue }
+            #expect(detail.contains("overlap"), "\(detail)")
+            #expect(failure?.exitCode == 4)
+        }
+    }
+
+    @Test func aDecisionActionWinnowNeverWritesIsAnUnexpectedValue() throws {
+        let f = try ReviewFixture()
+        try f.queue("all")
+        let a = try #require(try f.next("all", "alice"))
+        _ = try f.decide(a.id, "alice", .keep)
+        try f.store.write { db in
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            try db.execute(sql: "UPDATE decisions SET action = 'maybe'")
+        }
+        let undo = f.failure { try f.store.undo(reviewer: "alice") }
+        #expect(undo?.exitCode == 4 && undo?.code == "unexpected_value", "\(String(describing: undo))")
+        let again = f.failure { try f.decide(a.id, "alice", .keep) }
+        #expect(again?.code == "unexpected_value", "\(String(describing: again))")
+    }
+}

@@ -31,20 +31,21 @@ extension Store {
     /// label for a relabel. Cohen's kappa when exactly two reviewers rated, Fleiss' kappa over
     /// items with the queue's overlap of ratings (or the most common count) otherwise.
     public func agreement(queue name: String) throws -> AgreementReport {
-        try pool.read { db in
+        try read { db in
             let (queue, overlap) = try Store.queueID(db, name)
             let rows = try Row.fetchAll(db, sql: """
                 SELECT qi.id, s.uid, d.reviewer, d.action, d.label FROM decisions d
                 JOIN queue_items qi ON qi.id = d.item_id JOIN samples s ON s.id = qi.sample_id
-                WHERE qi.queue_id = ? AND d.undone_at IS NULL AND d.action <> 'skip' AND d.adjudication = 0
+                WHERE qi.queue_id = ? AND d.undone_at IS NULL AND d.action <> ? AND d.adjudication = 0
                 ORDER BY qi.position, d.id
-                """, arguments: [queue])
+                """, arguments: [queue, DecisionAction.skip])
             var byItem: [(item: Int64, uid: String, ratings: [(String, String)])] = []
             for row in rows {
-                let item: Int64 = row["id"]
-                let verdict = (row["action"] as String) + ((row["label"] as String?).map { ":" + $0 } ?? "")
-                if byItem.last?.item != item { byItem.append((item, row["uid"], [])) }
-                byItem[byItem.count - 1].ratings.append((row["reviewer"], verdict))
+                let item: Int64 = try row.value("id")
+                let label: String? = try row.value("label")
+                let verdict = try row.value("action", as: String.self) + (label.map { ":" + $0 } ?? "")
+                if byItem.last?.item != item { byItem.append((item, try row.value("uid"), [])) }
+                byItem[byItem.count - 1].ratings.append((try row.value("reviewer"), verdict))
             }
             let rated = byItem.filter { $0.ratings.count >= 2 }
             let reviewers = Array(Set(rated.flatMap { $0.ratings.map(\.0) })).sorted()
@@ -91,34 +92,10 @@ extension Store {
         return try writeImmediate { db in
             let (queue, _) = try Store.queueID(db, name)
             var outcomes: [DecisionOutcome] = []
-            let now = Date()
+            let now = clock.now()
             for (line, fields) in lines {
                 do {
-                    let itemID: Int64
-                    if let n = fields["item"] as? NSNumber { itemID = n.int64Value }
-                    else if let uid = fields["uid"] as? String {
-                        guard let id = try Int64.fetchOne(db, sql: """
-                            SELECT qi.id FROM queue_items qi JOIN samples s ON s.id = qi.sample_id WHERE qi.queue_id = ? AND s.uid = ?
-                            """, arguments: [queue, uid]) else {
-                            throw WinnowError.invalidArgument("sample '\(uid)' is not in queue '\(name)'")
-                        }
-                        itemID = id
-                    } else {
-                        throw WinnowError.invalidArgument("each line needs \"item\" (a queue item id) or \"uid\"")
-                    }
-                    guard let actionName = fields["action"] as? String, let action = DecisionAction(rawValue: actionName) else {
-                        throw WinnowError.invalidArgument("\"action\" must be one of \(DecisionAction.allCases.map(\.rawValue).joined(separator: ", "))")
-                    }
-                    var request = DecisionRequest(item: itemID, reviewer: reviewer, action: action)
-                    request.label = fields["label"] as? String
-                    request.text = fields["text"] as? String
-                    request.note = fields["note"] as? String
-                    if let value = fields["all_flags"], !(value is NSNull) {
-                        guard let flag = value as? NSNumber, RecordBuilder.isBoolean(flag) else {
-                            throw WinnowError.invalidArgument("\"all_flags\" must be true or false")
-                        }
-                        request.allFlags = flag.boolValue
-                    }
+                    let request = try Store.decisionRequest(db, fields, queue: queue, queueName: name, reviewer: reviewer)
                     outcomes.append(try Store.decide(db, request, now: now))
                 } catch let error as WinnowError {
                     problems.append(RecordProblem(line: line, reason: error.description))
@@ -129,5 +106,37 @@ extension Store {
             }
             return outcomes
         }
+    }
+
+    /// The decision one line of `review apply` asks for: its item (by `item` id, or by the
+    /// sample's `uid` in the queue), action, label, text, note and `all_flags`.
+    static func decisionRequest(_ db: Database, _ fields: [String: Any], queue: Int64, queueName: String,
+                                reviewer: String) throws -> DecisionRequest {
+        let itemID: Int64
+        if let n = fields["item"] as? NSNumber { itemID = n.int64Value }
+        else if let uid = fields["uid"] as? String {
+            guard let id = try Int64.fetchOne(db, sql: """
+                SELECT qi.id FROM queue_items qi JOIN samples s ON s.id = qi.sample_id WHERE qi.queue_id = ? AND s.uid = ?
+                """, arguments: [queue, uid]) else {
+                throw WinnowError.invalidArgument("sample '\(uid)' is not in queue '\(queueName)'")
+            }
+            itemID = id
+        } else {
+            throw WinnowError.invalidArgument("each line needs \"item\" (a queue item id) or \"uid\"")
+        }
+        guard let actionName = fields["action"] as? String, let action = DecisionAction(rawValue: actionName) else {
+            throw WinnowError.invalidArgument("\"action\" must be one of \(DecisionAction.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var request = DecisionRequest(item: itemID, reviewer: reviewer, action: action)
+        request.label = fields["label"] as? String
+        request.text = fields["text"] as? String
+        request.note = fields["note"] as? String
+        if let value = fields["all_flags"], !(value is NSNull) {
+            guard let flag = value as? NSNumber, RecordBuilder.isBoolean(flag) else {
+                throw WinnowError.invalidArgument("\"all_flags\" must be true or false")
+            }
+            request.allFlags = flag.boolValue
+        }
+        return request
     }
 }

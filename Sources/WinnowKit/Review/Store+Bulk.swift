@@ -26,9 +26,38 @@ public struct BulkRequest: Sendable {
     /// The `to` that takes each sample's label-noise prediction.
     public static let predicted = "predicted"
 
+    /// Its label, scene and source filters.
+    var filter: SelectionFilter { SelectionFilter(label: label, scene: scene, source: source) }
+
+    /// The `selection` JSON its `bulk_decisions` row keeps.
+    func selectionJSON(queue: String) -> String {
+        var pairs: [(String, String)] = [("queue", JSONText.quote(queue))]
+        if let flags {
+            pairs.append(("detectors", jsonArray(flags.detectors)))
+            if let minScore = flags.minScore { pairs.append(("min_score", jsonNumber(minScore))) }
+        }
+        pairs += filter.jsonPairs
+        if allFlags { pairs.append(("all_flags", "true")) }
+        return jsonObject(pairs)
+    }
+
     public init(reviewer: String, action: DecisionAction) {
         self.reviewer = reviewer
         self.action = action
+    }
+}
+
+extension WinnowError {
+    /// The reason an item of a bulk decision is skipped rather than the whole bulk failing:
+    /// the refusals `decide` gives for one item (taken, decided, disagreeing, lost, invalid).
+    var refusal: String? {
+        switch self {
+        case .invalidArgument(let reason), .notFound(let reason), .alreadyExists(let reason), .leaseLost(let reason),
+             .disagreement(let reason):
+            return reason
+        default:
+            return nil
+        }
     }
 }
 
@@ -143,7 +172,7 @@ extension Store {
         return try writeImmediate { db in
             var outcome: BulkOutcome?
             try db.inSavepoint {
-                outcome = try Store.bulkDecide(db, frozen)
+                outcome = try Store.bulkDecide(db, frozen, now: clock.now())
                 return frozen.dryRun || outcome?.decisions == 0 ? .rollback : .commit
             }
             guard var result = outcome else { throw WinnowError.invalidArgument("the bulk decision gave no result") }
@@ -152,124 +181,124 @@ extension Store {
         }
     }
 
-    static func bulkDecide(_ db: Database, _ request: BulkRequest) throws -> BulkOutcome {
-        let now = Date()
+    static func bulkDecide(_ db: Database, _ request: BulkRequest, now: Date) throws -> BulkOutcome {
         let nowText = Timestamp.string(now)
-        try checkSelection(db, label: request.label, scene: request.scene, source: request.source)
-        if let flags = request.flags { try checkDetectors(db, flags.detectors, option: "--flag") }
+        try request.filter.check(db, detectors: request.flags.map { [($0.detectors, "--flag")] } ?? [])
         let bulkID = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM bulk_decisions") ?? 1)
-
-        // The queue: the one named, or one made from the flag selection for this bulk decision.
-        let queueName: String
-        let queueID: Int64
-        var created = false
-        if let name = request.queue {
-            queueName = name
-            queueID = try Store.queueID(db, name).id
-        } else {
-            var name = "bulk-\(bulkID)"
-            var n = 1
-            while try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM queues WHERE name = ?)", arguments: [name]) == true {
-                n += 1
-                name = "bulk-\(bulkID)-\(n)"
-            }
-            var selection = QueueSelection()
-            selection.detectors = request.flags?.detectors ?? []
-            selection.minScore = request.flags?.minScore
-            selection.label = request.label
-            selection.scene = request.scene
-            selection.source = request.source
-            queueName = name
-            queueID = try createQueue(db, name: name, selection: selection, now: nowText).queue
-            created = true
-        }
-        var selectionPairs: [(String, String)] = [("queue", JSONText.quote(queueName))]
-        if let flags = request.flags {
-            selectionPairs.append(("detectors", jsonArray(flags.detectors)))
-            if let minScore = flags.minScore { selectionPairs.append(("min_score", jsonNumber(minScore))) }
-        }
-        if let label = request.label { selectionPairs.append(("label", JSONText.quote(label))) }
-        if let scene = request.scene { selectionPairs.append(("scene", JSONText.quote("\(scene.dimension)=\(scene.category)"))) }
-        if let source = request.source { selectionPairs.append(("source", JSONText.quote(source))) }
-        if request.allFlags { selectionPairs.append(("all_flags", "true")) }
-        try db.execute(sql: """
-            INSERT INTO bulk_decisions (id, queue_id, reviewer, action, target, selection, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [bulkID, queueID, request.reviewer, request.action.rawValue, request.to, jsonObject(selectionPairs),
-                             request.note, nowText])
-
-        // The items: open for this reviewer, narrowed by the flag selection and the filters.
-        var conditions = ["qi.queue_id = ?", "qi.resolved_at IS NULL", "s.status = 'active'",
-                          "NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item_id = qi.id AND d.reviewer = ? AND d.undone_at IS NULL AND d.action <> 'skip')"]
-        var arguments: StatementArguments = [queueID, request.reviewer]
-        if let flags = request.flags {
-            let flag = flags.condition()
-            conditions.append("EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.status = 'open' AND \(flag.sql))")
-            arguments += flag.arguments
-        }
-        let shared = selectionConditions(label: request.label, scene: request.scene, source: request.source)
-        conditions += shared.conditions
-        arguments += shared.arguments
-        let candidates = try Row.fetchAll(db, sql: """
-            SELECT qi.id, s.id AS sample, s.uid, s.kind, r.label FROM queue_items qi JOIN samples s ON s.id = qi.sample_id
-            JOIN revisions r ON r.id = s.revision_id WHERE \(conditions.joined(separator: " AND ")) ORDER BY qi.position
-            """, arguments: arguments)
-
+        let (queueName, queueID, created) = try bulkQueue(db, request, bulkID: bulkID, now: nowText)
+        let bulk = BulkDecisionRecord(id: bulkID, queueId: queueID, reviewer: request.reviewer, action: request.action, target: request.to,
+                                      selection: request.selectionJSON(queue: queueName), note: request.note, decisions: 0,
+                                      createdAt: nowText, undoneAt: nil)
+        try bulk.insert(db)
         var outcome = BulkOutcome(bulk: bulkID, dryRun: request.dryRun, reviewer: request.reviewer, action: request.action.rawValue,
                                   to: request.to, queue: queueName, queueCreated: created, decisions: 0, states: [:], changes: [:],
                                   items: [], skipped: [])
-        for row in candidates {
-            let item: Int64 = row["id"], uid: String = row["uid"], label: String? = row["label"]
-            var decision = DecisionRequest(item: item, reviewer: request.reviewer, action: request.action)
-            decision.note = request.note
-            decision.allFlags = request.allFlags
-            decision.bulk = bulkID
-            // The flags the decisions act on: those of the detectors selected, else the queue's.
-            if let flags = request.flags, !flags.detectors.isEmpty { decision.scope = flags.detectors }
-            if request.action == .relabel {
-                var to = request.to
-                if to == BulkRequest.predicted {
-                    to = try predictedLabel(db, sample: row["sample"])
-                    guard to != nil else {
-                        outcome.skipped.append(.init(item: item, uid: uid, reason: "no open label-noise flag with a predicted label"))
-                        continue
-                    }
-                }
-                if to == label {
-                    outcome.skipped.append(.init(item: item, uid: uid, reason: "already labelled '\(label ?? "")'"))
-                    continue
-                }
-                decision.label = to
-            }
-            // A label the store does not know fails the whole bulk decision, not each item.
-            try validate(db, decision, kind: row["kind"])
-            do {
-                var result: DecisionOutcome?
-                try db.inSavepoint {
-                    result = try decide(db, decision, now: now)
-                    return .commit
-                }
-                guard let result else { continue }
-                outcome.items.append(.init(item: item, uid: uid, label: label, to: decision.label, state: result.state))
-                outcome.states[result.state, default: 0] += 1
-                if let to = decision.label, result.state == "applied" { outcome.changes["\(label ?? "(none)")→\(to)", default: 0] += 1 }
-            } catch let error as WinnowError {
-                if case .invalidArgument(let reason) = error {
-                    outcome.skipped.append(.init(item: item, uid: uid, reason: reason))
-                } else {
-                    throw error
-                }
-            }
+        for candidate in try bulkCandidates(db, request, queue: queueID) {
+            try decideBulkItem(db, request, candidate, bulk: bulkID, now: now, into: &outcome)
         }
         outcome.decisions = outcome.items.count
         try db.execute(sql: "UPDATE bulk_decisions SET decisions = ? WHERE id = ?", arguments: [outcome.decisions, bulkID])
         return outcome
     }
 
+    /// The queue a bulk decision acts on: the one named, or one made from its flag selection
+    /// (`bulk-ID`, or `bulk-ID-N` when that name is taken).
+    static func bulkQueue(_ db: Database, _ request: BulkRequest, bulkID: Int64, now: String) throws
+        -> (name: String, id: Int64, created: Bool) {
+        if let name = request.queue { return (name, try Store.queueID(db, name).id, false) }
+        var name = "bulk-\(bulkID)"
+        var n = 1
+        while try QueueRecord.filter(QueueRecord.Columns.name == name).fetchCount(db) > 0 {
+            n += 1
+            name = "bulk-\(bulkID)-\(n)"
+        }
+        var selection = QueueSelection()
+        selection.detectors = request.flags?.detectors ?? []
+        selection.minScore = request.flags?.minScore
+        selection.label = request.label
+        selection.scene = request.scene
+        selection.source = request.source
+        return (name, try createQueue(db, name: name, selection: selection, now: now).queue, true)
+    }
+
+    /// One item a bulk decision may decide.
+    struct BulkCandidate {
+        var item: Int64
+        var sample: Int64
+        var uid: String
+        var kind: String
+        var label: String?
+    }
+
+    /// The queue's items open for this reviewer, narrowed by the flag selection and the filters.
+    static func bulkCandidates(_ db: Database, _ request: BulkRequest, queue: Int64) throws -> [BulkCandidate] {
+        var conditions = SampleConditions()
+        conditions.add("qi.queue_id = ?", [queue])
+        conditions.add("qi.resolved_at IS NULL")
+        conditions.add("NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item_id = qi.id AND d.reviewer = ? AND d.undone_at IS NULL AND d.action <> ?)",
+                       [request.reviewer, DecisionAction.skip])
+        if let flags = request.flags { conditions.requireOpenFlag(flags) }
+        conditions.filter(request.filter)
+        return try Row.fetchAll(db, sql: """
+            SELECT qi.id, s.id AS sample, s.uid, s.kind, r.label FROM queue_items qi JOIN samples s ON s.id = qi.sample_id
+            \(CurrentRevision.join) WHERE \(conditions.sql) ORDER BY qi.position
+            """, arguments: conditions.arguments).map { row in
+            BulkCandidate(item: try row.value("id"), sample: try row.value("sample"), uid: try row.value("uid"), kind: try row.value("kind"),
+                          label: try row.value("label"))
+        }
+    }
+
+    /// Decides one item of a bulk decision through `decide`, in a savepoint; an item that path
+    /// refuses (leased to someone else, …), or that needs no change, goes into `skipped`.
+    static func decideBulkItem(_ db: Database, _ request: BulkRequest, _ candidate: BulkCandidate, bulk: Int64, now: Date,
+                               into outcome: inout BulkOutcome) throws {
+        let (item, uid, label) = (candidate.item, candidate.uid, candidate.label)
+        var decision = DecisionRequest(item: item, reviewer: request.reviewer, action: request.action)
+        decision.note = request.note
+        decision.allFlags = request.allFlags
+        decision.bulk = bulk
+        // The flags the decisions act on: those of the detectors selected, else the queue's.
+        if let flags = request.flags, !flags.detectors.isEmpty { decision.scope = flags.detectors }
+        if request.action == .relabel {
+            var to = request.to
+            if to == BulkRequest.predicted {
+                to = try predictedLabel(db, sample: candidate.sample)
+                guard to != nil else {
+                    outcome.skipped.append(.init(item: item, uid: uid, reason: "no open label-noise flag with a predicted label"))
+                    return
+                }
+            }
+            if to == label {
+                outcome.skipped.append(.init(item: item, uid: uid, reason: "already labelled '\(label ?? "")'"))
+                return
+            }
+            decision.label = to
+        }
+        // A label the store does not know fails the whole bulk decision, not each item.
+        try validate(db, decision, kind: candidate.kind)
+        do {
+            var result: DecisionOutcome?
+            try db.inSavepoint {
+                result = try decide(db, decision, now: now)
+                return .commit
+            }
+            guard let result else { return }
+            outcome.items.append(.init(item: item, uid: uid, label: label, to: decision.label, state: result.state))
+            outcome.states[result.state, default: 0] += 1
+            if let to = decision.label, result.state == DecisionState.applied.rawValue {
+                outcome.changes["\(label ?? "(none)")→\(to)", default: 0] += 1
+            }
+        } catch let error as WinnowError {
+            guard let reason = error.refusal else { throw error }
+            outcome.skipped.append(.init(item: item, uid: uid, reason: reason))
+        }
+    }
+
     /// The label the sample's open label-noise flag predicts (its details' `predicted`).
     static func predictedLabel(_ db: Database, sample: Int64) throws -> String? {
         let details = try String.fetchOne(db, sql: """
-            SELECT details FROM flags WHERE sample_id = ? AND detector = ? AND status = 'open' ORDER BY score DESC, id DESC LIMIT 1
-            """, arguments: [sample, DetectorName.labelNoise.rawValue])
+            SELECT details FROM flags WHERE sample_id = ? AND detector = ? AND status = ? ORDER BY score DESC, id DESC LIMIT 1
+            """, arguments: [sample, DetectorName.labelNoise.rawValue, FlagStatus.open])
         guard let details, case .object(let fields) = JSONValue(parsing: details), case .string(let label)? = fields["predicted"] else { return nil }
         return label
     }
@@ -278,79 +307,100 @@ extension Store {
     /// effect — or none of them, when any sample has changed since (the refusal names it).
     public func undoBulk(_ id: Int64, reviewer: String?) throws -> BulkUndo {
         try writeImmediate { db in
-            guard let bulk = try Row.fetchOne(db, sql: """
-                SELECT b.id, b.reviewer, b.action, b.undone_at, q.name AS queue FROM bulk_decisions b JOIN queues q ON q.id = b.queue_id WHERE b.id = ?
-                """, arguments: [id]) else {
+            guard let bulk = try BulkDecisionRecord.fetchOne(db, key: id),
+                  let queue = try QueueRecord.fetchOne(db, key: bulk.queueId) else {
                 let ids = try Int64.fetchAll(db, sql: "SELECT id FROM bulk_decisions WHERE undone_at IS NULL ORDER BY id")
-                throw WinnowError.invalidArgument("no bulk decision \(id); \(ids.isEmpty ? "there are none to undo" : "live ones: " + ids.map(String.init).joined(separator: ", ")) (`winnow review bulk` prints the id)")
+                throw WinnowError.notFound("no bulk decision \(id); \(ids.isEmpty ? "there are none to undo" : "live ones: " + ids.map(String.init).joined(separator: ", ")) (`winnow review bulk` prints the id)")
             }
-            let owner: String = bulk["reviewer"]
-            if let reviewer, reviewer != owner {
-                throw WinnowError.invalidArgument("bulk decision \(id) is \(owner)'s, not \(reviewer)'s; nothing was undone")
+            if let reviewer, reviewer != bulk.reviewer {
+                throw WinnowError.invalidArgument("bulk decision \(id) is \(bulk.reviewer)'s, not \(reviewer)'s; nothing was undone")
             }
-            if let at: String = bulk["undone_at"] {
+            if let at = bulk.undoneAt {
                 throw WinnowError.invalidArgument("bulk decision \(id) was undone at \(at) already")
             }
-            let now = Timestamp.string(Date())
-            let decisions = try Row.fetchAll(db, sql: """
-                SELECT d.id, d.item_id, d.action, d.reviewer, d.bulk_id, s.uid FROM decisions d JOIN samples s ON s.id = d.sample_id
-                WHERE d.bulk_id = ? AND d.undone_at IS NULL ORDER BY d.id DESC
+            let now = Timestamp.string(clock.now())
+            let decisions = try LiveDecision.fetchAll(db, sql: LiveDecision.select + """
+                 WHERE d.bulk_id = ? AND d.undone_at IS NULL ORDER BY d.id DESC
                 """, arguments: [id])
             for d in decisions { _ = try Store.undoDecision(db, d, now: now) }
             try db.execute(sql: "UPDATE bulk_decisions SET undone_at = ? WHERE id = ?", arguments: [now, id])
-            return BulkUndo(bulk: id, reviewer: owner, action: bulk["action"], queue: bulk["queue"], undone: decisions.count)
+            return BulkUndo(bulk: id, reviewer: bulk.reviewer, action: bulk.action.rawValue, queue: queue.name, undone: decisions.count)
         }
     }
 
     /// A queue's items in review order, with each sample's label, status, flags and the
     /// item's decisions; `state` narrows to one state, `limit` to the first N.
     public func queueItems(_ name: String, state: String? = nil, limit: Int? = nil) throws -> QueueItems {
-        let states = ["pending", "claimed", "waiting", "disagreement", "decided"]
-        if let state, !states.contains(state) {
-            throw WinnowError.invalidArgument("--state \(state): choose \(states.joined(separator: ", "))")
+        if let state, QueueItemState(rawValue: state) == nil {
+            throw WinnowError.invalidArgument("--state \(state): choose \(QueueItemState.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        return try pool.read { db in
+        let now = Timestamp.string(clock.now())
+        return try read { db in
             let (queue, overlap) = try Store.queueID(db, name)
-            let now = Timestamp.string(Date())
-            var flags: [Int64: [QueueItemInfo.Flag]] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT f.sample_id, f.detector, f.score, f.status FROM flags f
-                WHERE f.sample_id IN (SELECT sample_id FROM queue_items WHERE queue_id = ?) ORDER BY f.score DESC, f.detector
-                """, arguments: [queue]) {
-                flags[row["sample_id"], default: []].append(.init(detector: row["detector"], score: row["score"], status: row["status"]))
-            }
-            var decisions: [Int64: [QueueItemInfo.Decision]] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT d.id, d.item_id, d.reviewer, d.action, d.label, d.bulk_id FROM decisions d
-                JOIN queue_items qi ON qi.id = d.item_id WHERE qi.queue_id = ? AND d.undone_at IS NULL ORDER BY d.id
-                """, arguments: [queue]) {
-                decisions[row["item_id"], default: []].append(.init(decision: row["id"], reviewer: row["reviewer"], action: row["action"],
-                                                                    label: row["label"], bulk: row["bulk_id"]))
-            }
+            let flags = try Store.queueFlags(db, queue: queue)
+            let decisions = try Store.queueDecisions(db, queue: queue)
             var items: [QueueItemInfo] = []
             for row in try Row.fetchAll(db, sql: """
                 SELECT qi.id, qi.sample_id, qi.resolved_at, s.uid, s.status, r.label,
                        (SELECT d.action FROM decisions d WHERE d.id = qi.resolution_id) AS resolution,
                        EXISTS (SELECT 1 FROM leases l WHERE l.item_id = qi.id AND l.expires_at > ?) AS claimed
-                FROM queue_items qi JOIN samples s ON s.id = qi.sample_id JOIN revisions r ON r.id = s.revision_id
+                FROM queue_items qi JOIN samples s ON s.id = qi.sample_id \(CurrentRevision.join)
                 WHERE qi.queue_id = ? ORDER BY qi.position
                 """, arguments: [now, queue]) {
-                let id: Int64 = row["id"]
+                let id: Int64 = try row.value("id")
                 let live = decisions[id] ?? []
-                let verdicts = live.filter { $0.action != DecisionAction.skip.rawValue }.count
-                let itemState: String
-                if row["resolved_at"] as String? != nil { itemState = "decided" }
-                else if verdicts >= overlap { itemState = "disagreement" }
-                else if row["claimed"] as Bool { itemState = "claimed" }
-                else if verdicts > 0 { itemState = "waiting" }
-                else { itemState = "pending" }
-                if let state, state != itemState { continue }
-                items.append(QueueItemInfo(item: id, uid: row["uid"], label: row["label"], status: row["status"], state: itemState,
-                                           resolution: row["resolution"], flags: flags[row["sample_id"]] ?? [], decisions: live))
+                let itemState = QueueItemState.of(resolved: try row.value("resolved_at", as: String?.self) != nil,
+                                                  verdicts: live.filter { $0.action != DecisionAction.skip.rawValue }.count,
+                                                  overlap: overlap, claimed: try row.value("claimed"))
+                if let state, state != itemState.rawValue { continue }
+                items.append(QueueItemInfo(item: id, uid: try row.value("uid"), label: try row.value("label"), status: try row.value("status"),
+                                           state: itemState.rawValue, resolution: try row.value("resolution"),
+                                           flags: flags[try row.value("sample_id")] ?? [], decisions: live))
             }
             let count = items.count
             if let limit { items = Array(items.prefix(max(0, limit))) }
             return QueueItems(queue: name, count: count, items: items)
         }
+    }
+
+    /// All flags of a queue's samples, by sample, highest score first.
+    static func queueFlags(_ db: Database, queue: Int64) throws -> [Int64: [QueueItemInfo.Flag]] {
+        var flags: [Int64: [QueueItemInfo.Flag]] = [:]
+        for flag in try FlagRecord.fetchAll(db, sql: """
+            SELECT f.* FROM flags f
+            WHERE f.sample_id IN (SELECT sample_id FROM queue_items WHERE queue_id = ?) ORDER BY f.score DESC, f.detector
+            """, arguments: [queue]) {
+            flags[flag.sampleId, default: []].append(.init(detector: flag.detector, score: flag.score, status: flag.status.rawValue))
+        }
+        return flags
+    }
+
+    /// The live decisions on a queue's items, by item, oldest first.
+    static func queueDecisions(_ db: Database, queue: Int64) throws -> [Int64: [QueueItemInfo.Decision]] {
+        var decisions: [Int64: [QueueItemInfo.Decision]] = [:]
+        for d in try DecisionRecord.fetchAll(db, sql: """
+            SELECT d.* FROM decisions d
+            JOIN queue_items qi ON qi.id = d.item_id WHERE qi.queue_id = ? AND d.undone_at IS NULL ORDER BY d.id
+            """, arguments: [queue]) {
+            guard let id = d.id, let item = d.itemId else { continue }
+            decisions[item, default: []].append(.init(decision: id, reviewer: d.reviewer, action: d.action.rawValue, label: d.label,
+                                                      bulk: d.bulkId))
+        }
+        return decisions
+    }
+}
+
+/// Where a queue item stands (`queue items --state`).
+public enum QueueItemState: String, CaseIterable, Sendable {
+    case pending, claimed, waiting, disagreement, decided
+
+    /// Decided once resolved; in disagreement with its overlap of verdicts unsettled; claimed
+    /// while a lease on it runs; waiting with some verdicts; else pending.
+    static func of(resolved: Bool, verdicts: Int, overlap: Int, claimed: Bool) -> QueueItemState {
+        if resolved { return .decided }
+        if verdicts >= overlap { return .disagreement }
+        if claimed { return .claimed }
+        if verdicts > 0 { return .waiting }
+        return .pending
     }
 }

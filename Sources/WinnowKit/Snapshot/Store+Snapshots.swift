@@ -86,11 +86,12 @@ public struct SnapshotSelection: Sendable {
             pairs.append(("exclude_detectors", jsonArray(excludeFlagged.detectors)))
             if let minScore = excludeFlagged.minScore { pairs.append(("exclude_min_score", jsonNumber(minScore))) }
         }
-        if let label { pairs.append(("label", JSONText.quote(label))) }
-        if let scene { pairs.append(("scene", JSONText.quote("\(scene.dimension)=\(scene.category)"))) }
-        if let source { pairs.append(("source", JSONText.quote(source))) }
+        pairs += filter.jsonPairs
         return jsonObject(pairs)
     }
+
+    /// Its label, scene and source filters.
+    var filter: SelectionFilter { SelectionFilter(label: label, scene: scene, source: source) }
 }
 
 /// One member as diffs see it.
@@ -110,48 +111,51 @@ extension Store {
     public func createSnapshot(name: String, message: String?, selection: SnapshotSelection) throws -> SnapshotInfo {
         let name = try Names.valid(name, .snapshot)
         return try writeImmediate { db in
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM snapshots WHERE name = ?)", arguments: [name]) == true {
-                throw WinnowError.invalidArgument("snapshot '\(name)' exists already and never changes; choose another name (snapshots are immutable)")
+            if try SnapshotRecord.filter(SnapshotRecord.Columns.name == name).fetchCount(db) > 0 {
+                throw WinnowError.alreadyExists("snapshot '\(name)' exists already and never changes; choose another name (snapshots are immutable)")
             }
-            var conditions = ["s.status = 'active'"]
-            var arguments: StatementArguments = []
-            try Store.checkSelection(db, label: selection.label, scene: selection.scene, source: selection.source)
-            let shared = Store.selectionConditions(label: selection.label, scene: selection.scene, source: selection.source)
-            conditions += shared.conditions
-            arguments += shared.arguments
-            var excluded: ExclusionReport?
-            if let exclusion = selection.excludeFlagged {
-                try Store.checkDetectors(db, exclusion.detectors, option: "--exclude-flagged")
-                excluded = try Store.exclusionReport(db, exclusion, conditions: conditions, arguments: arguments)
-                let flag = exclusion.condition()
-                conditions.append("NOT EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.status = 'open' AND \(flag.sql))")
-                arguments += flag.arguments
-            }
+            let (conditions, excluded) = try Store.snapshotConditions(db, selection)
             let watermark = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM scene_annotations") ?? 0
             let snapshotID = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM snapshots") ?? 0)
-            // The members go in before their snapshot row, which needs their fingerprint:
-            // the foreign key to snapshots is checked at commit.
-            try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
-            try db.execute(sql: """
-                INSERT INTO snapshot_members (snapshot_id, sample_id, revision_id)
-                SELECT \(snapshotID), s.id, s.revision_id FROM samples s\(selection.label == nil ? "" : " JOIN revisions r ON r.id = s.revision_id")
-                WHERE \(conditions.joined(separator: " AND ")) ORDER BY s.id
-                """, arguments: arguments)
+            let added = try Store.insertMembers(db, snapshot: snapshotID, conditions: conditions, byLabel: selection.label != nil)
             // An empty snapshot would stay forever (snapshots are immutable): refuse it.
-            if db.changesCount == 0 { throw WinnowError.emptySnapshot(name: name, leftOut: excluded?.excluded ?? 0) }
+            if added == 0 { throw WinnowError.emptySnapshot(name: name, leftOut: excluded?.excluded ?? 0) }
             Faults.point("snapshot")
             let pass = try Store.memberPass(db, snapshot: snapshotID, watermark: watermark)
             let (metrics, labels) = try Store.snapshotMetrics(db, snapshot: snapshotID, pass: pass)
             Faults.point("snapshot")
-            let createdAt = Timestamp.string(Date())
-            try db.execute(sql: """
-                INSERT INTO snapshots (id, name, message, created_at, fingerprint, members, selection, scene_watermark, metrics)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [snapshotID, name, message, createdAt, pass.fingerprint, pass.members,
-                                 selection.json, watermark, metrics])
-            return SnapshotInfo(name: name, fingerprint: pass.fingerprint, members: pass.members, createdAt: createdAt,
+            let snapshot = SnapshotRecord(id: snapshotID, name: name, message: message, createdAt: Timestamp.string(clock.now()),
+                                          fingerprint: pass.fingerprint, members: Int64(pass.members), selection: selection.json,
+                                          sceneWatermark: watermark, metrics: metrics)
+            try snapshot.insert(db)
+            return SnapshotInfo(name: name, fingerprint: pass.fingerprint, members: pass.members, createdAt: snapshot.createdAt,
                                 message: message, labels: labels, excluded: excluded)
         }
+    }
+
+    /// The WHERE a snapshot's members meet (checked against the store first), and what
+    /// `--exclude-flagged` leaves out.
+    static func snapshotConditions(_ db: Database, _ selection: SnapshotSelection) throws
+        -> (conditions: SampleConditions, excluded: ExclusionReport?) {
+        try selection.filter.check(db, detectors: selection.excludeFlagged.map { [($0.detectors, "--exclude-flagged")] } ?? [])
+        var conditions = SampleConditions()
+        conditions.filter(selection.filter)
+        let excluded = try selection.excludeFlagged.map { try conditions.excludeFlagged(db, $0) }
+        return (conditions, excluded)
+    }
+
+    /// Copies the selected samples with their current revision into `snapshot_members`, in one
+    /// INSERT…SELECT; returns how many. The snapshot's row goes in after them (it needs their
+    /// fingerprint): the foreign key to snapshots is checked at commit. The current revision is
+    /// joined only for a label filter (the only condition on it): a faster copy of a large store.
+    static func insertMembers(_ db: Database, snapshot: Int64, conditions: SampleConditions, byLabel: Bool) throws -> Int {
+        try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+        try db.execute(sql: """
+            INSERT INTO snapshot_members (snapshot_id, sample_id, revision_id)
+            SELECT \(snapshot), s.id, s.revision_id FROM samples s\(byLabel ? " " + CurrentRevision.join : "")
+            WHERE \(conditions.sql) ORDER BY s.id
+            """, arguments: conditions.arguments)
+        return db.changesCount
     }
 
     /// Counts, per label and per detector, the samples `conditions` selects that `exclusion`
@@ -163,21 +167,21 @@ extension Store {
         var labels: [String?: ExclusionReport.Label] = [:]
         for row in try Row.fetchAll(db, sql: """
             SELECT r.label, count(*) AS selected,
-                   sum(EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.status = 'open' AND \(flag.sql))) AS excluded
-            FROM samples s JOIN revisions r ON r.id = s.revision_id WHERE \(whereClause) GROUP BY r.label
+                   sum(EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.status = '\(FlagStatus.open.rawValue)' AND \(flag.sql))) AS excluded
+            FROM samples s \(CurrentRevision.join) WHERE \(whereClause) GROUP BY r.label
             """, arguments: flag.arguments + arguments) {
-            let label: String? = row["label"]
-            let selected: Int = row["selected"], excluded: Int = row["excluded"] ?? 0
+            let label: String? = try row.value("label")
+            let selected: Int = try row.value("selected"), excluded: Int = try row.value("excluded", as: Int?.self) ?? 0
             labels[label] = ExclusionReport.Label(label: label, selected: selected, excluded: excluded,
                                                   share: selected > 0 ? Double(excluded) / Double(selected) : 0, byDetector: [:])
         }
         var byDetector: [String: Int] = [:]
         for row in try Row.fetchAll(db, sql: """
             SELECT r.label, f.detector, count(DISTINCT s.id) AS n
-            FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN flags f ON f.sample_id = s.id AND f.status = 'open' AND \(flag.sql)
+            FROM samples s \(CurrentRevision.join) JOIN flags f ON f.sample_id = s.id AND f.status = '\(FlagStatus.open.rawValue)' AND \(flag.sql)
             WHERE \(whereClause) GROUP BY r.label, f.detector
             """, arguments: flag.arguments + arguments) {
-            let label: String? = row["label"], detector: String = row["detector"], n: Int = row["n"]
+            let label: String? = try row.value("label"), detector: String = try row.value("detector"), n: Int = try row.value("n")
             labels[label]?.byDetector[detector] = n
             byDetector[detector, default: 0] += n
         }
@@ -217,7 +221,9 @@ struct SceneReader {
         let replaced = try Row.fetchCursor(db, sql: """
             SELECT sample_id, dimension, category FROM scene_annotations WHERE id <= ? AND replaced_by > ?
             """, arguments: [watermark, watermark])
-        while let row = try replaced.next() { bySample[row[0] as Int64, default: []].append((row[1], row[2])) }
+        while let row = try replaced.next() {
+            bySample[try row.value("sample_id", as: Int64.self), default: []].append((try row.value("dimension"), try row.value("category")))
+        }
         // The current annotations, in (sample, dimension) order from their unique index.
         let statement = try db.makeStatement(sql: """
             SELECT sample_id, dimension, category FROM scene_annotations INDEXED BY scene_annotations_current
@@ -276,9 +282,8 @@ extension Store {
         try db.execute(sql: "PRAGMA mmap_size = \(Store.scanMapSize)")
         defer { try? db.execute(sql: "PRAGMA mmap_size = 0") }
         let statement = try db.makeStatement(sql: """
-            SELECT m.sample_id, s.uid, c.hash, r.label FROM snapshot_members m
-            JOIN samples s ON s.id = m.sample_id JOIN revisions r ON r.id = m.revision_id JOIN contents c ON c.id = r.content_id
-            WHERE m.snapshot_id = ? ORDER BY s.uid
+            SELECT m.sample_id, s.uid, c.hash, r.label FROM snapshot_members m JOIN samples s ON s.id = m.sample_id
+            \(Store.frozenRevisionWithContent) WHERE m.snapshot_id = ? ORDER BY s.uid
             """)
         try statement.setArguments([snapshot])
         let stmt = statement.sqliteStatement
@@ -331,84 +336,106 @@ extension Store {
     /// Memory-mapped reads for the long member scans (fewer read calls on a large store).
     static let scanMapSize: Int64 = 1 << 31
 
+    /// The join from a snapshot member (`m`) to its frozen revision (`r`) and content (`c`):
+    /// a member's label and text are those of the revision it froze, not the sample's current one.
+    static let frozenRevisionWithContent = "JOIN revisions r ON r.id = m.revision_id JOIN contents c ON c.id = r.content_id"
+
     /// A snapshot's members as stored: each sample's frozen revision and the scenes in force then.
-    static func members(_ db: Database, snapshot: Int64, watermark: Int64) throws -> [SnapshotMember] {
-        let reader = try SceneReader(db, watermark: watermark)
+    static func members(_ db: Database, snapshot: SnapshotRecord) throws -> [SnapshotMember] {
+        let reader = try SceneReader(db, watermark: snapshot.sceneWatermark)
         return try Row.fetchAll(db, sql: """
             SELECT m.sample_id, s.uid, c.hash, r.label FROM snapshot_members m JOIN samples s ON s.id = m.sample_id
-            JOIN revisions r ON r.id = m.revision_id JOIN contents c ON c.id = r.content_id
-            WHERE m.snapshot_id = ? ORDER BY m.sample_id
-            """, arguments: [snapshot]).map { row in
-            let id: Int64 = row["sample_id"]
-            return SnapshotMember(sampleID: id, uid: row["uid"], hash: [UInt8](row["hash"] as Data), label: row["label"],
+            \(frozenRevisionWithContent) WHERE m.snapshot_id = ? ORDER BY m.sample_id
+            """, arguments: [snapshot.id]).map { row in
+            let id: Int64 = try row.value("sample_id")
+            return SnapshotMember(sampleID: id, uid: try row.value("uid"), hash: [UInt8](try row.value("hash", as: Data.self)),
+                                  label: try row.value("label"),
                                   scenes: String(decoding: reader.combinations[reader.combination(id)].text, as: UTF8.self))
         }
     }
 
-    static func snapshotRow(_ db: Database, name: String) throws -> Row {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM snapshots WHERE name = ?", arguments: [name]) else {
+    /// The snapshot `name`, or `.notFound` naming the snapshots there are.
+    static func snapshotRecord(_ db: Database, name: String) throws -> SnapshotRecord {
+        guard let snapshot = try SnapshotRecord.filter(SnapshotRecord.Columns.name == name).fetchOne(db) else {
             let names = try String.fetchAll(db, sql: "SELECT name FROM snapshots ORDER BY id")
-            throw WinnowError.invalidArgument("no snapshot '\(name)'; snapshots: \(names.isEmpty ? "none (make one with `winnow snapshot create NAME`)" : names.joined(separator: ", "))")
+            throw WinnowError.notFound("no snapshot '\(name)'; snapshots: \(names.isEmpty ? "none (make one with `winnow snapshot create NAME`)" : names.joined(separator: ", "))")
+        }
+        return snapshot
+    }
+
+    /// The snapshot `name`'s row (`snapshotRecord`, for callers that read it as a row).
+    static func snapshotRow(_ db: Database, name: String) throws -> Row {
+        let snapshot = try snapshotRecord(db, name: name)
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM snapshots WHERE id = ?", arguments: [snapshot.id]) else {
+            throw WinnowError.notFound("no snapshot '\(name)'")
         }
         return row
     }
 
     static func snapshotInfo(_ db: Database, name: String) throws -> SnapshotInfo {
-        let row = try snapshotRow(db, name: name)
+        let snapshot = try snapshotRecord(db, name: name)
         var labels: [String: Int] = [:]
-        for l in try Row.fetchAll(db, sql: """
+        for row in try Row.fetchAll(db, sql: """
             SELECT r.label, count(*) AS n FROM snapshot_members m JOIN revisions r ON r.id = m.revision_id
             WHERE m.snapshot_id = ? AND r.label IS NOT NULL GROUP BY r.label
-            """, arguments: [row["id"] as Int64]) {
-            labels[l["label"]] = l["n"]
+            """, arguments: [snapshot.id]) {
+            labels[try row.value("label")] = try row.value("n", as: Int.self)
         }
-        return SnapshotInfo(name: row["name"], fingerprint: row["fingerprint"], members: row["members"],
-                            createdAt: row["created_at"], message: row["message"], labels: labels)
+        return SnapshotInfo(name: snapshot.name, fingerprint: snapshot.fingerprint, members: Int(snapshot.members),
+                            createdAt: snapshot.createdAt, message: snapshot.message, labels: labels)
     }
 
     /// One snapshot.
     public func snapshot(_ name: String) throws -> SnapshotInfo {
-        try pool.read { db in try Store.snapshotInfo(db, name: name) }
+        try read { db in try Store.snapshotInfo(db, name: name) }
     }
 
     /// Every snapshot, oldest first.
     public func snapshots() throws -> [SnapshotInfo] {
-        try pool.read { db in
+        try read { db in
             try String.fetchAll(db, sql: "SELECT name FROM snapshots ORDER BY id").map { try Store.snapshotInfo(db, name: $0) }
         }
     }
 
     /// Recomputes a snapshot's fingerprint from its members; returns (stored, recomputed).
     public func verifySnapshot(_ name: String) throws -> (stored: String, recomputed: String, members: Int) {
-        try pool.read { db in
-            let row = try Store.snapshotRow(db, name: name)
-            let pass = try Store.memberPass(db, snapshot: row["id"], watermark: row["scene_watermark"])
-            return (row["fingerprint"], pass.fingerprint, pass.members)
+        try read { db in
+            let snapshot = try Store.snapshotRecord(db, name: name)
+            let pass = try Store.memberPass(db, snapshot: snapshot.id ?? 0, watermark: snapshot.sceneWatermark)
+            return (snapshot.fingerprint, pass.fingerprint, pass.members)
         }
     }
 
     /// What changed from snapshot `a` to snapshot `b`.
     public func diffSnapshots(_ a: String, _ b: String, limit: Int?) throws -> SnapshotDiff {
-        try pool.read { db in
-            let ra = try Store.snapshotRow(db, name: a), rb = try Store.snapshotRow(db, name: b)
-            let ma = try Store.members(db, snapshot: ra["id"], watermark: ra["scene_watermark"])
-            let mb = try Store.members(db, snapshot: rb["id"], watermark: rb["scene_watermark"])
-            let byA = Dictionary(uniqueKeysWithValues: ma.map { ($0.sampleID, $0) })
-            let byB = Dictionary(uniqueKeysWithValues: mb.map { ($0.sampleID, $0) })
-            var lists: [String: [String]] = ["added": [], "removed": [], "content_changed": [], "relabeled": [], "reannotated": []]
-            for m in mb where byA[m.sampleID] == nil { lists["added"]!.append(m.uid) }
-            for m in ma where byB[m.sampleID] == nil { lists["removed"]!.append(m.uid) }
-            for m in mb {
-                guard let old = byA[m.sampleID] else { continue }
-                if old.hash != m.hash { lists["content_changed"]!.append(m.uid) }
-                if old.label != m.label { lists["relabeled"]!.append(m.uid) }
-                if old.scenes != m.scenes { lists["reannotated"]!.append(m.uid) }
-            }
-            return SnapshotDiff(from: a, to: b, added: lists["added"]!.count, removed: lists["removed"]!.count,
-                                contentChanged: lists["content_changed"]!.count, relabeled: lists["relabeled"]!.count,
-                                reannotated: lists["reannotated"]!.count,
-                                uids: limit.map { n in lists.mapValues { Array($0.sorted().prefix(n)) } })
+        try read { db in
+            let from = try Store.members(db, snapshot: try Store.snapshotRecord(db, name: a))
+            let to = try Store.members(db, snapshot: try Store.snapshotRecord(db, name: b))
+            return SnapshotDiff(from: a, to: b, old: from, new: to, limit: limit)
         }
+    }
+}
+
+extension SnapshotDiff {
+    /// The diff of two snapshots' members, matched by sample: added and removed samples, and
+    /// of those in both, whose content, label or scenes changed. `limit`: up to that many uids
+    /// of each list, sorted (nil: counts only).
+    init(from: String, to: String, old: [SnapshotMember], new: [SnapshotMember], limit: Int?) {
+        let byOld = Dictionary(uniqueKeysWithValues: old.map { ($0.sampleID, $0) })
+        let newIDs = Set(new.map(\.sampleID))
+        var added: [String] = [], removed: [String] = [], contentChanged: [String] = [], relabeled: [String] = [], reannotated: [String] = []
+        for m in new {
+            guard let was = byOld[m.sampleID] else { added.append(m.uid); continue }
+            if was.hash != m.hash { contentChanged.append(m.uid) }
+            if was.label != m.label { relabeled.append(m.uid) }
+            if was.scenes != m.scenes { reannotated.append(m.uid) }
+        }
+        for m in old where !newIDs.contains(m.sampleID) { removed.append(m.uid) }
+        let lists = ["added": added, "removed": removed, "content_changed": contentChanged, "relabeled": relabeled,
+                     "reannotated": reannotated]
+        self.init(from: from, to: to, added: added.count, removed: removed.count, contentChanged: contentChanged.count,
+                  relabeled: relabeled.count, reannotated: reannotated.count,
+                  uids: limit.map { n in lists.mapValues { Array($0.sorted().prefix(n)) } })
     }
 }
 
@@ -438,7 +465,17 @@ extension Store {
         var labelCounts: [String: Int] = [:]
         for (label, n) in pass.labels { labelCounts[String(decoding: label, as: UTF8.self), default: 0] += n }
         let order = try Store.labelOrder(db, labelCounts.keys)
-        let weights = Balance.weights(order.map { labelCounts[$0] ?? 0 })
+        let metrics = SnapshotMetrics(labels: order, labelCounts: labelCounts, classWeights: Balance.weights(order.map { labelCounts[$0] ?? 0 }),
+                                      coverage: try frozenCoverage(db, pass: pass), flags: try memberFlags(db, snapshot: snapshot),
+                                      review: try memberDecisions(db, snapshot: snapshot))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (String(decoding: try encoder.encode(metrics), as: UTF8.self), labelCounts)
+    }
+
+    /// The members' coverage per dimension — the taxonomy's, then others their scenes carry —
+    /// from the scene combinations the member pass counted.
+    static func frozenCoverage(_ db: Database, pass: MemberPass) throws -> [CoverageReport] {
         let taxonomy = try Store.taxonomy(db)
         var dims: [String: [String: Int]] = [:]
         var annotated: [String: Int] = [:]
@@ -447,30 +484,36 @@ extension Store {
         }
         var names = taxonomy.dimensions.map(\.name)
         for d in dims.keys.sorted() where !names.contains(d) { names.append(d) }
-        let coverage = names.map { name in
+        return names.map { name in
             Coverage.report(dimension: name,
                             categories: taxonomy.dimensions.first { $0.name == name }?.categories.map {
                                 Coverage.Spec(name: $0.name, target: $0.target, weight: $0.weight) } ?? [],
                             counts: dims[name] ?? [:], unannotated: pass.members - (annotated[name] ?? 0))
         }
+    }
+
+    /// Per detector, the members' flags by status (every status present, 0 when none).
+    static func memberFlags(_ db: Database, snapshot: Int64) throws -> [String: [String: Int]] {
         var flags: [String: [String: Int]] = [:]
+        let noFlags = Dictionary(uniqueKeysWithValues: FlagStatus.allCases.map { ($0.rawValue, 0) })
         for row in try Row.fetchAll(db, sql: """
-            SELECT f.detector, f.status, count(*) FROM flags f JOIN snapshot_members m ON m.sample_id = f.sample_id
+            SELECT f.detector, f.status, count(*) AS n FROM flags f JOIN snapshot_members m ON m.sample_id = f.sample_id
             WHERE m.snapshot_id = ? GROUP BY f.detector, f.status
             """, arguments: [snapshot]) {
-            flags[row[0], default: ["open": 0, "confirmed": 0, "dismissed": 0]][row[1] as String] = row[2]
+            flags[try row.value("detector"), default: noFlags][try row.value("status", as: String.self)] = try row.value("n", as: Int.self)
         }
+        return flags
+    }
+
+    /// The members' live decisions by action.
+    static func memberDecisions(_ db: Database, snapshot: Int64) throws -> [String: Int] {
         var review: [String: Int] = [:]
         for row in try Row.fetchAll(db, sql: """
-            SELECT d.action, count(*) FROM decisions d JOIN snapshot_members m ON m.sample_id = d.sample_id
+            SELECT d.action, count(*) AS n FROM decisions d JOIN snapshot_members m ON m.sample_id = d.sample_id
             WHERE m.snapshot_id = ? AND d.undone_at IS NULL GROUP BY d.action
             """, arguments: [snapshot]) {
-            review[row[0]] = row[1]
+            review[try row.value("action")] = try row.value("n", as: Int.self)
         }
-        let metrics = SnapshotMetrics(labels: order, labelCounts: labelCounts, classWeights: weights, coverage: coverage,
-                                      flags: flags, review: review)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (String(decoding: try encoder.encode(metrics), as: UTF8.self), labelCounts)
+        return review
     }
 }

@@ -13,8 +13,8 @@ struct WinnowCommand: ParsableCommand {
             versioned snapshots. The store is one SQLite file: --db PATH, $WINNOW_DB, or ./winnow.db.
             """,
         version: Winnow.version,
-        subcommands: [Init.self, Import.self, Samples.self, Show.self, TaxonomyCommand.self, Annotate.self,
-                      CoverageCommand.self, DistributionCommand.self, StatsCommand.self, Detect.self, Flags.self,
+        subcommands: [Init.self, Import.self, Samples.self, Show.self, Taxonomy.self, Annotate.self,
+                      Coverage.self, Distribution.self, Stats.self, Detect.self, Flags.self,
                       Queue.self, Review.self, Snapshot.self, Export.self,
                       SQL.self, Check.self, Backup.self]
     )

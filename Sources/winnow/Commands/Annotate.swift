@@ -22,7 +22,7 @@ extension WinnowCommand {
         @Option(help: "JSONL or CSV of uid, dimension, category.") var from: String?
         @Option(help: "YAML or JSON rules: DIM: {CAT: {keywords: [...], regex: [...]}}.") var rules: String?
         @Flag(help: "With --rules: also replace annotations made by import, a file or a reviewer.") var replace = false
-        @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var output: JSONOption
 
         func validate() throws {
             if (from == nil) == (rules == nil) { throw ValidationError("Pass exactly one of --from FILE or --rules FILE.") }
@@ -41,19 +41,20 @@ extension WinnowCommand {
                     }
                     result = try opened.annotate(rules: try SceneRules.parse(text, file: rules), replaceAll: replace)
                 } else { return }
-                if json { try JSONOutput.print(result); return }
-                emit("annotated \(result.annotated) (replacing \(result.replaced)), unchanged \(result.unchanged)\n")
-                if let hits = result.categories {
-                    var table = Table(headers: ["dimension", "category", "samples matched"], rightAligned: [2])
-                    for h in hits { table.rows.append([h.dimension, h.category, "\(h.samples)"]) }
-                    emit("\n" + table.text())
-                }
-                if let unmatched = result.unmatchedRules, !unmatched.isEmpty, let rules {
-                    emit("\n\(unmatched.count) rule\(unmatched.count == 1 ? "" : "s") matched no active sample:\n")
-                    for u in unmatched { emit("  \(rules):\(u.line): \(u.dimension).\(u.category) \(u.kind) '\(u.pattern)'\n") }
-                }
-                for (dimension, categories) in result.unknown.sorted(by: { $0.key < $1.key }) {
-                    Terminal.note("note: \(dimension): \(categories.sorted().joined(separator: ", ")) not in the taxonomy (kept, reported as unknown by coverage)")
+                try output.render(result) {
+                    emit("annotated \(result.annotated) (replacing \(result.replaced)), unchanged \(result.unchanged)\n")
+                    if let hits = result.categories {
+                        var table = Table(headers: ["dimension", "category", "samples matched"], rightAligned: [2])
+                        for h in hits { table.rows.append([h.dimension, h.category, "\(h.samples)"]) }
+                        emit("\n" + table.text())
+                    }
+                    if let unmatched = result.unmatchedRules, !unmatched.isEmpty, let rules {
+                        emit("\n\(unmatched.count) rule\(unmatched.count == 1 ? "" : "s") matched no active sample:\n")
+                        for u in unmatched { emit("  \(rules):\(u.line): \(u.dimension).\(u.category) \(u.kind) '\(u.pattern)'\n") }
+                    }
+                    for (dimension, categories) in result.unknown.sorted(by: { $0.key < $1.key }) {
+                        Terminal.note("note: \(dimension): \(categories.sorted().joined(separator: ", ")) not in the taxonomy (kept, reported as unknown by coverage)")
+                    }
                 }
             }
         }

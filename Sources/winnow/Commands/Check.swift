@@ -16,14 +16,12 @@ extension WinnowCommand {
                 """)
 
         @OptionGroup var store: StoreOptions
-        @Flag(help: "Print one JSON document (fields in the README).") var json = false
+        @OptionGroup var output: JSONOption
 
         func run() throws {
             try WinnowCommand.guarded {
                 let report = try Store.check(path: store.path)
-                if json {
-                    try JSONOutput.print(report)
-                } else {
+                try output.render(report) {
                     var out = "integrity: \(report.integrity.joined(separator: "; "))\n"
                     out += "foreign keys: \(report.foreignKeyProblems == 0 ? "ok" : "\(report.foreignKeyProblems) broken references")\n"
                     for s in report.snapshots {

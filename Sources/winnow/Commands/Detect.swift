@@ -22,7 +22,7 @@ extension WinnowCommand {
         @Option(name: .customLong("set"), help: ArgumentHelp("A parameter, DETECTOR.KEY=VALUE (repeatable).", valueName: "DETECTOR.KEY=VALUE"))
         var settings: [String] = []
         @Option(help: "A YAML or JSON file of parameters: {DETECTOR: {KEY: VALUE}}.") var config: String?
-        @Flag(help: "Print the runs as JSON.") var json = false
+        @OptionGroup var output: JSONOption
 
         func run() throws {
             try WinnowCommand.guarded {
@@ -53,13 +53,14 @@ extension WinnowCommand {
                     bar.update(done: p.done, total: p.total, items: p.done, unit: p.unit)
                 }
                 bar.finish()
-                if json { try JSONOutput.print(DetectReport(runs: pass.runs, seconds: pass.seconds)); return }
-                var table = Table(headers: ["detector", "flagged", "kept reviewed", "scanned", "seconds"], rightAligned: [1, 2, 3, 4])
-                for r in pass.runs {
-                    table.rows.append([r.detector, "\(r.flagged)", "\(r.keptReviewed)", "\(r.scanned)", Format.seconds(r.seconds)])
+                try output.render(DetectReport(runs: pass.runs, seconds: pass.seconds)) {
+                    var table = Table(headers: ["detector", "flagged", "kept reviewed", "scanned", "seconds"], rightAligned: [1, 2, 3, 4])
+                    for r in pass.runs {
+                        table.rows.append([r.detector, "\(r.flagged)", "\(r.keptReviewed)", "\(r.scanned)", Format.seconds(r.seconds)])
+                    }
+                    emit(table.text())
+                    emit("\(Format.seconds(pass.seconds)) s in all; see them with `winnow flags` and `winnow flags summary`\n")
                 }
-                emit(table.text())
-                emit("\(Format.seconds(pass.seconds)) s in all; see them with `winnow flags` and `winnow flags summary`\n")
             }
         }
     }

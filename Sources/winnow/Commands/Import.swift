@@ -60,8 +60,7 @@ extension WinnowCommand {
         @Flag(help: "Give samples already stored the file's labels, scenes and meta (to fix a wrong --map); adds no samples.")
         var update = false
 
-        @Flag(help: "Print one JSON document with per-file and total counts.")
-        var json = false
+        @OptionGroup var output: JSONOption
 
         func validate() throws {
             if files.isEmpty && !closeUnfinished { throw ValidationError("Pass the files to import (or - for standard input).") }
@@ -116,13 +115,11 @@ extension WinnowCommand {
                         throw error
                     }
                     results.append(result)
-                    if !json { report(result) }
+                    if !output.json { report(result) }
                 }
                 let totals = ImportTotals(results)
-                if json {
-                    try JSONOutput.print(ImportReport(files: results, totals: totals))
-                } else if results.count > 1 {
-                    emit("total: " + totals.line + "\n")
+                try output.render(ImportReport(files: results, totals: totals)) {
+                    if results.count > 1 { emit("total: " + totals.line + "\n") }
                 }
             }
         }

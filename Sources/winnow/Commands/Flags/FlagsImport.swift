@@ -21,14 +21,15 @@ extension WinnowCommand.Flags {
         @Option(name: .customLong("uid-field"), help: "The field holding the sample uid.") var uidField = "uid"
         @Option(name: .customLong("reason-field"), help: "A field holding a reason to show (optional).") var reasonField: String?
         @Option(help: "Flag only scores at or above this.") var threshold: Double?
-        @Flag(help: "Print the run as JSON.") var json = false
+        @OptionGroup var output: JSONOption
 
         func run() throws {
             try WinnowCommand.guarded {
                 let r = try store.open().importFlags(file: file, detector: detector, scoreField: scoreField,
                                                      uidField: uidField, threshold: threshold, reasonField: reasonField)
-                if json { try JSONOutput.print(r); return }
-                emit("\(file): \(r.scanned) scores read, \(r.flagged) flagged as \(detector)\(r.keptReviewed > 0 ? ", \(r.keptReviewed) already reviewed" : "")\n")
+                try output.render(r) {
+                    emit("\(file): \(r.scanned) scores read, \(r.flagged) flagged as \(detector)\(r.keptReviewed > 0 ? ", \(r.keptReviewed) already reviewed" : "")\n")
+                }
             }
         }
     }

@@ -11,11 +11,13 @@ extension WinnowCommand.Queue {
         func run() throws {
             try WinnowCommand.guarded {
                 let queues = try store.open().queueStatuses()
-                if output.json { try JSONOutput.print(QueueList(queues: queues)); return }
-                var t = Table(headers: ["queue", "overlap", "items", "pending", "claimed", "decided", "disagreements"], rightAligned: [1, 2, 3, 4, 5, 6])
-                for q in queues { t.rows.append([q.queue, "\(q.overlap)", "\(q.items)", "\(q.pending)", "\(q.claimed)", "\(q.decided)", "\(q.disagreements)"]) }
-                if output.csv { emit(t.csv()); return }
-                emit(queues.isEmpty ? "no queues yet; create one with `winnow queue create NAME`\n" : t.text())
+                try output.render(QueueList(queues: queues), table: {
+                    var t = Table(headers: ["queue", "overlap", "items", "pending", "claimed", "decided", "disagreements"], rightAligned: [1, 2, 3, 4, 5, 6])
+                    for q in queues { t.rows.append([q.queue, "\(q.overlap)", "\(q.items)", "\(q.pending)", "\(q.claimed)", "\(q.decided)", "\(q.disagreements)"]) }
+                    return t
+                }) { t in
+                    emit(queues.isEmpty ? "no queues yet; create one with `winnow queue create NAME`\n" : t.text())
+                }
             }
         }
     }

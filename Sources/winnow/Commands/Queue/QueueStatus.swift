@@ -7,14 +7,15 @@ extension WinnowCommand.Queue {
         static let configuration = CommandConfiguration(abstract: "One queue's progress.", discussion: "Example: winnow queue status noisy --json")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The queue.", transform: nameArgument(.queue)) var name: String
-        @Flag(help: "Print one JSON document.") var json = false
+        @OptionGroup var output: JSONOption
 
         func run() throws {
             try WinnowCommand.guarded {
                 let q = try store.open().queueStatus(name)
-                if json { try JSONOutput.print(q); return }
-                emit("\(q.queue): \(q.items) items, overlap \(q.overlap) · \(q.decided) decided, \(q.claimed) claimed, \(q.pending) pending, \(q.disagreements) disagreements\n")
-                emit(bar(q.items > 0 ? Double(q.decided) / Double(q.items) : 0, width: 40) + "\n")
+                try output.render(q) {
+                    emit("\(q.queue): \(q.items) items, overlap \(q.overlap) · \(q.decided) decided, \(q.claimed) claimed, \(q.pending) pending, \(q.disagreements) disagreements\n")
+                    emit(bar(q.items > 0 ? Double(q.decided) / Double(q.items) : 0, width: 40) + "\n")
+                }
             }
         }
     }

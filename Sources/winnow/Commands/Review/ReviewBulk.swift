@@ -33,7 +33,7 @@ extension WinnowCommand.Review {
         @Flag(name: .customLong("all-flags"), help: "Confirm or dismiss all of each sample's open flags.") var allFlags = false
         @Flag(name: .customLong("dry-run"), help: "Show what would change; record nothing.") var dryRun = false
         @Option(help: "List at most N items (default 20; --json lists all).") var limit = 20
-        @Flag(help: "Print one JSON document.") var json = false
+        @OptionGroup var output: JSONOption
 
         func validate() throws {
             if let minScore, !minScore.isFinite { throw ValidationError("--min-score takes a number, for example --min-score 0.9.") }
@@ -60,8 +60,9 @@ extension WinnowCommand.Review {
                 request.allFlags = allFlags
                 request.dryRun = dryRun
                 let o = try store.open().bulkDecide(request)
-                if json { try JSONOutput.print(o); return }
-                emit(Self.describe(o, limit: limit))
+                try output.render(o) {
+                    emit(Self.describe(o, limit: limit))
+                }
             }
         }
 

@@ -29,7 +29,7 @@ extension WinnowCommand.Review {
         @Flag(help: "Settle a disagreement as adjudicator.") var adjudicate = false
         @Flag(name: .customLong("all-flags"), help: "Confirm or dismiss all the sample's open flags, not only the queue's detectors'.")
         var allFlags = false
-        @Flag(help: "Print the outcome as JSON.") var json = false
+        @OptionGroup var output: JSONOption
 
         func validate() throws {
             if text != nil && textFile != nil { throw ValidationError("Pass --text or --text-file, not both.") }
@@ -51,8 +51,9 @@ extension WinnowCommand.Review {
                     request.text = text
                 }
                 let outcome = try store.open().decide(request)
-                if json { try JSONOutput.print(outcome); return }
-                emit(ReviewScreen.outcomeLine(outcome) + "\n")
+                try output.render(outcome) {
+                    emit(ReviewScreen.outcomeLine(outcome) + "\n")
+                }
             }
         }
     }

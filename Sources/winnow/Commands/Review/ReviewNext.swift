@@ -11,7 +11,7 @@ extension WinnowCommand.Review {
         @Argument(help: "The queue.", transform: nameArgument(.queue)) var queue: String
         @Option(help: "Who reviews.", transform: nameArgument(.reviewer)) var reviewer: String
         @Option(help: "Lease length in seconds.") var lease: Double = 600
-        @Flag(help: "Print one JSON document.") var json = false
+        @OptionGroup var output: JSONOption
 
         func validate() throws {
             try validateLease(lease)
@@ -20,10 +20,11 @@ extension WinnowCommand.Review {
         func run() throws {
             try WinnowCommand.guarded {
                 let item = try store.open().nextItem(queue: queue, reviewer: reviewer, leaseSeconds: lease)
-                if json { try JSONOutput.print(ItemReport(item: item)); return }
-                guard let item else { emit("nothing left in \(queue) for \(reviewer)\n"); return }
-                emit(ReviewScreen.describe(item, width: Terminal.width))
-                emit("decide with: winnow review decide \(item.id) --reviewer \(reviewer) --action keep|drop|relabel|edit|skip\n")
+                try output.render(ItemReport(item: item)) {
+                    guard let item else { emit("nothing left in \(queue) for \(reviewer)\n"); return }
+                    emit(ReviewScreen.describe(item, width: Terminal.width))
+                    emit("decide with: winnow review decide \(item.id) --reviewer \(reviewer) --action keep|drop|relabel|edit|skip\n")
+                }
             }
         }
     }

@@ -25,7 +25,7 @@ extension WinnowCommand.Snapshot {
         var excludeFlagged: String?
         @Option(name: .customLong("min-score"), help: "With --exclude-flagged: only flags scoring at least this count.") var minScore: Double?
         @OptionGroup var filters: SelectionOptions
-        @Flag(help: "Print one JSON document.") var json = false
+        @OptionGroup var output: JSONOption
 
         func validate() throws {
             if minScore != nil && excludeFlagged == nil {
@@ -47,9 +47,10 @@ extension WinnowCommand.Snapshot {
                 } catch WinnowError.emptySnapshot(_, let leftOut) {
                     throw WinnowError.invalidArgument(emptyReason(leftOut: leftOut))
                 }
-                if json { try JSONOutput.print(info); return }
-                emit("snapshot \(info.name): \(info.members) members, fingerprint \(info.fingerprint)\n")
-                if let excluded = info.excluded { emit(describeExclusion(excluded)) }
+                try output.render(info) {
+                    emit("snapshot \(info.name): \(info.members) members, fingerprint \(info.fingerprint)\n")
+                    if let excluded = info.excluded { emit(describeExclusion(excluded)) }
+                }
             }
         }
 

@@ -11,17 +11,18 @@ extension WinnowCommand.Snapshot {
         @Argument(help: "The older snapshot.", transform: nameArgument(.snapshot)) var from: String
         @Argument(help: "The newer snapshot.", transform: nameArgument(.snapshot)) var to: String
         @Option(help: "List up to N uids of each change.") var limit: Int?
-        @Flag(help: "Print one JSON document.") var json = false
+        @OptionGroup var output: JSONOption
 
         func run() throws {
             try WinnowCommand.guarded {
                 let d = try store.open().diffSnapshots(from, to, limit: limit)
-                if json { try JSONOutput.print(d); return }
-                var out = "\(d.from) → \(d.to): \(d.added) added, \(d.removed) removed, \(d.contentChanged) content changed, \(d.relabeled) relabeled, \(d.reannotated) re-annotated\n"
-                for (kind, uids) in (d.uids ?? [:]).sorted(by: { $0.key < $1.key }) where !uids.isEmpty {
-                    out += "  \(kind): \(uids.joined(separator: ", "))\n"
+                try output.render(d) {
+                    var out = "\(d.from) → \(d.to): \(d.added) added, \(d.removed) removed, \(d.contentChanged) content changed, \(d.relabeled) relabeled, \(d.reannotated) re-annotated\n"
+                    for (kind, uids) in (d.uids ?? [:]).sorted(by: { $0.key < $1.key }) where !uids.isEmpty {
+                        out += "  \(kind): \(uids.joined(separator: ", "))\n"
+                    }
+                    emit(out)
                 }
-                emit(out)
             }
         }
     }

@@ -7,15 +7,16 @@ extension WinnowCommand.Snapshot {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "One snapshot: members, labels, fingerprint.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The snapshot.", transform: nameArgument(.snapshot)) var name: String
-        @Flag(help: "Print one JSON document.") var json = false
+        @OptionGroup var output: JSONOption
 
         func run() throws {
             try WinnowCommand.guarded {
                 let s = try store.open().snapshot(name)
-                if json { try JSONOutput.print(s); return }
-                var out = "\(s.name): \(s.members) members, created \(s.createdAt)\(s.message.map { " — \($0)" } ?? "")\nfingerprint \(s.fingerprint)\n"
-                for (label, n) in s.labels.sorted(by: { $0.key < $1.key }) { out += "  \(label): \(n)\n" }
-                emit(out)
+                try output.render(s) {
+                    var out = "\(s.name): \(s.members) members, created \(s.createdAt)\(s.message.map { " — \($0)" } ?? "")\nfingerprint \(s.fingerprint)\n"
+                    for (label, n) in s.labels.sorted(by: { $0.key < $1.key }) { out += "  \(label): \(n)\n" }
+                    emit(out)
+                }
             }
         }
     }

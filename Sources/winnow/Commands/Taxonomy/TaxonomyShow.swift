@@ -12,21 +12,23 @@ extension WinnowCommand.Taxonomy {
         func run() throws {
             try WinnowCommand.guarded {
                 let taxonomy = try store.open().taxonomy()
-                if output.json { try JSONOutput.print(taxonomy); return }
-                var table = Table(headers: ["dimension", "category", "target", "weight"], rightAligned: [2, 3])
-                for dimension in taxonomy.dimensions {
-                    for category in dimension.categories {
-                        table.rows.append([dimension.name, category.name, category.target.map(String.init) ?? "",
-                                           String(format: "%g", category.weight)])
+                try output.render(taxonomy, table: {
+                    var table = Table(headers: ["dimension", "category", "target", "weight"], rightAligned: [2, 3])
+                    for dimension in taxonomy.dimensions {
+                        for category in dimension.categories {
+                            table.rows.append([dimension.name, category.name, category.target.map(String.init) ?? "",
+                                               String(format: "%g", category.weight)])
+                        }
                     }
+                    return table
+                }) { table in
+                    if taxonomy.dimensions.isEmpty && taxonomy.labels.isEmpty {
+                        emit("no taxonomy yet; load one with `winnow taxonomy load FILE`\n")
+                        return
+                    }
+                    if !taxonomy.labels.isEmpty { emit("labels (index order): \(taxonomy.labels.joined(separator: ", "))\n\n") }
+                    emit(table.text())
                 }
-                if output.csv { emit(table.csv()); return }
-                if taxonomy.dimensions.isEmpty && taxonomy.labels.isEmpty {
-                    emit("no taxonomy yet; load one with `winnow taxonomy load FILE`\n")
-                    return
-                }
-                if !taxonomy.labels.isEmpty { emit("labels (index order): \(taxonomy.labels.joined(separator: ", "))\n\n") }
-                emit(table.text())
             }
         }
     }

@@ -2,10 +2,6 @@ import ArgumentParser
 import Foundation
 import WinnowKit
 
-extension SampleKind: ExpressibleByArgument {}
-extension InputFormat: ExpressibleByArgument {}
-extension OnError: ExpressibleByArgument {}
-
 extension WinnowCommand {
     /// `winnow import FILE...`: bring corpora into the store.
     struct Import: ParsableCommand {

@@ -20,13 +20,12 @@ extension WinnowCommand {
 
         @OptionGroup var selection: SelectionOptions
         @Option(help: ArgumentHelp("Only samples with an open flag from this detector.", valueName: "DETECTOR")) var flag: String?
-        @Option(help: "Only samples with this status (active, dropped).") var status: String?
+        @Option(help: "Only samples with this status (active, dropped).") var status: SampleStatus?
         @Option(help: "Only samples of this kind (text, pair, instruction, chat).") var kind: SampleKind?
         @Option(help: "List at most N samples (default 20 in tables; all in --json and --csv).") var limit: Int?
         @Flag(help: "Print only the count.") var count = false
 
         func validate() throws {
-            if let status, !["active", "dropped"].contains(status) { throw ValidationError("--status is active or dropped.") }
             if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more.") }
         }
 
@@ -35,7 +34,7 @@ extension WinnowCommand {
                 var filter = SampleFilter()
                 filter.label = selection.label
                 filter.flagDetector = flag
-                filter.status = status
+                filter.status = status?.rawValue
                 filter.source = selection.source
                 filter.kind = kind
                 filter.scene = selection.sceneFilter

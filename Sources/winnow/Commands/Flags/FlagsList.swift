@@ -10,14 +10,8 @@ extension WinnowCommand.Flags {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "Only this detector's flags.") var detector: String?
-        @Option(help: "Only flags with this status (open, confirmed, dismissed).") var status: String?
+        @Option(help: "Only flags with this status (open, confirmed, dismissed).") var status: FlagStatus?
         @Option(help: "At most N flags (tables default to 50; JSON and CSV list all).") var limit: Int?
-
-        func validate() throws {
-            if let status, !["open", "confirmed", "dismissed"].contains(status) {
-                throw ValidationError("--status is open, confirmed or dismissed.")
-            }
-        }
 
         func run() throws {
             try WinnowCommand.guarded {
@@ -26,7 +20,7 @@ extension WinnowCommand.Flags {
                 if output.json {
                     // Streamed: the document is written flag by flag, never held whole.
                     var written = 0
-                    try opened.eachFlag(detector: detector, status: status, limit: cap,
+                    try opened.eachFlag(detector: detector, status: status?.rawValue, limit: cap,
                                         count: { emit("{\n  \"count\" : \($0),\n  \"flags\" : [") }) { flag in
                         emit((written == 0 ? "\n    " : ",\n    ") + (try JSONOutput.line(flag)))
                         written += 1
@@ -38,7 +32,7 @@ extension WinnowCommand.Flags {
                 var table = StreamingTable(headers: ["uid", "detector", "score", "status", "reason"], csv: output.csv,
                                            maxCellWidth: max(40, Terminal.width - 50))
                 table.rightAligned = [2]
-                let count = try opened.eachFlag(detector: detector, status: status, limit: cap, count: { _ in }) { f in
+                let count = try opened.eachFlag(detector: detector, status: status?.rawValue, limit: cap, count: { _ in }) { f in
                     try table.add([f.uid, f.detector, String(format: "%.3g", f.score), f.status, f.reason])
                 }
                 table.finish()

@@ -23,18 +23,17 @@ extension WinnowCommand.Queue {
         @Argument(help: "The queue's name.", transform: nameArgument(.queue)) var name: String
         @Option(help: "Samples flagged by these detectors (a comma list; repeatable).") var detector: [String] = []
         @Option(name: .customLong("min-score"), help: "Only flags scoring at least this.") var minScore: Double?
-        @Option(name: .customLong("flag-status"), help: "Flag status to select on: open, confirmed, dismissed.") var flagStatus = "open"
+        @Option(name: .customLong("flag-status"), help: "Flag status to select on: open, confirmed, dismissed.") var flagStatus: FlagStatus = .open
         @Option(name: .customLong("exclude-flagged"), defaultAsFlag: "", parsing: .next,
                 help: ArgumentHelp("Leave out samples with open flags: of any detector, or of these (a comma list; any score).", valueName: "detectors"))
         var excludeFlagged: String?
         @OptionGroup var filters: SelectionOptions
         @Option(help: "A random audit sample of N items.") var audit: Int?
         @Option(help: "Seed for --audit and --priority random.") var seed: UInt64 = 0
-        @Option(help: "Order: score (highest flag first), random, oldest.") var priority = "score"
+        @Option(help: "Order: score (highest flag first), random, oldest.") var priority: QueuePriority = .score
         @Option(help: "Independent reviewers each item needs.") var overlap = 1
 
         func validate() throws {
-            if !["open", "confirmed", "dismissed"].contains(flagStatus) { throw ValidationError("--flag-status is open, confirmed or dismissed.") }
             if let audit, audit < 1 { throw ValidationError("--audit takes a positive number of items.") }
         }
 
@@ -43,13 +42,13 @@ extension WinnowCommand.Queue {
                 var selection = QueueSelection()
                 selection.detectors = FlagSelection.names(detector)
                 selection.minScore = minScore
-                selection.flagStatus = flagStatus
+                selection.flagStatus = flagStatus.rawValue
                 selection.label = filters.label
                 selection.scene = filters.sceneFilter
                 selection.source = filters.source
                 selection.audit = audit
                 selection.seed = seed
-                selection.priority = priority
+                selection.priority = priority.rawValue
                 selection.overlap = overlap
                 selection.excludeFlagged = excludeFlagged.map { FlagSelection(detectors: FlagSelection.names([$0])) }
                 let (added, total, created, excluded) = try store.open().createQueue(name: name, selection: selection)

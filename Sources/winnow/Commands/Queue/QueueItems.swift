@@ -15,14 +15,14 @@ extension WinnowCommand.Queue {
                 """)
         @OptionGroup var store: StoreOptions
         @Argument(help: "The queue.", transform: nameArgument(.queue)) var name: String
-        @Option(help: "Only items in this state: pending, claimed, waiting, disagreement, decided.") var state: String?
+        @Option(help: "Only items in this state: pending, claimed, waiting, disagreement, decided.") var state: QueueItemState?
         @Option(help: "At most N items (tables default to 50; JSON and CSV list all).") var limit: Int?
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             try WinnowCommand.guarded {
                 let tabular = output.format == .text
-                let result = try store.open().queueItems(name, state: state, limit: limit ?? (tabular ? 50 : nil))
+                let result = try store.open().queueItems(name, state: state?.rawValue, limit: limit ?? (tabular ? 50 : nil))
                 try output.render(result, table: {
                     var t = Table(headers: ["item", "uid", "label", "status", "state", "flags", "decisions"], rightAligned: [0])
                     for i in result.items {
@@ -32,7 +32,7 @@ extension WinnowCommand.Queue {
                     }
                     return t
                 }) { t in
-                    var out = result.items.isEmpty ? "no items\(state.map { " in state \($0)" } ?? "") in \(name)\n" : t.text(maxCellWidth: 50)
+                    var out = result.items.isEmpty ? "no items\(state.map { " in state \($0.rawValue)" } ?? "") in \(name)\n" : t.text(maxCellWidth: 50)
                     if result.count > result.items.count { out += "(\(result.items.count) of \(result.count); --limit N or --json for more)\n" }
                     emit(out)
                 }

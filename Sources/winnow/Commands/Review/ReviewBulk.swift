@@ -26,7 +26,7 @@ extension WinnowCommand.Review {
         @Option(name: .customLong("min-score"), help: "Only flags scoring at least this.") var minScore: Double?
         @Option(help: "Act on this queue's open items instead of making a queue.", transform: nameArgument(.queue)) var queue: String?
         @OptionGroup var filters: SelectionOptions
-        @Option(help: ArgumentHelp("keep, drop or relabel.", valueName: "keep|drop|relabel")) var action: String
+        @Option(help: ArgumentHelp("keep, drop or relabel.", valueName: "keep|drop|relabel")) var action: BulkAction
         @Option(help: "relabel: the new label, or `predicted` (the label-noise flag's predicted label).") var to: String?
         @Option(help: "Who decides.", transform: nameArgument(.reviewer)) var reviewer: String
         @Option(help: "A note kept with every decision.") var note: String?
@@ -45,10 +45,7 @@ extension WinnowCommand.Review {
 
         func run() throws {
             try WinnowCommand.guarded {
-                guard let decided = DecisionAction(rawValue: action), [.keep, .drop, .relabel].contains(decided) else {
-                    throw WinnowError.invalidArgument("--action \(action): a bulk decision is keep, drop or relabel")
-                }
-                var request = BulkRequest(reviewer: reviewer, action: decided)
+                var request = BulkRequest(reviewer: reviewer, action: action.decision)
                 request.to = to
                 request.queue = queue
                 let detectors = FlagSelection.names(flag)

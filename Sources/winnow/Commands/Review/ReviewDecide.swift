@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import WinnowKit
 
-extension DecisionAction: ExpressibleByArgument {}
-
 extension WinnowCommand.Review {
     struct Decide: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -30,31 +30,29 @@ extension WinnowCommand {
         }
 
         func run() throws {
-            try WinnowCommand.guarded {
-                let opened = try store.open()
-                let result: AnnotateResult
-                if let from {
-                    result = try opened.annotate(try SceneAssignment.read(file: from), origin: "file", file: from)
-                } else if let rules {
-                    guard let data = FileManager.default.contents(atPath: rules), let text = String(data: data, encoding: .utf8) else {
-                        throw WinnowError.unreadableInput(path: rules, reason: "cannot read the rules file; check the path")
-                    }
-                    result = try opened.annotate(rules: try SceneRules.parse(text, file: rules), replaceAll: replace)
-                } else { return }
-                try output.render(result) {
-                    emit("annotated \(result.annotated) (replacing \(result.replaced)), unchanged \(result.unchanged)\n")
-                    if let hits = result.categories {
-                        var table = Table(headers: ["dimension", "category", "samples matched"], rightAligned: [2])
-                        for h in hits { table.rows.append([h.dimension, h.category, "\(h.samples)"]) }
-                        emit("\n" + table.text())
-                    }
-                    if let unmatched = result.unmatchedRules, !unmatched.isEmpty, let rules {
-                        emit("\n\(unmatched.count) rule\(unmatched.count == 1 ? "" : "s") matched no active sample:\n")
-                        for u in unmatched { emit("  \(rules):\(u.line): \(u.dimension).\(u.category) \(u.kind) '\(u.pattern)'\n") }
-                    }
-                    for (dimension, categories) in result.unknown.sorted(by: { $0.key < $1.key }) {
-                        Terminal.note("note: \(dimension): \(categories.sorted().joined(separator: ", ")) not in the taxonomy (kept, reported as unknown by coverage)")
-                    }
+            let opened = try store.open()
+            let result: AnnotateResult
+            if let from {
+                result = try opened.annotate(try SceneAssignment.read(file: from), origin: "file", file: from)
+            } else if let rules {
+                guard let data = FileManager.default.contents(atPath: rules), let text = String(data: data, encoding: .utf8) else {
+                    throw WinnowError.unreadableInput(path: rules, reason: "cannot read the rules file; check the path")
+                }
+                result = try opened.annotate(rules: try SceneRules.parse(text, file: rules), replaceAll: replace)
+            } else { return }
+            try output.render(result) {
+                emit("annotated \(result.annotated) (replacing \(result.replaced)), unchanged \(result.unchanged)\n")
+                if let hits = result.categories {
+                    var table = Table(headers: ["dimension", "category", "samples matched"], rightAligned: [2])
+                    for h in hits { table.rows.append([h.dimension, h.category, "\(h.samples)"]) }
+                    emit("\n" + table.text())
+                }
+                if let unmatched = result.unmatchedRules, !unmatched.isEmpty, let rules {
+                    emit("\n\(unmatched.count) rule\(unmatched.count == 1 ? "" : "s") matched no active sample:\n")
+                    for u in unmatched { emit("  \(rules):\(u.line): \(u.dimension).\(u.category) \(u.kind) '\(u.pattern)'\n") }
+                }
+                for (dimension, categories) in result.unknown.sorted(by: { $0.key < $1.key }) {
+                    Terminal.note("note: \(dimension): \(categories.sorted().joined(separator: ", ")) not in the taxonomy (kept, reported as unknown by coverage)")
                 }
             }
         }

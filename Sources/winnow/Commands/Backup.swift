@@ -24,12 +24,10 @@ extension WinnowCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            try WinnowCommand.guarded {
-                let result = try store.open().backup(to: file, force: force)
-                try output.render(result) {
-                    let mb = String(format: "%.1f", Double(result.bytes) / 1_048_576)
-                    emit("backed up \(store.path) to \(file): \(result.samples) samples, \(result.snapshots) snapshots, \(result.decisions) decisions, \(mb) MB, checked ok\n")
-                }
+            let result = try store.open().backup(to: file, force: force)
+            try output.render(result) {
+                let mb = String(format: "%.1f", Double(result.bytes) / 1_048_576)
+                emit("backed up \(store.path) to \(file): \(result.samples) samples, \(result.snapshots) snapshots, \(result.decisions) decisions, \(mb) MB, checked ok\n")
             }
         }
     }

@@ -25,42 +25,40 @@ extension WinnowCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            try WinnowCommand.guarded {
-                var names: [DetectorName] = []
-                for d in detectors {
-                    guard let name = DetectorName(rawValue: d) else {
-                        throw WinnowError.invalidArgument("unknown detector '\(d)'; detectors are \(DetectorName.allCases.map(\.rawValue).joined(separator: ", ")) (outside models' scores come in with `winnow flags import`)")
-                    }
-                    if !names.contains(name) { names.append(name) }
+            var names: [DetectorName] = []
+            for d in detectors {
+                guard let name = DetectorName(rawValue: d) else {
+                    throw WinnowError.invalidArgument("unknown detector '\(d)'; detectors are \(DetectorName.allCases.map(\.rawValue).joined(separator: ", ")) (outside models' scores come in with `winnow flags import`)")
                 }
-                if names.isEmpty { names = DetectorName.allCases }
-                var cfg = DetectConfig()
-                if let config {
-                    guard let data = FileManager.default.contents(atPath: config), let text = String(data: data, encoding: .utf8) else {
-                        throw WinnowError.unreadableInput(path: config, reason: "cannot read the config file; check the path")
-                    }
-                    try cfg.load(text, file: config)
+                if !names.contains(name) { names.append(name) }
+            }
+            if names.isEmpty { names = DetectorName.allCases }
+            var cfg = DetectConfig()
+            if let config {
+                guard let data = FileManager.default.contents(atPath: config), let text = String(data: data, encoding: .utf8) else {
+                    throw WinnowError.unreadableInput(path: config, reason: "cannot read the config file; check the path")
                 }
-                for setting in settings {
-                    guard let eq = setting.firstIndex(of: "=") else {
-                        throw WinnowError.invalidArgument("--set \(setting): expected DETECTOR.KEY=VALUE, for example --set too-short.min_words=5")
-                    }
-                    try cfg.set(String(setting[..<eq]), String(setting[setting.index(after: eq)...]))
+                try cfg.load(text, file: config)
+            }
+            for setting in settings {
+                guard let eq = setting.firstIndex(of: "=") else {
+                    throw WinnowError.invalidArgument("--set \(setting): expected DETECTOR.KEY=VALUE, for example --set too-short.min_words=5")
                 }
-                let bar = ProgressBar(label: "detect")
-                let pass = try store.open().detect(names, config: cfg) { p in
-                    bar.step(p.step == "reading" ? "detect" : "detect: \(p.step)")
-                    bar.update(done: p.done, total: p.total, items: p.done, unit: p.unit)
+                try cfg.set(String(setting[..<eq]), String(setting[setting.index(after: eq)...]))
+            }
+            let bar = ProgressBar(label: "detect")
+            let pass = try store.open().detect(names, config: cfg) { p in
+                bar.step(p.step == "reading" ? "detect" : "detect: \(p.step)")
+                bar.update(done: p.done, total: p.total, items: p.done, unit: p.unit)
+            }
+            bar.finish()
+            try output.render(DetectReport(runs: pass.runs, seconds: pass.seconds)) {
+                var table = Table(headers: ["detector", "flagged", "kept reviewed", "scanned", "seconds"], rightAligned: [1, 2, 3, 4])
+                for r in pass.runs {
+                    table.rows.append([r.detector, "\(r.flagged)", "\(r.keptReviewed)", "\(r.scanned)", Format.seconds(r.seconds)])
                 }
-                bar.finish()
-                try output.render(DetectReport(runs: pass.runs, seconds: pass.seconds)) {
-                    var table = Table(headers: ["detector", "flagged", "kept reviewed", "scanned", "seconds"], rightAligned: [1, 2, 3, 4])
-                    for r in pass.runs {
-                        table.rows.append([r.detector, "\(r.flagged)", "\(r.keptReviewed)", "\(r.scanned)", Format.seconds(r.seconds)])
-                    }
-                    emit(table.text())
-                    emit("\(Format.seconds(pass.seconds)) s in all; see them with `winnow flags` and `winnow flags summary`\n")
-                }
+                emit(table.text())
+                emit("\(Format.seconds(pass.seconds)) s in all; see them with `winnow flags` and `winnow flags summary`\n")
             }
         }
     }

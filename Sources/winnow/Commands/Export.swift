@@ -41,29 +41,27 @@ extension WinnowCommand {
         }
 
         func run() throws {
-            try WinnowCommand.guarded {
-                var options = ExportOptions(out: out)
-                options.format = format
-                if let split { options.split = try Splits.parse(split) }
-                options.kfold = kfold
-                options.stratify = stratify?.rawValue
-                options.groupNearDuplicates = group != nil ? true : nil
-                options.seed = seed
-                options.scheme = scheme
-                options.system = system
-                options.force = force
-                options.raw = raw
-                let result = try store.open().export(snapshot: snapshot, options: options)
-                if !result.settings.reused.isEmpty {
-                    emit("split scheme '\(scheme)' exists: reused its saved \(result.settings.reused.joined(separator: ", "))\n")
-                }
-                for warning in result.warnings { Terminal.note("warning: " + warning) }
-                if !result.createdFolders.isEmpty { emit("created the missing folders of --out: \(result.createdFolders.joined(separator: ", "))\n") }
-                guard let doc = try? JSONSerialization.jsonObject(with: Data(result.manifest.utf8)) as? [String: Any],
-                      let splits = doc["splits"] as? [String: [String: Any]] else { return }
-                let summary = splits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value["count"] as? Int ?? 0)" }.joined(separator: ", ")
-                emit("exported \(snapshot) as \(format.rawValue) to \(out): \(summary); manifest.json written\n")
+            var options = ExportOptions(out: out)
+            options.format = format
+            if let split { options.split = try Splits.parse(split) }
+            options.kfold = kfold
+            options.stratify = stratify?.rawValue
+            options.groupNearDuplicates = group != nil ? true : nil
+            options.seed = seed
+            options.scheme = scheme
+            options.system = system
+            options.force = force
+            options.raw = raw
+            let result = try store.open().export(snapshot: snapshot, options: options)
+            if !result.settings.reused.isEmpty {
+                emit("split scheme '\(scheme)' exists: reused its saved \(result.settings.reused.joined(separator: ", "))\n")
             }
+            for warning in result.warnings { Terminal.note("warning: " + warning) }
+            if !result.createdFolders.isEmpty { emit("created the missing folders of --out: \(result.createdFolders.joined(separator: ", "))\n") }
+            guard let doc = try? JSONSerialization.jsonObject(with: Data(result.manifest.utf8)) as? [String: Any],
+                  let splits = doc["splits"] as? [String: [String: Any]] else { return }
+            let summary = splits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value["count"] as? Int ?? 0)" }.joined(separator: ", ")
+            emit("exported \(snapshot) as \(format.rawValue) to \(out): \(summary); manifest.json written\n")
         }
     }
 }

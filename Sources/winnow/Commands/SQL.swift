@@ -41,40 +41,38 @@ extension WinnowCommand {
         }
 
         func run() throws {
-            try WinnowCommand.guarded {
-                Interrupt.catchCtrlC()
-                let limits = SQLLimits(timeout: timeout > 0 ? timeout : nil, cancelled: { Interrupt.requested })
-                var table: StreamingTable?
-                var names: [String] = []
-                var count = 0
-                do {
-                    try Store.query(path: store.path, statement, limits: limits, columns: { columns in
-                        names = columns
-                        if output.json {
-                            emit("{\"columns\":[\(names.map(JSONText.quote).joined(separator: ","))],\"rows\":[")
-                        } else {
-                            table = StreamingTable(headers: columns, csv: output.csv, maxCellWidth: 80)
-                        }
-                    }) { values in
-                        if output.json {
-                            let fields = zip(names, values).map { "\(JSONText.quote($0)):\($1.json)" }
-                            emit((count == 0 ? "\n{" : ",\n{") + fields.joined(separator: ",") + "}")
-                            count += 1
-                            if count % 1024 == 0 { try StandardOutput.check() }
-                        } else {
-                            try table?.add(values.map(\.text))
-                        }
+            Interrupt.catchCtrlC()
+            let limits = SQLLimits(timeout: timeout > 0 ? timeout : nil, cancelled: { Interrupt.requested })
+            var table: StreamingTable?
+            var names: [String] = []
+            var count = 0
+            do {
+                try Store.query(path: store.path, statement, limits: limits, columns: { columns in
+                    names = columns
+                    if output.json {
+                        emit("{\"columns\":[\(names.map(JSONText.quote).joined(separator: ","))],\"rows\":[")
+                    } else {
+                        table = StreamingTable(headers: columns, csv: output.csv, maxCellWidth: 80)
                     }
-                } catch is WinnowError where Interrupt.requested {
-                    Terminal.error("interrupted (Ctrl-C): the query was stopped; the store is unchanged")
-                    throw ExitCode(130)
+                }) { values in
+                    if output.json {
+                        let fields = zip(names, values).map { "\(JSONText.quote($0)):\($1.json)" }
+                        emit((count == 0 ? "\n{" : ",\n{") + fields.joined(separator: ",") + "}")
+                        count += 1
+                        if count % 1024 == 0 { try StandardOutput.check() }
+                    } else {
+                        try table?.add(values.map(\.text))
+                    }
                 }
-                if output.json {
-                    emit("\n],\"count\":\(count)}\n")
-                } else if var table {
-                    table.finish()
-                    if !output.csv { emit("(\(table.count) row\(table.count == 1 ? "" : "s"))\n") }
-                }
+            } catch is WinnowError where Interrupt.requested {
+                Terminal.error("interrupted (Ctrl-C): the query was stopped; the store is unchanged")
+                throw ExitCode(130)
+            }
+            if output.json {
+                emit("\n],\"count\":\(count)}\n")
+            } else if var table {
+                table.finish()
+                if !output.csv { emit("(\(table.count) row\(table.count == 1 ? "" : "s"))\n") }
             }
         }
     }

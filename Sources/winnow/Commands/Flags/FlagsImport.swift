@@ -24,12 +24,10 @@ extension WinnowCommand.Flags {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            try WinnowCommand.guarded {
-                let r = try store.open().importFlags(file: file, detector: detector, scoreField: scoreField,
-                                                     uidField: uidField, threshold: threshold, reasonField: reasonField)
-                try output.render(r) {
-                    emit("\(file): \(r.scanned) scores read, \(r.flagged) flagged as \(detector)\(r.keptReviewed > 0 ? ", \(r.keptReviewed) already reviewed" : "")\n")
-                }
+            let r = try store.open().importFlags(file: file, detector: detector, scoreField: scoreField,
+                                                 uidField: uidField, threshold: threshold, reasonField: reasonField)
+            try output.render(r) {
+                emit("\(file): \(r.scanned) scores read, \(r.flagged) flagged as \(detector)\(r.keptReviewed > 0 ? ", \(r.keptReviewed) already reviewed" : "")\n")
             }
         }
     }

@@ -14,31 +14,29 @@ extension WinnowCommand.Flags {
         @Option(help: "At most N flags (tables default to 50; JSON and CSV list all).") var limit: Int?
 
         func run() throws {
-            try WinnowCommand.guarded {
-                let cap = limit ?? ((output.json || output.csv) ? nil : 50)
-                let opened = try store.open()
-                if output.json {
-                    // Streamed: the document is written flag by flag, never held whole.
-                    var written = 0
-                    try opened.eachFlag(detector: detector, status: status?.rawValue, limit: cap,
-                                        count: { emit("{\n  \"count\" : \($0),\n  \"flags\" : [") }) { flag in
-                        emit((written == 0 ? "\n    " : ",\n    ") + (try JSONOutput.line(flag)))
-                        written += 1
-                        if written % 1024 == 0 { try StandardOutput.check() }
-                    }
-                    emit("\n  ]\n}\n")
-                    return
+            let cap = limit ?? ((output.json || output.csv) ? nil : 50)
+            let opened = try store.open()
+            if output.json {
+                // Streamed: the document is written flag by flag, never held whole.
+                var written = 0
+                try opened.eachFlag(detector: detector, status: status?.rawValue, limit: cap,
+                                    count: { emit("{\n  \"count\" : \($0),\n  \"flags\" : [") }) { flag in
+                    emit((written == 0 ? "\n    " : ",\n    ") + (try JSONOutput.line(flag)))
+                    written += 1
+                    if written % 1024 == 0 { try StandardOutput.check() }
                 }
-                var table = StreamingTable(headers: ["uid", "detector", "score", "status", "reason"], csv: output.csv,
-                                           maxCellWidth: max(40, Terminal.width - 50))
-                table.rightAligned = [2]
-                let count = try opened.eachFlag(detector: detector, status: status?.rawValue, limit: cap, count: { _ in }) { f in
-                    try table.add([f.uid, f.detector, String(format: "%.3g", f.score), f.status, f.reason])
-                }
-                table.finish()
-                if output.csv { return }
-                emit("\(table.count) of \(count) flags\(table.count < count ? " (--limit N to see more)" : "")\n")
+                emit("\n  ]\n}\n")
+                return
             }
+            var table = StreamingTable(headers: ["uid", "detector", "score", "status", "reason"], csv: output.csv,
+                                       maxCellWidth: max(40, Terminal.width - 50))
+            table.rightAligned = [2]
+            let count = try opened.eachFlag(detector: detector, status: status?.rawValue, limit: cap, count: { _ in }) { f in
+                try table.add([f.uid, f.detector, String(format: "%.3g", f.score), f.status, f.reason])
+            }
+            table.finish()
+            if output.csv { return }
+            emit("\(table.count) of \(count) flags\(table.count < count ? " (--limit N to see more)" : "")\n")
         }
     }
 }

@@ -16,21 +16,19 @@ extension WinnowCommand.Flags {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            try WinnowCommand.guarded {
-                let rows = try store.open().flagSummary()
-                try output.render(FlagSummaryReport(detectors: rows), table: {
-                    // "unjudged" only matters for stores whose decisions once closed every flag of a sample.
-                    let unjudged = rows.contains { $0.unjudged > 0 }
-                    var table = Table(headers: ["detector", "open", "confirmed", "dismissed"] + (unjudged ? ["unjudged"] : []) + ["precision"],
-                                      rightAligned: Set(1...(unjudged ? 5 : 4)))
-                    for r in rows {
-                        table.rows.append([r.detector, "\(r.open)", "\(r.confirmed)", "\(r.dismissed)"] + (unjudged ? ["\(r.unjudged)"] : [])
-                                          + [r.precision.map { String(format: "%.2f", $0) } ?? "-"])
-                    }
-                    return table
-                }) { table in
-                    emit(rows.isEmpty ? "no flags yet; run `winnow detect`\n" : table.text())
+            let rows = try store.open().flagSummary()
+            try output.render(FlagSummaryReport(detectors: rows), table: {
+                // "unjudged" only matters for stores whose decisions once closed every flag of a sample.
+                let unjudged = rows.contains { $0.unjudged > 0 }
+                var table = Table(headers: ["detector", "open", "confirmed", "dismissed"] + (unjudged ? ["unjudged"] : []) + ["precision"],
+                                  rightAligned: Set(1...(unjudged ? 5 : 4)))
+                for r in rows {
+                    table.rows.append([r.detector, "\(r.open)", "\(r.confirmed)", "\(r.dismissed)"] + (unjudged ? ["\(r.unjudged)"] : [])
+                                      + [r.precision.map { String(format: "%.2f", $0) } ?? "-"])
                 }
+                return table
+            }) { table in
+                emit(rows.isEmpty ? "no flags yet; run `winnow detect`\n" : table.text())
             }
         }
     }

@@ -38,23 +38,21 @@ extension WinnowCommand.Queue {
         }
 
         func run() throws {
-            try WinnowCommand.guarded {
-                var selection = QueueSelection()
-                selection.detectors = FlagSelection.names(detector)
-                selection.minScore = minScore
-                selection.flagStatus = flagStatus.rawValue
-                selection.label = filters.label
-                selection.scene = filters.sceneFilter
-                selection.source = filters.source
-                selection.audit = audit
-                selection.seed = seed
-                selection.priority = priority.rawValue
-                selection.overlap = overlap
-                selection.excludeFlagged = excludeFlagged.map { FlagSelection(detectors: FlagSelection.names([$0])) }
-                let (added, total, created, excluded) = try store.open().createQueue(name: name, selection: selection)
-                emit("\(created ? "created" : "updated") queue \(name): \(added) item\(added == 1 ? "" : "s") added, \(total) in all\n")
-                if let excluded { emit(describeExclusion(excluded)) }
-            }
+            var selection = QueueSelection()
+            selection.detectors = FlagSelection.names(detector)
+            selection.minScore = minScore
+            selection.flagStatus = flagStatus.rawValue
+            selection.label = filters.label
+            selection.scene = filters.sceneFilter
+            selection.source = filters.source
+            selection.audit = audit
+            selection.seed = seed
+            selection.priority = priority.rawValue
+            selection.overlap = overlap
+            selection.excludeFlagged = excludeFlagged.map { FlagSelection(detectors: FlagSelection.names([$0])) }
+            let (added, total, created, excluded) = try store.open().createQueue(name: name, selection: selection)
+            emit("\(created ? "created" : "updated") queue \(name): \(added) item\(added == 1 ? "" : "s") added, \(total) in all\n")
+            if let excluded { emit(describeExclusion(excluded)) }
         }
     }
 }

@@ -10,12 +10,10 @@ extension WinnowCommand.Queue {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            try WinnowCommand.guarded {
-                let q = try store.open().queueStatus(name)
-                try output.render(q) {
-                    emit("\(q.queue): \(q.items) items, overlap \(q.overlap) · \(q.decided) decided, \(q.claimed) claimed, \(q.pending) pending, \(q.disagreements) disagreements\n")
-                    emit(bar(q.items > 0 ? Double(q.decided) / Double(q.items) : 0, width: 40) + "\n")
-                }
+            let q = try store.open().queueStatus(name)
+            try output.render(q) {
+                emit("\(q.queue): \(q.items) items, overlap \(q.overlap) · \(q.decided) decided, \(q.claimed) claimed, \(q.pending) pending, \(q.disagreements) disagreements\n")
+                emit(bar(q.items > 0 ? Double(q.decided) / Double(q.items) : 0, width: 40) + "\n")
             }
         }
     }

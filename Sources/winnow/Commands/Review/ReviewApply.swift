@@ -13,12 +13,10 @@ extension WinnowCommand.Review {
         @Option(help: "Who decided.", transform: nameArgument(.reviewer)) var reviewer: String
 
         func run() throws {
-            try WinnowCommand.guarded {
-                let outcomes = try store.open().applyDecisions(file: file, queue: queue, reviewer: reviewer)
-                var states: [String: Int] = [:]
-                for o in outcomes { states[o.state, default: 0] += 1 }
-                emit("\(file): \(outcomes.count) decisions recorded (" + states.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")\n")
-            }
+            let outcomes = try store.open().applyDecisions(file: file, queue: queue, reviewer: reviewer)
+            var states: [String: Int] = [:]
+            for o in outcomes { states[o.state, default: 0] += 1 }
+            emit("\(file): \(outcomes.count) decisions recorded (" + states.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")\n")
         }
     }
 }

@@ -44,22 +44,20 @@ extension WinnowCommand.Review {
         }
 
         func run() throws {
-            try WinnowCommand.guarded {
-                var request = BulkRequest(reviewer: reviewer, action: action.decision)
-                request.to = to
-                request.queue = queue
-                let detectors = FlagSelection.names(flag)
-                if !detectors.isEmpty || minScore != nil { request.flags = FlagSelection(detectors: detectors, minScore: minScore) }
-                request.label = filters.label
-                request.scene = filters.sceneFilter
-                request.source = filters.source
-                request.note = note
-                request.allFlags = allFlags
-                request.dryRun = dryRun
-                let o = try store.open().bulkDecide(request)
-                try output.render(o) {
-                    emit(Self.describe(o, limit: limit))
-                }
+            var request = BulkRequest(reviewer: reviewer, action: action.decision)
+            request.to = to
+            request.queue = queue
+            let detectors = FlagSelection.names(flag)
+            if !detectors.isEmpty || minScore != nil { request.flags = FlagSelection(detectors: detectors, minScore: minScore) }
+            request.label = filters.label
+            request.scene = filters.sceneFilter
+            request.source = filters.source
+            request.note = note
+            request.allFlags = allFlags
+            request.dryRun = dryRun
+            let o = try store.open().bulkDecide(request)
+            try output.render(o) {
+                emit(Self.describe(o, limit: limit))
             }
         }
 

@@ -34,24 +34,22 @@ extension WinnowCommand.Review {
         }
 
         func run() throws {
-            try WinnowCommand.guarded {
-                var request = DecisionRequest(item: item, reviewer: reviewer, action: action)
-                request.label = label
-                request.note = note
-                request.adjudicate = adjudicate
-                request.allFlags = allFlags
-                if let textFile {
-                    guard let data = FileManager.default.contents(atPath: textFile), let t = String(data: data, encoding: .utf8) else {
-                        throw WinnowError.unreadableInput(path: textFile, reason: "cannot read the text file; check the path (it must be UTF-8)")
-                    }
-                    request.text = t
-                } else {
-                    request.text = text
+            var request = DecisionRequest(item: item, reviewer: reviewer, action: action)
+            request.label = label
+            request.note = note
+            request.adjudicate = adjudicate
+            request.allFlags = allFlags
+            if let textFile {
+                guard let data = FileManager.default.contents(atPath: textFile), let t = String(data: data, encoding: .utf8) else {
+                    throw WinnowError.unreadableInput(path: textFile, reason: "cannot read the text file; check the path (it must be UTF-8)")
                 }
-                let outcome = try store.open().decide(request)
-                try output.render(outcome) {
-                    emit(ReviewScreen.outcomeLine(outcome) + "\n")
-                }
+                request.text = t
+            } else {
+                request.text = text
+            }
+            let outcome = try store.open().decide(request)
+            try output.render(outcome) {
+                emit(ReviewScreen.outcomeLine(outcome) + "\n")
             }
         }
     }

@@ -41,79 +41,77 @@ extension WinnowCommand.Review {
         func validate() throws { try validateLease(lease) }
 
         func run() throws {
-            try WinnowCommand.guarded {
-                guard isatty(0) == 1, isatty(1) == 1 else {
-                    throw WinnowError.invalidArgument("interactive review needs a terminal; script it with `winnow review next` and `winnow review decide`")
+            guard isatty(0) == 1, isatty(1) == 1 else {
+                throw WinnowError.invalidArgument("interactive review needs a terminal; script it with `winnow review next` and `winnow review decide`")
+            }
+            let opened = try store.open()
+            _ = try opened.queueStatus(queue) // an unknown queue fails before the screen changes
+            let identity = FileIdentity(path: store.path)
+            enterRawMode()
+            defer { restoreTerminal() }
+            var message = ""
+            var current: ReviewItem?
+            loop: while true {
+                if current == nil { current = try opened.nextItem(queue: queue, reviewer: reviewer, leaseSeconds: lease) }
+                guard let item = current else {
+                    draw("Nothing left in \(queue) for \(reviewer). \(message)\n\npress any key to quit")
+                    _ = readKey()
+                    break
                 }
-                let opened = try store.open()
-                _ = try opened.queueStatus(queue) // an unknown queue fails before the screen changes
-                let identity = FileIdentity(path: store.path)
-                enterRawMode()
-                defer { restoreTerminal() }
-                var message = ""
-                var current: ReviewItem?
-                loop: while true {
-                    if current == nil { current = try opened.nextItem(queue: queue, reviewer: reviewer, leaseSeconds: lease) }
-                    guard let item = current else {
-                        draw("Nothing left in \(queue) for \(reviewer). \(message)\n\npress any key to quit")
-                        _ = readKey()
-                        break
-                    }
-                    draw(screen(item, message: message))
-                    message = ""
-                    guard let key = readKey() else { continue } // a resize: draw again
-                    // A store deleted or replaced under us would take decisions into a file nobody sees.
-                    guard FileIdentity(path: store.path) == identity else {
-                        restoreTerminal()
-                        emit("\u{1B}[2J\u{1B}[H")
-                        throw WinnowError.storeUnavailable(path: store.path, detail: "it was deleted or replaced while this review ran, so the key pressed was not applied; find the store and start the review again")
-                    }
-                    do {
-                        switch key {
-                        case "k": message = try decide(opened, item, .keep)
-                        case "d": message = try decide(opened, item, .drop)
-                        case "s": message = try decide(opened, item, .skip)
-                        case "r":
-                            let labels = try opened.labels(kind: item.kind).filter { $0 != item.label }
-                            if labels.isEmpty { message = "no other label to choose"; continue }
-                            let menu = labels.prefix(9).enumerated().map { "  \($0.offset + 1)  \($0.element)" }.joined(separator: "\r\n")
-                            draw(screen(item, message: "relabel to:\r\n" + menu + "\r\n  (other key: cancel)"))
-                            if let choice = readKey(), let n = Int(String(choice)), n >= 1, n <= min(9, labels.count) {
-                                var request = DecisionRequest(item: item.id, reviewer: reviewer, action: .relabel)
-                                request.allFlags = allFlags
-                                request.label = labels[n - 1]
-                                message = ReviewScreen.outcomeLine(try opened.decide(request))
-                            } else {
-                                message = "relabel cancelled"
-                                continue
-                            }
-                        case "e":
-                            guard let edited = try edit(item) else { message = "edit cancelled (no change)"; continue }
-                            var request = DecisionRequest(item: item.id, reviewer: reviewer, action: .edit)
+                draw(screen(item, message: message))
+                message = ""
+                guard let key = readKey() else { continue } // a resize: draw again
+                // A store deleted or replaced under us would take decisions into a file nobody sees.
+                guard FileIdentity(path: store.path) == identity else {
+                    restoreTerminal()
+                    emit("\u{1B}[2J\u{1B}[H")
+                    throw WinnowError.storeUnavailable(path: store.path, detail: "it was deleted or replaced while this review ran, so the key pressed was not applied; find the store and start the review again")
+                }
+                do {
+                    switch key {
+                    case "k": message = try decide(opened, item, .keep)
+                    case "d": message = try decide(opened, item, .drop)
+                    case "s": message = try decide(opened, item, .skip)
+                    case "r":
+                        let labels = try opened.labels(kind: item.kind).filter { $0 != item.label }
+                        if labels.isEmpty { message = "no other label to choose"; continue }
+                        let menu = labels.prefix(9).enumerated().map { "  \($0.offset + 1)  \($0.element)" }.joined(separator: "\r\n")
+                        draw(screen(item, message: "relabel to:\r\n" + menu + "\r\n  (other key: cancel)"))
+                        if let choice = readKey(), let n = Int(String(choice)), n >= 1, n <= min(9, labels.count) {
+                            var request = DecisionRequest(item: item.id, reviewer: reviewer, action: .relabel)
                             request.allFlags = allFlags
-                            request.text = edited
+                            request.label = labels[n - 1]
                             message = ReviewScreen.outcomeLine(try opened.decide(request))
-                        case "u":
-                            try opened.release(item: item.id, reviewer: reviewer)
-                            let o = try opened.undo(reviewer: reviewer)
-                            message = "undid \(o.action) on \(o.uid)"
-                        case "q", "\u{1B}":
-                            try opened.release(item: item.id, reviewer: reviewer)
-                            break loop
-                        default:
-                            message = "keys: k keep · d drop · r relabel · e edit · s skip · u undo · q quit"
+                        } else {
+                            message = "relabel cancelled"
                             continue
                         }
-                    } catch let error as WinnowError {
-                        message = "! " + error.description
+                    case "e":
+                        guard let edited = try edit(item) else { message = "edit cancelled (no change)"; continue }
+                        var request = DecisionRequest(item: item.id, reviewer: reviewer, action: .edit)
+                        request.allFlags = allFlags
+                        request.text = edited
+                        message = ReviewScreen.outcomeLine(try opened.decide(request))
+                    case "u":
+                        try opened.release(item: item.id, reviewer: reviewer)
+                        let o = try opened.undo(reviewer: reviewer)
+                        message = "undid \(o.action) on \(o.uid)"
+                    case "q", "\u{1B}":
+                        try opened.release(item: item.id, reviewer: reviewer)
+                        break loop
+                    default:
+                        message = "keys: k keep · d drop · r relabel · e edit · s skip · u undo · q quit"
+                        continue
                     }
-                    current = nil
+                } catch let error as WinnowError {
+                    message = "! " + error.description
                 }
-                restoreTerminal()
-                emit("\u{1B}[2J\u{1B}[H")
-                let status = try opened.queueStatus(queue)
-                emit("\(queue): \(status.decided) of \(status.items) decided\n")
+                current = nil
             }
+            restoreTerminal()
+            emit("\u{1B}[2J\u{1B}[H")
+            let status = try opened.queueStatus(queue)
+            emit("\(queue): \(status.decided) of \(status.items) decided\n")
         }
 
         private func decide(_ store: Store, _ item: ReviewItem, _ action: DecisionAction) throws -> String {

@@ -18,13 +18,11 @@ extension WinnowCommand.Review {
         }
 
         func run() throws {
-            try WinnowCommand.guarded {
-                let item = try store.open().nextItem(queue: queue, reviewer: reviewer, leaseSeconds: lease)
-                try output.render(ItemReport(item: item)) {
-                    guard let item else { emit("nothing left in \(queue) for \(reviewer)\n"); return }
-                    emit(ReviewScreen.describe(item, width: Terminal.width))
-                    emit("decide with: winnow review decide \(item.id) --reviewer \(reviewer) --action keep|drop|relabel|edit|skip\n")
-                }
+            let item = try store.open().nextItem(queue: queue, reviewer: reviewer, leaseSeconds: lease)
+            try output.render(ItemReport(item: item)) {
+                guard let item else { emit("nothing left in \(queue) for \(reviewer)\n"); return }
+                emit(ReviewScreen.describe(item, width: Terminal.width))
+                emit("decide with: winnow review decide \(item.id) --reviewer \(reviewer) --action keep|drop|relabel|edit|skip\n")
             }
         }
     }

@@ -16,16 +16,14 @@ extension WinnowCommand.Review {
         }
 
         func run() throws {
-            try WinnowCommand.guarded {
-                if let bulk {
-                    let u = try store.open().undoBulk(bulk, reviewer: reviewer)
-                    emit("undid bulk decision \(u.bulk): \(u.reviewer)'s \(u.action) of \(u.undone) item\(u.undone == 1 ? "" : "s") in \(u.queue)\n")
-                    return
-                }
-                guard let reviewer else { return }
-                let o = try store.open().undo(reviewer: reviewer)
-                emit("undid \(reviewer)'s \(o.action) on item \(o.item) (\(o.uid))\n")
+            if let bulk {
+                let u = try store.open().undoBulk(bulk, reviewer: reviewer)
+                emit("undid bulk decision \(u.bulk): \(u.reviewer)'s \(u.action) of \(u.undone) item\(u.undone == 1 ? "" : "s") in \(u.queue)\n")
+                return
             }
+            guard let reviewer else { return }
+            let o = try store.open().undo(reviewer: reviewer)
+            emit("undid \(reviewer)'s \(o.action) on item \(o.item) (\(o.uid))\n")
         }
     }
 }

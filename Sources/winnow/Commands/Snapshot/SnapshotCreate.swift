@@ -35,22 +35,20 @@ extension WinnowCommand.Snapshot {
         }
 
         func run() throws {
-            try WinnowCommand.guarded {
-                var selection = SnapshotSelection()
-                selection.excludeFlagged = excludeFlagged.map { FlagSelection(detectors: FlagSelection.names([$0]), minScore: minScore) }
-                selection.label = filters.label
-                selection.source = filters.source
-                selection.scene = filters.sceneFilter
-                let info: SnapshotInfo
-                do {
-                    info = try store.open().createSnapshot(name: name, message: message, selection: selection)
-                } catch WinnowError.emptySnapshot(_, let leftOut) {
-                    throw WinnowError.invalidArgument(emptyReason(leftOut: leftOut))
-                }
-                try output.render(info) {
-                    emit("snapshot \(info.name): \(info.members) members, fingerprint \(info.fingerprint)\n")
-                    if let excluded = info.excluded { emit(describeExclusion(excluded)) }
-                }
+            var selection = SnapshotSelection()
+            selection.excludeFlagged = excludeFlagged.map { FlagSelection(detectors: FlagSelection.names([$0]), minScore: minScore) }
+            selection.label = filters.label
+            selection.source = filters.source
+            selection.scene = filters.sceneFilter
+            let info: SnapshotInfo
+            do {
+                info = try store.open().createSnapshot(name: name, message: message, selection: selection)
+            } catch WinnowError.emptySnapshot(_, let leftOut) {
+                throw WinnowError.invalidArgument(emptyReason(leftOut: leftOut))
+            }
+            try output.render(info) {
+                emit("snapshot \(info.name): \(info.members) members, fingerprint \(info.fingerprint)\n")
+                if let excluded = info.excluded { emit(describeExclusion(excluded)) }
             }
         }
 

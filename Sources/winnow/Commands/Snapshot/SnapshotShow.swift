@@ -10,13 +10,11 @@ extension WinnowCommand.Snapshot {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            try WinnowCommand.guarded {
-                let s = try store.open().snapshot(name)
-                try output.render(s) {
-                    var out = "\(s.name): \(s.members) members, created \(s.createdAt)\(s.message.map { " — \($0)" } ?? "")\nfingerprint \(s.fingerprint)\n"
-                    for (label, n) in s.labels.sorted(by: { $0.key < $1.key }) { out += "  \(label): \(n)\n" }
-                    emit(out)
-                }
+            let s = try store.open().snapshot(name)
+            try output.render(s) {
+                var out = "\(s.name): \(s.members) members, created \(s.createdAt)\(s.message.map { " — \($0)" } ?? "")\nfingerprint \(s.fingerprint)\n"
+                for (label, n) in s.labels.sorted(by: { $0.key < $1.key }) { out += "  \(label): \(n)\n" }
+                emit(out)
             }
         }
     }

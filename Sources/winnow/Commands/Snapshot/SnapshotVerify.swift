@@ -11,13 +11,11 @@ extension WinnowCommand.Snapshot {
         @Argument(help: "The snapshot.", transform: nameArgument(.snapshot)) var name: String
 
         func run() throws {
-            try WinnowCommand.guarded {
-                let (stored, recomputed, members) = try store.open().verifySnapshot(name)
-                guard stored == recomputed else {
-                    throw WinnowError.invalidArgument("snapshot \(name) does NOT verify: stored fingerprint \(stored), recomputed from its \(members) members \(recomputed); its data was changed outside winnow — restore the store from a backup")
-                }
-                emit("snapshot \(name): ok (\(members) members, fingerprint \(stored))\n")
+            let (stored, recomputed, members) = try store.open().verifySnapshot(name)
+            guard stored == recomputed else {
+                throw WinnowError.invalidArgument("snapshot \(name) does NOT verify: stored fingerprint \(stored), recomputed from its \(members) members \(recomputed); its data was changed outside winnow — restore the store from a backup")
             }
+            emit("snapshot \(name): ok (\(members) members, fingerprint \(stored))\n")
         }
     }
 }

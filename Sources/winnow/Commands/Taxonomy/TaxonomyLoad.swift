@@ -18,18 +18,16 @@ extension WinnowCommand.Taxonomy {
         @Argument(help: "The taxonomy file.") var file: String
 
         func run() throws {
-            try WinnowCommand.guarded {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw WinnowError.unreadableInput(path: file, reason: "cannot read the file; check the path")
-                }
-                guard let text = String(data: data, encoding: .utf8) else {
-                    throw WinnowError.unreadableInput(path: file, reason: "the file is not UTF-8 text")
-                }
-                let taxonomy = try WinnowKit.Taxonomy.parse(text, file: file)
-                try store.open(.createIfMissing).loadTaxonomy(taxonomy)
-                let categories = taxonomy.dimensions.reduce(0) { $0 + $1.categories.count }
-                emit("loaded \(file): \(taxonomy.dimensions.count) dimension\(taxonomy.dimensions.count == 1 ? "" : "s"), \(categories) categories\(taxonomy.labels.isEmpty ? "" : ", label order \(taxonomy.labels.joined(separator: ", "))")\n")
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw WinnowError.unreadableInput(path: file, reason: "cannot read the file; check the path")
             }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw WinnowError.unreadableInput(path: file, reason: "the file is not UTF-8 text")
+            }
+            let taxonomy = try WinnowKit.Taxonomy.parse(text, file: file)
+            try store.open(.createIfMissing).loadTaxonomy(taxonomy)
+            let categories = taxonomy.dimensions.reduce(0) { $0 + $1.categories.count }
+            emit("loaded \(file): \(taxonomy.dimensions.count) dimension\(taxonomy.dimensions.count == 1 ? "" : "s"), \(categories) categories\(taxonomy.labels.isEmpty ? "" : ", label order \(taxonomy.labels.joined(separator: ", "))")\n")
         }
     }
 }

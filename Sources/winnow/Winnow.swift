@@ -13,54 +13,90 @@ struct WinnowCommand: ParsableCommand {
             versioned snapshots. The store is one SQLite file: --db PATH, $WINNOW_DB, or ./winnow.db.
             """,
         version: Winnow.version,
-        subcommands: [Init.self, Import.self, Samples.self, Show.self, TaxonomyCommand.self, Annotate.self,
-                      CoverageCommand.self, DistributionCommand.self, StatsCommand.self, Detect.self, Flags.self,
+        subcommands: [Init.self, Import.self, Samples.self, Show.self, Taxonomy.self, Annotate.self,
+                      Coverage.self, Distribution.self, Stats.self, Detect.self, Flags.self,
                       Queue.self, Review.self, Snapshot.self, Export.self,
                       SQL.self, Check.self, Backup.self]
     )
 
-    /// Parses and runs the command line. A word that names no command (`winnow bogus`,
-    /// `winnow snapshot creat`) is refused here with the nearest command by edit distance and
+    /// Parses and runs the command line, and is the one place that turns an error into a
+    /// message and an exit code (`ErrorReport`). A word that names no command (`winnow bogus`,
+    /// `winnow snapshot creat`) is refused first with the nearest command by edit distance and
     /// the list of commands, before the argument parser sees it.
     static func main() {
-        if let message = CommandSuggestion.unknownCommand(in: Array(CommandLine.arguments.dropFirst()), root: WinnowCommand.self) {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let message = CommandSuggestion.unknownCommand(in: arguments, root: WinnowCommand.self) {
             Terminal.error(message)
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
-        main(nil)
-    }
-
-    /// Runs a command body, turning library errors into one clear message and an exit code.
-    /// A failed write to stdout is an error (exit 1); a closed pipe (`| head`) ends quietly.
-    static func guarded(_ body: () throws -> Void) throws {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            exit(withError: error)   // usage errors, --help, --version: the parser's own output
+        }
         StandardOutput.prepare()
         do {
-            try body()
+            try command.run()
             try StandardOutput.finish()
-        } catch let error as StandardOutput.Failure {
-            if error.isBrokenPipe { throw ExitCode.success }
-            Terminal.error(error.message)
-            throw ExitCode(1)
-        } catch let error as WinnowError {
-            Terminal.error(error.description)
-            throw ExitCode(error.exitCode)
-        } catch let error as ExitCode {
-            StandardOutput.drain()
-            throw error
-        } catch let error as ValidationError {
-            StandardOutput.drain()
-            throw error
-        } catch let error as CleanExit {
-            StandardOutput.drain()
-            throw error
         } catch {
+            exit(withError: ErrorReport.report(error, json: ErrorReport.wantsJSON(command)))
+        }
+    }
+}
+
+/// How a failed command ends: library errors become one clear message on stderr
+/// (`error: …`) and their exit code; with `--json`, stdout also gets
+/// `{"error": {"code": …, "message": …}}` (`code` is `WinnowError.code`), unless the command
+/// already wrote part of its output there. A failed write to stdout is an error (exit 1);
+/// a closed pipe (`| head`) ends quietly (exit 0).
+enum ErrorReport {
+    /// The error document `--json` commands print on stdout when they fail.
+    struct Document: Encodable {
+        struct Detail: Encodable { var code: String; var message: String }
+        var error: Detail
+    }
+
+    /// Reports `error` and returns what the argument parser should end with (an exit code,
+    /// or the parser's own errors, which it prints with the usage).
+    static func report(_ error: Error, json: Bool) -> Error {
+        switch error {
+        case let failure as StandardOutput.Failure:
+            if failure.isBrokenPipe { return ExitCode.success }
+            Terminal.error(failure.message)
+            return ExitCode(1)
+        case let error as WinnowError:
+            fail(code: error.code, message: error.description, json: json)
+            return ExitCode(error.exitCode)
+        case is ExitCode, is ValidationError, is CleanExit:
+            StandardOutput.drain()
+            return error
+        case _ where String(reflecting: type(of: error)).hasPrefix("ArgumentParser."):
+            StandardOutput.drain()   // the parser's own (`winnow --help` runs its help command)
+            return error
+        default:
             // SQLite's own text (with SQL) never reaches a user: say what it means.
             if let known = Store.userMessage(for: error) {
-                Terminal.error(known.message)
-                throw ExitCode(known.exitCode)
+                fail(code: "database_error", message: known.message, json: json)
+                return ExitCode(known.exitCode)
             }
-            Terminal.error("\(error)")
-            throw ExitCode(1)
+            fail(code: "internal", message: "\(error)", json: json)
+            return ExitCode(1)
+        }
+    }
+
+    private static func fail(code: String, message: String, json: Bool) {
+        if json && !StandardOutput.hasWritten {
+            try? JSONOutput.print(Document(error: .init(code: code, message: message)))
+        }
+        Terminal.error(message)   // writes what stdout holds first
+    }
+
+    /// Whether the parsed command was given `--json` (its `OutputOptions` or `JSONOption`).
+    static func wantsJSON(_ command: ParsableCommand) -> Bool {
+        Mirror(reflecting: command).children.contains { child in
+            (child.value as? OptionGroup<OutputOptions>)?.wrappedValue.json == true
+                || (child.value as? OptionGroup<JSONOption>)?.wrappedValue.json == true
         }
     }
 }

@@ -337,7 +337,7 @@ import Testing
             (["--flag", "label-nosie", "--action", "drop"], "--flag: unknown detector 'label-nosie'"),
             (["--flag", "label-noise", "--action", "relabel"], "--action relabel needs --to LABEL"),
             (["--flag", "label-noise", "--action", "relabel", "--to", "hamm"], "unknown label 'hamm'"),
-            (["--flag", "label-noise", "--action", "edit"], "a bulk decision is keep, drop or relabel"),
+            (["--flag", "label-noise", "--action", "edit"], "The value 'edit' is invalid for '--action <keep|drop|relabel>'. Please provide one of 'keep', 'drop' or 'relabel'."),
             (["--action", "drop"], "say which samples"),
             (["--queue", "nope", "--action", "drop"], "no queue 'nope'"),
         ] {

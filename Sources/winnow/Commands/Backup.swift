@@ -21,17 +21,13 @@ extension WinnowCommand {
         @OptionGroup var store: StoreOptions
         @Argument(help: "The backup file to write.") var file: String
         @Flag(help: "Replace FILE if it exists.") var force = false
-        @Flag(help: "Print one JSON document (path, bytes, samples, snapshots, decisions, seconds).") var json = false
+        @OptionGroup var output: JSONOption
 
         func run() throws {
-            try WinnowCommand.guarded {
-                let result = try store.open().backup(to: file, force: force)
-                if json {
-                    try JSONOutput.print(result)
-                } else {
-                    let mb = String(format: "%.1f", Double(result.bytes) / 1_048_576)
-                    emit("backed up \(store.path) to \(file): \(result.samples) samples, \(result.snapshots) snapshots, \(result.decisions) decisions, \(mb) MB, checked ok\n")
-                }
+            let result = try store.open().backup(to: file, force: force)
+            try output.render(result) {
+                let mb = String(format: "%.1f", Double(result.bytes) / 1_048_576)
+                emit("backed up \(store.path) to \(file): \(result.samples) samples, \(result.snapshots) snapshots, \(result.decisions) decisions, \(mb) MB, checked ok\n")
             }
         }
     }

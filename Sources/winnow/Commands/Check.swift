@@ -16,29 +16,25 @@ extension WinnowCommand {
                 """)
 
         @OptionGroup var store: StoreOptions
-        @Flag(help: "Print one JSON document (fields in the README).") var json = false
+        @OptionGroup var output: JSONOption
 
         func run() throws {
-            try WinnowCommand.guarded {
-                let report = try Store.check(path: store.path)
-                if json {
-                    try JSONOutput.print(report)
-                } else {
-                    var out = "integrity: \(report.integrity.joined(separator: "; "))\n"
-                    out += "foreign keys: \(report.foreignKeyProblems == 0 ? "ok" : "\(report.foreignKeyProblems) broken references")\n"
-                    for s in report.snapshots {
-                        out += "snapshot \(s.name): " + (s.ok ? "ok (\(s.members) members)\n" : "FINGERPRINT MISMATCH (stored \(s.stored.prefix(16)), recomputed \(s.recomputed.prefix(16)))\n")
-                    }
-                    emit(out)
+            let report = try Store.check(path: store.path)
+            try output.render(report) {
+                var out = "integrity: \(report.integrity.joined(separator: "; "))\n"
+                out += "foreign keys: \(report.foreignKeyProblems == 0 ? "ok" : "\(report.foreignKeyProblems) broken references")\n"
+                for s in report.snapshots {
+                    out += "snapshot \(s.name): " + (s.ok ? "ok (\(s.members) members)\n" : "FINGERPRINT MISMATCH (stored \(s.stored.prefix(16)), recomputed \(s.recomputed.prefix(16)))\n")
                 }
-                if !report.ok {
-                    var problems: [String] = []
-                    if report.integrity != ["ok"] { problems.append("integrity_check: \(report.integrity.first ?? "?")") }
-                    if report.foreignKeyProblems > 0 { problems.append("\(report.foreignKeyProblems) broken foreign keys") }
-                    let bad = report.snapshots.filter { !$0.ok }.map(\.name)
-                    if !bad.isEmpty { problems.append("snapshot \(bad.joined(separator: ", ")) no longer matches its fingerprint") }
-                    throw WinnowError.storeDamaged(path: store.path, detail: problems.joined(separator: "; "))
-                }
+                emit(out)
+            }
+            if !report.ok {
+                var problems: [String] = []
+                if report.integrity != ["ok"] { problems.append("integrity_check: \(report.integrity.first ?? "?")") }
+                if report.foreignKeyProblems > 0 { problems.append("\(report.foreignKeyProblems) broken foreign keys") }
+                let bad = report.snapshots.filter { !$0.ok }.map(\.name)
+                if !bad.isEmpty { problems.append("snapshot \(bad.joined(separator: ", ")) no longer matches its fingerprint") }
+                throw WinnowError.storeDamaged(path: store.path, detail: problems.joined(separator: "; "))
             }
         }
     }

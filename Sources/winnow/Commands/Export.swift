@@ -27,8 +27,8 @@ extension WinnowCommand {
         @Option(help: "jsonl, hf, openai-chat, alpaca, pairs, csv.") var format: ExportFormat = .jsonl
         @Option(help: "Splits and ratios, e.g. train=0.8,validation=0.1,test=0.1 (default: the scheme's, or train=1 for a new scheme).") var split: String?
         @Option(help: "K folds instead of --split.") var kfold: Int?
-        @Option(help: "Stratify by label or scene.DIM (default: the scheme's, or label).") var stratify: String?
-        @Option(help: "near-duplicate: keep each near-duplicate cluster in one split (default: as the scheme does, or not).") var group: String?
+        @Option(help: "Stratify by label or scene.DIM (default: the scheme's, or label).") var stratify: Stratification?
+        @Option(help: "near-duplicate: keep each near-duplicate cluster in one split (default: as the scheme does, or not).") var group: ExportGrouping?
         @Option(help: "Seed of the split order (default: the scheme's, or 0).") var seed: UInt64?
         @Option(help: "The split scheme to use or create.", transform: nameArgument(.scheme)) var scheme: String = "default"
         @Option(help: "openai-chat: a system message for every conversation.") var system: String?
@@ -38,34 +38,30 @@ extension WinnowCommand {
         func validate() throws {
             if split != nil && kfold != nil { throw ValidationError("Pass --split or --kfold, not both.") }
             if let kfold, kfold < 2 { throw ValidationError("--kfold takes 2 or more folds.") }
-            if let group, group != "near-duplicate" { throw ValidationError("--group takes near-duplicate.") }
-            if let stratify, stratify != "label" && !stratify.hasPrefix("scene.") { throw ValidationError("--stratify takes label or scene.DIM.") }
         }
 
         func run() throws {
-            try WinnowCommand.guarded {
-                var options = ExportOptions(out: out)
-                options.format = format
-                if let split { options.split = try Splits.parse(split) }
-                options.kfold = kfold
-                options.stratify = stratify
-                options.groupNearDuplicates = group != nil ? true : nil
-                options.seed = seed
-                options.scheme = scheme
-                options.system = system
-                options.force = force
-                options.raw = raw
-                let result = try store.open().export(snapshot: snapshot, options: options)
-                if !result.settings.reused.isEmpty {
-                    emit("split scheme '\(scheme)' exists: reused its saved \(result.settings.reused.joined(separator: ", "))\n")
-                }
-                for warning in result.warnings { Terminal.note("warning: " + warning) }
-                if !result.createdFolders.isEmpty { emit("created the missing folders of --out: \(result.createdFolders.joined(separator: ", "))\n") }
-                guard let doc = try? JSONSerialization.jsonObject(with: Data(result.manifest.utf8)) as? [String: Any],
-                      let splits = doc["splits"] as? [String: [String: Any]] else { return }
-                let summary = splits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value["count"] as? Int ?? 0)" }.joined(separator: ", ")
-                emit("exported \(snapshot) as \(format.rawValue) to \(out): \(summary); manifest.json written\n")
+            var options = ExportOptions(out: out)
+            options.format = format
+            if let split { options.split = try Splits.parse(split) }
+            options.kfold = kfold
+            options.stratify = stratify?.rawValue
+            options.groupNearDuplicates = group != nil ? true : nil
+            options.seed = seed
+            options.scheme = scheme
+            options.system = system
+            options.force = force
+            options.raw = raw
+            let result = try store.open().export(snapshot: snapshot, options: options)
+            if !result.settings.reused.isEmpty {
+                emit("split scheme '\(scheme)' exists: reused its saved \(result.settings.reused.joined(separator: ", "))\n")
             }
+            for warning in result.warnings { Terminal.note("warning: " + warning) }
+            if !result.createdFolders.isEmpty { emit("created the missing folders of --out: \(result.createdFolders.joined(separator: ", "))\n") }
+            guard let doc = try? JSONSerialization.jsonObject(with: Data(result.manifest.utf8)) as? [String: Any],
+                  let splits = doc["splits"] as? [String: [String: Any]] else { return }
+            let summary = splits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value["count"] as? Int ?? 0)" }.joined(separator: ", ")
+            emit("exported \(snapshot) as \(format.rawValue) to \(out): \(summary); manifest.json written\n")
         }
     }
 }

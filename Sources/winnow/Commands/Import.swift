@@ -2,10 +2,6 @@ import ArgumentParser
 import Foundation
 import WinnowKit
 
-extension SampleKind: ExpressibleByArgument {}
-extension InputFormat: ExpressibleByArgument {}
-extension OnError: ExpressibleByArgument {}
-
 extension WinnowCommand {
     /// `winnow import FILE...`: bring corpora into the store.
     struct Import: ParsableCommand {
@@ -60,8 +56,7 @@ extension WinnowCommand {
         @Flag(help: "Give samples already stored the file's labels, scenes and meta (to fix a wrong --map); adds no samples.")
         var update = false
 
-        @Flag(help: "Print one JSON document with per-file and total counts.")
-        var json = false
+        @OptionGroup var output: JSONOption
 
         func validate() throws {
             if files.isEmpty && !closeUnfinished { throw ValidationError("Pass the files to import (or - for standard input).") }
@@ -73,57 +68,53 @@ extension WinnowCommand {
         }
 
         func run() throws {
-            try WinnowCommand.guarded {
-                if closeUnfinished {
-                    let closed = try Store(path: store.path).closeUnfinishedImports()
-                    if closed.isEmpty { emit("no unfinished import to close\n") }
-                    for c in closed { emit("closed the unfinished import of \(c.path) as it is (\(c.read) records read); importing the same file again now imports it anew\n") }
-                    return
-                }
-                var options = ImportOptions()
-                options.format = format
-                options.kind = kind
-                options.map = try FieldMapping.parseOverrides(map)
-                options.onError = onError
-                options.rejectsPath = rejects
-                options.maxRecordBytes = maxRecordBytes
-                options.update = update
-                if files.count > 1 {
-                    // One --map for several files: a field some of them lack is a warning for those.
-                    try Importer.checkMapFields(files, options: options)
-                    options.strictMap = false
-                }
-                if let rejects { try Importer.prepareRejects(rejects) }   // before anything is imported
-                let opened = try store.open(.createIfMissing)
-                let importer = Importer(store: opened, options: options)
-                var results: [ImportResult] = []
-                for file in files {
-                    let bar = ProgressBar(label: (file as NSString).lastPathComponent)
-                    let result: ImportResult
-                    do {
-                        result = try importer.importFile(file) { p in
-                            bar.update(done: p.bytesRead, total: p.totalBytes, items: p.records, unit: "rec")
-                        }
-                        bar.finish()
-                    } catch {
-                        bar.finish()
-                        // Say what the earlier files committed (they stay), and what was not run.
-                        for done in results {
-                            Terminal.note("committed before the error: \(done.path): " + (done.status == "unchanged" ? "already imported" : "new \(done.imported), duplicates \(done.duplicates), rejected \(done.rejected)"))
-                        }
-                        let rest = files.drop(while: { $0 != file }).dropFirst()
-                        if !rest.isEmpty { Terminal.note("not imported: \(rest.joined(separator: ", ")) (run the command again for them)") }
-                        throw error
+            if closeUnfinished {
+                let closed = try Store(path: store.path).closeUnfinishedImports()
+                if closed.isEmpty { emit("no unfinished import to close\n") }
+                for c in closed { emit("closed the unfinished import of \(c.path) as it is (\(c.read) records read); importing the same file again now imports it anew\n") }
+                return
+            }
+            var options = ImportOptions()
+            options.format = format
+            options.kind = kind
+            options.map = try FieldMapping.parseOverrides(map)
+            options.onError = onError
+            options.rejectsPath = rejects
+            options.maxRecordBytes = maxRecordBytes
+            options.update = update
+            if files.count > 1 {
+                // One --map for several files: a field some of them lack is a warning for those.
+                try Importer.checkMapFields(files, options: options)
+                options.strictMap = false
+            }
+            if let rejects { try Importer.prepareRejects(rejects) }   // before anything is imported
+            let opened = try store.open(.createIfMissing)
+            let importer = Importer(store: opened, options: options)
+            var results: [ImportResult] = []
+            for file in files {
+                let bar = ProgressBar(label: (file as NSString).lastPathComponent)
+                let result: ImportResult
+                do {
+                    result = try importer.importFile(file) { p in
+                        bar.update(done: p.bytesRead, total: p.totalBytes, items: p.records, unit: "rec")
                     }
-                    results.append(result)
-                    if !json { report(result) }
+                    bar.finish()
+                } catch {
+                    bar.finish()
+                    // Say what the earlier files committed (they stay), and what was not run.
+                    for done in results {
+                        Terminal.note("committed before the error: \(done.path): " + (done.status == "unchanged" ? "already imported" : "new \(done.imported), duplicates \(done.duplicates), rejected \(done.rejected)"))
+                    }
+                    let rest = files.drop(while: { $0 != file }).dropFirst()
+                    if !rest.isEmpty { Terminal.note("not imported: \(rest.joined(separator: ", ")) (run the command again for them)") }
+                    throw error
                 }
-                let totals = ImportTotals(results)
-                if json {
-                    try JSONOutput.print(ImportReport(files: results, totals: totals))
-                } else if results.count > 1 {
-                    emit("total: " + totals.line + "\n")
-                }
+                results.append(result)
+                if !output.json { report(result) }
+            }
+            let totals = ImportTotals(results)
+            try output.render(ImportReport(files: results, totals: totals)) {
+                if results.count > 1 { emit("total: " + totals.line + "\n") }
             }
         }
 

@@ -17,13 +17,11 @@ extension WinnowCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            try WinnowCommand.guarded {
-                let existed = FileManager.default.fileExists(atPath: store.path)
-                let opened = try store.open(.createIfMissing)
-                let version = try opened.schemaVersion()
-                emit(existed ? "\(store.path) is already a Winnow store (schema \(version))\n"
-                             : "created \(store.path) (schema \(version))\n")
-            }
+            let existed = FileManager.default.fileExists(atPath: store.path)
+            let opened = try store.open(.createIfMissing)
+            let version = try opened.schemaVersion()
+            emit(existed ? "\(store.path) is already a Winnow store (schema \(version))\n"
+                         : "created \(store.path) (schema \(version))\n")
         }
     }
 }

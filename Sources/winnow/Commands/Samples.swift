@@ -20,53 +20,50 @@ extension WinnowCommand {
 
         @OptionGroup var selection: SelectionOptions
         @Option(help: ArgumentHelp("Only samples with an open flag from this detector.", valueName: "DETECTOR")) var flag: String?
-        @Option(help: "Only samples with this status (active, dropped).") var status: String?
+        @Option(help: "Only samples with this status (active, dropped).") var status: SampleStatus?
         @Option(help: "Only samples of this kind (text, pair, instruction, chat).") var kind: SampleKind?
         @Option(help: "List at most N samples (default 20 in tables; all in --json and --csv).") var limit: Int?
         @Flag(help: "Print only the count.") var count = false
 
         func validate() throws {
-            if let status, !["active", "dropped"].contains(status) { throw ValidationError("--status is active or dropped.") }
             if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more.") }
         }
 
         func run() throws {
-            try WinnowCommand.guarded {
-                var filter = SampleFilter()
-                filter.label = selection.label
-                filter.flagDetector = flag
-                filter.status = status
-                filter.source = selection.source
-                filter.kind = kind
-                filter.scene = selection.sceneFilter
-                filter.limit = count ? 0 : (limit ?? ((output.json || output.csv) ? nil : 20))
-                let opened = try store.open()
-                if output.json {
-                    // Streamed: the document is written sample by sample, never held whole.
-                    var written = 0
-                    try opened.eachSample(filter, count: { emit("{\n  \"count\" : \($0),\n  \"samples\" : [") }) { sample in
-                        emit((written == 0 ? "\n    " : ",\n    ") + (try JSONOutput.line(sample)))
-                        written += 1
-                        if written % 1024 == 0 { try StandardOutput.check() }
-                    }
-                    emit("\n  ]\n}\n")
-                    return
+            var filter = SampleFilter()
+            filter.label = selection.label
+            filter.flagDetector = flag
+            filter.status = status?.rawValue
+            filter.source = selection.source
+            filter.kind = kind
+            filter.scene = selection.sceneFilter
+            filter.limit = count ? 0 : (limit ?? ((output.json || output.csv) ? nil : 20))
+            let opened = try store.open()
+            if output.json {
+                // Streamed: the document is written sample by sample, never held whole.
+                var written = 0
+                try opened.eachSample(filter, count: { emit("{\n  \"count\" : \($0),\n  \"samples\" : [") }) { sample in
+                    emit((written == 0 ? "\n    " : ",\n    ") + (try JSONOutput.line(sample)))
+                    written += 1
+                    if written % 1024 == 0 { try StandardOutput.check() }
                 }
-                if count {
-                    emit("\(try opened.eachSample(filter, count: { _ in }) { _ in })\n")
-                    return
-                }
-                var table = StreamingTable(headers: ["uid", "kind", "label", "status", "scenes", "text"], csv: output.csv,
-                                           maxCellWidth: max(20, Terminal.width - 60))
-                let total = try opened.eachSample(filter, count: { _ in }) { s in
-                    try table.add([s.uid, s.kind, s.label ?? "", s.status,
-                                   s.scenes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
-                                   s.text])
-                }
-                table.finish()
-                if output.csv { return }
-                emit("\(table.count) of \(total) samples\(table.count < total ? " (--limit N to see more)" : "")\n")
+                emit("\n  ]\n}\n")
+                return
             }
+            if count {
+                emit("\(try opened.eachSample(filter, count: { _ in }) { _ in })\n")
+                return
+            }
+            var table = StreamingTable(headers: ["uid", "kind", "label", "status", "scenes", "text"], csv: output.csv,
+                                       maxCellWidth: max(20, Terminal.width - 60))
+            let total = try opened.eachSample(filter, count: { _ in }) { s in
+                try table.add([s.uid, s.kind, s.label ?? "", s.status,
+                               s.scenes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+                               s.text])
+            }
+            table.finish()
+            if output.csv { return }
+            emit("\(table.count) of \(total) samples\(table.count < total ? " (--limit N to see more)" : "")\n")
         }
     }
 }

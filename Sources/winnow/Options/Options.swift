@@ -24,9 +24,40 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
-/// `--json` / `--csv`, shared by every query command.
-struct OutputOptions: ParsableArguments {
-    @Flag(name: .long, help: "Print one JSON document on stdout (field names in the README).")
+/// How a command prints its result: text or an aligned table for people (the default),
+/// one JSON document (`--json`), or the table as CSV (`--csv`).
+enum OutputFormat {
+    case text, json, csv
+}
+
+/// The one help text of `--json`, whichever command takes it.
+let jsonFlagHelp: ArgumentHelp = "Print one JSON document on stdout (field names in the README)."
+
+/// A command's choice of output format, and the one way every command renders its result.
+protocol OutputChoice {
+    var format: OutputFormat { get }
+}
+
+extension OutputChoice {
+    /// Prints a result whose human form is a table: `value` as JSON, `table()` as CSV, else
+    /// `text` with the table (which may print it, or a message when it is empty).
+    func render<Value: Encodable>(_ value: @autoclosure () -> Value, table: () -> Table, text: (Table) throws -> Void) throws {
+        switch format {
+        case .json: try JSONOutput.print(value())
+        case .csv: emit(table().csv())
+        case .text: try text(table())
+        }
+    }
+
+    /// Prints a result that has no table: `value` as JSON, else `text` for people.
+    func render<Value: Encodable>(_ value: @autoclosure () -> Value, text: () throws -> Void) throws {
+        if format == .json { try JSONOutput.print(value()) } else { try text() }
+    }
+}
+
+/// `--json` / `--csv`, for commands whose result is a table.
+struct OutputOptions: ParsableArguments, OutputChoice {
+    @Flag(name: .long, help: jsonFlagHelp)
     var json = false
 
     @Flag(name: .long, help: "Print the table as CSV (RFC 4180) on stdout.")
@@ -35,6 +66,16 @@ struct OutputOptions: ParsableArguments {
     func validate() throws {
         if json && csv { throw ValidationError("--json and --csv cannot be used together; pick one.") }
     }
+
+    var format: OutputFormat { json ? .json : csv ? .csv : .text }
+}
+
+/// `--json` alone, for commands whose result is no table.
+struct JSONOption: ParsableArguments, OutputChoice {
+    @Flag(name: .long, help: jsonFlagHelp)
+    var json = false
+
+    var format: OutputFormat { json ? .json : .text }
 }
 
 /// `--label`, `--scene DIM=CAT`, `--source`: the selection samples, queues and snapshots share.

@@ -47,20 +47,24 @@ enum CSVField {
     }
 }
 
-/// JSON output: one document, snake_case keys, stable order, no escaped slashes.
+/// JSON output, configured in one place: keys as the types' `CodingKeys` name them (snake_case;
+/// no key strategy, so user data such as labels and dimensions keeps its spelling), sorted,
+/// slashes unescaped. One document pretty-printed, or compact one-line pieces of a streamed one.
 enum JSONOutput {
-    static func print<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        StandardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
-    }
-
-    nonisolated(unsafe) private static let compact: JSONEncoder = {
+    static func encoder(pretty: Bool) -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if pretty { encoder.outputFormatting.insert(.prettyPrinted) }
         return encoder
-    }()
+    }
+
+    private static let document = encoder(pretty: true)
+    private static let compact = encoder(pretty: false)
+
+    /// One value as a whole JSON document on stdout.
+    static func print<T: Encodable>(_ value: T) throws {
+        StandardOutput.write(String(decoding: try document.encode(value), as: UTF8.self) + "\n")
+    }
 
     /// One value as compact JSON on one line (no newline), for documents written piece by piece.
     static func line<T: Encodable>(_ value: T) throws -> String {

@@ -16,6 +16,8 @@ enum StandardOutput {
 
     nonisolated(unsafe) private static var buffer: [UInt8] = []
     nonisolated(unsafe) private static var failure: Failure?
+    /// Whether the command has written anything to stdout (buffered or not).
+    nonisolated(unsafe) private(set) static var hasWritten = false
     /// A terminal gets every piece at once; pipes and files get 64 KiB writes.
     nonisolated(unsafe) private static var isTerminal = isatty(1) == 1
     private static let bufferSize = 1 << 16
@@ -35,6 +37,7 @@ enum StandardOutput {
     /// Appends `text`; written at once on a terminal, else when the buffer fills.
     static func write(_ text: String) {
         guard failure == nil else { return }
+        if !text.isEmpty { hasWritten = true }
         buffer.append(contentsOf: text.utf8)
         if isTerminal || buffer.count >= bufferSize { drain() }
     }

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import WinnowKit
+
+extension WinnowCommand {
+    /// `winnow stats`.
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "stats",
+            abstract: "Totals, labels and class weights, imbalance, lengths, diversity, flags, review progress.",
+            discussion: """
+                Class weights are listed in label-index order (the taxonomy's label order, else by \
+                name), the order export writes: inverse = N/n_k, balanced = N/(K·n_k), normalized = \
+                inverse/Σ inverse.
+
+                With --snapshot NAME: over the snapshot's members as frozen (labels, texts, scenes as \
+                of then), with the flags frozen with it and the review on its members up to its creation.
+
+                Examples:
+                  winnow stats --json
+                  winnow stats --snapshot v1
+                """)
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+        @Option(help: "Compute over this snapshot's members as frozen, instead of the live store.", transform: nameArgument(.snapshot)) var snapshot: String?
+
+        func run() throws {
+            let s = try store.open().stats(snapshot: snapshot)
+            try output.render(s) {
+                var out = snapshot.map { "snapshot \($0)\n" } ?? ""
+                out += "samples: \(s.samples.total) total, \(s.samples.active) active, \(s.samples.dropped) dropped\n\n"
+                if !s.labels.isEmpty {
+                    let most = s.labels.map(\.count).max() ?? 1
+                    var t = Table(headers: ["#", "label", "count", "", "inverse", "balanced", "normalized", "words p50", "p95"],
+                                  rightAligned: [0, 2, 4, 5, 6, 7, 8])
+                    for l in s.labels {
+                        let lengths = s.lengths[l.label]
+                        t.rows.append(["\(l.index)", l.label, "\(l.count)", bar(Double(l.count) / Double(max(most, 1)), width: 12),
+                                       decimal(l.weightInverse, 4), decimal(l.weightBalanced, 4), decimal(l.weightNormalized, 4),
+                                       lengths.map { "\($0.p50)" } ?? "", lengths.map { "\($0.p95)" } ?? ""])
+                    }
+                    out += t.text()
+                    out += "imbalance ratio \(decimal(s.imbalanceRatio, 2))\n\n"
+                }
+                if let all = s.lengths["all"] {
+                    out += "length in words: mean \(decimal(all.mean, 1)), p50 \(all.p50), p95 \(all.p95), max \(all.max)\n"
+                }
+                out += "distinct-1 \(decimal(s.diversity.distinct1, 4)) · distinct-2 \(decimal(s.diversity.distinct2, 4))\n"
+                var d = Table(headers: ["diversity of", "entropy (bits)", "evenness", "effective number", "gini-simpson"], rightAligned: [1, 2, 3, 4])
+                if let l = s.diversity.labels {
+                    d.rows.append(["labels", decimal(l.entropy), decimal(l.evenness), decimal(l.effectiveNumber, 2), decimal(l.giniSimpson)])
+                }
+                for (name, r) in s.diversity.scenes.sorted(by: { $0.key < $1.key }) {
+                    d.rows.append(["scene.\(name)", decimal(r.entropy), decimal(r.evenness), decimal(r.effectiveNumber, 2), decimal(r.giniSimpson)])
+                }
+                if !d.rows.isEmpty { out += "\n" + d.text() }
+                out += "\nflags: \(s.flags.total) (\(s.flags.open) open, \(s.flags.confirmed) confirmed, \(s.flags.dismissed) dismissed)"
+                if !s.flags.byDetector.isEmpty {
+                    out += " — " + s.flags.byDetector.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                }
+                out += "\nreview: \(s.review.queues) queues, \(s.review.items) items, \(s.review.decisions) decisions\n"
+                emit(out)
+            }
+        }
+    }
+}

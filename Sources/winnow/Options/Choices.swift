@@ -1,0 +1,43 @@
+import ArgumentParser
+import WinnowKit
+
+// Closed option values: the parser takes only these words, lists them in --help
+// ("values: …") and names them when another word is given (exit 64). Backed by WinnowKit's
+// enums where it has one; the few sets only the command line has are defined here.
+
+extension SampleKind: ExpressibleByArgument {}
+extension SampleStatus: ExpressibleByArgument {}
+extension FlagStatus: ExpressibleByArgument {}
+extension QueuePriority: ExpressibleByArgument {}
+extension DecisionAction: ExpressibleByArgument {}
+extension InputFormat: ExpressibleByArgument {}
+extension OnError: ExpressibleByArgument {}
+
+/// `review bulk --action`: the decisions one verdict over many items can be.
+enum BulkAction: String, CaseIterable, ExpressibleByArgument {
+    case keep, drop, relabel
+
+    var decision: DecisionAction { DecisionAction(rawValue: rawValue) ?? .keep }
+}
+
+/// `queue items --state`: the states an item of a queue is in.
+enum QueueItemState: String, CaseIterable, ExpressibleByArgument {
+    case pending, claimed, waiting, disagreement, decided
+}
+
+/// `export --group`: what to keep together in one split.
+enum ExportGrouping: String, CaseIterable, ExpressibleByArgument {
+    case nearDuplicate = "near-duplicate"
+}
+
+/// `export --stratify`: `label` or `scene.DIM` (a dimension of the taxonomy, checked by the export).
+struct Stratification: ExpressibleByArgument {
+    var rawValue: String
+
+    init?(argument: String) {
+        guard argument == "label" || argument.hasPrefix("scene.") else { return nil }
+        rawValue = argument
+    }
+
+    static var allValueStrings: [String] { ["label", "scene.DIM"] }
+}

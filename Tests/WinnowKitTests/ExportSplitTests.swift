@@ -34,12 +34,12 @@ import Testing
         let saved = try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_assignments") }
         #expect(saved == records.count)
         // The stale plan (made before the scheme existed) is refused whole, and changes nothing.
-        #expect(try store.writeImmediate { try Store.saveSplits($0, stale, options: options) } == false)
+        #expect(try store.writeImmediate { try store.saveSplits($0, stale, options: options) } == false)
         #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_schemes") } == 1)
         // A plan read now keeps every saved split, adds nothing, and saves.
         let fresh = try store.pool.read { try Store.planSplits($0, records: records, options: options) }
         #expect(fresh.fresh.isEmpty)
-        #expect(try store.writeImmediate { try Store.saveSplits($0, fresh, options: options) })
+        #expect(try store.writeImmediate { try store.saveSplits($0, fresh, options: options) })
         // And a full export gives the files the other export wrote.
         _ = try store.export(snapshot: "v1", options: options)
         for file in ["train.jsonl", "test.jsonl", "manifest.json"] {
@@ -58,7 +58,7 @@ import Testing
                            arguments: [first.sample, first.split == "train" ? "test" : "train"])
         }
         let before = try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_assignments") }
-        #expect(try store.writeImmediate { try Store.saveSplits($0, plan, options: options) } == false)
+        #expect(try store.writeImmediate { try store.saveSplits($0, plan, options: options) } == false)
         #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_assignments") } == before)
     }
 }

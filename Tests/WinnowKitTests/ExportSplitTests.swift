@@ -25,7 +25,7 @@ import Testing
         options.seed = 99
         let records = try members(store)
         // Planning reads only: nothing is saved.
-        let stale = try store.pool.read { try Store.planSplits($0, records: records, options: options) }
+        let stale = try store.pool.read { try Store.planSplits($0, snapshot: 1, records: records, options: options) }
         #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_schemes") } == 0)
         // Another export saves the scheme first (with another seed order it could differ).
         var other = options
@@ -37,7 +37,7 @@ import Testing
         #expect(try store.writeImmediate { try store.saveSplits($0, stale, options: options) } == false)
         #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_schemes") } == 1)
         // A plan read now keeps every saved split, adds nothing, and saves.
-        let fresh = try store.pool.read { try Store.planSplits($0, records: records, options: options) }
+        let fresh = try store.pool.read { try Store.planSplits($0, snapshot: 1, records: records, options: options) }
         #expect(fresh.fresh.isEmpty)
         #expect(try store.writeImmediate { try store.saveSplits($0, fresh, options: options) })
         // And a full export gives the files the other export wrote.
@@ -51,7 +51,7 @@ import Testing
         skip.onError = .skip
         _ = try Importer(store: store, options: skip).importFile(repoRoot + "/demo/reviews.jsonl")
         let all = try members(store)
-        let plan = try store.pool.read { try Store.planSplits($0, records: all, options: options) }
+        let plan = try store.pool.read { try Store.planSplits($0, snapshot: 1, records: all, options: options) }
         let first = try #require(plan.fresh.first)
         try store.pool.write {
             try $0.execute(sql: "INSERT INTO split_assignments (scheme_id, sample_id, split) SELECT id, ?, ? FROM split_schemes",

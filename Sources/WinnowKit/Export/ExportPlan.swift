@@ -16,7 +16,7 @@ struct ExportPlan {
         members = try Self.members(db, snapshot)
         try Self.check(members, snapshot: name, format: options.format)
         metrics = try JSONDecoder().decode(SnapshotMetrics.self, from: Data(snapshot.metrics.utf8))
-        splits = try Store.planSplits(db, records: members, options: options)
+        splits = try Store.planSplits(db, snapshot: snapshot.id ?? 0, records: members, options: options)
     }
 
     /// The members with their frozen revision's label and score and the scenes in force at the

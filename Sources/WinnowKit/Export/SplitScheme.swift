@@ -10,12 +10,15 @@ struct SplitPlan {
     var fresh: [(sample: Int64, split: String)]
     /// How many assignments the scheme held when the plan was read.
     var assigned: Int
+    /// With --group near-duplicate: whether the clusters were those frozen with the snapshot
+    /// (false: a snapshot from before migration 0006, split by the flags as they are now).
+    var clustersFrozen = true
 }
 
 extension Store {
-    /// Split assignment for the records under the scheme: one split per record, in the
-    /// records' order. Samples already assigned keep their split; nothing is written.
-    static func planSplits(_ db: Database, records: [ExportMember], options: ExportOptions) throws -> SplitPlan {
+    /// Split assignment for the records of `snapshot` under the scheme: one split per record, in
+    /// the records' order. Samples already assigned keep their split; nothing is written.
+    static func planSplits(_ db: Database, snapshot: Int64, records: [ExportMember], options: ExportOptions) throws -> SplitPlan {
         let scheme = try SplitSchemeRecord.filter(SplitSchemeRecord.Columns.name == options.scheme).fetchOne(db)
         var existing: [Int64: String] = [:]
         var settings = SplitSettings(options)
@@ -24,10 +27,12 @@ extension Store {
             let stored = try Row.fetchCursor(db, sql: "SELECT sample_id, split FROM split_assignments WHERE scheme_id = ?", arguments: [id])
             while let r = try stored.next() { existing[try r.decode(atIndex: 0)] = try r.decode(atIndex: 1) }
         }
-        let clusterOf = settings.groupNearDuplicates ? try NearDuplicateClusters.live(db) : [:]
+        let clusters = settings.groupNearDuplicates ? try NearDuplicateClusters.of(snapshot: snapshot, db) : nil
+        let clusterOf = (clusters?.clusterOf ?? [:]).mapValues { "c\($0)" }
         let (units, unitOf) = splitUnits(records, settings: settings, existing: existing, clusterOf: clusterOf)
         let placed = Splits.assign(units, ratios: settings.ratios, seed: settings.seed)
-        var plan = SplitPlan(schemeID: scheme?.id, settings: settings, splits: [], fresh: [], assigned: existing.count)
+        var plan = SplitPlan(schemeID: scheme?.id, settings: settings, splits: [], fresh: [], assigned: existing.count,
+                             clustersFrozen: clusters?.frozen ?? true)
         plan.splits.reserveCapacity(records.count)
         for (i, record) in records.enumerated() {
             let split = existing[record.sampleID] ?? placed[unitOf[i]]

@@ -36,6 +36,9 @@ extension Store {
         defer { staging.remove() }   // a failed export leaves no temporary folder
         let (splits, shape) = try writeSplits(plan, into: staging.folder, options: options)
         var warnings: [String] = []
+        if !plan.splits.clustersFrozen {
+            warnings.append("snapshot \(name) was made before near-duplicate clusters were frozen with snapshots (migration 0006): --group near-duplicate took them from the near-duplicate flags as they are now, so flags changed since the snapshot was made change its splits (snapshot the same selection again to freeze them)")
+        }
         if options.format == .hf,
            let warning = try DatasetCard.write(plan, scheme: options.scheme, splits: splits, shape: shape, to: staging.folder) {
             warnings.append(warning)

@@ -139,6 +139,7 @@ extension Store {
                 """, arguments: arguments)
             // An empty snapshot would stay forever (snapshots are immutable): refuse it.
             if db.changesCount == 0 { throw WinnowError.emptySnapshot(name: name, leftOut: excluded?.excluded ?? 0) }
+            try NearDuplicateClusters.freeze(db, snapshot: snapshotID)   // --group near-duplicate splits by these
             Faults.point("snapshot")
             let pass = try Store.memberPass(db, snapshot: snapshotID, watermark: watermark)
             let (metrics, labels) = try Store.snapshotMetrics(db, snapshot: snapshotID, pass: pass)

@@ -106,6 +106,40 @@ import Testing
         #expect(other.stderr.contains("split scheme 'default' was made with other settings"))
     }
 
+    /// Issue 12: `--group near-duplicate` takes the clusters frozen with the snapshot, so
+    /// near-duplicate flags changed after `snapshot create` (another threshold, flags dismissed)
+    /// leave the split files of a new scheme with the same settings as they were.
+    @Test func clustersAreFrozenWithTheSnapshot() throws {
+        let (dir, db) = try store()
+        let args = ["export", "v1", "--split", "train=0.5,test=0.5", "--group", "near-duplicate", "--db", db]
+        #expect(try winnow(args + ["--out", dir.file("a"), "--scheme", "a"]).status == 0)
+        // No near duplicate at this threshold: every open flag goes; the rest are dismissed.
+        #expect(try winnow(["detect", "near-duplicate", "--set", "near-duplicate.threshold=0.99", "--db", db]).status == 0)
+        #expect(try query(db, "SELECT count(*) FROM flags WHERE detector = 'near-duplicate' AND status = 'open'") == 0)
+        let second = try winnow(args + ["--out", dir.file("b"), "--scheme", "b"])
+        #expect(second.status == 0 && second.stderr.isEmpty, "\(second.stderr)")
+        for file in ["train.jsonl", "test.jsonl"] {
+            #expect(FileManager.default.contents(atPath: dir.file("a/" + file)) == FileManager.default.contents(atPath: dir.file("b/" + file)), "\(file)")
+        }
+        // A snapshot made now has no clusters: its export splits the samples one by one.
+        #expect(try winnow(["snapshot", "create", "v2", "--db", db]).status == 0)
+        #expect(try query(db, "SELECT count(*) FROM snapshot_clusters c JOIN snapshots s ON s.id = c.snapshot_id WHERE s.name = 'v2'") == 0)
+        #expect(try query(db, "SELECT count(*) FROM snapshot_clusters c JOIN snapshots s ON s.id = c.snapshot_id WHERE s.name = 'v1'") == 6)
+    }
+
+    /// A snapshot made before clusters were frozen (the 0005 fixture's v1) reads the live flags,
+    /// as exports always did, and says so.
+    @Test func aSnapshotFromBeforeFrozenClustersReadsTheLiveFlagsAndSaysSo() throws {
+        let dir = TempDir()
+        let db = dir.file("old.db")
+        try FileManager.default.copyItem(atPath: fixtures + "/stores/0005_bulk_decisions.db", toPath: db)
+        let grouped = try winnow(["export", "v1", "--out", dir.file("g"), "--group", "near-duplicate", "--scheme", "g", "--db", db])
+        #expect(grouped.status == 0, "\(grouped.stderr)")
+        #expect(grouped.stderr.contains("warning: snapshot v1 was made before near-duplicate clusters were frozen with snapshots"), "\(grouped.stderr)")
+        let plain = try winnow(["export", "v1", "--out", dir.file("p"), "--scheme", "p", "--db", db])
+        #expect(plain.status == 0 && plain.stderr.isEmpty, "\(plain.stderr)")
+    }
+
     @Test func formatsCarryWhatTrainersRead() throws {
         let (dir, db) = try store()
         #expect(try winnow(["import", repoRoot + "/demo/nli.csv", "--db", db]).status == 0)

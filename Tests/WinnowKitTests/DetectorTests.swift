@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import WinnowKit
 
@@ -337,6 +338,26 @@ final class Reports<T>: @unchecked Sendable {
         let reports = seen.all
         #expect(reports.last.map { $0.0 == 2 * 4 * 120 && $0.1 == 2 * 4 * 120 && $0.2 == "steps" } == true)
         #expect(reports.map(\.0) == reports.map(\.0).sorted())
+    }
+
+    /// Issue 12: label-conflict has one producer. `detect` raises the import's flag again, the
+    /// same reason and details, for the first record that brought the other label.
+    @Test func detectRaisesTheImportsLabelConflictFlagAgain() throws {
+        let dir = TempDir()
+        let path = dir.write("a.jsonl", """
+            {"id": "1", "text": "Hello world", "label": "pos"}
+            {"id": "2", "text": "  hello world", "label": "pos"}
+            {"id": "3", "text": "Hello   world\\r\\n", "label": "neg"}
+            {"id": "5", "text": "Hello world", "label": "aaa"}
+            """)
+        let store = try dir.store()
+        _ = try Importer(store: store, options: ImportOptions()).importFile(path)
+        let flag = "SELECT reason || ' ' || details FROM flags WHERE detector = 'label-conflict' AND status = 'open'"
+        let imported = try store.read { try String.fetchAll($0, sql: flag) }
+        #expect(imported == [#"same content labelled 'pos' before and 'neg' at a.jsonl:3 {"labels":["pos","neg"],"file":"\#(path)","line":3}"#])
+        let run = try store.detect([.labelConflict], config: DetectConfig())
+        #expect(run.runs.map(\.flagged) == [1])
+        #expect(try store.read { try String.fetchAll($0, sql: flag) } == imported)
     }
 
     @Test func labelConflictsCompareWithTheRepresentative() {

@@ -25,7 +25,7 @@ import Testing
         options.seed = 99
         let records = try members(store)
         // Planning reads only: nothing is saved.
-        let stale = try store.pool.read { try Store.planSplits($0, records: records, options: options) }
+        let stale = try store.pool.read { try Store.planSplits($0, snapshot: 1, records: records, options: options) }
         #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_schemes") } == 0)
         // Another export saves the scheme first (with another seed order it could differ).
         var other = options
@@ -34,12 +34,12 @@ import Testing
         let saved = try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_assignments") }
         #expect(saved == records.count)
         // The stale plan (made before the scheme existed) is refused whole, and changes nothing.
-        #expect(try store.writeImmediate { try Store.saveSplits($0, stale, options: options) } == false)
+        #expect(try store.writeImmediate { try store.saveSplits($0, stale, options: options) } == false)
         #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_schemes") } == 1)
         // A plan read now keeps every saved split, adds nothing, and saves.
-        let fresh = try store.pool.read { try Store.planSplits($0, records: records, options: options) }
+        let fresh = try store.pool.read { try Store.planSplits($0, snapshot: 1, records: records, options: options) }
         #expect(fresh.fresh.isEmpty)
-        #expect(try store.writeImmediate { try Store.saveSplits($0, fresh, options: options) })
+        #expect(try store.writeImmediate { try store.saveSplits($0, fresh, options: options) })
         // And a full export gives the files the other export wrote.
         _ = try store.export(snapshot: "v1", options: options)
         for file in ["train.jsonl", "test.jsonl", "manifest.json"] {
@@ -51,14 +51,14 @@ import Testing
         skip.onError = .skip
         _ = try Importer(store: store, options: skip).importFile(repoRoot + "/demo/reviews.jsonl")
         let all = try members(store)
-        let plan = try store.pool.read { try Store.planSplits($0, records: all, options: options) }
+        let plan = try store.pool.read { try Store.planSplits($0, snapshot: 1, records: all, options: options) }
         let first = try #require(plan.fresh.first)
         try store.pool.write {
             try $0.execute(sql: "INSERT INTO split_assignments (scheme_id, sample_id, split) SELECT id, ?, ? FROM split_schemes",
                            arguments: [first.sample, first.split == "train" ? "test" : "train"])
         }
         let before = try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_assignments") }
-        #expect(try store.writeImmediate { try Store.saveSplits($0, plan, options: options) } == false)
+        #expect(try store.writeImmediate { try store.saveSplits($0, plan, options: options) } == false)
         #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_assignments") } == before)
     }
 }

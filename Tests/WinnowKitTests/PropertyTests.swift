@@ -70,7 +70,7 @@ import Testing
     }
 
     /// Export writes text samples' jsonl lines straight from the store's bytes; they must be
-    /// the bytes the general formatter (`Store.line`) writes for every other sample.
+    /// the bytes the general formatter (`LineWriter.jsonl`) writes for every other sample.
     @Test func fastTextLinesEqualTheGeneralFormatter() throws {
         let dir = TempDir()
         var expected = ""
@@ -83,7 +83,7 @@ import Testing
             let text = g.text(maxLength: 80)
             let bytes = Array(text.utf8)
             try bytes.withUnsafeBufferPointer { try writer.writeTextLine(member, text: $0) }
-            expected += Store.line(member, content: .text(text), options: ExportOptions(out: ""), labelIndex: [:]) + "\n"
+            expected += LineWriter.jsonl(member, .text(text)) + "\n"
         }
         try writer.close()
         let written = try #require(FileManager.default.contents(atPath: dir.path("fast.jsonl")))

@@ -356,16 +356,3 @@ public final class LabelNoiseDetector: Detector {
         }
     }
 }
-
-/// The same or near-duplicate content under different labels.
-public enum LabelConflicts {
-    /// Members whose label differs from their group representative's.
-    public static func find(groups: [(sampleID: Int64, representativeID: Int64)], labels: [Int64: String]) -> [(Int64, Int64, String, String)] {
-        var result: [(Int64, Int64, String, String)] = []
-        for (sample, representative) in groups {
-            guard let a = labels[sample], let b = labels[representative], a != b else { continue }
-            result.append((sample, representative, a, b))
-        }
-        return result
-    }
-}

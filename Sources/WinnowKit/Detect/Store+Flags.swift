@@ -39,7 +39,7 @@ extension Store {
     @discardableResult
     public func eachFlag(detector: String?, status: String?, limit: Int?, count: (Int) throws -> Void,
                          _ body: (FlagSummary) throws -> Void) throws -> Int {
-        try pool.read { db in
+        try read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let detector {
@@ -57,8 +57,9 @@ extension Store {
                 \(whereClause) ORDER BY f.score DESC, f.detector, s.id LIMIT ?
                 """, arguments: page)
             while let row = try rows.next() {
-                try body(FlagSummary(uid: row["uid"], detector: row["detector"], score: row["score"], reason: row["reason"],
-                                     details: JSONValue(parsing: row["details"]), status: row["status"]))
+                try body(FlagSummary(uid: try row.value("uid"), detector: try row.value("detector"), score: try row.value("score"),
+                                     reason: try row.value("reason"), details: JSONValue(parsing: try row.value("details")),
+                                     status: (try row.value("status") as FlagStatus).rawValue))
             }
             return total
         }
@@ -69,7 +70,7 @@ extension Store {
     /// from that detector (or from no detector), or asked for all flags. Flags a decision on
     /// another detector's flags closed (stores from before 0005) are `unjudged`.
     public func flagSummary() throws -> [DetectorPrecision] {
-        try pool.read { db in
+        try read { db in
             var byDetector: [String: DetectorPrecision] = [:]
             for row in try Row.fetchAll(db, sql: """
                 SELECT f.detector, f.status, d.all_flags, q.selection, b.selection AS bulk, d.id IS NOT NULL AS decided, count(*) AS n
@@ -77,18 +78,19 @@ extension Store {
                 LEFT JOIN queue_items qi ON qi.id = d.item_id LEFT JOIN queues q ON q.id = qi.queue_id
                 GROUP BY f.detector, f.status, d.all_flags, q.selection, b.selection, decided
                 """) {
-                let name: String = row["detector"]
-                let n: Int = row["n"]
+                let name: String = try row.value("detector")
+                let n: Int = try row.value("n")
                 var entry = byDetector[name] ?? DetectorPrecision(detector: name, open: 0, confirmed: 0, dismissed: 0, unjudged: 0, precision: nil)
-                let status: String = row["status"]
-                let queueDetectors = QueueSelection.detectors(fromJSON: row["selection"])
-                let bulkDetectors = QueueSelection.detectors(fromJSON: row["bulk"])   // a bulk decision's --flag
-                let judged = !(row["decided"] as Bool) || (row["all_flags"] as Bool? ?? false)
+                let status: FlagStatus = try row.value("status")
+                let queueDetectors = QueueSelection.detectors(fromJSON: try row.value("selection"))
+                let bulkDetectors = QueueSelection.detectors(fromJSON: try row.value("bulk"))   // a bulk decision's --flag
+                let decided: Bool = try row.value("decided"), allFlags: Bool? = try row.value("all_flags")
+                let judged = !decided || (allFlags ?? false)
                     || queueDetectors.isEmpty || queueDetectors.contains(name) || bulkDetectors.contains(name)
                 switch status {
-                case "open": entry.open += n
+                case .open: entry.open += n
                 case _ where !judged: entry.unjudged += n
-                case "confirmed": entry.confirmed += n
+                case .confirmed: entry.confirmed += n
                 default: entry.dismissed += n
                 }
                 byDetector[name] = entry
@@ -111,7 +113,39 @@ extension Store {
             throw WinnowError.invalidArgument("--detector \(name) is a built-in detector; name the outside model differently (for example model-\(name))")
         }
         let reader = try openRecordFile(file, expected: "scores come as .jsonl, .csv or .tsv (optionally .gz)")
-        let started = Date()
+        let started = clock.now()
+        let (scored, invalid, records) = try Store.readScores(reader, scoreField: scoreField, uidField: uidField, reasonField: reasonField)
+        var problems = invalid
+        // Resolve uids in one read.
+        var hits: [DetectorHit] = []
+        try read { db in
+            for entry in scored {
+                guard let row = try Row.fetchOne(db, sql: """
+                    SELECT s.id, r.content_id FROM samples s \(CurrentRevision.join) WHERE s.uid = ?
+                    """, arguments: [entry.uid]) else {
+                    problems.append(RecordProblem(line: entry.line, reason: "no sample with uid '\(entry.uid)'"))
+                    continue
+                }
+                if let threshold, entry.score < threshold { continue }
+                let reason = entry.reason ?? "\(name) scores it \(String(format: "%.3g", entry.score))\(threshold.map { " (threshold \(String(format: "%g", $0)))" } ?? "")"
+                hits.append(DetectorHit(sampleID: try row.value("id"), contentID: try row.value("content_id"), score: entry.score, reason: reason,
+                                        details: jsonObject([("file", JSONText.quote(file)), ("line", "\(entry.line)"),
+                                                             ("score", jsonNumber(entry.score))])))
+            }
+        }
+        if !problems.isEmpty {
+            throw WinnowError.badRecords(path: file, problems: problems.sorted { $0.line < $1.line }, total: problems.count,
+                                         outcome: "no flags were imported; fix these records and run again")
+        }
+        let parameters = jsonObject([("file", JSONText.quote(file)), ("score_field", JSONText.quote(scoreField)),
+                                     ("uid_field", JSONText.quote(uidField)), ("threshold", threshold.map(jsonNumber) ?? "null")])
+        return try record(name, parameters: parameters, hits: hits, scanned: records,
+                          started: Timestamp.string(started), seconds: clock.now().timeIntervalSince(started))
+    }
+
+    /// The scored records of a `flags import` file, and the problems of those that are not.
+    static func readScores(_ reader: RecordReader, scoreField: String, uidField: String, reasonField: String?) throws
+        -> (scored: [(line: Int, uid: String, score: Double, reason: String?)], problems: [RecordProblem], records: Int) {
         var problems: [RecordProblem] = []
         var scored: [(line: Int, uid: String, score: Double, reason: String?)] = []
         var records = 0
@@ -136,31 +170,7 @@ extension Store {
                 scored.append((line, uid, score, reasonField.flatMap { fields[$0] as? String }))
             }
         }
-        // Resolve uids in one read.
-        var hits: [DetectorHit] = []
-        try pool.read { db in
-            for entry in scored {
-                guard let row = try Row.fetchOne(db, sql: """
-                    SELECT s.id, r.content_id FROM samples s JOIN revisions r ON r.id = s.revision_id WHERE s.uid = ?
-                    """, arguments: [entry.uid]) else {
-                    problems.append(RecordProblem(line: entry.line, reason: "no sample with uid '\(entry.uid)'"))
-                    continue
-                }
-                if let threshold, entry.score < threshold { continue }
-                let reason = entry.reason ?? "\(name) scores it \(String(format: "%.3g", entry.score))\(threshold.map { " (threshold \(String(format: "%g", $0)))" } ?? "")"
-                hits.append(DetectorHit(sampleID: row["id"], contentID: row["content_id"], score: entry.score, reason: reason,
-                                        details: jsonObject([("file", JSONText.quote(file)), ("line", "\(entry.line)"),
-                                                             ("score", jsonNumber(entry.score))])))
-            }
-        }
-        if !problems.isEmpty {
-            throw WinnowError.badRecords(path: file, problems: problems.sorted { $0.line < $1.line }, total: problems.count,
-                                         outcome: "no flags were imported; fix these records and run again")
-        }
-        let parameters = jsonObject([("file", JSONText.quote(file)), ("score_field", JSONText.quote(scoreField)),
-                                     ("uid_field", JSONText.quote(uidField)), ("threshold", threshold.map(jsonNumber) ?? "null")])
-        return try record(name, parameters: parameters, hits: hits, scanned: records,
-                          started: Timestamp.string(started), seconds: Date().timeIntervalSince(started))
+        return (scored, problems, records)
     }
 }
 
@@ -212,7 +222,7 @@ extension Store {
     /// The detector names flags may carry: the built-in ones (`DetectorName`, in run order),
     /// then those of outside models whose scores `flags import` brought in.
     public func detectorNames() throws -> (builtIn: [String], imported: [String]) {
-        try pool.read { db in try Store.detectorNames(db) }
+        try read { db in try Store.detectorNames(db) }
     }
 
     static func detectorNames(_ db: Database) throws -> (builtIn: [String], imported: [String]) {

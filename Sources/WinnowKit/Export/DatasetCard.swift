@@ -191,3 +191,18 @@ enum DatasetCard {
         return out + "\""
     }
 }
+
+extension DatasetCard {
+    /// Step 4 of an hf export: writes README.md into `folder` for the complete split files;
+    /// the warning to give when no feature type fits the rows (the card then declares none).
+    static func write(_ plan: ExportPlan, scheme: String, splits: [ExportManifest.Split], shape: Shape, to folder: URL) throws -> String? {
+        let fingerprint = plan.snapshot.fingerprint
+        let config = identity(fingerprint: fingerprint, scheme: scheme, settings: plan.splits.settings,
+                              files: splits.map { ($0.file, $0.sha256) })
+        let card = text(snapshot: plan.snapshot.name, fingerprint: fingerprint, config: config,
+                        splits: splits.map { ($0.name, $0.file, $0.count) }, labels: plan.metrics.labels, features: shape.features)
+        try Data(card.utf8).write(to: folder.appendingPathComponent("README.md"))
+        guard shape.features == nil else { return nil }
+        return "the hf card declares no features: chat message keys hold values of different JSON types (\(shape.conflictingKeys.joined(separator: ", "))), which no feature type fits; datasets will infer the types itself, and label stays a string (make those values one type to get them)"
+    }
+}

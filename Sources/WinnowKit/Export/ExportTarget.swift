@@ -151,3 +151,46 @@ enum ExportTarget {
         out == "/" || out.hasSuffix("/.") || out == "." || out == ".." || out.hasSuffix("/..") || out.hasPrefix("~") ? "./export" : out + "/export"
     }
 }
+
+/// Step 2 of an export, the destination: a temporary folder beside `--out` that the files are
+/// written into, renamed to `--out` once they are complete, so a failed or killed export never
+/// leaves half a folder at `--out`.
+struct ExportStaging {
+    /// `--out` as the user gave it (the messages name it so).
+    let given: String
+    let out: URL
+    let folder: URL
+
+    /// Creates the missing parents of `out` (`ExportTarget.missingParents`) and a fresh
+    /// temporary folder, removing the ones killed exports left.
+    init(out path: String, missingParents: [String]) throws {
+        let fm = FileManager.default
+        given = path
+        out = URL(fileURLWithPath: path)
+        if let deepest = missingParents.last {
+            do { try fm.createDirectory(atPath: deepest, withIntermediateDirectories: true) } catch {
+                throw WinnowError.invalidArgument("cannot create the folder \(deepest) for --out \(path): \(error.localizedDescription)")
+            }
+        }
+        let parent = out.deletingLastPathComponent()
+        let prefix = ".\(out.lastPathComponent).winnow-tmp-"
+        for entry in (try? fm.contentsOfDirectory(atPath: parent.path)) ?? [] where entry.hasPrefix(prefix) {
+            if let pid = Int32(entry.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) == 0 { continue }  // a live export
+            try? fm.removeItem(at: parent.appendingPathComponent(entry))
+        }
+        folder = parent.appendingPathComponent(prefix + "\(getpid())")
+        try? fm.removeItem(at: folder)
+        try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    /// Removes the temporary folder (nothing is left once it was renamed).
+    func remove() { try? FileManager.default.removeItem(at: folder) }
+
+    /// Puts the complete folder at `--out`, looking again first: the folder there may have
+    /// changed while the files were written.
+    func place(force: Bool, storePath: String) throws {
+        try ExportTarget.check(given, force: force, storePath: storePath)
+        if ExportTarget.fileType(out.path) != nil { try FileManager.default.removeItem(at: out) }
+        try FileManager.default.moveItem(at: folder, to: out)
+    }
+}

@@ -843,9 +843,9 @@ private final class Writer {
         sqlite3_bind_int64(f, 1, sampleID)
         sqlite3_bind_int64(f, 2, contentID)
         sqlite3_bind_int64(f, 3, sourceID)
-        let name = (path as NSString).lastPathComponent
-        bindText(f, 4, "same content labelled '\(stored)' before and '\(record.label ?? "")' at \(name):\(record.line)")
-        bindText(f, 5, "{\"labels\":[\(JSONText.quote(stored)),\(JSONText.quote(record.label ?? ""))],\"file\":\(JSONText.quote(path)),\"line\":\(record.line)}")
+        let hit = LabelConflicts.imported(sampleID: sampleID, contentID: contentID, stored: stored, other: record.label ?? "", path: path, line: record.line)
+        bindText(f, 4, hit.reason)
+        bindText(f, 5, hit.details)
         bindText(f, 6, now)
         try stepDone(f)
     }

@@ -58,9 +58,7 @@ extension WinnowCommand {
             }
             for warning in result.warnings { Terminal.note("warning: " + warning) }
             if !result.createdFolders.isEmpty { emit("created the missing folders of --out: \(result.createdFolders.joined(separator: ", "))\n") }
-            guard let doc = try? JSONSerialization.jsonObject(with: Data(result.manifest.utf8)) as? [String: Any],
-                  let splits = doc["splits"] as? [String: [String: Any]] else { return }
-            let summary = splits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value["count"] as? Int ?? 0)" }.joined(separator: ", ")
+            let summary = result.manifest.splits.splits.sorted { $0.name < $1.name }.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
             emit("exported \(snapshot) as \(format.rawValue) to \(out): \(summary); manifest.json written\n")
         }
     }

@@ -643,6 +643,51 @@ struct SceneCountRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     }
 }
 
+/// A snapshot whose clusters were frozen when it was made (also when it has none).
+///
+/// A row of `snapshot_cluster_sets`.
+struct SnapshotClusterSetRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "snapshot_cluster_sets"
+    var snapshotId: Int64?
+    /// near-duplicate flags in the store they were read from
+    var flags: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case snapshotId = "snapshot_id"
+        case flags
+    }
+
+    /// The table's columns, for GRDB's query interface.
+    enum Columns {
+        static let snapshotId = Column(CodingKeys.snapshotId)
+        static let flags = Column(CodingKeys.flags)
+    }
+}
+
+/// A member of a frozen snapshot that was in a near-duplicate cluster, and that cluster.
+///
+/// A row of `snapshot_clusters`.
+struct SnapshotClusterRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "snapshot_clusters"
+    var snapshotId: Int64?
+    var sampleId: Int64?
+    /// the sample id of the cluster's representative (its earliest member)
+    var cluster: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case snapshotId = "snapshot_id"
+        case sampleId = "sample_id"
+        case cluster
+    }
+
+    /// The table's columns, for GRDB's query interface.
+    enum Columns {
+        static let snapshotId = Column(CodingKeys.snapshotId)
+        static let sampleId = Column(CodingKeys.sampleId)
+        static let cluster = Column(CodingKeys.cluster)
+    }
+}
+
 /// A row of `snapshot_members`.
 struct SnapshotMemberRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "snapshot_members"

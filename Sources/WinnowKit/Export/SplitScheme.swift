@@ -1,0 +1,126 @@
+import Foundation
+import GRDB
+
+/// Where an export's members go, read but not yet saved: the scheme (nil when it is new)
+/// and the split of each record, and the assignments to add.
+struct SplitPlan {
+    var schemeID: Int64?
+    var settings: SplitSettings
+    var splits: [String]
+    var fresh: [(sample: Int64, split: String)]
+    /// How many assignments the scheme held when the plan was read.
+    var assigned: Int
+    /// With --group near-duplicate: whether the clusters were those frozen with the snapshot
+    /// (false: a snapshot from before migration 0006, split by the flags as they are now).
+    var clustersFrozen = true
+}
+
+extension Store {
+    /// Split assignment for the records of `snapshot` under the scheme: one split per record, in
+    /// the records' order. Samples already assigned keep their split; nothing is written.
+    static func planSplits(_ db: Database, snapshot: Int64, records: [ExportMember], options: ExportOptions) throws -> SplitPlan {
+        let scheme = try SplitSchemeRecord.filter(SplitSchemeRecord.Columns.name == options.scheme).fetchOne(db)
+        var existing: [Int64: String] = [:]
+        var settings = SplitSettings(options)
+        if let scheme, let id = scheme.id {
+            settings = try schemeSettings(scheme, options: options)
+            let stored = try Row.fetchCursor(db, sql: "SELECT sample_id, split FROM split_assignments WHERE scheme_id = ?", arguments: [id])
+            while let r = try stored.next() { existing[try r.decode(atIndex: 0)] = try r.decode(atIndex: 1) }
+        }
+        let clusters = settings.groupNearDuplicates ? try NearDuplicateClusters.of(snapshot: snapshot, db) : nil
+        let clusterOf = (clusters?.clusterOf ?? [:]).mapValues { "c\($0)" }
+        let (units, unitOf) = splitUnits(records, settings: settings, existing: existing, clusterOf: clusterOf)
+        let placed = Splits.assign(units, ratios: settings.ratios, seed: settings.seed)
+        var plan = SplitPlan(schemeID: scheme?.id, settings: settings, splits: [], fresh: [], assigned: existing.count,
+                             clustersFrozen: clusters?.frozen ?? true)
+        plan.splits.reserveCapacity(records.count)
+        for (i, record) in records.enumerated() {
+            let split = existing[record.sampleID] ?? placed[unitOf[i]]
+            plan.splits.append(split)
+            if existing[record.sampleID] == nil { plan.fresh.append((record.sampleID, split)) }
+        }
+        return plan
+    }
+
+    /// The units splitting places, and the unit of each record: a record alone, or with
+    /// --group near-duplicate its whole cluster (`clusterOf`: sample -> cluster key). A unit's
+    /// existing split is that of any member already assigned.
+    static func splitUnits(_ records: [ExportMember], settings: SplitSettings, existing: [Int64: String],
+                           clusterOf: [Int64: String]) -> (units: [Splits.Unit], unitOf: [Int]) {
+        let dimension = settings.stratify.hasPrefix("scene.") ? String(settings.stratify.dropFirst(6)) : nil
+        var units: [Splits.Unit] = []
+        var unitOf = [Int](repeating: 0, count: records.count)
+        var clusterUnit: [String: Int] = [:]
+        for (i, record) in records.enumerated() {
+            let existingSplit = existing[record.sampleID]
+            if let cluster = clusterOf[record.sampleID] {
+                if let u = clusterUnit[cluster] {
+                    units[u].members.append(record.sampleID)
+                    if let s = existingSplit { units[u].existing = s }
+                    unitOf[i] = u
+                    continue
+                }
+                clusterUnit[cluster] = units.count
+            }
+            let stratum: String
+            if settings.stratify == "label" { stratum = record.label ?? "" }
+            else if let dimension { stratum = record.scenes.first { $0.0 == dimension }?.1 ?? "" }
+            else { stratum = "" }
+            unitOf[i] = units.count
+            units.append(Splits.Unit(key: clusterOf[record.sampleID] ?? record.uid, members: [record.sampleID],
+                                     stratum: stratum, existing: existingSplit))
+        }
+        return (units, unitOf)
+    }
+
+    /// The settings of a saved scheme: those the options give must be its own (else refused);
+    /// those they leave out are taken from it.
+    static func schemeSettings(_ stored: SplitSchemeRecord, options: ExportOptions) throws -> SplitSettings {
+        guard let ratios = Splits.ratios(json: stored.ratios) else {
+            throw WinnowError.invalidArgument("split scheme '\(options.scheme)' holds ratios Winnow cannot read (\(stored.ratios)); pass --scheme NEW for a new scheme")
+        }
+        let saved = SplitSettings(ratios: ratios, stratify: stored.stratify ?? "label",
+                                  groupNearDuplicates: stored.grouping == "near-duplicate", seed: UInt64(bitPattern: stored.seed))
+        let given = SplitSettings(options)
+        let savedOptions = saved.commandLine, givenOptions = given.commandLine
+        let isGiven = [options.split != nil || options.kfold != nil, options.stratify != nil, options.groupNearDuplicates != nil, options.seed != nil]
+        var differing: [String] = []
+        var settings = saved
+        for i in savedOptions.indices {
+            if !isGiven[i] { settings.reused.append(savedOptions[i]) }
+            else if givenOptions[i] != savedOptions[i] { differing.append(givenOptions[i]) }
+        }
+        if !differing.isEmpty {
+            throw WinnowError.invalidArgument("split scheme '\(options.scheme)' was made with other settings (\(savedOptions.joined(separator: ", "))), not \(differing.joined(separator: ", ")); leave those options out to reuse the scheme's, or pass --scheme NEW for a new scheme")
+        }
+        return settings
+    }
+
+    /// Saves a plan: the scheme if new, and its fresh assignments. false (nothing saved) when
+    /// another export created the scheme or placed one of these samples elsewhere since the
+    /// plan was read.
+    func saveSplits(_ db: Database, _ plan: SplitPlan, options: ExportOptions) throws -> Bool {
+        let current = try Int64.fetchOne(db, sql: "SELECT id FROM split_schemes WHERE name = ?", arguments: [options.scheme])
+        guard current == plan.schemeID else { return false }
+        let scheme: Int64
+        if let id = current {
+            scheme = id
+            let count = try SplitAssignmentRecord.filter(SplitAssignmentRecord.Columns.schemeId == id).fetchCount(db)
+            if count != plan.assigned {
+                // Assignments were added meanwhile: ours must agree with them.
+                let lookup = try db.makeStatement(sql: "SELECT split FROM split_assignments WHERE scheme_id = ? AND sample_id = ?")
+                for (sample, split) in plan.fresh {
+                    if let other = try String.fetchOne(lookup, arguments: [id, sample]), other != split { return false }
+                }
+            }
+        } else {
+            try SplitSchemeRecord(id: nil, name: options.scheme, ratios: Splits.json(plan.settings.ratios), stratify: plan.settings.stratify,
+                                  grouping: plan.settings.groupNearDuplicates ? "near-duplicate" : nil,
+                                  seed: Int64(bitPattern: plan.settings.seed), createdAt: Timestamp.string(clock.now())).insert(db)
+            scheme = db.lastInsertedRowID
+        }
+        let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO split_assignments (scheme_id, sample_id, split) VALUES (?, ?, ?)")
+        for (sample, split) in plan.fresh { try insert.execute(arguments: [scheme, sample, split]) }
+        return true
+    }
+}

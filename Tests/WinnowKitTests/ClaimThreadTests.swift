@@ -42,7 +42,7 @@ import Testing
         #expect(tally.errors.isEmpty, "\(tally.errors.prefix(3))")
         #expect(tally.decided.count == 111)
         #expect(Set(tally.decided).count == 111, "an item was decided twice")
-        let decisions = try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM decisions") }
+        let decisions = try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM decisions") }
         #expect(decisions == 111)
     }
 }

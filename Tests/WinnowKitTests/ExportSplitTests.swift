@@ -7,7 +7,7 @@ import Testing
 /// before another export saved the same scheme is not saved over it (issue 11 items 5, 12).
 @Suite struct ExportSplitTests {
     func members(_ store: Store) throws -> [ExportMember] {
-        try store.pool.read { db in
+        try store.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT s.id, s.uid, s.kind, r.label, r.content_id FROM samples s JOIN revisions r ON r.id = s.revision_id ORDER BY s.uid
                 """).map { ExportMember(sampleID: $0[0], contentID: $0[4], uid: $0[1], kind: SampleKind(rawValue: $0[2]) ?? .text,
@@ -25,19 +25,19 @@ import Testing
         options.seed = 99
         let records = try members(store)
         // Planning reads only: nothing is saved.
-        let stale = try store.pool.read { try Store.planSplits($0, snapshot: 1, records: records, options: options) }
-        #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_schemes") } == 0)
+        let stale = try store.read { try Store.planSplits($0, snapshot: 1, records: records, options: options) }
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_schemes") } == 0)
         // Another export saves the scheme first (with another seed order it could differ).
         var other = options
         other.out = dir.path("b")
         _ = try store.export(snapshot: "v1", options: other)
-        let saved = try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_assignments") }
+        let saved = try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_assignments") }
         #expect(saved == records.count)
         // The stale plan (made before the scheme existed) is refused whole, and changes nothing.
         #expect(try store.writeImmediate { try store.saveSplits($0, stale, options: options) } == false)
-        #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_schemes") } == 1)
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_schemes") } == 1)
         // A plan read now keeps every saved split, adds nothing, and saves.
-        let fresh = try store.pool.read { try Store.planSplits($0, snapshot: 1, records: records, options: options) }
+        let fresh = try store.read { try Store.planSplits($0, snapshot: 1, records: records, options: options) }
         #expect(fresh.fresh.isEmpty)
         #expect(try store.writeImmediate { try store.saveSplits($0, fresh, options: options) })
         // And a full export gives the files the other export wrote.
@@ -51,14 +51,14 @@ import Testing
         skip.onError = .skip
         _ = try Importer(store: store, options: skip).importFile(repoRoot + "/demo/reviews.jsonl")
         let all = try members(store)
-        let plan = try store.pool.read { try Store.planSplits($0, snapshot: 1, records: all, options: options) }
+        let plan = try store.read { try Store.planSplits($0, snapshot: 1, records: all, options: options) }
         let first = try #require(plan.fresh.first)
-        try store.pool.write {
+        try store.write {
             try $0.execute(sql: "INSERT INTO split_assignments (scheme_id, sample_id, split) SELECT id, ?, ? FROM split_schemes",
                            arguments: [first.sample, first.split == "train" ? "test" : "train"])
         }
-        let before = try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_assignments") }
+        let before = try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_assignments") }
         #expect(try store.writeImmediate { try store.saveSplits($0, plan, options: options) } == false)
-        #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_assignments") } == before)
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_assignments") } == before)
     }
 }

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct ImporterTests {
     func count(_ store: Store, _ sql: String) throws -> Int {
-        try store.pool.read { try Int.fetchOne($0, sql: sql) ?? -1 }
+        try store.read { try Int.fetchOne($0, sql: sql) ?? -1 }
     }
 
     @Test func dedupKeepsEveryOccurrenceAndFlagsLabelConflicts() throws {
@@ -126,7 +126,7 @@ import Testing
         let store = try dir.store()
         let result = try Importer(store: store, options: ImportOptions()).importFile(path)
         #expect(result.kind == "pair")
-        #expect(try store.pool.read { try Double.fetchOne($0, sql: "SELECT score FROM revisions WHERE id = 1") } == 4.5)
+        #expect(try store.read { try Double.fetchOne($0, sql: "SELECT score FROM revisions WHERE id = 1") } == 4.5)
         #expect(try count(store, "SELECT count(*) FROM revisions WHERE score IS NULL") == 1)
     }
 

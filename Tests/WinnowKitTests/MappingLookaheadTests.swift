@@ -51,7 +51,7 @@ import Testing
         let (result, store, dir) = try importing(text, map: ["scene.topic=topic"], onError: .abort)
         defer { withExtendedLifetime(dir) {} }
         #expect(result.imported == 1_101)
-        #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM scene_annotations") } == 1)
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM scene_annotations") } == 1)
         do {
             _ = try importing(text, map: ["scene.topic=topic"], onError: .skip)
             Issue.record("skip mode imported a file whose --map field is not in the first 1,000 records")

@@ -130,7 +130,7 @@ import Testing
         let dir = TempDir()
         let store = try dir.store()
         try store.loadTaxonomy(try Taxonomy.parse("labels: [spam, ham, unused]\n", file: "t.yaml"))
-        let order = try store.pool.read { db in try Store.labelOrder(db, ["zeta", "ham", "alpha", "zeta"]) }
+        let order = try store.read { db in try Store.labelOrder(db, ["zeta", "ham", "alpha", "zeta"]) }
         #expect(order == ["spam", "ham", "unused", "alpha", "zeta"])
     }
 

@@ -33,8 +33,8 @@ import Testing
         #expect(try store.schemaVersion() == Migrations.identifiers.last)
         let report = try store.coverage(dimension: "domain")
         #expect(report.first?.unknown == ["news"])
-        #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count FROM scene_counts WHERE category = 'news'") } == 2)
-        #expect(try store.pool.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count FROM scene_counts WHERE category = 'news'") } == 2)
+        #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
         #expect(try store.samples(SampleFilter()).count == 3)
     }
 
@@ -98,7 +98,7 @@ import Testing
         let stored = try store.sample(uid: "crafted")
         #expect(stored.contentHash == ContentHash.hex(ContentHash.of(.pair("q\u{1F}x", "p"))))
         #expect(try store.sample(uid: "crafted-chat").contentHash == ContentHash.hex(ContentHash.of(.chat([ChatMessage(role: "user", content: "hi\u{1E}there")]))))
-        #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM rehashed_contents") } == 2)
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM rehashed_contents") } == 2)
         // The fixture's contents kept their hashes: its snapshots keep their fingerprints and verify.
         for name in ["v1", "v2"] {
             let v = try store.verifySnapshot(name)
@@ -107,18 +107,18 @@ import Testing
         let ok = try store.verifySnapshot("crafted-ok")
         #expect(ok.stored == ok.recomputed)
         #expect(ok.stored != fixtureFingerprints["crafted-ok"])
-        #expect(try store.pool.read { try String.fetchOne($0, sql: "SELECT old_fingerprint FROM refingerprinted_snapshots WHERE snapshot_id = 10") }
+        #expect(try store.read { try String.fetchOne($0, sql: "SELECT old_fingerprint FROM refingerprinted_snapshots WHERE snapshot_id = 10") }
                 == fixtureFingerprints["crafted-ok"])
         let tampered = try store.verifySnapshot("crafted-tampered")
         #expect(tampered.stored != tampered.recomputed)
-        #expect(try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM refingerprinted_snapshots") } == 1)
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM refingerprinted_snapshots") } == 1)
         // Immutability is back in force.
-        #expect(throws: (any Error).self) { try store.pool.write { try $0.execute(sql: "UPDATE snapshots SET fingerprint = 'x' WHERE id = 10") } }
-        #expect(throws: (any Error).self) { try store.pool.write { try $0.execute(sql: "UPDATE contents SET text = 'x' WHERE id = 1") } }
+        #expect(throws: (any Error).self) { try store.write { try $0.execute(sql: "UPDATE snapshots SET fingerprint = 'x' WHERE id = 10") } }
+        #expect(throws: (any Error).self) { try store.write { try $0.execute(sql: "UPDATE contents SET text = 'x' WHERE id = 1") } }
         // The other half of the old collision is a sample of its own now.
         let result = try Importer(store: store, options: ImportOptions()).importFile(dir.write("other.jsonl", #"{"id": "other", "text_a": "q", "text_b": "x\u001fp", "label": "neutral"}"# + "\n"))
         #expect(result.imported == 1 && result.duplicates == 0 && result.labelConflicts == 0)
-        #expect(try store.pool.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
+        #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
     }
 
     /// RELIABILITY M3: no development option that could drop a user's data ships, and the
@@ -127,9 +127,9 @@ import Testing
         #expect(Migrations.migrator().eraseDatabaseOnSchemaChange == false)
         let dir = TempDir()
         let store = try Store(path: dir.path("w.db"), mode: .createIfMissing)
-        #expect(try store.pool.read { try Int.fetchOne($0, sql: "PRAGMA foreign_keys") } == 1)
-        #expect(try store.pool.write { try Int.fetchOne($0, sql: "PRAGMA foreign_keys") } == 1)
-        #expect(try store.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+        #expect(try store.read { try Int.fetchOne($0, sql: "PRAGMA foreign_keys") } == 1)
+        #expect(try store.write { try Int.fetchOne($0, sql: "PRAGMA foreign_keys") } == 1)
+        #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
     }
 
     @Test func sceneCountsFollowAnnotationsAndDrops() throws {
@@ -143,18 +143,18 @@ import Testing
             {"id": "3", "text": "three", "domain": "sport"}
             """))
         func count(_ category: String) throws -> Int {
-            try store.pool.read { try Int.fetchOne($0, sql: "SELECT count FROM scene_counts WHERE dimension = 'domain' AND category = ?", arguments: [category]) } ?? -1
+            try store.read { try Int.fetchOne($0, sql: "SELECT count FROM scene_counts WHERE dimension = 'domain' AND category = ?", arguments: [category]) } ?? -1
         }
         #expect(try count("news") == 2)
         _ = try store.annotate([(1, SceneAssignment(uid: "1", dimension: "domain", category: "sport"))], origin: "file", file: "f")
         #expect(try count("news") == 1)
         #expect(try count("sport") == 2)
-        try store.pool.write { try $0.execute(sql: "UPDATE samples SET status = 'dropped' WHERE uid = '3'") }
+        try store.write { try $0.execute(sql: "UPDATE samples SET status = 'dropped' WHERE uid = '3'") }
         #expect(try count("sport") == 1)
-        try store.pool.write { try $0.execute(sql: "UPDATE samples SET status = 'active' WHERE uid = '3'") }
+        try store.write { try $0.execute(sql: "UPDATE samples SET status = 'active' WHERE uid = '3'") }
         #expect(try count("sport") == 2)
         // The maintained counts equal a full recount.
-        let recount = try store.pool.read { db in
+        let recount = try store.read { db in
             try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM scene_annotations a JOIN samples s ON s.id = a.sample_id
                 WHERE a.replaced_by IS NULL AND s.status = 'active' AND a.category = 'sport'

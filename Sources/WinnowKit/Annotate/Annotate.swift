@@ -95,16 +95,8 @@ public struct SceneRules: Sendable {
     /// Parses a rules file (YAML or JSON): `DIM: {CAT: {keywords: [...], regex: [...]}}`.
     /// A keyword or regex that could never match is refused with its line.
     public static func parse(_ text: String, file: String) throws -> SceneRules {
-        func fail(_ node: Node?, _ message: String) -> WinnowError {
-            .invalidArgument("\(file)\(node?.mark.map { ":\($0.line)" } ?? ""): \(message)")
-        }
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else { throw WinnowError.invalidArgument("\(file): the rules file is empty") }
-            root = node
-        } catch let error as YamlError {
-            throw WinnowError.invalidArgument("\(file): not valid YAML or JSON: \(Taxonomy.describe(error))")
-        }
+        func fail(_ node: Node?, _ message: String) -> WinnowError { YAMLDocument.error(file, at: node, message) }
+        let root = try YAMLDocument.root(text, file: file, empty: "the rules file is empty")
         guard let dims = root.mapping else { throw fail(root, "expected DIMENSION: {CATEGORY: {keywords: [...], regex: [...]}}") }
         var rules: [Rule] = []
         var keywordSet = KeywordSet()
@@ -227,9 +219,9 @@ extension Store {
     /// stays as history), the same category changes nothing. All or nothing: an unknown uid
     /// stops the whole run.
     public func annotate(_ assignments: [(line: Int, SceneAssignment)], origin: String, file: String) throws -> AnnotateResult {
-        try pool.write { db in
+        try write { db in
             var result = AnnotateResult()
-            let now = Timestamp.string(Date())
+            let now = Timestamp.string(clock.now())
             let taxonomy = try Store.taxonomy(db)
             var problems: [RecordProblem] = []
             for (line, a) in assignments {
@@ -252,26 +244,26 @@ extension Store {
     /// Annotates every active sample the rules match. Rules never overwrite an annotation
     /// made by import, a file or a reviewer unless `replaceAll`; they do replace earlier rule ones.
     public func annotate(rules: SceneRules, replaceAll: Bool) throws -> AnnotateResult {
-        try pool.write { db in
+        try write { db in
             var result = AnnotateResult()
-            let now = Timestamp.string(Date())
+            let now = Timestamp.string(clock.now())
             let taxonomy = try Store.taxonomy(db)
             // Stream the texts: a million samples never sit in memory at once.
             let cursor = try Row.fetchCursor(db, sql: """
                 SELECT s.id, \(ContentColumns.selectList())
-                FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
-                WHERE s.status = 'active' ORDER BY s.id
+                FROM samples s \(CurrentRevision.joinWithContent)
+                WHERE s.status = '\(SampleStatus.active.rawValue)' ORDER BY s.id
                 """)
             var matches: [(Int64, String, String)] = []
             var tally = SceneRules.Tally(rules)
             while let row = try cursor.next() {
-                let sampleID: Int64 = row["id"]
+                let sampleID: Int64 = try row.value("id")
                 for (dimension, category) in tally.categories(for: try ContentColumns.content(row).plainText) {
                     matches.append((sampleID, dimension, category))
                 }
             }
             for (sampleID, dimension, category) in matches {
-                try Store.setScene(db, sampleID: sampleID, dimension: dimension, category: category, origin: "rules",
+                try Store.setScene(db, sampleID: sampleID, dimension: dimension, category: category, origin: AnnotationOrigin.rules.rawValue,
                                    now: now, taxonomy: taxonomy, keepOtherOrigins: !replaceAll, result: &result)
             }
             result.categories = tally.hits
@@ -287,18 +279,18 @@ extension Store {
         let current = try Row.fetchOne(db, sql: """
             SELECT id, category, origin FROM scene_annotations WHERE sample_id = ? AND dimension = ? AND replaced_by IS NULL
             """, arguments: [sampleID, dimension])
-        if keepOtherOrigins, let current, current["origin"] as String != origin { return }
-        if let current, current["category"] as String == category {
+        if keepOtherOrigins, let current, try current.value("origin", as: String.self) != origin { return }
+        if let current, try current.value("category", as: String.self) == category {
             result.unchanged += 1
             return
         }
-        let known = taxonomy.dimensions.first { $0.name == dimension }?.categories.contains { $0.name == category } ?? false
+        let known = taxonomy.categoryNames(of: dimension).contains(category)
         if !known && !(result.unknown[dimension]?.contains(category) ?? false) {
             result.unknown[dimension, default: []].append(category)
         }
         let newID = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM scene_annotations") ?? 1)
         if let current {
-            try db.execute(sql: "UPDATE scene_annotations SET replaced_by = ? WHERE id = ?", arguments: [newID, current["id"] as Int64])
+            try db.execute(sql: "UPDATE scene_annotations SET replaced_by = ? WHERE id = ?", arguments: [newID, try current.value("id", as: Int64.self)])
             result.replaced += 1
         }
         try db.execute(sql: """
@@ -311,31 +303,18 @@ extension Store {
 extension SceneAssignment {
     /// Reads `uid, dimension, category` records from a JSONL or CSV file, with their lines.
     public static func read(file: String) throws -> [(line: Int, SceneAssignment)] {
-        let reader = try openRecordFile(file, expected: "annotations come as .jsonl or .csv with uid, dimension, category")
-        var result: [(Int, SceneAssignment)] = []
-        var problems: [RecordProblem] = []
-        while let item = try reader.next() {
-            switch item {
-            case .bad(let problem, _):
-                problems.append(problem)
-            case .record(let line, let fields):
-                let values = ["uid", "dimension", "category"].map { key -> String? in
-                    if let s = fields[key] as? String { return s.isEmpty ? nil : s }
-                    if let n = fields[key] as? NSNumber { return n.stringValue }
-                    return nil
-                }
-                guard let uid = values[0], let dimension = values[1], let category = values[2] else {
-                    let missing = zip(["uid", "dimension", "category"], values).filter { $0.1 == nil }.map(\.0)
-                    problems.append(RecordProblem(line: line, reason: "missing \(missing.joined(separator: ", ")); each record needs uid, dimension and category"))
-                    continue
-                }
-                result.append((line, SceneAssignment(uid: uid, dimension: dimension, category: category)))
+        try readWholeRecordFile(file, expected: "annotations come as .jsonl or .csv with uid, dimension, category",
+                                outcome: "nothing was annotated; fix these records and run again") { line, fields throws -> SceneAssignment in
+            let values = ["uid", "dimension", "category"].map { key -> String? in
+                if let s = fields[key] as? String { return s.isEmpty ? nil : s }
+                if let n = fields[key] as? NSNumber { return n.stringValue }
+                return nil
             }
-        }
-        if !problems.isEmpty {
-            throw WinnowError.badRecords(path: file, problems: problems, total: problems.count,
-                                         outcome: "nothing was annotated; fix these records and run again")
-        }
-        return result
+            guard let uid = values[0], let dimension = values[1], let category = values[2] else {
+                let missing = zip(["uid", "dimension", "category"], values).filter { $0.1 == nil }.map(\.0)
+                throw RecordProblem(line: line, reason: "missing \(missing.joined(separator: ", ")); each record needs uid, dimension and category")
+            }
+            return SceneAssignment(uid: uid, dimension: dimension, category: category)
+        }.map { ($0.line, $0.value) }
     }
 }

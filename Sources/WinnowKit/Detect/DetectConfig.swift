@@ -64,13 +64,7 @@ public struct DetectConfig: Sendable {
 
     /// Applies a config file: `{DETECTOR: {KEY: VALUE}}`, YAML or JSON.
     public mutating func load(_ text: String, file: String) throws {
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else { return }
-            root = node
-        } catch let error as YamlError {
-            throw WinnowError.invalidArgument("\(file): not valid YAML or JSON: \(Taxonomy.describe(error))")
-        }
+        guard let root = try YAMLDocument.root(text, file: file) else { return }
         guard let detectors = root.mapping else {
             throw WinnowError.invalidArgument("\(file): expected DETECTOR: {KEY: VALUE}")
         }

@@ -13,7 +13,10 @@ final class ByteSource {
     let compressed: Bool
     /// Bytes read from disk so far.
     private(set) var rawBytes: Int = 0
-    private var fd: Int32
+    /// The open input this pass reads (kept open as long as the pass), and where in it.
+    private let file: InputFile
+    private let fd: Int32
+    private var offset: off_t = 0
     private var hasher = SHA256()
     private var raw: [UInt8]
     private var stream = z_stream()
@@ -25,20 +28,16 @@ final class ByteSource {
 
     static let chunkSize = 1 << 20
 
-    init(path: String, display: String? = nil) throws {
-        self.path = display ?? path
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            if errno == ENOENT { throw WinnowError.unreadableInput(path: self.path, reason: "no such file; check the path") }
-            throw WinnowError.unreadableInput(path: self.path, reason: String(cString: strerror(errno)))
-        }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            throw WinnowError.unreadableInput(path: self.path, reason: "is a directory; pass the files inside it (for example \(self.path)/*.jsonl)")
-        }
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw WinnowError.unreadableInput(path: self.path, reason: "\(String(cString: strerror(errno))); check the file's permissions")
-        }
+    /// A pass over a file opened with `InputFile` (see there).
+    convenience init(path: String) throws {
+        try self.init(file: InputFile(path: path))
+    }
+
+    /// A new pass over `file` from its first byte; the file stays open while the pass lives.
+    init(file: InputFile) throws {
+        self.file = file
+        self.path = file.displayPath
+        fd = file.fd
         // Sniff the gzip magic number rather than trusting the extension alone.
         var magic: [UInt8] = [0, 0]
         let got = pread(fd, &magic, 2, 0)
@@ -47,7 +46,6 @@ final class ByteSource {
         if compressed {
             // 15 + 32: zlib or gzip header, detected automatically.
             guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-                close(fd)
                 throw WinnowError.unreadableInput(path: self.path, reason: "cannot start gzip decompression")
             }
             streamOpen = true
@@ -56,7 +54,6 @@ final class ByteSource {
 
     deinit {
         if streamOpen { inflateEnd(&stream) }
-        if fd >= 0 { close(fd) }
     }
 
     /// The SHA-256 (hex) of the bytes read from disk; complete once `read` has returned 0.
@@ -67,12 +64,13 @@ final class ByteSource {
     /// Reads up to `count` bytes from the file into `into`, hashing them.
     private func readRaw(into: UnsafeMutableRawPointer, count: Int) throws -> Int {
         while true {
-            let n = Glibc.read(fd, into, count)
+            let n = pread(fd, into, count, offset)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw WinnowError.unreadableInput(path: path, reason: "read failed: \(String(cString: strerror(errno)))")
             }
             if n > 0 {
+                offset += off_t(n)
                 hasher.update(bufferPointer: UnsafeRawBufferPointer(start: into, count: n))
                 rawBytes += n
             }

@@ -89,84 +89,55 @@ public struct FieldMapping: Sendable {
     /// Resolves the mapping for a file whose records have `fields`, honouring a forced kind
     /// and the user's overrides. Throws a message naming the fields when no kind fits.
     public static func resolve(fields: [String], kind forcedKind: SampleKind?, overrides: [FieldRole: String]) throws -> FieldMapping {
-        let present = Set(fields)
-        let claimed = Set(overrides.values)
-        func pick(_ role: FieldRole, _ candidates: [String]) -> String? {
-            if let field = overrides[role] { return field }
-            return candidates.first { present.contains($0) && !claimed.contains($0) }
-        }
-        func pickPair(_ pairs: [(String, String)]) -> (String, String)? {
-            pairs.first { present.contains($0.0) && present.contains($0.1) && !claimed.contains($0.0) && !claimed.contains($0.1) }
-        }
-
+        let candidates = FieldCandidates(fields: fields, overrides: overrides)
         var mapping = FieldMapping(kind: .text, scenes: [], meta: [])
-        mapping.id = pick(.id, idNames).flatMap { $0.isEmpty ? nil : $0 }
-        mapping.label = pick(.label, labelNames).flatMap { $0.isEmpty ? nil : $0 }
-        for (role, field) in overrides {
-            if case .scene(let dim) = role { mapping.scenes.append((dim, field)) }
-            if case .meta(let key) = role { mapping.meta.append((key, field)) }
-        }
-        mapping.scenes.sort { $0.0 < $1.0 }
-        mapping.meta.sort { $0.0 < $1.0 }
+        mapping.assignCompanions(candidates)
+        mapping.kind = try forcedKind ?? candidates.inferredKind()
+        try mapping.assignContent(candidates)
+        return mapping
+    }
 
-        // Which kinds the fields allow, in order of specificity.
-        let chatField = pick(.messages, ["messages", "conversations"])
-        let instructionFields: (String, String?, String)? = {
-            if let i = overrides[.instruction], let o = overrides[.output] { return (i, overrides[.input], o) }
-            if let p = pickPair([("instruction", "output")]) { return (p.0, pick(.input, ["input"]), p.1) }
-            if let p = pickPair([("prompt", "completion"), ("prompt", "response")]) { return (p.0, overrides[.input], p.1) }
-            return nil
-        }()
-        let pairFields: (String, String)? = {
-            if let a = overrides[.textA], let b = overrides[.textB] { return (a, b) }
-            return pickPair([("text_a", "text_b"), ("sentence1", "sentence2"), ("premise", "hypothesis"),
-                             ("query", "passage"), ("anchor", "positive")])
-        }()
-        let textField = pick(.text, ["text", "sentence", "content"])
-
-        let kind: SampleKind
-        if let forced = forcedKind {
-            kind = forced
-        } else if overrides[.messages] != nil || (chatField != nil && overrides[.text] == nil) {
-            kind = .chat
-        } else if instructionFields != nil && overrides[.text] == nil {
-            kind = .instruction
-        } else if pairFields != nil && overrides[.text] == nil {
-            kind = .pair
-        } else if textField != nil {
-            kind = .text
-        } else {
-            throw WinnowError.invalidArgument(
-                "cannot tell the sample kind from the fields [\(fields.joined(separator: ", "))]; name the content field with --map (for example --map text=body, or --map text_a=q --map text_b=a) or pass --kind")
+    /// The fields that travel with any kind: id, label, and the `--map` scenes and meta.
+    private mutating func assignCompanions(_ candidates: FieldCandidates) {
+        id = candidates.pick(.id, FieldMapping.idNames).flatMap { $0.isEmpty ? nil : $0 }
+        label = candidates.pick(.label, FieldMapping.labelNames).flatMap { $0.isEmpty ? nil : $0 }
+        for (role, field) in candidates.overrides {
+            if case .scene(let dim) = role { scenes.append((dim, field)) }
+            if case .meta(let key) = role { meta.append((key, field)) }
         }
-        mapping.kind = kind
+        scenes.sort { $0.0 < $1.0 }
+        meta.sort { $0.0 < $1.0 }
+    }
+
+    /// The content fields of `kind`, or an error saying which fields that kind needs.
+    private mutating func assignContent(_ candidates: FieldCandidates) throws {
+        let fields = candidates.fields.joined(separator: ", ")
         switch kind {
         case .text:
-            guard let field = textField else {
-                throw WinnowError.invalidArgument("--kind text needs a text field: none of text, sentence, content is present in [\(fields.joined(separator: ", "))]; pass --map text=FIELD")
+            guard let field = candidates.text else {
+                throw WinnowError.invalidArgument("--kind text needs a text field: none of text, sentence, content is present in [\(fields)]; pass --map text=FIELD")
             }
-            mapping.text = field
+            text = field
         case .pair:
-            guard let (a, b) = pairFields else {
-                throw WinnowError.invalidArgument("--kind pair needs two text fields (sentence1/sentence2, premise/hypothesis, query/passage, anchor/positive) in [\(fields.joined(separator: ", "))]; pass --map text_a=FIELD --map text_b=FIELD")
+            guard let (a, b) = candidates.pair else {
+                throw WinnowError.invalidArgument("--kind pair needs two text fields (sentence1/sentence2, premise/hypothesis, query/passage, anchor/positive) in [\(fields)]; pass --map text_a=FIELD --map text_b=FIELD")
             }
-            mapping.textA = a
-            mapping.textB = b
-            mapping.score = pick(.score, ["score"])
+            textA = a
+            textB = b
+            score = candidates.pick(.score, ["score"])
         case .instruction:
-            guard let (i, input, o) = instructionFields else {
-                throw WinnowError.invalidArgument("--kind instruction needs instruction and output fields (instruction/output, prompt/completion, prompt/response) in [\(fields.joined(separator: ", "))]; pass --map instruction=FIELD --map output=FIELD")
+            guard let (i, input, o) = candidates.instruction else {
+                throw WinnowError.invalidArgument("--kind instruction needs instruction and output fields (instruction/output, prompt/completion, prompt/response) in [\(fields)]; pass --map instruction=FIELD --map output=FIELD")
             }
-            mapping.instruction = i
-            mapping.input = input
-            mapping.output = o
+            instruction = i
+            self.input = input
+            output = o
         case .chat:
-            guard let field = chatField else {
-                throw WinnowError.invalidArgument("--kind chat needs a messages or conversations field in [\(fields.joined(separator: ", "))]; pass --map messages=FIELD")
+            guard let field = candidates.chat else {
+                throw WinnowError.invalidArgument("--kind chat needs a messages or conversations field in [\(fields)]; pass --map messages=FIELD")
             }
-            mapping.messages = field
+            messages = field
         }
-        return mapping
     }
 
     /// The mapping as a JSON object (recorded with the source).
@@ -179,5 +150,60 @@ public struct FieldMapping: Sendable {
         for (dim, field) in scenes { parts.append("\(JSONText.quote("scene." + dim)):\(JSONText.quote(field))") }
         for (key, field) in meta { parts.append("\(JSONText.quote("meta." + key)):\(JSONText.quote(field))") }
         return "{" + parts.joined(separator: ",") + "}"
+    }
+}
+
+/// A file's field names and the user's `--map`, and which fields could play each content role:
+/// an override first, else the first common name (SPEC section 3) present and not claimed by
+/// an override for another role.
+private struct FieldCandidates {
+    let fields: [String]
+    let overrides: [FieldRole: String]
+    let present: Set<String>
+    let claimed: Set<String>
+
+    init(fields: [String], overrides: [FieldRole: String]) {
+        self.fields = fields
+        self.overrides = overrides
+        present = Set(fields)
+        claimed = Set(overrides.values)
+    }
+
+    func pick(_ role: FieldRole, _ names: [String]) -> String? {
+        if let field = overrides[role] { return field }
+        return names.first { present.contains($0) && !claimed.contains($0) }
+    }
+
+    func pickPair(_ pairs: [(String, String)]) -> (String, String)? {
+        pairs.first { present.contains($0.0) && present.contains($0.1) && !claimed.contains($0.0) && !claimed.contains($0.1) }
+    }
+
+    var chat: String? { pick(.messages, ["messages", "conversations"]) }
+
+    var instruction: (String, String?, String)? {
+        if let i = overrides[.instruction], let o = overrides[.output] { return (i, overrides[.input], o) }
+        if let p = pickPair([("instruction", "output")]) { return (p.0, pick(.input, ["input"]), p.1) }
+        if let p = pickPair([("prompt", "completion"), ("prompt", "response")]) { return (p.0, overrides[.input], p.1) }
+        return nil
+    }
+
+    var pair: (String, String)? {
+        if let a = overrides[.textA], let b = overrides[.textB] { return (a, b) }
+        return pickPair([("text_a", "text_b"), ("sentence1", "sentence2"), ("premise", "hypothesis"),
+                         ("query", "passage"), ("anchor", "positive")])
+    }
+
+    var text: String? { pick(.text, ["text", "sentence", "content"]) }
+
+    /// The kind the fields allow, in order of specificity: chat, instruction, pair, text (an
+    /// explicit `--map text=` wins over the more specific kinds).
+    func inferredKind() throws -> SampleKind {
+        let textForced = overrides[.text] != nil
+        if overrides[.messages] != nil || (chat != nil && !textForced) { return .chat }
+        if instruction != nil && !textForced { return .instruction }
+        if pair != nil && !textForced { return .pair }
+        if text != nil { return .text }
+        throw WinnowError.invalidArgument(
+            "cannot tell the sample kind from the fields [\(fields.joined(separator: ", "))]; name the content field with --map (for example --map text=body, or --map text_a=q --map text_b=a) or pass --kind")
     }
 }

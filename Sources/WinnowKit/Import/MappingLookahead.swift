@@ -137,8 +137,8 @@ final class MappingLookahead: RecordReader {
     }
 
     /// The field names of a file's header, or of its first `window` records.
-    static func fieldsSeen(_ path: String, format: InputFormat, maxRecordBytes: Int) throws -> Set<String> {
-        let lines = LineReader(source: try ByteSource(path: path), maxLineBytes: maxRecordBytes)
+    static func fieldsSeen(_ input: InputFile, format: InputFormat, maxRecordBytes: Int) throws -> Set<String> {
+        let lines = LineReader(source: try input.source(), maxLineBytes: maxRecordBytes)
         let (records, header) = try makeRecordReader(lines, format: format, maxRecordBytes: maxRecordBytes)
         if let header { return Set(header) }
         var names = Set<String>()
@@ -181,8 +181,8 @@ extension Importer {
             var info = stat()
             guard stat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return }
             // A file that cannot be read is reported by its own import, in its turn.
-            guard (try? checkReadable(file)) != nil,
-                  let fields = try? MappingLookahead.fieldsSeen(file, format: options.format ?? detectFormat(file),
+            guard let input = try? InputFile(path: file), (try? input.checkReadable()) != nil,
+                  let fields = try? MappingLookahead.fieldsSeen(input, format: options.format ?? input.detectFormat(),
                                                                 maxRecordBytes: options.maxRecordBytes) else { return }
             seen.formUnion(fields)
         }

@@ -37,25 +37,23 @@ enum PendingImport {
     }
 
     static func state(store: Store, sha256: String) throws -> State {
-        try store.pool.read { try state(db: $0, sha256: sha256) }
+        try store.read { try state(db: $0, sha256: sha256) }
     }
 
     static func state(db: Database, sha256: String) throws -> State {
         if let row = try Row.fetchOne(db, sql: "SELECT id, kind FROM sources WHERE sha256 = ?", arguments: [sha256]) {
-            return .complete(kind: row["kind"], sourceID: row["id"])
+            return .complete(kind: try row.value("kind"), sourceID: try row.value("id"))
         }
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT id, sha256, read, imported, duplicates, label_conflicts, rejected, seconds, options
-            FROM sources WHERE sha256 LIKE 'pending:' || ? || ':%' ORDER BY id
+        let rows = try SourceRecord.fetchAll(db, sql: """
+            SELECT * FROM sources WHERE sha256 LIKE 'pending:' || ? || ':%' ORDER BY id
             """, arguments: [sha256])
         var interrupted: Interrupted?
         for row in rows {
-            let marker: String = row["sha256"]
-            if let owner = owner(of: marker), owner != getpid() { return .running(pid: owner) }
+            if let owner = owner(of: row.sha256), owner != getpid() { return .running(pid: owner) }
             if interrupted == nil {
-                interrupted = Interrupted(sourceID: row["id"], read: row["read"], imported: row["imported"],
-                                          duplicates: row["duplicates"], labelConflicts: row["label_conflicts"],
-                                          rejected: row["rejected"], seconds: row["seconds"], options: row["options"])
+                interrupted = Interrupted(sourceID: row.id ?? 0, read: Int(row.read), imported: Int(row.imported),
+                                          duplicates: Int(row.duplicates), labelConflicts: Int(row.labelConflicts),
+                                          rejected: Int(row.rejected), seconds: row.seconds, options: row.options)
             }
         }
         return interrupted.map { .interrupted($0) } ?? .new
@@ -84,8 +82,8 @@ enum PendingImport {
     static func interrupted(db: Database) throws -> [(path: String, read: Int)] {
         try Row.fetchAll(db, sql: "SELECT path, sha256, read FROM sources WHERE sha256 LIKE 'pending:%' ORDER BY id")
             .compactMap { row in
-                let marker: String = row["sha256"]
-                return owner(of: marker) == nil ? (row["path"], row["read"]) : nil
+                let marker: String = try row.value("sha256")
+                return owner(of: marker) == nil ? (try row.value("path"), try row.value("read")) : nil
             }
     }
 
@@ -101,10 +99,14 @@ enum PendingImport {
         guard sqlite3_prepare_v2(handle, "SELECT path, sha256 FROM sources WHERE sha256 LIKE 'pending:%'", -1, &statement, nil) == SQLITE_OK else {
             return "another process"
         }
-        while sqlite3_step(statement) == SQLITE_ROW {
-            let path = String(cString: sqlite3_column_text(statement, 0))
-            let marker = String(cString: sqlite3_column_text(statement, 1))
-            if let pid = owner(of: marker) { return "an import of \(path) by process \(pid) (it lets others in between its batches)" }
+        guard let prepared = statement else { return "another process" }
+        let rows = RawStatement(handle: prepared)
+        // A failing read (the store busy, say) just leaves the holder unnamed.
+        while (try? rows.step()) == true {
+            let path = rows.text(0) ?? "?"
+            if let marker = rows.text(1), let pid = owner(of: marker) {
+                return "an import of \(path) by process \(pid) (it lets others in between its batches)"
+            }
         }
         return "another process writing to the store (an import, snapshot, detect or queue create)"
     }
@@ -118,12 +120,12 @@ extension Store {
         try writeImmediate { db in
             var closed: [(path: String, read: Int)] = []
             for row in try Row.fetchAll(db, sql: "SELECT id, path, sha256, read FROM sources WHERE sha256 LIKE 'pending:%'") {
-                let marker: String = row["sha256"]
+                let marker: String = try row.value("sha256")
                 guard PendingImport.owner(of: marker) == nil else { continue }
                 let sha = marker.split(separator: ":").dropFirst().first.map(String.init) ?? ""
-                let id: Int64 = row["id"]
+                let id: Int64 = try row.value("id")
                 try db.execute(sql: "UPDATE sources SET sha256 = ? WHERE id = ?", arguments: ["closed:\(sha):\(id)", id])
-                closed.append((row["path"], row["read"]))
+                closed.append((try row.value("path"), try row.value("read")))
             }
             return closed
         }
@@ -132,6 +134,6 @@ extension Store {
     /// Imports left unfinished by a process that died (path, records counted so far): their
     /// batches are visible; running the same import again finishes them.
     public func interruptedImports() throws -> [(path: String, read: Int)] {
-        try pool.read { try PendingImport.interrupted(db: $0) }
+        try read { try PendingImport.interrupted(db: $0) }
     }
 }

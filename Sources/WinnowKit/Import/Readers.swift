@@ -38,9 +38,40 @@ func openRecordFile(_ path: String, expected: String, maxRecordBytes: Int = 16 <
     guard let format = InputFormat.guess(path: path), format == .jsonl || format == .csv || format == .tsv else {
         throw WinnowError.unreadableInput(path: path, reason: expected)
     }
-    _ = try Importer.checkReadable(path)
-    let lines = LineReader(source: try ByteSource(path: path), maxLineBytes: maxRecordBytes)
+    let input = try InputFile(path: path)
+    _ = try input.checkReadable()
+    let lines = LineReader(source: try input.source(), maxLineBytes: maxRecordBytes)
     return try makeRecordReader(lines, format: format, maxRecordBytes: maxRecordBytes).reader
+}
+
+/// Reads a whole side file (see `openRecordFile`), turning each record into a value with
+/// `make`, which throws a `RecordProblem` for a record it refuses. Returns the values with
+/// their lines, and every problem: the file's malformed records and the refused ones, in order.
+func readRecordFile<T>(_ path: String, expected: String,
+                       _ make: (_ line: Int, _ fields: [String: Any]) throws -> T) throws -> (values: [(line: Int, value: T)], problems: [RecordProblem]) {
+    let reader = try openRecordFile(path, expected: expected)
+    var values: [(line: Int, value: T)] = []
+    var problems: [RecordProblem] = []
+    while let item = try reader.next() {
+        switch item {
+        case .bad(let problem, _):
+            problems.append(problem)
+        case .record(let line, let fields):
+            do { values.append((line, try make(line, fields))) } catch let problem as RecordProblem { problems.append(problem) }
+        }
+    }
+    return (values, problems)
+}
+
+/// `readRecordFile`, all or nothing: any problem throws `badRecords` naming every line at
+/// fault, with `outcome` saying what was (not) done.
+func readWholeRecordFile<T>(_ path: String, expected: String, outcome: String,
+                            _ make: (_ line: Int, _ fields: [String: Any]) throws -> T) throws -> [(line: Int, value: T)] {
+    let (values, problems) = try readRecordFile(path, expected: expected, make)
+    if !problems.isEmpty {
+        throw WinnowError.badRecords(path: path, problems: problems, total: problems.count, outcome: outcome)
+    }
+    return values
 }
 
 /// The reader for an input of `format` over `lines`, and for CSV/TSV the header's column names.

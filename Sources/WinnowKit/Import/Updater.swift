@@ -10,102 +10,59 @@ extension Importer {
     /// samples (run the import without `--update` for those). One transaction.
     public func updateFile(_ given: String) throws -> ImportResult {
         let started = Date()
-        let input = try InputFile(path: given)   // standard input and pipes: read once
+        let input = try InputFile(path: given)   // opened once; standard input and pipes: read once
         let path = input.displayPath
-        _ = try Importer.checkReadable(input.readPath, display: path)
-        let format = try options.format ?? Importer.detectFormat(input.readPath, display: path, sniff: input.spooled)
+        _ = try input.checkReadable()
+        let format = try options.format ?? input.detectFormat()
         var result = ImportResult(path: path, format: format.rawValue)
         result.status = "updated"
-        let source = try ByteSource(path: input.readPath, display: path)
+        let source = try input.source()
         let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
         let (records, header) = try makeRecordReader(lines, format: format, maxRecordBytes: options.maxRecordBytes)
         let reader = try MappingLookahead(records, header: header, path: path, kind: options.kind, overrides: options.map,
                                           strict: options.strictMap)
         let builder = RecordBuilder(mapping: reader.mapping)
         result.kind = reader.mapping.kind.rawValue
-        var updated = 0, notStored = 0, kept = 0
+        var tally = UpdateTally()
         var problems: [(RecordProblem, String?)] = []
-        do {
-            try store.writeImmediate { db in
-                let now = Timestamp.string(started)
-                let taxonomy = try Store.taxonomy(db)
-                var annotate = AnnotateResult()
-                var done = Set<Int64>()
-                while let item = try reader.next() {
-                    result.read += 1
+        try store.writeImmediate { db in
+            let now = Timestamp.string(store.clock.now())
+            var apply = RecordUpdate(db: db, now: now, taxonomy: try Store.taxonomy(db))
+            while let item = try reader.next() {
+                result.read += 1
+                switch item {
+                case .bad(let problem, let raw):
+                    problems.append((problem, raw))
+                case .record(let line, let fields):
                     let record: PreparedRecord
-                    switch item {
-                    case .bad(let problem, let raw):
-                        problems.append((problem, raw)); continue
-                    case .record(let line, let fields):
-                        do throws(RecordError) { record = try builder.build(fields, line: line) } catch {
-                            problems.append((RecordProblem(line: line, reason: error.reason), reader.lastRaw)); continue
-                        }
+                    do throws(RecordError) { record = try builder.build(fields, line: line) } catch {
+                        problems.append((RecordProblem(line: line, reason: error.reason), reader.lastRaw)); continue
                     }
-                    guard let match = try Row.fetchOne(db, sql: """
-                        SELECT c.sample_id, c.id AS content_id, r.content_id AS current_content, r.label, r.score, r.origin, s.meta,
-                               s.status <> 'active' OR EXISTS (SELECT 1 FROM decisions d WHERE d.sample_id = s.id
-                                   AND d.applied = 1 AND d.undone_at IS NULL AND d.action <> 'skip') AS reviewed
-                        FROM contents c JOIN samples s ON s.id = c.sample_id JOIN revisions r ON r.id = s.revision_id
-                        WHERE c.hash = ?
-                        """, arguments: [Data(record.hash)]) else { notStored += 1; continue }
-                    let sampleID: Int64 = match["sample_id"]
-                    // The first record of a sample decides, as on import.
-                    guard done.insert(sampleID).inserted else { result.duplicates += 1; continue }
-                    var changed = false
-                    let label: String? = match["label"], score: Double? = match["score"]
-                    let newLabel = record.label ?? label, newScore = record.score ?? score
-                    if newLabel != label || newScore != score {
-                        if match["origin"] as String != "import" || match["content_id"] as Int64 != match["current_content"] as Int64
-                            || match["reviewed"] as Bool {
-                            kept += 1   // relabelled, edited, undone, kept or dropped in review since: keep it
-                        } else {
-                            try Store.appendRevision(db, sampleID: sampleID, contentID: match["content_id"], label: newLabel,
-                                                     score: newScore, origin: "import", decision: nil, now: now)
-                            changed = true
-                        }
-                    }
-                    for (dimension, category) in record.scenes {
-                        let origin = try String.fetchOne(db, sql: """
-                            SELECT origin FROM scene_annotations WHERE sample_id = ? AND dimension = ? AND replaced_by IS NULL
-                            """, arguments: [sampleID, dimension])
-                        if origin == "review" { continue }
-                        let before = annotate.annotated
-                        try Store.setScene(db, sampleID: sampleID, dimension: dimension, category: category, origin: "file",
-                                           now: now, taxonomy: taxonomy, result: &annotate)
-                        if annotate.annotated > before { changed = true }
-                    }
-                    let storedMeta: String? = match["meta"]
-                    if let meta = record.meta, let merged = Self.mergeMeta(storedMeta, meta), merged != storedMeta {
-                        try db.execute(sql: "UPDATE samples SET meta = ? WHERE id = ?", arguments: [merged, sampleID])
-                        changed = true
-                    }
-                    if changed { updated += 1 }
+                    try apply.update(with: record, tally: &tally)
                 }
-                if !problems.isEmpty && options.onError == .abort {
-                    throw WinnowError.badRecords(path: path, problems: problems.prefix(100).map(\.0), total: problems.count,
-                                                 outcome: "nothing was updated (--on-error abort); fix these records, or pass --on-error skip to update from the rest")
-                }
-                result.warnings = try reader.finish().nilIfEmpty
-                // Provenance: the source of these bytes, when imported before, records the update.
-                let entry = "{\"mapping\":\(reader.mapping.json),\"at\":\(JSONText.quote(now)),\"updated\":\(updated)}"
-                try db.execute(sql: """
-                    UPDATE sources SET options = json_set(options, '$.updates',
-                        json_insert(coalesce(json_extract(options, '$.updates'), '[]'), '$[#]', json(?))) WHERE sha256 = ?
-                    """, arguments: [entry, source.fileDigest()])
             }
-        } catch let error as DatabaseError {
-            throw Store.translate(error, path: store.path)
+            if !problems.isEmpty && options.onError == .abort {
+                throw WinnowError.badRecords(path: path, problems: problems.prefix(100).map(\.0), total: problems.count,
+                                             outcome: "nothing was updated (--on-error abort); fix these records, or pass --on-error skip to update from the rest")
+            }
+            result.warnings = try reader.finish().nilIfEmpty
+            // Provenance: the source of these bytes, when imported before, records the update.
+            let entry = "{\"mapping\":\(reader.mapping.json),\"at\":\(JSONText.quote(now)),\"updated\":\(tally.updated)}"
+            try db.execute(sql: """
+                UPDATE sources SET options = json_set(options, '$.updates',
+                    json_insert(coalesce(json_extract(options, '$.updates'), '[]'), '$[#]', json(?))) WHERE sha256 = ?
+                """, arguments: [entry, source.fileDigest()])
         }
+        result.duplicates = tally.duplicates
         result.rejected = problems.count
         if !problems.isEmpty { result.problems = problems.prefix(100).map { "\(path):\($0.0.line): \($0.0.reason)" } }
         if let rejects = options.rejectsPath, !problems.isEmpty {
             try Importer.appendRejects(problems, path: path, to: rejects)
         }
-        result.updated = updated
-        result.notStored = notStored
-        if kept > 0 {
-            result.warnings = (result.warnings ?? []) + ["\(path): \(kept) samples were reviewed since they were imported (kept, dropped, relabelled or edited); their labels were left as the review left them"]
+        result.updated = tally.updated
+        result.notStored = tally.notStored
+        if tally.kept > 0 {
+            result.warnings = (result.warnings ?? []) + ["\(path): \(tally.kept) samples were reviewed since they were imported (kept, dropped, relabelled or edited); their labels were left as the review left them"]
         }
         result.seconds = Date().timeIntervalSince(started)
         return result
@@ -136,4 +93,90 @@ extension Importer {
 
 extension Array {
     var nilIfEmpty: Self? { isEmpty ? nil : self }
+}
+
+/// What `--update` did to the stored samples, record by record.
+private struct UpdateTally {
+    /// Samples given the file's label, scenes or meta.
+    var updated = 0
+    /// Records whose content the store does not hold.
+    var notStored = 0
+    /// Samples whose label a review changed since import: left as the review left them.
+    var kept = 0
+    /// Records of a sample an earlier record of the file updated already.
+    var duplicates = 0
+}
+
+/// Applies one record of an `--update` to the sample holding its content, inside the update's
+/// transaction: the label and score (unless a review changed them), the scenes (unless a
+/// reviewer set them) and the meta.
+private struct RecordUpdate {
+    let db: Database
+    let now: String
+    let taxonomy: Taxonomy
+    var annotate = AnnotateResult()
+    /// Samples updated so far: the first record of a sample decides, as on import.
+    var done = Set<Int64>()
+
+    init(db: Database, now: String, taxonomy: Taxonomy) {
+        self.db = db
+        self.now = now
+        self.taxonomy = taxonomy
+    }
+
+    mutating func update(with record: PreparedRecord, tally: inout UpdateTally) throws {
+        guard let match = try Row.fetchOne(db, sql: """
+            SELECT c.sample_id, c.id AS content_id, r.content_id AS current_content, r.label, r.score, r.origin, s.meta,
+                   s.status <> '\(SampleStatus.active.rawValue)' OR EXISTS (SELECT 1 FROM decisions d WHERE d.sample_id = s.id
+                       AND d.applied = 1 AND d.undone_at IS NULL AND d.action <> '\(DecisionAction.skip.rawValue)') AS reviewed
+            FROM contents c JOIN samples s ON s.id = c.sample_id \(CurrentRevision.join)
+            WHERE c.hash = ?
+            """, arguments: [Data(record.hash)]) else { tally.notStored += 1; return }
+        let sampleID: Int64 = try match.value("sample_id")
+        guard done.insert(sampleID).inserted else { tally.duplicates += 1; return }
+        let relabelled = try relabel(match, sampleID: sampleID, record: record, tally: &tally)
+        let rescened = try setScenes(sampleID: sampleID, record.scenes)
+        let remeta = try mergeMeta(match, sampleID: sampleID, record.meta)
+        if relabelled || rescened || remeta { tally.updated += 1 }
+    }
+
+    /// A new revision with the record's label and score, unless review touched the sample.
+    private func relabel(_ match: Row, sampleID: Int64, record: PreparedRecord, tally: inout UpdateTally) throws -> Bool {
+        let label: String? = try match.value("label"), score: Double? = try match.value("score")
+        let newLabel = record.label ?? label, newScore = record.score ?? score
+        guard newLabel != label || newScore != score else { return false }
+        let contentID: Int64 = try match.value("content_id")
+        if try match.value("origin", as: String.self) != RevisionOrigin.import.rawValue
+            || contentID != (try match.value("current_content", as: Int64.self)) || (try match.value("reviewed", as: Bool.self)) {
+            tally.kept += 1   // relabelled, edited, undone, kept or dropped in review since: keep it
+            return false
+        }
+        try Store.appendRevision(db, sampleID: sampleID, contentID: contentID, label: newLabel,
+                                 score: newScore, origin: RevisionOrigin.import.rawValue, decision: nil, now: now)
+        return true
+    }
+
+    /// The record's scenes, except in dimensions a reviewer set.
+    private mutating func setScenes(sampleID: Int64, _ scenes: [(String, String)]) throws -> Bool {
+        var changed = false
+        for (dimension, category) in scenes {
+            let origin = try String.fetchOne(db, sql: """
+                SELECT origin FROM scene_annotations WHERE sample_id = ? AND dimension = ? AND replaced_by IS NULL
+                """, arguments: [sampleID, dimension])
+            if origin == AnnotationOrigin.review.rawValue { continue }
+            let before = annotate.annotated
+            try Store.setScene(db, sampleID: sampleID, dimension: dimension, category: category, origin: AnnotationOrigin.file.rawValue,
+                               now: now, taxonomy: taxonomy, result: &annotate)
+            if annotate.annotated > before { changed = true }
+        }
+        return changed
+    }
+
+    /// The record's meta merged into the stored one.
+    private func mergeMeta(_ match: Row, sampleID: Int64, _ meta: String?) throws -> Bool {
+        let storedMeta: String? = try match.value("meta")
+        guard let meta, let merged = Importer.mergeMeta(storedMeta, meta), merged != storedMeta else { return false }
+        try db.execute(sql: "UPDATE samples SET meta = ? WHERE id = ?", arguments: [merged, sampleID])
+        return true
+    }
 }

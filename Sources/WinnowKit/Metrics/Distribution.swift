@@ -53,7 +53,7 @@ extension Store {
     /// snapshot (`snapshot:NAME`). P is taken over the live store, or over `snapshot`'s
     /// members as frozen.
     public func distribution(of subject: DistributionSubject, against: String?, snapshot: String? = nil) throws -> DistributionReport {
-        try pool.read { db in
+        try read { db in
             let taxonomy = try Store.taxonomy(db)
             let (counts, order) = try Store.subjectCounts(db, subject: subject, snapshot: try MetricSnapshot.named(snapshot, in: db),
                                                           taxonomy: taxonomy)
@@ -82,7 +82,7 @@ extension Store {
                     reference = Dictionary(uniqueKeysWithValues: order.map { ($0, 1.0) })
                     againstName = "uniform"
                 case .scene(let dimension):
-                    guard let dim = taxonomy.dimensions.first(where: { $0.name == dimension }),
+                    guard let dim = taxonomy.dimension(dimension),
                           dim.categories.contains(where: { ($0.target ?? 0) > 0 }) else {
                         throw WinnowError.invalidArgument("dimension '\(dimension)' has no targets in the taxonomy; set targets with `winnow taxonomy load`, or pass --against FILE")
                     }
@@ -105,11 +105,11 @@ extension Store {
             return (Dictionary(uniqueKeysWithValues: labels.map { ($0.label, $0.count) }), labels.map(\.label))
         case .scene(let dimension):
             let all = try Store.sceneCounts(db, snapshot: snapshot)
-            let known = Store.dimensionNames(taxonomy: taxonomy, counts: all)
+            let known = taxonomy.dimensionNames(with: all)
             guard known.contains(dimension) else {
                 throw WinnowError.invalidArgument("no dimension '\(dimension)' in the taxonomy or the annotations\(snapshot.map { " of snapshot '\($0.name)'" } ?? ""); known: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
             }
-            return (all[dimension] ?? [:], taxonomy.dimensions.first { $0.name == dimension }?.categories.map(\.name) ?? [])
+            return (all[dimension] ?? [:], taxonomy.categoryNames(of: dimension))
         }
     }
 

@@ -19,8 +19,8 @@ struct MetricSnapshot {
     static func named(_ name: String?, in db: Database) throws -> MetricSnapshot? {
         guard let name else { return nil }
         let row = try Store.snapshotRow(db, name: name)
-        return MetricSnapshot(id: row["id"], name: name, watermark: row["scene_watermark"],
-                              createdAt: row["created_at"], metrics: row["metrics"])
+        return MetricSnapshot(id: try row.value("id"), name: name, watermark: try row.value("scene_watermark"),
+                              createdAt: try row.value("created_at"), metrics: try row.value("metrics"))
     }
 }
 
@@ -45,7 +45,8 @@ extension Store {
             rows = try Row.fetchAll(db, sql: "SELECT dimension, category, count FROM scene_counts WHERE count > 0")
         }
         for row in rows {
-            counts[row["dimension"], default: [:]][row["category"]] = row["count"]
+            let dimension: String = try row.value("dimension"), category: String = try row.value("category")
+            counts[dimension, default: [:]][category] = try row.value("count", as: Int.self)
         }
         return counts
     }
@@ -61,26 +62,19 @@ extension Store {
     static func activeCount(_ db: Database) throws -> Int {
         let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples") ?? 0
         // Matches the partial index samples_by_status, so only non-active samples are read.
-        let inactive = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples WHERE status <> 'active'") ?? 0
+        let inactive = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples WHERE status <> '\(SampleStatus.active.rawValue)'") ?? 0
         return total - inactive
-    }
-
-    /// Dimensions to report: the taxonomy's, then any others that have annotations.
-    static func dimensionNames(taxonomy: Taxonomy, counts: [String: [String: Int]]) -> [String] {
-        var names = taxonomy.dimensions.map(\.name)
-        for name in counts.keys.sorted() where !names.contains(name) { names.append(name) }
-        return names
     }
 
     /// Scene coverage per dimension (SPEC section 4), over the live store or a snapshot's
     /// members; categories, targets and weights come from the current taxonomy either way.
     public func coverage(dimension: String? = nil, minCount: Int = 1, overFill: Double = 1.5,
                          snapshot: String? = nil) throws -> [CoverageReport] {
-        try pool.read { db in
+        try read { db in
             let snapshot = try MetricSnapshot.named(snapshot, in: db)
             let taxonomy = try Store.taxonomy(db)
             let counts = try Store.sceneCounts(db, snapshot: snapshot)
-            var names = Store.dimensionNames(taxonomy: taxonomy, counts: counts)
+            var names = taxonomy.dimensionNames(with: counts)
             if let dimension {
                 guard names.contains(dimension) else {
                     throw WinnowError.invalidArgument("no dimension '\(dimension)' in the taxonomy or the annotations\(snapshot.map { " of snapshot '\($0.name)'" } ?? ""); known: \(names.isEmpty ? "none (load one with `winnow taxonomy load FILE`)" : names.joined(separator: ", "))")
@@ -89,11 +83,8 @@ extension Store {
             }
             let samples = try Store.sampleCount(db, snapshot: snapshot)
             return names.map { name in
-                let specs = taxonomy.dimensions.first { $0.name == name }?.categories.map {
-                    Coverage.Spec(name: $0.name, target: $0.target, weight: $0.weight)
-                } ?? []
                 let dimensionCounts = counts[name] ?? [:]
-                return Coverage.report(dimension: name, categories: specs, counts: dimensionCounts,
+                return Coverage.report(dimension: name, categories: taxonomy.coverageSpecs(of: name), counts: dimensionCounts,
                                        unannotated: max(0, samples - dimensionCounts.values.reduce(0, +)),
                                        minCount: minCount, overFill: overFill)
             }
@@ -104,7 +95,7 @@ extension Store {
     /// (labels it does not list follow by name), else by name. Over active samples' current
     /// labels, or a snapshot's members' frozen labels.
     public func labelCounts(snapshot: String? = nil) throws -> [(label: String, count: Int)] {
-        try pool.read { db in try Store.labelCounts(db, snapshot: try MetricSnapshot.named(snapshot, in: db)) }
+        try read { db in try Store.labelCounts(db, snapshot: try MetricSnapshot.named(snapshot, in: db)) }
     }
 
     static func labelCounts(_ db: Database, snapshot: MetricSnapshot? = nil) throws -> [(label: String, count: Int)] {
@@ -117,11 +108,14 @@ extension Store {
                 """, arguments: [snapshot.id])
         } else {
             rows = try Row.fetchAll(db, sql: """
-                SELECT r.label, count(*) AS n FROM samples s JOIN revisions r ON r.id = s.revision_id
-                WHERE s.status = 'active' AND r.label IS NOT NULL GROUP BY r.label
+                SELECT r.label, count(*) AS n FROM samples s \(CurrentRevision.join)
+                WHERE s.status = '\(SampleStatus.active.rawValue)' AND r.label IS NOT NULL GROUP BY r.label
                 """)
         }
-        for row in rows { counts[row["label"]] = row["n"] }
+        for row in rows {
+            let label: String = try row.value("label")
+            counts[label] = try row.value("n", as: Int.self)
+        }
         let order = try Store.labelOrder(db, counts.keys)
         return order.map { ($0, counts[$0] ?? 0) }
     }

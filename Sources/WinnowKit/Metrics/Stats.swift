@@ -84,7 +84,7 @@ extension Store {
     /// the scenes in force at its watermark, the flags frozen with it, and the queue items and
     /// decisions on its members up to its creation.
     public func stats(snapshot: String? = nil) throws -> StatsReport {
-        try pool.read { db in
+        try read { db in
             let snapshot = try MetricSnapshot.named(snapshot, in: db)
             // A snapshot holds active samples only: its members are its total.
             let active = try Store.sampleCount(db, snapshot: snapshot)
@@ -98,9 +98,9 @@ extension Store {
             let taxonomy = try Store.taxonomy(db)
             var scenes: [String: DiversityReport] = [:]
             let sceneCounts = try Store.sceneCounts(db, snapshot: snapshot)
-            for name in Store.dimensionNames(taxonomy: taxonomy, counts: sceneCounts) {
+            for name in taxonomy.dimensionNames(with: sceneCounts) {
                 let counts = sceneCounts[name] ?? [:]
-                let categories = taxonomy.dimensions.first { $0.name == name }?.categories.map(\.name) ?? []
+                let categories = taxonomy.categoryNames(of: name)
                 let all = categories + counts.keys.filter { !categories.contains($0) }.sorted()
                 scenes[name] = DiversityReport(counts: all.map { counts[$0] ?? 0 }, categories: max(categories.count, counts.count))
             }
@@ -121,15 +121,15 @@ extension Store {
             } else {
                 cursor = try Row.fetchCursor(db, sql: """
                     SELECT r.label, \(ContentColumns.selectList())
-                    FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
-                    WHERE s.status = 'active'
+                    FROM samples s \(CurrentRevision.joinWithContent)
+                    WHERE s.status = '\(SampleStatus.active.rawValue)'
                     """)
             }
             while let row = try cursor.next() {
                 let words = Lexical.words(try ContentColumns.content(row).plainText)
                 distinct.add(words)
                 all.append(words.count)
-                if let label: String = row["label"] { lengthsByLabel[label, default: []].append(words.count) }
+                if let label: String = try row.value("label") { lengthsByLabel[label, default: []].append(words.count) }
             }
             func summary(_ values: [Int]) -> StatsReport.Lengths {
                 let sorted = values.sorted()
@@ -150,8 +150,8 @@ extension Store {
                 diversity: .init(labels: observedLabels > 0 ? DiversityReport(counts: labelCounts.map(\.count), categories: observedLabels) : nil,
                                  scenes: scenes, distinct1: distinct.distinct1, distinct2: distinct.distinct2),
                 lengths: lengths,
-                flags: .init(total: byStatus.values.reduce(0, +), open: byStatus["open"] ?? 0, confirmed: byStatus["confirmed"] ?? 0,
-                             dismissed: byStatus["dismissed"] ?? 0, byDetector: byDetector),
+                flags: .init(total: byStatus.values.reduce(0, +), open: byStatus[FlagStatus.open.rawValue] ?? 0,
+                             confirmed: byStatus[FlagStatus.confirmed.rawValue] ?? 0, dismissed: byStatus[FlagStatus.dismissed.rawValue] ?? 0, byDetector: byDetector),
                 review: review)
         }
     }
@@ -172,8 +172,10 @@ extension Store {
             }
         } else {
             for row in try Row.fetchAll(db, sql: "SELECT detector, status, count(*) AS n FROM flags GROUP BY detector, status") {
-                byDetector[row["detector"], default: 0] += row["n"] as Int
-                byStatus[row["status"], default: 0] += row["n"] as Int
+                let n: Int = try row.value("n")
+                let detector: String = try row.value("detector"), status: String = try row.value("status")
+                byDetector[detector, default: 0] += n
+                byStatus[status, default: 0] += n
             }
         }
         return (byDetector, byStatus)
@@ -187,7 +189,7 @@ extension Store {
                 queues: try Int.fetchOne(db, sql: "SELECT count(*) FROM queues") ?? 0,
                 items: try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_items") ?? 0,
                 decisions: try Int.fetchOne(db, sql: "SELECT count(*) FROM decisions WHERE undone_at IS NULL") ?? 0,
-                decidedSamples: try Int.fetchOne(db, sql: "SELECT count(DISTINCT sample_id) FROM decisions WHERE undone_at IS NULL AND action <> 'skip'") ?? 0)
+                decidedSamples: try Int.fetchOne(db, sql: "SELECT count(DISTINCT sample_id) FROM decisions WHERE undone_at IS NULL AND action <> '\(DecisionAction.skip.rawValue)'") ?? 0)
         }
         // Timestamps are ISO 8601 UTC with milliseconds, so they compare as text.
         let items = try Row.fetchOne(db, sql: """
@@ -195,11 +197,11 @@ extension Store {
             JOIN snapshot_members m ON m.snapshot_id = ? AND m.sample_id = qi.sample_id WHERE qi.added_at <= ?
             """, arguments: [snapshot.id, snapshot.createdAt])
         let decisions = try Row.fetchOne(db, sql: """
-            SELECT count(*) AS decisions, count(DISTINCT CASE WHEN d.action <> 'skip' THEN d.sample_id END) AS decided
+            SELECT count(*) AS decisions, count(DISTINCT CASE WHEN d.action <> '\(DecisionAction.skip.rawValue)' THEN d.sample_id END) AS decided
             FROM decisions d JOIN snapshot_members m ON m.snapshot_id = ? AND m.sample_id = d.sample_id
             WHERE d.created_at <= ? AND (d.undone_at IS NULL OR d.undone_at > ?)
             """, arguments: [snapshot.id, snapshot.createdAt, snapshot.createdAt])
-        return StatsReport.Review(queues: items?["queues"] ?? 0, items: items?["items"] ?? 0,
-                                  decisions: decisions?["decisions"] ?? 0, decidedSamples: decisions?["decided"] ?? 0)
+        return StatsReport.Review(queues: try items?.value("queues") ?? 0, items: try items?.value("items") ?? 0,
+                                  decisions: try decisions?.value("decisions") ?? 0, decidedSamples: try decisions?.value("decided") ?? 0)
     }
 }

@@ -22,8 +22,8 @@ enum ContentRehash {
             """)
         while let row = try rows.next() {
             let new = Data(ContentHash.of(try ContentColumns.content(row)))
-            let old: Data = row["hash"]
-            if new != old { changed.append((row["id"], old, new)) }
+            let old: Data = try row.value("hash")
+            if new != old { changed.append((try row.value("id"), old, new)) }
         }
         if changed.isEmpty { return }
 
@@ -39,7 +39,8 @@ enum ContentRehash {
                           WHERE m.snapshot_id = s.id AND r.content_id IN (SELECT id FROM temp.rehash_ids))
             ORDER BY s.id
             """) {
-            let id: Int64 = row["id"], watermark: Int64 = row["scene_watermark"], stored: String = row["fingerprint"]
+            let id: Int64 = try row.value("id"), watermark: Int64 = try row.value("scene_watermark")
+            let stored: String = try row.value("fingerprint")
             if try Store.memberPass(db, snapshot: id, watermark: watermark).fingerprint == stored {
                 verified.append((id, watermark, stored))
             }

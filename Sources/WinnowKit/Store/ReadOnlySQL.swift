@@ -147,7 +147,7 @@ extension Store {
         defer { sqlite3_close_v2(handle) }
         guard opened == SQLITE_OK, let db = handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-            throw translate(DatabaseError(resultCode: ResultCode(rawValue: opened), message: message), path: path)
+            throw Store.failure(DatabaseError(resultCode: ResultCode(rawValue: opened), message: message), path: path)
         }
         sqlite3_busy_timeout(db, 10_000)
         sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0)
@@ -175,36 +175,7 @@ extension Store {
             return .sqlRefused("SQL error: \(message); see the schema in the README (or `winnow sql \"SELECT sql FROM sqlite_master\"`)")
         }
 
-        // The statement, and whatever follows it; `tail` points into `text`, so both are
-        // looked at while it lives (SQLite keeps its own copy of the statement).
-        var statement: OpaquePointer?
-        var second: String?
-        let text = Array(sql.utf8CString)
-        let prepared = text.withUnsafeBufferPointer { buffer -> Int32 in
-            var rest = buffer.baseAddress!
-            var tail: UnsafePointer<CChar>?
-            // Empty statements (`;`) and comments before the first are skipped.
-            while true {
-                let code = sqlite3_prepare_v2(db, rest, -1, &statement, &tail)
-                guard code == SQLITE_OK else { return code }
-                guard statement == nil, let next = tail, next != rest, next.pointee != 0 else { break }
-                rest = next
-            }
-            // One statement: whatever follows the first must be only blanks, comments and `;`.
-            while statement != nil, let start = tail, start.pointee != 0 {
-                var next: OpaquePointer?
-                var after: UnsafePointer<CChar>?
-                let code = sqlite3_prepare_v2(db, start, -1, &next, &after)
-                sqlite3_finalize(next)
-                if code != SQLITE_OK || next != nil {
-                    second = String(cString: start)
-                    break
-                }
-                guard let after, after != start else { break }
-                tail = after
-            }
-            return SQLITE_OK
-        }
+        let (prepared, statement, second) = prepareOne(db, sql)
         defer { sqlite3_finalize(statement) }
         if let second {
             var shown = String(second.drop { $0.isWhitespace || $0 == ";" }).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -232,6 +203,41 @@ extension Store {
             try row(values)
             if progress.shouldStop() { throw failure(SQLITE_INTERRUPT) }
         }
+    }
+
+    /// Prepares the first statement of `sql` (skipping empty ones and comments before it), and
+    /// returns the text of a second statement after it, if any (only blanks, comments and `;`
+    /// may follow). The caller finalizes the statement.
+    private static func prepareOne(_ db: OpaquePointer, _ sql: String) -> (code: Int32, statement: OpaquePointer?, second: String?) {
+        var statement: OpaquePointer?
+        var second: String?
+        // `tail` points into `text`, so both are looked at while it lives (SQLite keeps its own
+        // copy of the statement).
+        let text = Array(sql.utf8CString)
+        let prepared = text.withUnsafeBufferPointer { buffer -> Int32 in
+            var rest = buffer.baseAddress!
+            var tail: UnsafePointer<CChar>?
+            while true {
+                let code = sqlite3_prepare_v2(db, rest, -1, &statement, &tail)
+                guard code == SQLITE_OK else { return code }
+                guard statement == nil, let next = tail, next != rest, next.pointee != 0 else { break }
+                rest = next
+            }
+            while statement != nil, let start = tail, start.pointee != 0 {
+                var next: OpaquePointer?
+                var after: UnsafePointer<CChar>?
+                let code = sqlite3_prepare_v2(db, start, -1, &next, &after)
+                sqlite3_finalize(next)
+                if code != SQLITE_OK || next != nil {
+                    second = String(cString: start)
+                    break
+                }
+                guard let after, after != start else { break }
+                tail = after
+            }
+            return SQLITE_OK
+        }
+        return (prepared, statement, second)
     }
 }
 

@@ -171,7 +171,7 @@ extension Store {
     static func isKnownLabel(_ db: Database, _ label: String, kind: String? = nil) throws -> Bool {
         try Bool.fetchOne(db, sql: """
             SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?)
-                OR EXISTS (SELECT 1 FROM samples s JOIN revisions r ON r.id = s.revision_id
+                OR EXISTS (SELECT 1 FROM samples s \(CurrentRevision.join)
                            WHERE r.label = ? AND (? IS NULL OR s.kind = ?))
             """, arguments: [label, label, kind, kind]) ?? false
     }
@@ -180,7 +180,7 @@ extension Store {
     /// revisions by name (of one kind when `kind` is given).
     static func knownLabels(_ db: Database, kind: String? = nil) throws -> [String] {
         let seen = try String.fetchAll(db, sql: """
-            SELECT DISTINCT r.label FROM samples s JOIN revisions r ON r.id = s.revision_id
+            SELECT DISTINCT r.label FROM samples s \(CurrentRevision.join)
             WHERE r.label IS NOT NULL AND (? IS NULL OR s.kind = ?)
             """, arguments: [kind, kind])
         return try labelOrder(db, seen)
@@ -207,7 +207,7 @@ extension Store {
     /// One read transaction: the count and the rows agree. Returns the count.
     @discardableResult
     public func eachSample(_ filter: SampleFilter, count: (Int) throws -> Void, _ body: (SampleSummary) throws -> Void) throws -> Int {
-        try pool.read { db in
+        try read { db in
             try Store.checkSelection(db, label: filter.label, scene: filter.scene, source: filter.source)
             if let detector = filter.flagDetector { try Store.checkDetectors(db, [detector], option: "--flag") }
             var (conditions, arguments) = Store.selectionConditions(label: filter.label, scene: filter.scene, source: filter.source)
@@ -218,11 +218,11 @@ extension Store {
                 conditions.append("s.kind = ?"); arguments += [kind.rawValue]
             }
             if let detector = filter.flagDetector {
-                conditions.append("EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.detector = ? AND f.status = 'open')")
+                conditions.append("EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.detector = ? AND f.status = '\(FlagStatus.open.rawValue)')")
                 arguments += [detector]
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let from = "FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id"
+            let from = "FROM samples s \(CurrentRevision.joinWithContent)"
             let total = try Int.fetchOne(db, sql: "SELECT count(*) \(from) \(whereClause)", arguments: arguments) ?? 0
             try count(total)
             var pageArguments = arguments
@@ -234,8 +234,8 @@ extension Store {
                 \(from) \(whereClause) ORDER BY s.id LIMIT ? OFFSET ?
                 """, arguments: pageArguments)
             while let row = try rows.next() {
-                try body(SampleSummary(uid: row["uid"], kind: row["kind"], label: row["label"], status: row["status"],
-                                       scenes: Store.decodeStringMap(row["scenes"]),
+                try body(SampleSummary(uid: try row.value("uid"), kind: try row.value("kind"), label: try row.value("label"),
+                                       status: try row.value("status"), scenes: Store.decodeStringMap(try row.value("scenes")),
                                        text: try ContentColumns.content(row).plainText))
             }
             return total
@@ -245,11 +245,11 @@ extension Store {
     /// One sample with its revisions, provenance, scenes, flags and decisions, found by its uid
     /// or else by the record id of any of its occurrences (a duplicate merged into it).
     public func sample(uid: String) throws -> SampleDetail {
-        try pool.read { db in
+        try read { db in
             let select = """
                 SELECT s.id, s.uid, s.kind, s.status, s.meta, r.label, r.score, c.hash,
                        \(ContentColumns.selectList())
-                FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id
+                FROM samples s \(CurrentRevision.joinWithContent)
                 """
             var resolvedFrom: String?
             var found = try Row.fetchOne(db, sql: select + " WHERE s.uid = ?", arguments: [uid])
@@ -266,42 +266,47 @@ extension Store {
                 }
             }
             guard let row = found else { throw WinnowError.unknownSample(uid: uid) }
-            let id: Int64 = row["id"]
+            let id: Int64 = try row.value("id")
             let content = try ContentColumns.fields(row)
             let revisions = try Row.fetchAll(db, sql: """
                 SELECT r.id, r.label, r.score, r.origin, r.created_at, c.hash FROM revisions r
                 JOIN contents c ON c.id = r.content_id WHERE r.sample_id = ? ORDER BY r.id
                 """, arguments: [id]).map {
-                SampleDetail.Revision(id: $0["id"], label: $0["label"], score: $0["score"], origin: $0["origin"],
-                                      contentHash: ContentHash.hex([UInt8]($0["hash"] as Data)), createdAt: $0["created_at"])
+                SampleDetail.Revision(id: try $0.value("id"), label: try $0.value("label"), score: try $0.value("score"),
+                                      origin: try $0.value("origin"), contentHash: ContentHash.hex([UInt8](try $0.value("hash", as: Data.self))),
+                                      createdAt: try $0.value("created_at"))
             }
             let occurrences = try Row.fetchAll(db, sql: """
                 SELECT src.path, o.line, o.record_id, o.label FROM occurrences o JOIN sources src ON src.id = o.source_id
                 WHERE o.sample_id = ? ORDER BY o.source_id, o.line
                 """, arguments: [id]).map {
-                SampleDetail.Occurrence(source: $0["path"], line: $0["line"], recordId: $0["record_id"], label: $0["label"])
+                SampleDetail.Occurrence(source: try $0.value("path"), line: try $0.value("line"), recordId: try $0.value("record_id"),
+                                        label: try $0.value("label"))
             }
             let scenes = try Row.fetchAll(db, sql: """
                 SELECT dimension, category, origin, replaced_by IS NULL AS current, created_at FROM scene_annotations
                 WHERE sample_id = ? ORDER BY dimension, id
                 """, arguments: [id]).map {
-                SampleDetail.Scene(dimension: $0["dimension"], category: $0["category"], origin: $0["origin"],
-                                   current: $0["current"], createdAt: $0["created_at"])
+                SampleDetail.Scene(dimension: try $0.value("dimension"), category: try $0.value("category"), origin: try $0.value("origin"),
+                                   current: try $0.value("current"), createdAt: try $0.value("created_at"))
             }
             let flags = try Row.fetchAll(db, sql: """
                 SELECT detector, score, reason, status, details FROM flags WHERE sample_id = ? ORDER BY id
                 """, arguments: [id]).map {
-                SampleDetail.Flag(detector: $0["detector"], score: $0["score"], reason: $0["reason"], status: $0["status"], details: JSONValue(parsing: $0["details"]))
+                SampleDetail.Flag(detector: try $0.value("detector"), score: try $0.value("score"), reason: try $0.value("reason"),
+                                  status: try $0.value("status"), details: JSONValue(parsing: try $0.value("details")))
             }
             let decisions = try Row.fetchAll(db, sql: """
                 SELECT reviewer, action, label, note, created_at, undone_at IS NOT NULL AS undone FROM decisions
                 WHERE sample_id = ? ORDER BY id
                 """, arguments: [id]).map {
-                SampleDetail.Decision(reviewer: $0["reviewer"], action: $0["action"], label: $0["label"], note: $0["note"],
-                                      createdAt: $0["created_at"], undone: $0["undone"])
+                SampleDetail.Decision(reviewer: try $0.value("reviewer"), action: try $0.value("action"), label: try $0.value("label"),
+                                      note: try $0.value("note"), createdAt: try $0.value("created_at"), undone: try $0.value("undone"))
             }
-            return SampleDetail(uid: row["uid"], kind: row["kind"], status: row["status"], label: row["label"], score: row["score"],
-                                contentHash: ContentHash.hex([UInt8](row["hash"] as Data)), content: content, meta: row["meta"],
+            return SampleDetail(uid: try row.value("uid"), kind: try row.value("kind"), status: try row.value("status"),
+                                label: try row.value("label"), score: try row.value("score"),
+                                contentHash: ContentHash.hex([UInt8](try row.value("hash", as: Data.self))), content: content,
+                                meta: try row.value("meta"),
                                 revisions: revisions, occurrences: occurrences, scenes: scenes, flags: flags, decisions: decisions,
                                 resolvedFrom: resolvedFrom)
         }

@@ -36,7 +36,7 @@ extension Store {
         do {
             let copy = try DatabaseQueue(path: temp)
             // One read transaction: the copy is the store as of one commit, whatever others write meanwhile.
-            try pool.backup(to: copy)
+            try backup(into: copy)
             // Stand alone: no -wal to need, whatever journal mode the store uses.
             try copy.writeWithoutTransaction { db in
                 _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")

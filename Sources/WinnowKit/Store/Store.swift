@@ -120,13 +120,9 @@ public final class Store: Sendable {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
-        } catch let error as DatabaseError {
-            throw Store.translate(error, path: path)
-        }
-        do {
             try Migrations.migrator().migrate(pool)
-        } catch let error as DatabaseError {
-            throw Store.translate(error, path: path)
+        } catch {
+            throw Store.failure(error, path: path)
         }
     }
 
@@ -158,8 +154,8 @@ public final class Store: Sendable {
             let queue = try DatabaseQueue(path: path, configuration: config)
             defer { try? queue.close() }
             return try queue.read(body)
-        } catch let error as DatabaseError {
-            throw Store.translate(error, path: path)
+        } catch {
+            throw Store.failure(error, path: path)
         }
     }
 
@@ -213,8 +209,8 @@ public final class Store: Sendable {
         }
     }
 
-    /// Maps SQLite failures on open to messages that say what to do.
-    static func translate(_ error: DatabaseError, path: String) -> WinnowError {
+    /// Maps SQLite's result codes to messages that say what to do; used by `failure` alone.
+    private static func translate(_ error: DatabaseError, path: String) -> WinnowError {
         switch error.resultCode {
         case .SQLITE_NOTADB:
             return .notAWinnowStore(path: path, why: "not an SQLite database")
@@ -247,7 +243,7 @@ public final class Store: Sendable {
 
     /// The schema version of this store: the identifier of its last applied migration.
     public func schemaVersion() throws -> String {
-        try pool.read { db in
+        try read { db in
             try Migrations.migrator().appliedMigrations(db).last ?? "none"
         }
     }
@@ -316,10 +312,26 @@ extension Store {
         }
     }
 
+    /// Copies the store, as of one commit, into `copy` (`winnow backup`). SQLite's failures
+    /// come back untranslated: the backup says them about its destination.
+    func backup(into copy: DatabaseQueue) throws {
+        try pool.backup(to: copy)
+    }
+
+    /// Frees the pool's caches (after a pass that read much, such as an import's check).
+    func releaseMemory() {
+        pool.releaseMemory()
+    }
+
     /// The one translation of a failure inside the store into a `WinnowError`: SQLite's result
     /// codes become messages that say what to do (busy, disk full, read-only, damaged), a value
     /// of the wrong type in a column becomes `unexpectedValue`; other errors pass unchanged.
     func failure(_ error: Error) -> Error {
+        Store.failure(error, path: path)
+    }
+
+    /// `failure` for a store at `path` (on open, before there is a `Store`).
+    static func failure(_ error: Error, path: String) -> Error {
         switch error {
         case let error as DatabaseError:
             if error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
@@ -438,7 +450,7 @@ extension Store {
     /// being translated where it happened; nil for other errors.
     public static func userMessage(for error: Error) -> (message: String, exitCode: Int32)? {
         guard let error = error as? DatabaseError else { return nil }
-        return (describe(error), translate(error, path: "the store").exitCode)
+        return (describe(error), (failure(error, path: "the store") as? WinnowError)?.exitCode ?? 1)
     }
 
     /// How much later than its leftover log a store file may have been written by SQLite itself.

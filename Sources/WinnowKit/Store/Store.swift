@@ -57,7 +57,7 @@ public final class Store: Sendable {
     public let path: String
     /// The connection pool: one writer, concurrent readers. Subsystems reach it through
     /// `read`, `write` and `writeImmediate`, which turn SQLite's failures into `WinnowError`s.
-    public let pool: DatabasePool
+    private let pool: DatabasePool
     /// Where the store reads the time.
     public let clock: WallClock
     /// Our descriptors of the store file, open as long as the pool: closing any descriptor of

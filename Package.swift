@@ -36,14 +36,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // What both test targets share: temporary folders and stores, paths, a hand-moved clock,
+        // the seeded corpus generator.
+        .target(
+            name: "WinnowTestSupport",
+            dependencies: ["WinnowKit"],
+            path: "Tests/WinnowTestSupport"
+        ),
+        // The library's tests, in folders that mirror Sources/WinnowKit.
         .testTarget(
             name: "WinnowKitTests",
-            dependencies: ["WinnowKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["WinnowKit", "WinnowTestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Runs the built `winnow` binary end to end.
         .testTarget(
             name: "WinnowCLITests",
-            dependencies: ["winnow", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["winnow", "WinnowTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )

@@ -5,29 +5,6 @@ import Testing
 /// kill -9 at any moment of an import leaves a valid store, and re-running converges to
 /// exactly the state of an uninterrupted import.
 @Suite(.serialized) struct CrashTests {
-    /// A deterministic corpus big enough that an import takes a noticeable time.
-    static func writeCorpus(_ path: String, records: Int) throws {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return state >> 33
-        }
-        let words = (0..<2000).map { "w\($0)" }
-        var out = ""
-        out.reserveCapacity(records * 400)
-        for i in 0..<records {
-            let n = 30 + Int(next() % 60)
-            var text = ""
-            if i > 10 && next() % 20 == 0 {
-                text = "duplicate number \(next() % 50)" // planted exact duplicates
-            } else {
-                for _ in 0..<n { text += words[Int(next() % 2000)] + " " }
-            }
-            out += "{\"id\": \"r\(i)\", \"text\": \"\(text)\", \"label\": \"l\(next() % 4)\", \"domain\": \"d\(next() % 3)\"}\n"
-        }
-        try out.write(toFile: path, atomically: true, encoding: .utf8)
-    }
-
     /// What a clean process sees: integrity, foreign keys, and a digest of the content.
     static func state(_ db: String) throws -> (integrity: String, fkProblems: Int, samples: Int, occurrences: Int, sources: Int, digest: String) {
         var config = Configuration()
@@ -52,7 +29,7 @@ import Testing
     @Test func killedImportsLeaveAValidStoreAndConverge() throws {
         let dir = TempDir()
         let corpus = dir.file("corpus.jsonl")
-        try Self.writeCorpus(corpus, records: 8_000)
+        try SeededCorpus.write(corpus, records: 8_000)
         let arguments = ["import", corpus, "--map", "scene.domain=domain"]
 
         // The reference: one uninterrupted import.

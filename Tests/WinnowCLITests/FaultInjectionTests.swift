@@ -41,7 +41,7 @@ import Testing
     @Test func importKilledAfterEveryBatchResumesAndConverges() throws {
         let dir = TempDir()
         let corpus = dir.file("corpus.jsonl")
-        try CrashTests.writeCorpus(corpus, records: 15_000)
+        try SeededCorpus.write(corpus, records: 15_000)
         let arguments = ["import", corpus, "--map", "scene.domain=domain"]
         #expect(try winnow(arguments + ["--db", dir.file("clean.db")]).status == 0)
         let clean = try CrashTests.state(dir.file("clean.db"))
@@ -76,7 +76,7 @@ import Testing
     @Test func abortModeNeverShowsABadFile() throws {
         let dir = TempDir()
         let corpus = dir.file("corpus.jsonl")
-        try CrashTests.writeCorpus(corpus, records: 40_000)
+        try SeededCorpus.write(corpus, records: 40_000)
         let handle = try #require(FileHandle(forWritingAtPath: corpus))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data("{\"text\": \"unterminated\n".utf8))

@@ -192,7 +192,7 @@ import Testing
         try #require(try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=20m", "tmpfs", mountPoint]).status == 0, "mount of a tmpfs failed")
         defer { _ = try? runProcess("/bin/umount", [mountPoint]) }
         let corpus = dir.file("corpus.jsonl")     // ~25 MB of records: more than the disk holds once stored
-        try CrashTests.writeCorpus(corpus, records: 60_000)
+        try SeededCorpus.write(corpus, records: 60_000)
         let db = mountPoint + "/w.db"
         #expect(try winnow(["init", "--db", db]).status == 0)
         // Short batches: some commit before the disk fills.

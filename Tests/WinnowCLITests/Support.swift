@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+@_exported import WinnowTestSupport
 
 /// The result of one run of the `winnow` binary.
 struct Run {
@@ -20,9 +21,6 @@ let winnowBinary: String = {
     return repoRoot + "/.build/debug/winnow"
 }()
 
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
-let fixtures = repoRoot + "/Tests/Fixtures"
 
 /// A `winnow` process for `arguments`, in the environment less WINNOW_DB plus `env`.
 func winnowProcess(_ arguments: [String], env: [String: String] = [:]) -> Process {
@@ -64,24 +62,6 @@ func captured(_ process: Process) throws -> Run {
     return Run(status: process.terminationStatus,
                stdout: String(decoding: outData, as: UTF8.self),
                stderr: String(decoding: errData, as: UTF8.self))
-}
-
-/// A fresh temporary folder per test.
-final class TempDir {
-    let path: String
-    init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-cli-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ name: String) -> String { path + "/" + name }
-
-    /// Writes `text` to a file of this folder; returns its path.
-    @discardableResult
-    func write(_ name: String, _ text: String) -> String {
-        FileManager.default.createFile(atPath: file(name), contents: Data(text.utf8))
-        return file(name)
-    }
 }
 
 /// Reads a value from a store in a clean connection (what a later process would see).

@@ -117,7 +117,7 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
         try FileManager.default.copyItem(atPath: db, toPath: dir.file("backup.db"))
         // A killed import leaves its log behind.
         let corpus = dir.file("corpus.jsonl")
-        try CrashTests.writeCorpus(corpus, records: 20_000)
+        try SeededCorpus.write(corpus, records: 20_000)
         let killed = try winnow(["import", corpus, "--db", db], env: ["WINNOW_FAULT_AT": "import:1", "WINNOW_IMPORT_BATCH_SECONDS": "0.05"])
         #expect(killed.status == 9)
         #expect(FileManager.default.fileExists(atPath: db + "-wal"))
@@ -139,7 +139,7 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
         let dir = TempDir()
         let db = dir.file("store.db")
         let corpus = dir.file("corpus.jsonl")
-        try CrashTests.writeCorpus(corpus, records: 20_000)
+        try SeededCorpus.write(corpus, records: 20_000)
         #expect(try winnow(["import", corpus, "--db", db], env: ["WINNOW_FAULT_AT": "import:1", "WINNOW_IMPORT_BATCH_SECONDS": "0.05"]).status == 9)
         let count = try winnow(["samples", "--count", "--db", db])
         #expect(count.status == 0 && (Int(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0, "\(count.stderr)")
@@ -212,7 +212,7 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
         let dir = TempDir()
         // A file bigger than any buffer used to sniff it.
         let corpus = dir.file("corpus.jsonl")
-        try CrashTests.writeCorpus(corpus, records: 3_000)
+        try SeededCorpus.write(corpus, records: 3_000)
         let (fromFile, fileDigest) = try fileCounts(corpus)
         let fifo = dir.file("fifo")
         #expect(mkfifo(fifo, 0o600) == 0)
@@ -261,7 +261,7 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
         #expect(try winnow(["import", repoRoot + "/demo/reviews.jsonl", "--on-error", "skip", "--db", db]).status == 0)
         #expect(try winnow(["queue", "create", "all", "--overlap", "4", "--db", db]).status == 0)
         let corpus = dir.file("corpus.jsonl")
-        try CrashTests.writeCorpus(corpus, records: 60_000)
+        try SeededCorpus.write(corpus, records: 60_000)
 
         let importer = Process()
         importer.executableURL = URL(fileURLWithPath: winnowBinary)
@@ -351,7 +351,7 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
     @Test func aTruncatedGzipInSkipModeKeepsWhatWasReadAndCompletes() throws {
         let dir = TempDir()
         let corpus = dir.file("corpus.jsonl")
-        try CrashTests.writeCorpus(corpus, records: 20_000)
+        try SeededCorpus.write(corpus, records: 20_000)
         let gz = Process()
         gz.executableURL = URL(fileURLWithPath: "/bin/sh")
         gz.arguments = ["-c", "gzip -c \"$0\" | head -c 400000 > \"$0.gz\"", corpus]
@@ -372,7 +372,7 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
         let dir = TempDir()
         let db = dir.file("store.db")
         let corpus = dir.file("corpus.jsonl")
-        try CrashTests.writeCorpus(corpus, records: 20_000)
+        try SeededCorpus.write(corpus, records: 20_000)
         #expect(try winnow(["import", corpus, "--db", db], env: Self.batches.merging(["WINNOW_FAULT_AT": "import:1"]) { $1 }).status == 9)
         let note = try winnow(["samples", "--count", "--db", db])
         #expect(note.stderr.contains("is unfinished"), "\(note.stderr)")

@@ -1,32 +1,6 @@
 import Foundation
+@_exported import WinnowTestSupport
 @testable import WinnowKit
-
-/// A fresh temporary folder per test, removed when the value goes away.
-final class TempDir {
-    let url: URL
-    init() {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-test-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    @discardableResult
-    func write(_ name: String, _ text: String) -> String {
-        let p = path(name)
-        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
-        return p
-    }
-
-    func store() throws -> Store { try Store(path: path("w.db"), mode: .createIfMissing) }
-}
-
-/// The repository's Tests/Fixtures folder.
-let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Fixtures").path
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
 
 /// All records a reader yields.
 func readAll(_ path: String, format: InputFormat, maxRecordBytes: Int = 1 << 20) throws -> [RawItem] {

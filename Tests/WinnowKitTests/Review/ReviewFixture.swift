@@ -3,23 +3,6 @@ import GRDB
 import Testing
 @testable import WinnowKit
 
-/// A clock a test moves by hand: leases expire without a sleep.
-final class ManualClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var date: Date
-
-    init(_ date: Date = Date(timeIntervalSince1970: 1_800_000_000)) { self.date = date }
-
-    /// The time it shows.
-    var now: Date { lock.withLock { date } }
-
-    /// Moves it on by `seconds`.
-    func advance(_ seconds: TimeInterval) { lock.withLock { date = date.addingTimeInterval(seconds) } }
-
-    /// The store's view of it.
-    var wallClock: WallClock { WallClock(now: { [self] in self.now }) }
-}
-
 /// A small store in a temporary folder, on a `ManualClock`: six text samples s1…s6 (s1–s3
 /// labelled `pos`, s4–s6 `neg`), with helpers for flags, queues and decisions.
 final class ReviewFixture {

@@ -140,6 +140,23 @@ import Testing
         #expect(plain.status == 0 && plain.stderr.isEmpty, "\(plain.stderr)")
     }
 
+    /// A snapshot made before near-duplicate detection ran froze no clusters: grouping its export
+    /// keeps nothing together, and the export says so instead of leaking near duplicates silently.
+    @Test func aSnapshotMadeBeforeDetectionSaysGroupingKeepsNothingTogether() throws {
+        let dir = TempDir()
+        let db = dir.file("w.db")
+        #expect(try winnow(["import", repoRoot + "/demo/reviews.jsonl", "--on-error", "skip", "--db", db]).status == 0)
+        #expect(try winnow(["snapshot", "create", "early", "--db", db]).status == 0)
+        #expect(try winnow(["detect", "near-duplicate", "--db", db]).status == 0)
+        #expect(try winnow(["snapshot", "create", "late", "--db", db]).status == 0)
+        let early = try winnow(["export", "early", "--out", dir.file("e"), "--group", "near-duplicate", "--scheme", "e", "--db", db])
+        #expect(early.status == 0 && early.stderr.contains("warning: snapshot early was made before near-duplicate detection ran"), "\(early.stderr)")
+        let late = try winnow(["export", "late", "--out", dir.file("l"), "--group", "near-duplicate", "--scheme", "l", "--db", db])
+        #expect(late.status == 0 && late.stderr.isEmpty, "\(late.stderr)")
+        let ungrouped = try winnow(["export", "early", "--out", dir.file("u"), "--scheme", "u", "--db", db])
+        #expect(ungrouped.status == 0 && ungrouped.stderr.isEmpty, "\(ungrouped.stderr)")
+    }
+
     @Test func formatsCarryWhatTrainersRead() throws {
         let (dir, db) = try store()
         #expect(try winnow(["import", repoRoot + "/demo/nli.csv", "--db", db]).status == 0)

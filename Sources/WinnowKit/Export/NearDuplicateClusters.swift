@@ -11,6 +11,9 @@ struct NearDuplicateClusters {
     /// false when read from the flags as they are now: the snapshot was made before clusters
     /// were frozen with snapshots.
     var frozen: Bool
+    /// Frozen before any near-duplicate detection had run (no clusters kept), while members of
+    /// the snapshot have near-duplicate flags now: grouping keeps nothing together.
+    var frozenBeforeDetection = false
 
     /// The clusters of snapshot `id`: those frozen with it, else (a snapshot older than 0006)
     /// those of the near-duplicate flags now.
@@ -19,7 +22,14 @@ struct NearDuplicateClusters {
         var clusterOf: [Int64: Int64] = [:]
         let rows = try Row.fetchCursor(db, sql: "SELECT sample_id, cluster FROM snapshot_clusters WHERE snapshot_id = ?", arguments: [id])
         while let r = try rows.next() { clusterOf[try r.decode(atIndex: 0)] = try r.decode(atIndex: 1) }
-        return NearDuplicateClusters(clusterOf: clusterOf, frozen: true)
+        var clusters = NearDuplicateClusters(clusterOf: clusterOf, frozen: true)
+        if clusterOf.isEmpty, try SnapshotClusterSetRecord.fetchOne(db, key: id)?.flags == 0 {
+            clusters.frozenBeforeDetection = try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM flags f JOIN snapshot_members m ON m.sample_id = f.sample_id AND m.snapshot_id = ?
+                               WHERE f.detector = ?)
+                """, arguments: [id, DetectorName.nearDuplicate.rawValue]) ?? false
+        }
+        return clusters
     }
 
     /// At `snapshot create`, inside its transaction once the members are in: keeps the cluster

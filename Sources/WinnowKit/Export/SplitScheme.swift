@@ -13,6 +13,9 @@ struct SplitPlan {
     /// With --group near-duplicate: whether the clusters were those frozen with the snapshot
     /// (false: a snapshot from before migration 0006, split by the flags as they are now).
     var clustersFrozen = true
+    /// With --group near-duplicate: the snapshot was made before near-duplicate detection ran,
+    /// so none were frozen with it though its members have near-duplicate flags now.
+    var clustersFrozenBeforeDetection = false
 }
 
 extension Store {
@@ -32,7 +35,8 @@ extension Store {
         let (units, unitOf) = splitUnits(records, settings: settings, existing: existing, clusterOf: clusterOf)
         let placed = Splits.assign(units, ratios: settings.ratios, seed: settings.seed)
         var plan = SplitPlan(schemeID: scheme?.id, settings: settings, splits: [], fresh: [], assigned: existing.count,
-                             clustersFrozen: clusters?.frozen ?? true)
+                             clustersFrozen: clusters?.frozen ?? true,
+                             clustersFrozenBeforeDetection: clusters?.frozenBeforeDetection ?? false)
         plan.splits.reserveCapacity(records.count)
         for (i, record) in records.enumerated() {
             let split = existing[record.sampleID] ?? placed[unitOf[i]]

@@ -39,6 +39,9 @@ extension Store {
         if !plan.splits.clustersFrozen {
             warnings.append("snapshot \(name) was made before near-duplicate clusters were frozen with snapshots (migration 0006): --group near-duplicate took them from the near-duplicate flags as they are now, so flags changed since the snapshot was made change its splits (snapshot the same selection again to freeze them)")
         }
+        if plan.splits.clustersFrozenBeforeDetection {
+            warnings.append("snapshot \(name) was made before near-duplicate detection ran, so no clusters were frozen with it: --group near-duplicate keeps no near duplicates together, though its members have near-duplicate flags now; to keep them in one split, snapshot the same selection again (clusters are frozen at `snapshot create`)")
+        }
         if options.format == .hf,
            let warning = try DatasetCard.write(plan, scheme: options.scheme, splits: splits, shape: shape, to: staging.folder) {
             warnings.append(warning)

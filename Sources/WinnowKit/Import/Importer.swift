@@ -150,6 +150,7 @@ public struct Importer {
         switch error {
         case .writeFailed(let path, let detail): return "writing \(path) failed: \(detail)"
         case .storeUnavailable, .storeDamaged: return error.detail
+        case .storeBusy: return "the store stayed locked by another process for more than \(Int(BusyWait.limit)) s (WINNOW_BUSY_TIMEOUT)"
         default: return error.description
         }
     }

@@ -231,7 +231,7 @@ struct SceneReader {
             WHERE replaced_by IS NULL AND id <= ? ORDER BY sample_id, dimension
             """)
         try statement.setArguments([watermark])
-        let stmt = statement.sqliteStatement
+        let raw = RawStatement(statement)
         var sample: Int64 = -1
         var pairs: [(String, String)] = []
         func finish() {
@@ -239,15 +239,10 @@ struct SceneReader {
             if let old = bySample.removeValue(forKey: sample) { pairs += old; pairs.sort { $0.0 < $1.0 } }
             set(sample, pairs)
         }
-        while true {
-            let code = sqlite3_step(stmt)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
-            let id = sqlite3_column_int64(stmt, 0)
+        while try raw.step() {
+            let id = raw.int64(0)
             if id != sample { finish(); sample = id; pairs.removeAll(keepingCapacity: true) }
-            pairs.append((String(cString: sqlite3_column_text(stmt, 1)), String(cString: sqlite3_column_text(stmt, 2))))
+            pairs.append((raw.text(1) ?? "", raw.text(2) ?? ""))
         }
         finish()
         for (id, old) in bySample { set(id, old.sorted { $0.0 < $1.0 }) }
@@ -287,7 +282,8 @@ extension Store {
             \(Store.frozenRevisionWithContent) WHERE m.snapshot_id = ? ORDER BY s.uid
             """)
         try statement.setArguments([snapshot])
-        let stmt = statement.sqliteStatement
+        let raw = RawStatement(statement)
+        let stmt = raw.handle
         var hasher = SHA256()
         var buffer = [UInt8]()
         buffer.reserveCapacity(1 << 21)
@@ -296,14 +292,9 @@ extension Store {
         var labels: [[UInt8]: Int] = [:]
         var lastLabel: [UInt8]? = nil, lastLabelCount = 0   // runs of one label are counted without hashing
         let hexDigits = Array("0123456789abcdef".utf8)
-        while true {
-            let code = sqlite3_step(stmt)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
+        while try raw.step() {
             count += 1
-            let combination = reader.combination(sqlite3_column_int64(stmt, 0))
+            let combination = reader.combination(raw.int64(0))
             perCombination[combination] += 1
             if let uid = Store.columnBytes(stmt, 1) { buffer.append(contentsOf: uid) }
             buffer.append(0x09)

@@ -474,12 +474,8 @@ extension Store {
         for (number, n) in pass.sceneCombinations.enumerated() where n > 0 {
             for (d, c) in pass.combinations[number].pairs { dims[d, default: [:]][c, default: 0] += n; annotated[d, default: 0] += n }
         }
-        var names = taxonomy.dimensions.map(\.name)
-        for d in dims.keys.sorted() where !names.contains(d) { names.append(d) }
-        return names.map { name in
-            Coverage.report(dimension: name,
-                            categories: taxonomy.dimensions.first { $0.name == name }?.categories.map {
-                                Coverage.Spec(name: $0.name, target: $0.target, weight: $0.weight) } ?? [],
+        return taxonomy.dimensionNames(with: dims).map { name in
+            Coverage.report(dimension: name, categories: taxonomy.coverageSpecs(of: name),
                             counts: dims[name] ?? [:], unannotated: pass.members - (annotated[name] ?? 0))
         }
     }

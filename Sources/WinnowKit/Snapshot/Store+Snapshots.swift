@@ -355,15 +355,6 @@ extension Store {
         return snapshot
     }
 
-    /// The snapshot `name`'s row (`snapshotRecord`, for callers that read it as a row).
-    static func snapshotRow(_ db: Database, name: String) throws -> Row {
-        let snapshot = try snapshotRecord(db, name: name)
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM snapshots WHERE id = ?", arguments: [snapshot.id]) else {
-            throw WinnowError.notFound("no snapshot '\(name)'")
-        }
-        return row
-    }
-
     static func snapshotInfo(_ db: Database, name: String) throws -> SnapshotInfo {
         let snapshot = try snapshotRecord(db, name: name)
         var labels: [String: Int] = [:]

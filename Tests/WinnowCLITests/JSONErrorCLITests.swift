@@ -30,8 +30,7 @@ import Testing
 
         #expect(try winnow(["snapshot", "create", "v1", "--db", db]).status == 0)
         let exists = try error(try winnow(["snapshot", "create", "v1", "--json", "--db", db]))
-        // "already_exists" once WinnowKit throws the typed case for a taken snapshot name.
-        #expect(["already_exists", "invalid_argument"].contains(exists.code), "\(exists.code)")
+        #expect(exists.code == "already_exists")
         #expect(exists.message.hasPrefix("snapshot 'v1' exists already"))
 
         let invalid = try error(try winnow(["detect", "no-such-detector", "--json", "--db", db]))
@@ -41,6 +40,27 @@ import Testing
         // The store's own failures carry their code and exit code too.
         let absent = try error(try winnow(["stats", "--json", "--db", dir.file("absent.db")]))
         #expect(absent.code == "store_missing")
+    }
+
+    /// A decision on an item whose lease ran out and that another reviewer decided meanwhile
+    /// is `lease_lost`. The lease is a millisecond: it has run out by the time the next process
+    /// looks (no sleep), as in ReviewCLITests.leasesExpireAndALostLeaseIsRefused.
+    @Test func aLostLeaseIsMachineReadable() throws {
+        let (dir, db) = try demoReviewStore()
+        defer { withExtendedLifetime(dir) {} }
+        #expect(try winnow(["queue", "create", "q", "--label", "neutral", "--priority", "oldest", "--db", db]).status == 0)
+        func next(_ reviewer: String, lease: String) throws -> Int {
+            let run = try winnow(["review", "next", "q", "--reviewer", reviewer, "--lease", lease, "--json", "--db", db])
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stderr)")
+            return try #require((doc["item"] as? [String: Any])?["id"] as? Int, "\(run.stdout)")
+        }
+        let item = try next("alice", lease: "0.001")
+        #expect(try next("carol", lease: "600") == item)   // expired: back in the queue
+        #expect(try winnow(["review", "decide", "\(item)", "--reviewer", "carol", "--action", "keep", "--db", db]).status == 0)
+        let lost = try error(try winnow(["review", "decide", "\(item)", "--reviewer", "alice", "--action", "keep", "--json", "--db", db]))
+        #expect(lost.code == "lease_lost")
+        #expect(lost.message.hasPrefix("lease lost: your lease on item \(item) expired at "))
+        #expect(lost.message.hasSuffix(" and carol decided it; nothing was recorded — take the next item with `winnow review next`"))
     }
 
     /// Usage errors stay the parser's (text, exit 64): the command line was not understood.

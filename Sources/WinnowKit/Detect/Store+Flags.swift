@@ -112,9 +112,8 @@ extension Store {
         if DetectorName(rawValue: name) != nil {
             throw WinnowError.invalidArgument("--detector \(name) is a built-in detector; name the outside model differently (for example model-\(name))")
         }
-        let reader = try openRecordFile(file, expected: "scores come as .jsonl, .csv or .tsv (optionally .gz)")
         let started = clock.now()
-        let (scored, invalid, records) = try Store.readScores(reader, scoreField: scoreField, uidField: uidField, reasonField: reasonField)
+        let (scored, invalid) = try Store.readScores(file, scoreField: scoreField, uidField: uidField, reasonField: reasonField)
         var problems = invalid
         // Resolve uids in one read.
         var hits: [DetectorHit] = []
@@ -139,38 +138,30 @@ extension Store {
         }
         let parameters = jsonObject([("file", JSONText.quote(file)), ("score_field", JSONText.quote(scoreField)),
                                      ("uid_field", JSONText.quote(uidField)), ("threshold", threshold.map(jsonNumber) ?? "null")])
-        return try record(name, parameters: parameters, hits: hits, scanned: records,
+        // Every record scored (any problem stopped it above).
+        return try record(name, parameters: parameters, hits: hits, scanned: scored.count,
                           started: Timestamp.string(started), seconds: clock.now().timeIntervalSince(started))
     }
 
-    /// The scored records of a `flags import` file, and the problems of those that are not.
-    static func readScores(_ reader: RecordReader, scoreField: String, uidField: String, reasonField: String?) throws
-        -> (scored: [(line: Int, uid: String, score: Double, reason: String?)], problems: [RecordProblem], records: Int) {
-        var problems: [RecordProblem] = []
-        var scored: [(line: Int, uid: String, score: Double, reason: String?)] = []
-        var records = 0
-        while let item = try reader.next() {
-            switch item {
-            case .bad(let problem, _): problems.append(problem)
-            case .record(let line, let fields):
-                records += 1
-                let uid = (fields[uidField] as? String) ?? (fields[uidField] as? NSNumber)?.stringValue
-                guard let uid, !uid.isEmpty else {
-                    problems.append(RecordProblem(line: line, reason: "no '\(uidField)' field (pass --uid-field to name it)"))
-                    continue
-                }
-                var score: Double?
-                if let n = fields[scoreField] as? NSNumber, !RecordBuilder.isBoolean(n) { score = n.doubleValue }
-                else if let s = fields[scoreField] as? String { score = Double(s.trimmingCharacters(in: .whitespaces)) }
-                guard let score, score.isFinite else {
-                    let shown = fields[scoreField].map { "\($0)" } ?? "missing"
-                    problems.append(RecordProblem(line: line, reason: "score field '\(scoreField)' is \(shown == "missing" ? "missing" : "'\(shown.prefix(30))'"), expected a number"))
-                    continue
-                }
-                scored.append((line, uid, score, reasonField.flatMap { fields[$0] as? String }))
+    /// The scored records of a `flags import` file, and the problems of those that are not
+    /// (the file's malformed records, then in order each record without a uid or a number).
+    static func readScores(_ file: String, scoreField: String, uidField: String, reasonField: String?) throws
+        -> (scored: [(line: Int, uid: String, score: Double, reason: String?)], problems: [RecordProblem]) {
+        let (values, problems) = try readRecordFile(file, expected: "scores come as .jsonl, .csv or .tsv (optionally .gz)") { line, fields in
+            let uid = (fields[uidField] as? String) ?? (fields[uidField] as? NSNumber)?.stringValue
+            guard let uid, !uid.isEmpty else {
+                throw RecordProblem(line: line, reason: "no '\(uidField)' field (pass --uid-field to name it)")
             }
+            var score: Double?
+            if let n = fields[scoreField] as? NSNumber, !RecordBuilder.isBoolean(n) { score = n.doubleValue }
+            else if let s = fields[scoreField] as? String { score = Double(s.trimmingCharacters(in: .whitespaces)) }
+            guard let score, score.isFinite else {
+                let shown = fields[scoreField].map { "\($0)" } ?? "missing"
+                throw RecordProblem(line: line, reason: "score field '\(scoreField)' is \(shown == "missing" ? "missing" : "'\(shown.prefix(30))'"), expected a number")
+            }
+            return (uid: uid, score: score, reason: reasonField.flatMap { fields[$0] as? String })
         }
-        return (scored, problems, records)
+        return (values.map { (line: $0.line, uid: $0.value.uid, score: $0.value.score, reason: $0.value.reason) }, problems)
     }
 }
 

@@ -12,7 +12,7 @@ struct ExportPlan {
     var splits: SplitPlan
 
     init(_ db: Database, snapshot name: String, options: ExportOptions) throws {
-        snapshot = try SnapshotRecord(row: Store.snapshotRow(db, name: name))
+        snapshot = try Store.snapshotRecord(db, name: name)
         members = try Self.members(db, snapshot)
         try Self.check(members, snapshot: name, format: options.format)
         metrics = try JSONDecoder().decode(SnapshotMetrics.self, from: Data(snapshot.metrics.utf8))

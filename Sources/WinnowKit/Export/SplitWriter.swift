@@ -52,9 +52,10 @@ extension Store {
             let statement = try db.makeStatement(sql: """
                 SELECT id, \(ContentColumns.selectList("")) FROM contents WHERE id = ?
                 """)
-            let stmt = statement.sqliteStatement
+            let raw = RawStatement(statement)
+            let stmt = raw.handle
             for (index, member) in plan.members.enumerated() {
-                try Store.stepContent(stmt, of: member, db, out: options.out)
+                try Store.stepContent(raw, of: member, out: options.out)
                 guard let writer = files[plan.splits.splits[index]] else {
                     throw WinnowError.writeFailed(path: options.out, detail: "\(member.uid) is assigned to split '\(plan.splits.splits[index])', which this export does not write")
                 }
@@ -68,19 +69,17 @@ extension Store {
                 writer.count += 1
                 if let l = member.label { writer.labels[l, default: 0] += 1 }
             }
-            sqlite3_reset(stmt)
+            raw.reset()
         }
         return (try files.close(), shape)
     }
 
     /// Steps the content lookup to the member's content row.
-    static func stepContent(_ stmt: OpaquePointer, of member: ExportMember, _ db: Database, out: String) throws {
-        sqlite3_reset(stmt)
-        sqlite3_bind_int64(stmt, 1, member.contentID)
-        let code = sqlite3_step(stmt)
-        guard code == SQLITE_ROW else {
-            if code == SQLITE_DONE { throw WinnowError.writeFailed(path: out, detail: "the content of \(member.uid) is missing from the store (run `winnow snapshot verify`)") }
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+    static func stepContent(_ raw: RawStatement, of member: ExportMember, out: String) throws {
+        raw.reset()
+        raw.bind(1, member.contentID)
+        guard try raw.step() else {
+            throw WinnowError.writeFailed(path: out, detail: "the content of \(member.uid) is missing from the store (run `winnow snapshot verify`)")
         }
     }
 }

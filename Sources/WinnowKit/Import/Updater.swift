@@ -152,7 +152,7 @@ private struct RecordUpdate {
             return false
         }
         try Store.appendRevision(db, sampleID: sampleID, contentID: contentID, label: newLabel,
-                                 score: newScore, origin: RevisionOrigin.import.rawValue, decision: nil, now: now)
+                                 score: newScore, origin: .import, decision: nil, now: now)
         return true
     }
 

@@ -18,9 +18,9 @@ struct MetricSnapshot {
     /// error naming the snapshots there are.
     static func named(_ name: String?, in db: Database) throws -> MetricSnapshot? {
         guard let name else { return nil }
-        let row = try Store.snapshotRow(db, name: name)
-        return MetricSnapshot(id: try row.value("id"), name: name, watermark: try row.value("scene_watermark"),
-                              createdAt: try row.value("created_at"), metrics: try row.value("metrics"))
+        let snapshot = try Store.snapshotRecord(db, name: name)
+        return MetricSnapshot(id: snapshot.id ?? 0, name: name, watermark: snapshot.sceneWatermark,
+                              createdAt: snapshot.createdAt, metrics: snapshot.metrics)
     }
 }
 

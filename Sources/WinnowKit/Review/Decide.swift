@@ -252,14 +252,4 @@ extension Store {
         try revision.insert(db)
         try db.execute(sql: "UPDATE samples SET revision_id = ? WHERE id = ?", arguments: [db.lastInsertedRowID, sampleID])
     }
-
-    /// `appendRevision` for callers that still name the origin by its word (the importer's update).
-    static func appendRevision(_ db: Database, sampleID: Int64, contentID: Int64, label: String?, score: Double?, origin: String,
-                               decision: Int64?, now: String) throws {
-        guard let origin = RevisionOrigin(rawValue: origin) else {
-            throw WinnowError.invalidArgument("unknown revision origin '\(origin)'")
-        }
-        try appendRevision(db, sampleID: sampleID, contentID: contentID, label: label, score: score, origin: origin,
-                           decision: decision, now: now)
-    }
 }

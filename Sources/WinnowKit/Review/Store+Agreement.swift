@@ -77,19 +77,11 @@ extension Store {
     /// Applies a JSONL of decisions made elsewhere (`{"item" | "uid", "action", "label",
     /// "text", "note", "all_flags"}`) for one reviewer on one queue, all or nothing.
     public func applyDecisions(file: String, queue name: String, reviewer: String) throws -> [DecisionOutcome] {
-        let reader = try openRecordFile(file, expected: "decisions come as .jsonl (or .csv) with item or uid, action, label, text, note")
-        var lines: [(Int, [String: Any])] = []
-        var problems: [RecordProblem] = []
-        while let item = try reader.next() {
-            switch item {
-            case .bad(let problem, _): problems.append(problem)
-            case .record(let line, let fields): lines.append((line, fields))
-            }
-        }
-        if !problems.isEmpty {
-            throw WinnowError.badRecords(path: file, problems: problems, total: problems.count, outcome: "no decision was applied; fix these lines and run again")
-        }
+        let outcome = "no decision was applied; fix these lines and run again"
+        let lines = try readWholeRecordFile(file, expected: "decisions come as .jsonl (or .csv) with item or uid, action, label, text, note",
+                                            outcome: outcome) { _, fields in fields }
         return try writeImmediate { db in
+            var problems: [RecordProblem] = []
             let (queue, _) = try Store.queueID(db, name)
             var outcomes: [DecisionOutcome] = []
             let now = clock.now()
@@ -102,7 +94,7 @@ extension Store {
                 }
             }
             if !problems.isEmpty {
-                throw WinnowError.badRecords(path: file, problems: problems, total: problems.count, outcome: "no decision was applied; fix these lines and run again")
+                throw WinnowError.badRecords(path: file, problems: problems, total: problems.count, outcome: outcome)
             }
             return outcomes
         }

@@ -231,7 +231,7 @@ struct SceneReader {
             WHERE replaced_by IS NULL AND id <= ? ORDER BY sample_id, dimension
             """)
         try statement.setArguments([watermark])
-        let stmt = statement.sqliteStatement
+        let raw = RawStatement(statement)
         var sample: Int64 = -1
         var pairs: [(String, String)] = []
         func finish() {
@@ -239,15 +239,10 @@ struct SceneReader {
             if let old = bySample.removeValue(forKey: sample) { pairs += old; pairs.sort { $0.0 < $1.0 } }
             set(sample, pairs)
         }
-        while true {
-            let code = sqlite3_step(stmt)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
-            let id = sqlite3_column_int64(stmt, 0)
+        while try raw.step() {
+            let id = raw.int64(0)
             if id != sample { finish(); sample = id; pairs.removeAll(keepingCapacity: true) }
-            pairs.append((String(cString: sqlite3_column_text(stmt, 1)), String(cString: sqlite3_column_text(stmt, 2))))
+            pairs.append((raw.text(1) ?? "", raw.text(2) ?? ""))
         }
         finish()
         for (id, old) in bySample { set(id, old.sorted { $0.0 < $1.0 }) }
@@ -287,7 +282,8 @@ extension Store {
             \(Store.frozenRevisionWithContent) WHERE m.snapshot_id = ? ORDER BY s.uid
             """)
         try statement.setArguments([snapshot])
-        let stmt = statement.sqliteStatement
+        let raw = RawStatement(statement)
+        let stmt = raw.handle
         var hasher = SHA256()
         var buffer = [UInt8]()
         buffer.reserveCapacity(1 << 21)
@@ -296,14 +292,9 @@ extension Store {
         var labels: [[UInt8]: Int] = [:]
         var lastLabel: [UInt8]? = nil, lastLabelCount = 0   // runs of one label are counted without hashing
         let hexDigits = Array("0123456789abcdef".utf8)
-        while true {
-            let code = sqlite3_step(stmt)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
+        while try raw.step() {
             count += 1
-            let combination = reader.combination(sqlite3_column_int64(stmt, 0))
+            let combination = reader.combination(raw.int64(0))
             perCombination[combination] += 1
             if let uid = Store.columnBytes(stmt, 1) { buffer.append(contentsOf: uid) }
             buffer.append(0x09)
@@ -362,15 +353,6 @@ extension Store {
             throw WinnowError.notFound("no snapshot '\(name)'; snapshots: \(names.isEmpty ? "none (make one with `winnow snapshot create NAME`)" : names.joined(separator: ", "))")
         }
         return snapshot
-    }
-
-    /// The snapshot `name`'s row (`snapshotRecord`, for callers that read it as a row).
-    static func snapshotRow(_ db: Database, name: String) throws -> Row {
-        let snapshot = try snapshotRecord(db, name: name)
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM snapshots WHERE id = ?", arguments: [snapshot.id]) else {
-            throw WinnowError.notFound("no snapshot '\(name)'")
-        }
-        return row
     }
 
     static func snapshotInfo(_ db: Database, name: String) throws -> SnapshotInfo {
@@ -483,12 +465,8 @@ extension Store {
         for (number, n) in pass.sceneCombinations.enumerated() where n > 0 {
             for (d, c) in pass.combinations[number].pairs { dims[d, default: [:]][c, default: 0] += n; annotated[d, default: 0] += n }
         }
-        var names = taxonomy.dimensions.map(\.name)
-        for d in dims.keys.sorted() where !names.contains(d) { names.append(d) }
-        return names.map { name in
-            Coverage.report(dimension: name,
-                            categories: taxonomy.dimensions.first { $0.name == name }?.categories.map {
-                                Coverage.Spec(name: $0.name, target: $0.target, weight: $0.weight) } ?? [],
+        return taxonomy.dimensionNames(with: dims).map { name in
+            Coverage.report(dimension: name, categories: taxonomy.coverageSpecs(of: name),
                             counts: dims[name] ?? [:], unannotated: pass.members - (annotated[name] ?? 0))
         }
     }

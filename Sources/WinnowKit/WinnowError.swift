@@ -55,7 +55,8 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
         case .notAWinnowStore(let path, let why):
             return "\(path) is not a Winnow store (\(why)); pass --db with another path, or move that file away"
         case .storeTooNew(let path, let storeVersion, let knownVersion):
-            return "\(path) was created by a newer version of Winnow (its schema is at \(storeVersion); this winnow \(Winnow.version) knows up to \(knownVersion)); upgrade winnow to open it — the store was not changed"
+            return
+                "\(path) was created by a newer version of Winnow (its schema is at \(storeVersion); this winnow \(Winnow.version) knows up to \(knownVersion)); upgrade winnow to open it — the store was not changed"
         case .storeDamaged(let path, let detail):
             return "\(path) is damaged (\(detail)); restore it from a backup or a copy — winnow did not write to it"
         case .storeUnavailable(let path, let detail):
@@ -65,13 +66,15 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
         case .badRecords(let path, let problems, let total, let outcome):
             var lines = problems.prefix(100).map { "\(path):\($0.line): \($0.reason)" }
             if total > lines.count { lines.append("… and \(total - lines.count) more bad records") }
-            lines.append(outcome ?? "nothing of \(path) was imported (--on-error abort); fix these records, or pass --on-error skip --rejects FILE to import the rest and keep the rejects")
+            lines.append(
+                outcome ?? "nothing of \(path) was imported (--on-error abort); fix these records, or pass --on-error skip --rejects FILE to import the rest and keep the rejects")
             return lines.joined(separator: "\n")
         case .invalidArgument(let message), .notFound(let message), .alreadyExists(let message),
-             .leaseLost(let message), .disagreement(let message), .storeBusy(let message):
+            .leaseLost(let message), .disagreement(let message), .storeBusy(let message):
             return message
         case .unexpectedValue(let path, let detail):
-            return "\(path) holds a value Winnow does not write (\(detail)); was it edited outside Winnow? Run `winnow check`, and restore it from a backup if that finds damage — nothing was changed by this command"
+            return
+                "\(path) holds a value Winnow does not write (\(detail)); was it edited outside Winnow? Run `winnow check`, and restore it from a backup if that finds damage — nothing was changed by this command"
         case .unknownSample(let uid):
             return "no sample with uid '\(uid)'; list uids with `winnow samples`"
         case .unknownName(let kind, let name, let known, let hint):
@@ -87,7 +90,8 @@ public enum WinnowError: Error, CustomStringConvertible, Equatable {
         case .writeFailed(let path, let detail):
             return "writing \(path) failed: \(detail); nothing of the failed write is in the store"
         case .importUnfinished(let path, let stored, let reason):
-            return "importing \(path) stopped: \(reason). The batches committed before stay in the store (\(stored) records of the file); the import is unfinished: once the cause is fixed, run the same import again to finish it"
+            return
+                "importing \(path) stopped: \(reason). The batches committed before stay in the store (\(stored) records of the file); the import is unfinished: once the cause is fixed, run the same import again to finish it"
         }
     }
 

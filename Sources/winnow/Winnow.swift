@@ -13,10 +13,12 @@ struct WinnowCommand: ParsableCommand {
             versioned snapshots. The store is one SQLite file: --db PATH, $WINNOW_DB, or ./winnow.db.
             """,
         version: Winnow.version,
-        subcommands: [Init.self, Import.self, Samples.self, Show.self, Taxonomy.self, Annotate.self,
-                      Coverage.self, Distribution.self, Stats.self, Detect.self, Flags.self,
-                      Queue.self, Review.self, Snapshot.self, Export.self,
-                      SQL.self, Check.self, Backup.self]
+        subcommands: [
+            Init.self, Import.self, Samples.self, Show.self, Taxonomy.self, Annotate.self,
+            Coverage.self, Distribution.self, Stats.self, Detect.self, Flags.self,
+            Queue.self, Review.self, Snapshot.self, Export.self,
+            SQL.self, Check.self, Backup.self,
+        ]
     )
 
     /// Parses and runs the command line, and is the one place that turns an error into a
@@ -33,7 +35,7 @@ struct WinnowCommand: ParsableCommand {
         do {
             command = try parseAsRoot(arguments)
         } catch {
-            exit(withError: error)   // usage errors, --help, --version: the parser's own output
+            exit(withError: error) // usage errors, --help, --version: the parser's own output
         }
         StandardOutput.prepare()
         do {
@@ -72,7 +74,7 @@ enum ErrorReport {
             StandardOutput.drain()
             return error
         case _ where String(reflecting: type(of: error)).hasPrefix("ArgumentParser."):
-            StandardOutput.drain()   // the parser's own (`winnow --help` runs its help command)
+            StandardOutput.drain() // the parser's own (`winnow --help` runs its help command)
             return error
         default:
             // SQLite's own text (with SQL) never reaches a user: say what it means.
@@ -89,7 +91,7 @@ enum ErrorReport {
         if json && !StandardOutput.hasWritten {
             try? JSONOutput.print(Document(error: .init(code: code, message: message)))
         }
-        Terminal.error(message)   // writes what stdout holds first
+        Terminal.error(message) // writes what stdout holds first
     }
 
     /// Whether the parsed command was given `--json` (its `OutputOptions` or `JSONOption`).
@@ -116,7 +118,7 @@ enum CommandSuggestion {
                 path.append(word)
                 continue
             }
-            if word == "help" && path.count == 1 { continue }   // `winnow help CMD`: CMD is checked the same way
+            if word == "help" && path.count == 1 { continue } // `winnow help CMD`: CMD is checked the same way
             let names = children.map { $0._commandName }
             // A command with a default subcommand takes other words as that one's arguments
             // (`winnow review QUEUE`): the word is a typo only when it is near a subcommand's

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `winnow backup FILE`: a consistent, self-contained copy, also while others write
@@ -128,6 +128,8 @@ import Glibc
         #expect(try query(dir.file("final.db"), "SELECT count(*) FROM samples") == 111 + 32_000)
         let decisions = try query(dir.file("final.db"), "SELECT count(*) FROM decisions") ?? 0
         #expect(decisions > 0, "the reviewers decided nothing")
-        print("C7: \(taken) backups under load (\(String(format: "%.1f", Date().timeIntervalSince(started))) s), sample counts \(sampleCounts), \(decisions) decisions, all checked ok")
+        print(
+            "C7: \(taken) backups under load (\(String(format: "%.1f", Date().timeIntervalSince(started))) s), sample counts \(sampleCounts), \(decisions) decisions, all checked ok"
+        )
     }
 }

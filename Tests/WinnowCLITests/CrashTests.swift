@@ -17,11 +17,14 @@ import Testing
             let samples = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples") ?? -1
             let occurrences = try Int.fetchOne(db, sql: "SELECT count(*) FROM occurrences") ?? -1
             let sources = try Int.fetchOne(db, sql: "SELECT count(*) FROM sources") ?? -1
-            let digest = try String.fetchOne(db, sql: """
-                SELECT group_concat(uid || ':' || hex(hash) || ':' || coalesce(label, ''), ',') FROM
-                (SELECT s.uid, c.hash, r.label FROM samples s JOIN revisions r ON r.id = s.revision_id
-                 JOIN contents c ON c.id = r.content_id ORDER BY s.uid)
-                """) ?? ""
+            let digest =
+                try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT group_concat(uid || ':' || hex(hash) || ':' || coalesce(label, ''), ',') FROM
+                        (SELECT s.uid, c.hash, r.label FROM samples s JOIN revisions r ON r.id = s.revision_id
+                         JOIN contents c ON c.id = r.content_id ORDER BY s.uid)
+                        """) ?? ""
             return (integrity, fk, samples, occurrences, sources, digest)
         }
     }
@@ -49,7 +52,7 @@ import Testing
             process.executableURL = URL(fileURLWithPath: winnowBinary)
             process.arguments = arguments + ["--db", db]
             var environment = ProcessInfo.processInfo.environment
-            environment["WINNOW_IMPORT_BATCH_SECONDS"] = "0.05"   // many batches, so kills land between them
+            environment["WINNOW_IMPORT_BATCH_SECONDS"] = "0.05" // many batches, so kills land between them
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice

@@ -48,10 +48,11 @@ import Testing
         let before = try query(db, "SELECT count(*) FROM flags WHERE status = 'open'")
         let queue = try DatabaseQueue(path: db)
         try queue.write { db in
-            try db.execute(sql: """
-                UPDATE flags SET status = 'dismissed' WHERE detector = 'boilerplate'
-                AND sample_id = (SELECT id FROM samples WHERE uid = 'rev-010')
-                """)
+            try db.execute(
+                sql: """
+                    UPDATE flags SET status = 'dismissed' WHERE detector = 'boilerplate'
+                    AND sample_id = (SELECT id FROM samples WHERE uid = 'rev-010')
+                    """)
         }
         try queue.close()
         let again = try winnow(["detect", "near-duplicate", "boilerplate", "--json", "--db", db])
@@ -97,7 +98,8 @@ import Testing
     @Test func outsideScoresBecomeFlags() throws {
         let (dir, db) = try demoStore()
         let scores = dir.file("tox.jsonl")
-        try "{\"uid\": \"rev-001\", \"p\": 0.91}\n{\"uid\": \"rev-002\", \"p\": 0.2}\n{\"uid\": \"rev-003\", \"p\": \"0.85\"}\n".write(toFile: scores, atomically: true, encoding: .utf8)
+        try "{\"uid\": \"rev-001\", \"p\": 0.91}\n{\"uid\": \"rev-002\", \"p\": 0.2}\n{\"uid\": \"rev-003\", \"p\": \"0.85\"}\n".write(
+            toFile: scores, atomically: true, encoding: .utf8)
         let run = try winnow(["flags", "import", scores, "--detector", "toxicity", "--score-field", "p", "--threshold", "0.8", "--db", db])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout == "\(scores): 3 scores read, 2 flagged as toxicity\n")
@@ -139,8 +141,9 @@ import Testing
 
     @Test func importReportsTheSameWayOffATerminal() throws {
         let dir = TempDir()
-        let run = try winnow(["import", repoRoot + "/demo/reviews.jsonl", "--on-error", "skip", "--db", dir.file("w.db")],
-                             env: ["WINNOW_PROGRESS_SECONDS": "0"])
+        let run = try winnow(
+            ["import", repoRoot + "/demo/reviews.jsonl", "--on-error", "skip", "--db", dir.file("w.db")],
+            env: ["WINNOW_PROGRESS_SECONDS": "0"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.split(separator: "\n").contains { $0.hasPrefix("reviews.jsonl: 100%, 120 rec, ") }, "\(run.stderr)")
         #expect(!run.stderr.contains("\r"))

@@ -39,7 +39,9 @@ import Testing
         // Change everything the snapshot could depend on.
         #expect(try winnow(["queue", "create", "q", "--priority", "oldest", "--db", db]).status == 0)
         for item in 1...5 {
-            #expect(try winnow(["review", "decide", "\(item)", "--reviewer", "x", "--action", item % 2 == 0 ? "drop" : "relabel", "--label", "negative", "--db", db]).status == (item % 2 == 0 ? 1 : 0))
+            #expect(
+                try winnow(["review", "decide", "\(item)", "--reviewer", "x", "--action", item % 2 == 0 ? "drop" : "relabel", "--label", "negative", "--db", db]).status
+                    == (item % 2 == 0 ? 1 : 0))
             if item % 2 == 0 { #expect(try winnow(["review", "decide", "\(item)", "--reviewer", "x", "--action", "drop", "--db", db]).status == 0) }
         }
         #expect(try winnow(["import", repoRoot + "/demo/nli.csv", "--db", db]).status == 0)
@@ -52,7 +54,10 @@ import Testing
         #expect(a == b)
         // And the manifest's checksums are the files'.
         let manifest = try #require(try JSONSerialization.jsonObject(with: a["manifest.json"] ?? Data()) as? [String: Any])
-        for key in ["snapshot", "fingerprint", "tool_version", "format", "seed", "scheme", "labels", "class_weights", "class_weights_over", "train_class_weights", "splits", "coverage", "flags"] {
+        for key in [
+            "snapshot", "fingerprint", "tool_version", "format", "seed", "scheme", "labels", "class_weights", "class_weights_over", "train_class_weights", "splits", "coverage",
+            "flags",
+        ] {
             #expect(manifest[key] != nil, "manifest lacks \(key)")
         }
         #expect(manifest["labels"] as? [String] == ["negative", "neutral", "positive"])
@@ -187,13 +192,18 @@ import Testing
         #expect(first.map { $0["role"] ?? "" } == ["user", "assistant"])
         #expect(["negative", "neutral", "positive"].contains(first[1]["content"] ?? ""))
         let wrong = try winnow(["export", "chats", "--out", dir.file("w"), "--format", "alpaca", "--db", db])
-        #expect(wrong.stderr == "error: snapshot chats holds chat samples, which --format alpaca cannot express; formats for chat samples: jsonl, hf, openai-chat, csv (or snapshot a selection without them)\n")
+        #expect(
+            wrong.stderr
+                == "error: snapshot chats holds chat samples, which --format alpaca cannot express; formats for chat samples: jsonl, hf, openai-chat, csv (or snapshot a selection without them)\n"
+        )
     }
 
     @Test func csvGuardsFormulasUnlessRawAndDirectoriesAreProtected() throws {
         let (dir, db) = try store()
         let corpus = dir.file("f.jsonl")
-        try "{\"id\": \"f1\", \"text\": \"=HYPERLINK(\\\"http://x\\\")\", \"label\": \"a\"}\n{\"id\": \"f2\", \"text\": \"-2+3\", \"label\": \"b\"}\n{\"id\": \"f3\", \"text\": \"plain, with comma\", \"label\": \"a\"}\n".write(toFile: corpus, atomically: true, encoding: .utf8)
+        try
+            "{\"id\": \"f1\", \"text\": \"=HYPERLINK(\\\"http://x\\\")\", \"label\": \"a\"}\n{\"id\": \"f2\", \"text\": \"-2+3\", \"label\": \"b\"}\n{\"id\": \"f3\", \"text\": \"plain, with comma\", \"label\": \"a\"}\n"
+            .write(toFile: corpus, atomically: true, encoding: .utf8)
         #expect(try winnow(["import", corpus, "--db", db]).status == 0)
         #expect(try winnow(["snapshot", "create", "f", "--source", "f.jsonl", "--db", db]).status == 0)
         #expect(try winnow(["export", "f", "--out", dir.file("csv"), "--format", "csv", "--db", db]).status == 0)

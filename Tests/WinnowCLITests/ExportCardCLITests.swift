@@ -39,7 +39,10 @@ extension ExportCLITests {
         #expect(try winnow(["export", "b3", "--out", other, "--format", "hf", "--scheme", "s2", "--split", "train=0.5,test=0.5", "--db", db]).status == 0)
         #expect(try configName(try card(other)) != second)
         let text = try card(other)
-        #expect(text.hasPrefix("---\nconfigs:\n- config_name: \(configName(text) ?? "")\n  default: true\n  data_files:\n  - split: \"train\"\n    path: \"data/train.jsonl\"\n  - split: \"test\"\n    path: \"data/test.jsonl\"\ndataset_info:\n  config_name: \(configName(text) ?? "")\n  features:\n"))
+        #expect(
+            text.hasPrefix(
+                "---\nconfigs:\n- config_name: \(configName(text) ?? "")\n  default: true\n  data_files:\n  - split: \"train\"\n    path: \"data/train.jsonl\"\n  - split: \"test\"\n    path: \"data/test.jsonl\"\ndataset_info:\n  config_name: \(configName(text) ?? "")\n  features:\n"
+            ))
     }
 
     /// Item 1: the card declares the features, the label a class label in the manifest's order.
@@ -65,7 +68,9 @@ extension ExportCLITests {
     @Test func hfCardWithoutASingleTypeLeavesFeaturesOutAndSaysSo() throws {
         let dir = TempDir()
         let db = dir.file("w.db")
-        let chats = dir.write("c.jsonl", """
+        let chats = dir.write(
+            "c.jsonl",
+            """
             {"id": "c1", "messages": [{"role": "user", "content": "hi", "weight": 1}], "label": "a"}
             {"id": "c2", "messages": [{"role": "user", "content": "yo", "weight": "high"}], "label": "b"}
 
@@ -78,7 +83,9 @@ extension ExportCLITests {
         let text = try card(dir.file("hf"))
         #expect(!text.contains("dataset_info:") && text.contains("  default: true\n"))
         // With one type, the features are declared, the message keys among them.
-        let typed = dir.write("t.jsonl", """
+        let typed = dir.write(
+            "t.jsonl",
+            """
             {"id": "t1", "messages": [{"role": "user", "content": "hi", "weight": 1}], "label": "a"}
             {"id": "t2", "messages": [{"role": "user", "content": "yo", "weight": 0.5}], "label": "b"}
 
@@ -87,7 +94,10 @@ extension ExportCLITests {
         #expect(try winnow(["snapshot", "create", "t", "--source", "t.jsonl", "--db", db]).status == 0)
         let ok = try winnow(["export", "t", "--out", dir.file("t"), "--format", "hf", "--db", db])
         #expect(ok.stderr == "")
-        #expect(try card(dir.file("t")).contains("  - name: \"messages\"\n    list:\n    - name: \"content\"\n      dtype: string\n    - name: \"role\"\n      dtype: string\n    - name: \"weight\"\n      dtype: float64\n"))
+        #expect(
+            try card(dir.file("t")).contains(
+                "  - name: \"messages\"\n    list:\n    - name: \"content\"\n      dtype: string\n    - name: \"role\"\n      dtype: string\n    - name: \"weight\"\n      dtype: float64\n"
+            ))
     }
 
     /// Item 8: `--out a/b` with `a` missing creates `a`; a failed export creates nothing, and a
@@ -114,10 +124,14 @@ extension ExportCLITests {
     /// Item 8: without --split, an existing scheme's saved settings are used (it was refused).
     @Test func exportWithoutSplitReusesTheSchemesSettings() throws {
         let (dir, db) = try store()
-        #expect(try winnow(["export", "v1", "--out", dir.file("a"), "--split", "train=0.8,validation=0.1,test=0.1", "--group", "near-duplicate", "--seed", "7", "--db", db]).status == 0)
+        #expect(
+            try winnow(["export", "v1", "--out", dir.file("a"), "--split", "train=0.8,validation=0.1,test=0.1", "--group", "near-duplicate", "--seed", "7", "--db", db]).status == 0
+        )
         let reused = try winnow(["export", "v1", "--out", dir.file("b"), "--db", db])
         #expect(reused.status == 0, "\(reused.stderr)")
-        #expect(reused.stdout.hasPrefix("split scheme 'default' exists: reused its saved --split train=0.8,validation=0.1,test=0.1, --stratify label, --group near-duplicate, --seed 7\n"))
+        #expect(
+            reused.stdout.hasPrefix(
+                "split scheme 'default' exists: reused its saved --split train=0.8,validation=0.1,test=0.1, --stratify label, --group near-duplicate, --seed 7\n"))
         #expect(try digest(dir.file("a")) == (try digest(dir.file("b"))))
         // Some options given, the rest reused.
         let partly = try winnow(["export", "v1", "--out", dir.file("c"), "--seed", "7", "--db", db])
@@ -125,7 +139,10 @@ extension ExportCLITests {
         #expect(partly.stdout.hasPrefix("split scheme 'default' exists: reused its saved --split train=0.8,validation=0.1,test=0.1, --stratify label, --group near-duplicate\n"))
         // A given option that differs is refused, naming it.
         let differs = try winnow(["export", "v1", "--out", dir.file("d"), "--seed", "3", "--db", db])
-        #expect(differs.stderr == "error: split scheme 'default' was made with other settings (--split train=0.8,validation=0.1,test=0.1, --stratify label, --group near-duplicate, --seed 7), not --seed 3; leave those options out to reuse the scheme's, or pass --scheme NEW for a new scheme\n")
+        #expect(
+            differs.stderr
+                == "error: split scheme 'default' was made with other settings (--split train=0.8,validation=0.1,test=0.1, --stratify label, --group near-duplicate, --seed 7), not --seed 3; leave those options out to reuse the scheme's, or pass --scheme NEW for a new scheme\n"
+        )
         #expect(!FileManager.default.fileExists(atPath: dir.file("d")))
         // Folds are reused as folds; a new scheme without options gets the defaults, silently.
         #expect(try winnow(["export", "v1", "--out", dir.file("k1"), "--kfold", "3", "--scheme", "k", "--db", db]).status == 0)
@@ -150,7 +167,7 @@ extension ExportCLITests {
         func close(_ a: [Double]?, _ b: [Double]) -> Bool { a?.count == b.count && zip(a ?? [], b).allSatisfy { abs($0 - $1) < 1e-12 } }
         #expect(close(weights["inverse"], labels.map { n / Double(train[$0] ?? 0) }))
         #expect(close(weights["balanced"], labels.map { n / (Double(labels.count) * Double(train[$0] ?? 0)) }))
-        #expect(try #require(m["class_weights"] as? [String: [Double]]) != weights)   // the snapshot's differ from the train split's here
+        #expect(try #require(m["class_weights"] as? [String: [Double]]) != weights) // the snapshot's differ from the train split's here
         // No split named train (folds): none.
         #expect(try winnow(["export", "v1", "--out", dir.file("k"), "--kfold", "2", "--scheme", "k", "--db", db]).status == 0)
         #expect(try manifest(dir.file("k"))["train_class_weights"] is NSNull)

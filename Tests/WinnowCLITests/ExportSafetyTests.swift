@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `export --force` never deletes what Winnow did not write; a failed or killed export saves no
@@ -72,7 +72,10 @@ import Glibc
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: notes + "/todo.txt"))
         let refused = try winnow(["export", "v1", "--out", notes, "--force", "--db", db])
         #expect(refused.status == 1)
-        #expect(refused.stderr == "error: --out \(notes) holds files an export did not write (todo.txt); --force replaces only an empty folder or a previous Winnow export — name a new folder, or move those files away\n")
+        #expect(
+            refused.stderr
+                == "error: --out \(notes) holds files an export did not write (todo.txt); --force replaces only an empty folder or a previous Winnow export — name a new folder, or move those files away\n"
+        )
         #expect(try names(notes) == ["todo.txt"])
 
         // An empty folder is used; a previous export (jsonl, then hf with data/) is replaced.
@@ -129,10 +132,13 @@ import Glibc
         // Winnow no longer makes an empty snapshot (issue 18); one made before stays in a store.
         #expect(try winnow(["snapshot", "create", "none", "--label", "nosuchlabel", "--db", db]).status == 1)
         let writer = try DatabaseQueue(path: db)
-        try writer.write { try $0.execute(sql: """
-            INSERT INTO snapshots (name, created_at, fingerprint, members)
-            VALUES ('none', '2026-01-01T00:00:00Z', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 0)
-            """) }
+        try writer.write {
+            try $0.execute(
+                sql: """
+                    INSERT INTO snapshots (name, created_at, fingerprint, members)
+                    VALUES ('none', '2026-01-01T00:00:00Z', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 0)
+                    """)
+        }
         try writer.close()
         let run = try winnow(["export", "none", "--out", dir.file("none"), "--db", db])
         #expect(run.status == 1)

@@ -6,13 +6,15 @@ import Testing
 /// SIGKILL at the N-th step of an operation; N goes 1, 2, … until the operation completes.
 /// After every kill a clean process checks integrity, foreign keys and all-or-nothing state.
 @Suite(.serialized) struct FaultInjectionTests {
-    static let killed: Int32 = 9   // Process reports the signal number for an uncaught signal
+    static let killed: Int32 = 9 // Process reports the signal number for an uncaught signal
 
     /// Runs `arguments` with the fault at 1, 2, … until a run completes; calls `check` after
     /// each kill with N. Returns the completed run and the number of kills.
     /// `reset` restores the starting state before each run (N counts from that state).
-    func loop(_ op: String, _ arguments: [String], limit: Int = 200, env: [String: String] = [:], reset: () throws -> Void = {},
-              check: (Int) throws -> Void) throws -> (Run, Int) {
+    func loop(
+        _ op: String, _ arguments: [String], limit: Int = 200, env: [String: String] = [:], reset: () throws -> Void = {},
+        check: (Int) throws -> Void
+    ) throws -> (Run, Int) {
         for n in 1...limit {
             try reset()
             let run = try winnow(arguments, env: env.merging(["WINNOW_FAULT_AT": "\(op):\(n)"]) { $1 })
@@ -54,8 +56,9 @@ import Testing
             // A batch that ends (on time) exactly at the end of the file is not yet the last
             // one: a kill after it leaves every sample stored under a pending source, which
             // the next run closes. So at most the clean count, still pending.
-            #expect(s.samples >= previous && s.samples <= clean.samples && s.sources == 1,
-                    "import:\(n): \(s.samples) samples, \(s.sources) sources")
+            #expect(
+                s.samples >= previous && s.samples <= clean.samples && s.sources == 1,
+                "import:\(n): \(s.samples) samples, \(s.sources) sources")
             #expect(try query(db, "SELECT count(*) FROM sources WHERE sha256 LIKE 'pending:%'") == 1)
             previous = s.samples
         }
@@ -135,7 +138,7 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: dir.file("out")), "export:\(n): a partial destination exists")
         }
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(kills >= 3)   // one per split file and the final rename
+        #expect(kills >= 3) // one per split file and the final rename
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("winnow-tmp") }
         #expect(leftovers.isEmpty, "temporary folders left: \(leftovers)")
         for file in ["data/train.jsonl", "data/test.jsonl", "manifest.json", "README.md"] {

@@ -25,10 +25,13 @@ import Testing
     }
 
     func openFlags(_ db: String, _ uid: String) throws -> [String] {
-        let list = try query(db, """
-            SELECT group_concat(detector, ',') FROM (SELECT f.detector FROM flags f JOIN samples s ON s.id = f.sample_id
-            WHERE s.uid = '\(uid)' AND f.status = 'open' ORDER BY f.detector)
-            """, as: String.self) ?? ""
+        let list =
+            try query(
+                db,
+                """
+                SELECT group_concat(detector, ',') FROM (SELECT f.detector FROM flags f JOIN samples s ON s.id = f.sample_id
+                WHERE s.uid = '\(uid)' AND f.status = 'open' ORDER BY f.detector)
+                """, as: String.self) ?? ""
         return list.split(separator: ",").map(String.init)
     }
 
@@ -59,10 +62,14 @@ import Testing
         #expect(labels.reduce(0) { $0 + ($1["excluded"] as? Int ?? 0) } == anyFlag)
         let ham = labels[0]
         let hamByDetector = try #require(ham["by_detector"] as? [String: Int])
-        #expect(hamByDetector["length-outlier"] == (try query(db, """
-            SELECT count(DISTINCT f.sample_id) FROM flags f JOIN samples s ON s.id = f.sample_id JOIN revisions r ON r.id = s.revision_id
-            WHERE f.detector = 'length-outlier' AND f.status = 'open' AND r.label = 'ham'
-            """)))
+        #expect(
+            hamByDetector["length-outlier"]
+                == (try query(
+                    db,
+                    """
+                    SELECT count(DISTINCT f.sample_id) FROM flags f JOIN samples s ON s.id = f.sample_id JOIN revisions r ON r.id = s.revision_id
+                    WHERE f.detector = 'length-outlier' AND f.status = 'open' AND r.label = 'ham'
+                    """)))
         #expect(abs((ham["share"] as? Double ?? 0) - Double(ham["excluded"] as? Int ?? 0) / 96) < 1e-12)
 
         // Only label-noise flags count: the near duplicate s000 (spam, a length outlier) stays.
@@ -73,15 +80,22 @@ import Testing
         #expect(ln.stdout.contains("snapshot ln: \(167 - noisy) members"), "\(ln.stdout)")
         #expect(ln.stdout.contains("left out \(noisy) sample\(noisy == 1 ? "" : "s") with open flags of label-noise:"), "\(ln.stdout)")
         #expect(ln.stdout.contains("label-noise \(noisy)"), "\(ln.stdout)")
-        #expect(try query(db, "SELECT count(*) FROM snapshot_members m JOIN snapshots n ON n.id = m.snapshot_id JOIN samples s ON s.id = m.sample_id WHERE n.name = 'ln' AND s.uid = 's000'") == 1)
-        #expect(try query(db, "SELECT selection FROM snapshots WHERE name = 'ln'", as: String.self)
+        #expect(
+            try query(
+                db, "SELECT count(*) FROM snapshot_members m JOIN snapshots n ON n.id = m.snapshot_id JOIN samples s ON s.id = m.sample_id WHERE n.name = 'ln' AND s.uid = 's000'")
+                == 1)
+        #expect(
+            try query(db, "SELECT selection FROM snapshots WHERE name = 'ln'", as: String.self)
                 == #"{"exclude_flagged":true,"exclude_detectors":["label-noise"]}"#)
 
         // A comma list, and a score bound: a flag counts only at score >= S.
         let two = try json(try winnow(["snapshot", "create", "two", "--exclude-flagged", "label-noise,near-duplicate", "--min-score", "0.5", "--json", "--db", db]))
-        let expected = try query(db, """
-            SELECT count(DISTINCT sample_id) FROM flags WHERE status = 'open' AND detector IN ('label-noise', 'near-duplicate') AND score >= 0.5
-            """) ?? 0
+        let expected =
+            try query(
+                db,
+                """
+                SELECT count(DISTINCT sample_id) FROM flags WHERE status = 'open' AND detector IN ('label-noise', 'near-duplicate') AND score >= 0.5
+                """) ?? 0
         #expect((two["excluded"] as? [String: Any])?["excluded"] as? Int == expected)
         #expect((two["excluded"] as? [String: Any])?["min_score"] as? Double == 0.5)
         #expect(two["members"] as? Int == 167 - expected)
@@ -118,8 +132,14 @@ import Testing
         // --exclude-flagged works as for snapshots, and says what it left out.
         let ln = try query(db, "SELECT count(DISTINCT sample_id) FROM flags WHERE status = 'open' AND detector = 'label-noise'") ?? 0
         let clean = try winnow(["queue", "create", "clean", "--detector", "label-noise", "--exclude-flagged", "near-duplicate", "--db", db])
-        #expect(clean.stdout.hasPrefix("created queue clean: \(ln - 1) items added, \(ln - 1) in all\nleft out 1 sample with open flags of near-duplicate:\n"), "\(clean.stdout)\(clean.stderr)")
-        #expect(try query(db, "SELECT count(*) FROM queue_items qi JOIN queues q ON q.id = qi.queue_id JOIN samples s ON s.id = qi.sample_id WHERE q.name = 'clean' AND s.uid = '\(Self.target)'") == 0)
+        #expect(
+            clean.stdout.hasPrefix("created queue clean: \(ln - 1) items added, \(ln - 1) in all\nleft out 1 sample with open flags of near-duplicate:\n"),
+            "\(clean.stdout)\(clean.stderr)")
+        #expect(
+            try query(
+                db,
+                "SELECT count(*) FROM queue_items qi JOIN queues q ON q.id = qi.queue_id JOIN samples s ON s.id = qi.sample_id WHERE q.name = 'clean' AND s.uid = '\(Self.target)'")
+                == 0)
         let typo2 = try winnow(["queue", "create", "q3", "--label", "ham", "--exclude-flagged", "pi", "--db", db])
         #expect(typo2.status == 1 && typo2.stderr.contains("--exclude-flagged: unknown detector 'pi'"), "\(typo2.stderr)")
 
@@ -144,10 +164,16 @@ import Testing
         let keep = try winnow(["review", "decide", "\(itemID)", "--reviewer", "alice", "--action", "keep", "--db", db])
         #expect(keep.status == 0, "\(keep.stderr)")
         #expect(try openFlags(db, Self.target) == ["label-conflict", "length-outlier", "near-duplicate"])
-        #expect(try query(db, "SELECT f.status FROM flags f JOIN samples s ON s.id = f.sample_id WHERE s.uid = '\(Self.target)' AND f.detector = 'label-noise'", as: String.self) == "dismissed")
+        #expect(
+            try query(db, "SELECT f.status FROM flags f JOIN samples s ON s.id = f.sample_id WHERE s.uid = '\(Self.target)' AND f.detector = 'label-noise'", as: String.self)
+                == "dismissed")
         let later = try winnow(["snapshot", "create", "clean", "--exclude-flagged", "near-duplicate", "--db", db])
         #expect(later.status == 0)
-        #expect(try query(db, "SELECT count(*) FROM snapshot_members m JOIN snapshots n ON n.id = m.snapshot_id JOIN samples s ON s.id = m.sample_id WHERE n.name = 'clean' AND s.uid = '\(Self.target)'") == 0)
+        #expect(
+            try query(
+                db,
+                "SELECT count(*) FROM snapshot_members m JOIN snapshots n ON n.id = m.snapshot_id JOIN samples s ON s.id = m.sample_id WHERE n.name = 'clean' AND s.uid = '\(Self.target)'"
+            ) == 0)
         let summary = try json(try winnow(["flags", "summary", "--json", "--db", db]))
         let rows = try #require(summary["detectors"] as? [[String: Any]])
         let lengthRow = try #require(rows.first { $0["detector"] as? String == "length-outlier" })
@@ -177,7 +203,10 @@ import Testing
 
         // A queue not made from detectors: its decisions take all the sample's open flags.
         #expect(try winnow(["queue", "create", "hams", "--label", "ham", "--db", db]).status == 0)
-        let hamItem = try #require(try query(db, "SELECT qi.id FROM queue_items qi JOIN queues q ON q.id = qi.queue_id JOIN samples s ON s.id = qi.sample_id WHERE q.name = 'hams' AND s.uid = '\(Self.target)'"))
+        let hamItem = try #require(
+            try query(
+                db, "SELECT qi.id FROM queue_items qi JOIN queues q ON q.id = qi.queue_id JOIN samples s ON s.id = qi.sample_id WHERE q.name = 'hams' AND s.uid = '\(Self.target)'")
+        )
         #expect(try winnow(["review", "decide", "\(hamItem)", "--reviewer", "bob", "--action", "relabel", "--label", "spam", "--db", db]).status == 0)
         #expect(try openFlags(db, Self.target) == [])
         #expect(try query(db, "SELECT count(*) FROM flags f JOIN samples s ON s.id = f.sample_id WHERE s.uid = '\(Self.target)' AND f.status = 'confirmed'") == 4)
@@ -194,10 +223,11 @@ import Testing
         // What the old build did: every open flag of the sample dismissed by that decision.
         let queue = try DatabaseQueue(path: db)
         try queue.write { db in
-            try db.execute(sql: """
-                UPDATE flags SET status = 'dismissed', decision_id = (SELECT max(id) FROM decisions), reviewed_at = 'x'
-                WHERE status = 'open' AND sample_id = (SELECT id FROM samples WHERE uid = ?)
-                """, arguments: [Self.target])
+            try db.execute(
+                sql: """
+                    UPDATE flags SET status = 'dismissed', decision_id = (SELECT max(id) FROM decisions), reviewed_at = 'x'
+                    WHERE status = 'open' AND sample_id = (SELECT id FROM samples WHERE uid = ?)
+                    """, arguments: [Self.target])
         }
         try queue.close()
         let summary = try json(try winnow(["flags", "summary", "--json", "--db", db]))
@@ -217,27 +247,37 @@ import Testing
         let flagged = try query(db, "SELECT count(DISTINCT sample_id) FROM flags WHERE status = 'open' AND detector = 'label-noise' AND score >= 0.5") ?? 0
         #expect(flagged >= 3, "the corpus's planted label noise")
         let revisions = try query(db, "SELECT count(*) FROM revisions") ?? 0
-        let dry = try json(try winnow(["review", "bulk", "--flag", "label-noise", "--min-score", "0.5", "--action", "relabel", "--to", "predicted",
-                                       "--reviewer", "alice", "--dry-run", "--json", "--db", db]))
+        let dry = try json(
+            try winnow([
+                "review", "bulk", "--flag", "label-noise", "--min-score", "0.5", "--action", "relabel", "--to", "predicted",
+                "--reviewer", "alice", "--dry-run", "--json", "--db", db,
+            ]))
         #expect(dry["dry_run"] as? Bool == true && dry["bulk"] is NSNull)
         #expect(dry["decisions"] as? Int == flagged)
         let dryItems = try #require(dry["items"] as? [[String: Any]])
-        #expect(dryItems.contains { $0["uid"] as? String == Self.target && $0["label"] as? String == "ham" && $0["to"] as? String == "spam" && $0["state"] as? String == "applied" })
+        #expect(
+            dryItems.contains { $0["uid"] as? String == Self.target && $0["label"] as? String == "ham" && $0["to"] as? String == "spam" && $0["state"] as? String == "applied" })
         #expect(try query(db, "SELECT count(*) FROM revisions") == revisions)
         #expect(try query(db, "SELECT count(*) FROM queues") == 0)
         #expect(try query(db, "SELECT count(*) FROM decisions") == 0)
         #expect(try query(db, "SELECT count(*) FROM bulk_decisions") == 0)
-        let human = try winnow(["review", "bulk", "--flag", "label-noise", "--min-score", "0.5", "--action", "relabel", "--to", "predicted",
-                                "--reviewer", "alice", "--dry-run", "--db", db])
-        #expect(human.stdout.hasPrefix("dry run: would record \(flagged) relabel decisions to label-noise's predicted label by alice in a new queue; nothing was recorded\n"), "\(human.stdout)")
+        let human = try winnow([
+            "review", "bulk", "--flag", "label-noise", "--min-score", "0.5", "--action", "relabel", "--to", "predicted",
+            "--reviewer", "alice", "--dry-run", "--db", db,
+        ])
+        #expect(
+            human.stdout.hasPrefix("dry run: would record \(flagged) relabel decisions to label-noise's predicted label by alice in a new queue; nothing was recorded\n"),
+            "\(human.stdout)")
 
-        let run = try winnow(["review", "bulk", "--flag", "label-noise", "--min-score", "0.5", "--action", "relabel", "--to", "predicted",
-                              "--reviewer", "alice", "--note", "cleanlab-style relabel", "--db", db])
+        let run = try winnow([
+            "review", "bulk", "--flag", "label-noise", "--min-score", "0.5", "--action", "relabel", "--to", "predicted",
+            "--reviewer", "alice", "--note", "cleanlab-style relabel", "--db", db,
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.hasPrefix("bulk decision 1: \(flagged) relabel decisions to label-noise's predicted label by alice in queue bulk-1 (made for it)\n"), "\(run.stdout)")
         #expect(run.stdout.contains("undo it as one with: winnow review undo --bulk 1"))
         #expect(try query(db, "SELECT r.label FROM samples s JOIN revisions r ON r.id = s.revision_id WHERE s.uid = '\(Self.target)'", as: String.self) == "spam")
-        #expect(try query(db, "SELECT count(*) FROM revisions WHERE origin = 'relabel'") == flagged)   // appended, not edited
+        #expect(try query(db, "SELECT count(*) FROM revisions WHERE origin = 'relabel'") == flagged) // appended, not edited
         #expect(try query(db, "SELECT count(*) FROM decisions WHERE bulk_id = 1 AND reviewer = 'alice' AND action = 'relabel' AND note = 'cleanlab-style relabel'") == flagged)
         // Only the selected detector's flags were confirmed.
         #expect(try openFlags(db, Self.target) == ["label-conflict", "length-outlier", "near-duplicate"])
@@ -290,13 +330,19 @@ import Testing
         #expect(try query(db, "SELECT count(*) FROM decisions") == 0)
 
         // With overlap 2 the first reviewer's relabels wait: no label has changed yet.
-        let first = try json(try winnow(["review", "bulk", "--queue", "noisy", "--action", "relabel", "--to", "predicted",
-                                         "--reviewer", "alice", "--json", "--db", db]))
+        let first = try json(
+            try winnow([
+                "review", "bulk", "--queue", "noisy", "--action", "relabel", "--to", "predicted",
+                "--reviewer", "alice", "--json", "--db", db,
+            ]))
         let waiting = (first["states"] as? [String: Int])?["waiting"] ?? 0
         #expect(waiting >= 1, "\(first)")
         #expect((first["changes"] as? [String: Int]) == [:], "\(first)")
-        let second = try json(try winnow(["review", "bulk", "--queue", "noisy", "--action", "relabel", "--to", "predicted",
-                                          "--reviewer", "bob", "--json", "--db", db]))
+        let second = try json(
+            try winnow([
+                "review", "bulk", "--queue", "noisy", "--action", "relabel", "--to", "predicted",
+                "--reviewer", "bob", "--json", "--db", db,
+            ]))
         let applied = (second["states"] as? [String: Int])?["applied"] ?? 0
         #expect(applied == waiting && (second["changes"] as? [String: Int] ?? [:]).values.reduce(0, +) == applied, "\(second)")
 
@@ -373,7 +419,8 @@ import Testing
         #expect(details["representative"] as? String == "s000" && details["jaccard"] is Double)
         #expect(near["under_review"] as? Bool == true)
         let representative = try #require(near["representative"] as? [String: Any])
-        let s000 = try query(db, "SELECT c.text FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id WHERE s.uid = 's000'", as: String.self)
+        let s000 = try query(
+            db, "SELECT c.text FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id WHERE s.uid = 's000'", as: String.self)
         #expect(representative["uid"] as? String == "s000" && representative["label"] as? String == "spam" && representative["text"] as? String == s000)
         let noise = try #require(flags.first { $0["detector"] as? String == "label-noise" })
         #expect(noise["under_review"] as? Bool == false && noise["representative"] is NSNull)

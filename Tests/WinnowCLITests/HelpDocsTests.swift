@@ -150,7 +150,7 @@ import Testing
             }
             // An option is named beside other commands' too (a section refers to `stats --snapshot`):
             // it must be an option of some command.
-            for line in lines where !line.contains("scripts/") {   // the repository's scripts take their own options
+            for line in lines where !line.contains("scripts/") { // the repository's scripts take their own options
                 for option in Self.longOptions(line) where !Self.common.contains(option) && !allOptions.contains(option) {
                     stale.append("`\(option)` (section \(heading))")
                 }
@@ -159,7 +159,7 @@ import Testing
             // a word after a command with a default subcommand is that one's argument.
             var fenced = false
             var typed: [Substring] = []
-            for line in lines where !line.contains("names no command") {   // the intro's typo examples
+            for line in lines where !line.contains("names no command") { // the intro's typo examples
                 if line.hasPrefix("```") { fenced.toggle(); continue }
                 if fenced { typed.append(line.drop { $0 == " " || $0 == "$" }) }
                 typed += line.split(separator: "`", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
@@ -169,7 +169,8 @@ import Testing
                 guard let first = words.first, first.allSatisfy({ $0.isLowercase || $0 == "-" }) else { continue }
                 guard let screen = screens[[first]] else { stale.append("command `winnow \(first)` (section \(heading))"); continue }
                 if words.count > 1, !Self.subcommands(screen).isEmpty, !defaults.contains([first]),
-                   words[1].first?.isLetter == true, words[1].allSatisfy({ $0.isLowercase || $0 == "-" }), screens[[first, words[1]]] == nil {
+                    words[1].first?.isLetter == true, words[1].allSatisfy({ $0.isLowercase || $0 == "-" }), screens[[first, words[1]]] == nil
+                {
                     stale.append("command `winnow \(first) \(words[1])` (section \(heading))")
                 }
             }
@@ -180,9 +181,12 @@ import Testing
 
     /// The reverse walk's reading of headings and option words.
     @Test func referenceHeadingsAndOptionsAreReadAsWritten() {
-        let screens: [[String]: String] = [["snapshot", "create"]: "", ["snapshot", "list"]: "", ["snapshot", "show"]: "", ["show"]: "",
-                                           ["flags"]: "", ["flags", "summary"]: ""]
-        #expect(Self.headingCommands("`winnow snapshot create NAME` / `list` / `show` / `diff A B`", screens: screens)
+        let screens: [[String]: String] = [
+            ["snapshot", "create"]: "", ["snapshot", "list"]: "", ["snapshot", "show"]: "", ["show"]: "",
+            ["flags"]: "", ["flags", "summary"]: "",
+        ]
+        #expect(
+            Self.headingCommands("`winnow snapshot create NAME` / `list` / `show` / `diff A B`", screens: screens)
                 == [["snapshot", "create"], ["snapshot", "list"], ["snapshot", "show"], ["snapshot", "diff"]])
         #expect(Self.headingCommands("`winnow flags` / `flags summary`", screens: screens) == [["flags"], ["flags", "summary"]])
         #expect(Self.headingCommands("`winnow coverage [--dimension D]`", screens: screens) == [["coverage"]])

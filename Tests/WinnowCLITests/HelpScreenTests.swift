@@ -18,7 +18,9 @@ import Testing
         let got = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         let want = expected.split(separator: "\n", omittingEmptySubsequences: false)
         let first = zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(got.count, want.count)
-        #expect(run.stdout == expected, """
+        #expect(
+            run.stdout == expected,
+            """
             winnow \(path.joined(separator: " ")) --help differs from Tests/Fixtures/help/\(name).txt at line \(first + 1):
               got:      \(first < got.count ? got[first] : "(end)")
               expected: \(first < want.count ? want[first] : "(end)")

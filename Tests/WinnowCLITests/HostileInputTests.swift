@@ -10,9 +10,11 @@ import Testing
     static func malformedCorpus(seed: UInt64, lines: Int = 10_000) -> (Data, [(Int, String)], Int) {
         var state = seed
         func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
-        let kinds = ["invalid JSON", "truncated line", "wrong type", "missing text", "duplicate id", "invalid UTF-8",
-                     "NUL byte", "BOM not at start", "over-long line", "nesting over the limit", "non-object top level",
-                     "number overflow"]
+        let kinds = [
+            "invalid JSON", "truncated line", "wrong type", "missing text", "duplicate id", "invalid UTF-8",
+            "NUL byte", "BOM not at start", "over-long line", "nesting over the limit", "non-object top level",
+            "number overflow",
+        ]
         var out = Data()
         var bad: [(Int, String)] = []
         var valid = 0
@@ -33,7 +35,8 @@ import Testing
             case "NUL byte": line = Array("{\"id\": \"r\(n)\", \"text\": \"nul".utf8) + [0] + Array("\"}".utf8)
             case "BOM not at start": line = [0xEF, 0xBB, 0xBF] + Array(good.utf8)
             case "over-long line": line = Array("{\"id\": \"r\(n)\", \"text\": \"\(String(repeating: "x", count: 5000))\"}".utf8)
-            case "nesting over the limit": line = Array("{\"id\": \"r\(n)\", \"text\": \"t\", \"meta\": \(String(repeating: "[", count: 600))\(String(repeating: "]", count: 600))}".utf8)
+            case "nesting over the limit":
+                line = Array("{\"id\": \"r\(n)\", \"text\": \"t\", \"meta\": \(String(repeating: "[", count: 600))\(String(repeating: "]", count: 600))}".utf8)
             case "non-object top level": line = Array("[\"r\(n)\", \"text\"]".utf8)
             default: line = Array("{\"id\": \"r\(n)\", \"text\": \"t\(n)\", \"score\": 1e999}".utf8)
             }
@@ -70,8 +73,9 @@ import Testing
         let lenient = try winnow(["import", file, "--on-error", "skip", "--rejects", rejects, "--json", "--db", db] + limit)
         #expect(lenient.status == 0, "\(lenient.stderr)")
         let totals = try #require((try JSONSerialization.jsonObject(with: Data(lenient.stdout.utf8)) as? [String: Any])?["totals"] as? [String: Any])
-        #expect(totals["imported"] as? Int == valid && totals["rejected"] as? Int == bad.count && totals["read"] as? Int == 10_000,
-                "seed \(seed): \(totals)")
+        #expect(
+            totals["imported"] as? Int == valid && totals["rejected"] as? Int == bad.count && totals["read"] as? Int == 10_000,
+            "seed \(seed): \(totals)")
         let rejectLines = String(decoding: try Data(contentsOf: URL(fileURLWithPath: rejects)), as: UTF8.self).split(separator: "\n")
         let numbers = rejectLines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["line"] as? Int }
         #expect(numbers == bad.map(\.0), "seed \(seed): rejects file")
@@ -117,7 +121,9 @@ import Testing
             let line = "{\"text\": \"t\", \"meta\": " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}\n"
             try Data(line.utf8).write(to: URL(fileURLWithPath: path))
             let run = try winnow(["import", path, "--db", dir.file("d\(depth).db")])
-            #expect(run.status == 1 && run.stderr.contains(path) && run.stderr.contains("line 1: invalid JSON: Too many nested"), "depth \(depth): \(run.status) \(run.stderr.prefix(300))")
+            #expect(
+                run.status == 1 && run.stderr.contains(path) && run.stderr.contains("line 1: invalid JSON: Too many nested"),
+                "depth \(depth): \(run.status) \(run.stderr.prefix(300))")
             #expect(!run.stderr.contains("Fatal error") && !run.stderr.contains("Stack"))
         }
     }
@@ -131,14 +137,18 @@ import Testing
         let schema = { try query(db, "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_master ORDER BY name)", as: String.self) }
         let before = try schema()
         let samples = try query(db, "SELECT count(*) FROM samples")
-        let attempts = ["' OR 1=1 --", "x'; DROP TABLE samples; --", "\" OR \"\"=\"", "a' UNION SELECT name FROM sqlite_master --",
-                        "'; ATTACH DATABASE '/tmp/evil.db' AS e; --", "x') OR load_extension('/tmp/evil') --", "/* comment */ positive",
-                        "positive' --", "ʼ OR 1=1 --", "＇ OR 1=1 --", "%", "_", "*", "positive\u{200B}"]
+        let attempts = [
+            "' OR 1=1 --", "x'; DROP TABLE samples; --", "\" OR \"\"=\"", "a' UNION SELECT name FROM sqlite_master --",
+            "'; ATTACH DATABASE '/tmp/evil.db' AS e; --", "x') OR load_extension('/tmp/evil') --", "/* comment */ positive",
+            "positive' --", "ʼ OR 1=1 --", "＇ OR 1=1 --", "%", "_", "*", "positive\u{200B}",
+        ]
         for (n, text) in attempts.enumerated() {
-            for arguments in [["samples", "--label", text, "--count"], ["samples", "--scene", "domain=\(text)", "--count"],
-                              ["samples", "--source", text, "--count"], ["samples", "--flag", text, "--count"],
-                              ["queue", "create", "q\(n)", "--label", text],
-                              ["snapshot", "create", "s\(n)", "--label", text]] {
+            for arguments in [
+                ["samples", "--label", text, "--count"], ["samples", "--scene", "domain=\(text)", "--count"],
+                ["samples", "--source", text, "--count"], ["samples", "--flag", text, "--count"],
+                ["queue", "create", "q\(n)", "--label", text],
+                ["snapshot", "create", "s\(n)", "--label", text],
+            ] {
                 let run = try winnow(arguments + ["--db", db])
                 #expect(run.status == 0 || run.status == 1 || run.status == 64, "\(arguments): \(run.stderr)")
                 if arguments.contains("--count") && run.status == 0 {
@@ -223,4 +233,3 @@ import Testing
         #expect(Set(exported) == Set(texts))
     }
 }
-

@@ -5,8 +5,10 @@ import Testing
     @Test func importsTheDemoCorpusAndSummarises() throws {
         let dir = TempDir()
         let db = dir.file("w.db")
-        let run = try winnow(["import", repoRoot + "/demo/reviews.jsonl", "--map", "scene.domain=domain",
-                              "--on-error", "skip", "--rejects", dir.file("rejects.jsonl"), "--db", db])
+        let run = try winnow([
+            "import", repoRoot + "/demo/reviews.jsonl", "--map", "scene.domain=domain",
+            "--on-error", "skip", "--rejects", dir.file("rejects.jsonl"), "--db", db,
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         let summary = try #require(run.stdout.split(separator: "\n").first.map(String.init))
         #expect(summary.hasPrefix(repoRoot + "/demo/reviews.jsonl: text · read 120, new 111, duplicates 6, label conflicts 2, rejected 3 · "))
@@ -100,8 +102,10 @@ import Testing
     @Test func skipModeImportsTheRest() throws {
         let dir = TempDir()
         let db = dir.file("w.db")
-        let run = try winnow(["import", fixtures + "/bad/ragged_columns.csv", "--on-error", "skip",
-                              "--rejects", dir.file("r.jsonl"), "--db", db])
+        let run = try winnow([
+            "import", fixtures + "/bad/ragged_columns.csv", "--on-error", "skip",
+            "--rejects", dir.file("r.jsonl"), "--db", db,
+        ])
         #expect(run.status == 0)
         #expect(run.stdout.contains("read 4, new 2, duplicates 0, label conflicts 0, rejected 2"))
         #expect(try query(db, "SELECT count(*) FROM samples") == 2)
@@ -125,8 +129,10 @@ import Testing
     @Test func forcedKindAndMappingOverrideDetection() throws {
         let dir = TempDir()
         let db = dir.file("w.db")
-        let run = try winnow(["import", repoRoot + "/demo/nli.csv", "--kind", "text", "--map", "text=premise",
-                              "--map", "meta.hypothesis=hypothesis", "--json", "--db", db])
+        let run = try winnow([
+            "import", repoRoot + "/demo/nli.csv", "--kind", "text", "--map", "text=premise",
+            "--map", "meta.hypothesis=hypothesis", "--json", "--db", db,
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("\"kind\" : \"text\""))
         #expect(try query(db, "SELECT count(*) FROM samples WHERE kind = 'text' AND meta LIKE '{\"hypothesis\":%'") == 18)

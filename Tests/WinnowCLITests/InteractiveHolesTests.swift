@@ -45,8 +45,10 @@ import Testing
         try "#!/bin/sh\ncp \"$1\" '\(dir.file("seen.txt"))'\n".write(toFile: editor, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: editor)
         let tmux = Tmux(dir)
-        tmux.run(["new-session", "-d", "-s", "rv", "-x", "100", "-y", "30",
-                  "EDITOR='\(editor)' \(winnowBinary) review q --reviewer tui --db \(db); sleep 30"])
+        tmux.run([
+            "new-session", "-d", "-s", "rv", "-x", "100", "-y", "30",
+            "EDITOR='\(editor)' \(winnowBinary) review q --reviewer tui --db \(db); sleep 30",
+        ])
         #expect(tmux.waitFor("[k]eep  [d]rop"))
         tmux.run(["send-keys", "-t", "rv", "e"])
         #expect(tmux.waitFor("edit cancelled (no change)"))
@@ -63,8 +65,10 @@ import Testing
         #expect(try winnow(["import", repoRoot + "/demo/reviews.jsonl", "--on-error", "skip", "--db", db]).status == 0)
         #expect(try winnow(["queue", "create", "q", "--label", "neutral", "--db", db]).status == 0)
         let tmux = Tmux(dir)
-        tmux.run(["new-session", "-d", "-s", "rv", "-x", "120", "-y", "30",
-                  "\(winnowBinary) review q --reviewer tui --db \(db); echo \"exit $?\"; sleep 30"])
+        tmux.run([
+            "new-session", "-d", "-s", "rv", "-x", "120", "-y", "30",
+            "\(winnowBinary) review q --reviewer tui --db \(db); echo \"exit $?\"; sleep 30",
+        ])
         #expect(tmux.waitFor("[k]eep  [d]rop"))
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
         tmux.run(["send-keys", "-t", "rv", "k"])

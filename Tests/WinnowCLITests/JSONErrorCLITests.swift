@@ -55,7 +55,7 @@ import Testing
             return try #require((doc["item"] as? [String: Any])?["id"] as? Int, "\(run.stdout)")
         }
         let item = try next("alice", lease: "0.001")
-        #expect(try next("carol", lease: "600") == item)   // expired: back in the queue
+        #expect(try next("carol", lease: "600") == item) // expired: back in the queue
         #expect(try winnow(["review", "decide", "\(item)", "--reviewer", "carol", "--action", "keep", "--db", db]).status == 0)
         let lost = try error(try winnow(["review", "decide", "\(item)", "--reviewer", "alice", "--action", "keep", "--json", "--db", db]))
         #expect(lost.code == "lease_lost")

@@ -77,12 +77,15 @@ import Testing
         #expect(tone["unannotated"] as? Int == 110)
 
         let bad = dir.file("bad.jsonl")
-        try "{\"uid\": \"rev-001\", \"dimension\": \"domain\", \"category\": \"books\"}\n{\"uid\": \"nope\", \"dimension\": \"domain\", \"category\": \"books\"}\n{\"uid\": \"rev-002\"}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        try
+            "{\"uid\": \"rev-001\", \"dimension\": \"domain\", \"category\": \"books\"}\n{\"uid\": \"nope\", \"dimension\": \"domain\", \"category\": \"books\"}\n{\"uid\": \"rev-002\"}\n"
+            .write(toFile: bad, atomically: true, encoding: .utf8)
         let refused = try winnow(["annotate", "--from", bad, "--db", db])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("\(bad):3: missing dimension, category"))
         let unknown = dir.file("unknown.jsonl")
-        try "{\"uid\": \"rev-001\", \"dimension\": \"domain\", \"category\": \"books\"}\n{\"uid\": \"nope\", \"dimension\": \"domain\", \"category\": \"books\"}\n".write(toFile: unknown, atomically: true, encoding: .utf8)
+        try "{\"uid\": \"rev-001\", \"dimension\": \"domain\", \"category\": \"books\"}\n{\"uid\": \"nope\", \"dimension\": \"domain\", \"category\": \"books\"}\n".write(
+            toFile: unknown, atomically: true, encoding: .utf8)
         let refused2 = try winnow(["annotate", "--from", unknown, "--db", db])
         #expect(refused2.stderr.contains("\(unknown):2: no sample with uid 'nope'"))
         #expect(refused2.stderr.contains("nothing was annotated"))
@@ -93,7 +96,9 @@ import Testing
     @Test func rulesAnnotateWithoutOverwritingImportedScenes() throws {
         let (dir, db) = try demoStore()
         let rules = dir.file("rules.yaml")
-        try "tone:\n  enthusiastic: {keywords: [great, love, amazing, excellent, perfect]}\n  critical: {regex: ['(?i)\\\\b(broke|refund|waste)\\\\b']}\ndomain:\n  health: {keywords: [the]}\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        try
+            "tone:\n  enthusiastic: {keywords: [great, love, amazing, excellent, perfect]}\n  critical: {regex: ['(?i)\\\\b(broke|refund|waste)\\\\b']}\ndomain:\n  health: {keywords: [the]}\n"
+            .write(toFile: rules, atomically: true, encoding: .utf8)
         let run = try winnow(["annotate", "--rules", rules, "--json", "--db", db])
         #expect(run.status == 0, "\(run.stderr)")
         let result = try json(run)

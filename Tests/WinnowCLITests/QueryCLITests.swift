@@ -42,7 +42,11 @@ import Testing
         defer { withExtendedLifetime(dir) {} }
         let writer = Process()
         writer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        writer.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"insert into grdb_migrations values ('0999_future')\"); c.commit(); c.execute('pragma wal_checkpoint(truncate)'); c.close()", db]
+        writer.arguments = [
+            "python3", "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"insert into grdb_migrations values ('0999_future')\"); c.commit(); c.execute('pragma wal_checkpoint(truncate)'); c.close()",
+            db,
+        ]
         try writer.run(); writer.waitUntilExit()
         let run = try winnow(["samples", "--db", db])
         #expect(run.status == 3)
@@ -65,11 +69,15 @@ import Testing
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let samples = try #require(doc["samples"] as? [[String: Any]])
         #expect(doc["count"] as? Int == samples.count)
-        #expect(samples.count == (try query(db, """
-            SELECT count(*) FROM samples s JOIN revisions r ON r.id = s.revision_id
-            JOIN scene_annotations a ON a.sample_id = s.id AND a.dimension = 'domain' AND a.replaced_by IS NULL
-            WHERE r.label = 'neutral' AND a.category = 'books'
-            """)))
+        #expect(
+            samples.count
+                == (try query(
+                    db,
+                    """
+                    SELECT count(*) FROM samples s JOIN revisions r ON r.id = s.revision_id
+                    JOIN scene_annotations a ON a.sample_id = s.id AND a.dimension = 'domain' AND a.replaced_by IS NULL
+                    WHERE r.label = 'neutral' AND a.category = 'books'
+                    """)))
         #expect(samples.count > 0)
         for sample in samples {
             #expect(sample["label"] as? String == "neutral")
@@ -111,8 +119,10 @@ import Testing
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(doc["columns"] as? [String] == ["uid", "hash"])
         #expect(((doc["rows"] as? [[String: Any]])?.first?["hash"] as? String)?.count == 64)
-        for statement in ["DELETE FROM samples", "UPDATE samples SET status = 'dropped'", "DROP TABLE samples",
-                          "INSERT INTO labels VALUES ('x', 1)", "ATTACH DATABASE '/tmp/x.db' AS x", "PRAGMA journal_mode = DELETE"] {
+        for statement in [
+            "DELETE FROM samples", "UPDATE samples SET status = 'dropped'", "DROP TABLE samples",
+            "INSERT INTO labels VALUES ('x', 1)", "ATTACH DATABASE '/tmp/x.db' AS x", "PRAGMA journal_mode = DELETE",
+        ] {
             let run = try winnow(["sql", statement, "--db", db])
             #expect(run.status == 1, "\(statement)")
             #expect(run.stderr.contains("winnow sql only reads"), "\(statement): \(run.stderr)")

@@ -73,14 +73,18 @@ import Testing
         // edit: new content, a new revision
         let d = try #require(try next(db, "all", "alice"))
         #expect(try winnow(["review", "decide", "\(d.id)", "--reviewer", "alice", "--action", "edit", "--text", "A brand new, cleaner review text.", "--db", db]).status == 0)
-        #expect(try query(db, "SELECT c.text FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id WHERE s.uid = '\(d.uid)'", as: String.self) == "A brand new, cleaner review text.")
+        #expect(
+            try query(db, "SELECT c.text FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id WHERE s.uid = '\(d.uid)'", as: String.self)
+                == "A brand new, cleaner review text.")
 
         // undo, newest first: edit, relabel, drop, keep
         for expected in ["edit", "relabel", "drop", "keep"] {
             let u = try winnow(["review", "undo", "--reviewer", "alice", "--db", db])
             #expect(u.stdout.hasPrefix("undid alice's \(expected)"), "\(u.stdout)\(u.stderr)")
         }
-        #expect(try query(db, "SELECT c.text FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id WHERE s.uid = '\(d.uid)'", as: String.self) != "A brand new, cleaner review text.")
+        #expect(
+            try query(db, "SELECT c.text FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id WHERE s.uid = '\(d.uid)'", as: String.self)
+                != "A brand new, cleaner review text.")
         let back = try json(try winnow(["show", c.uid, "--json", "--db", db]))
         #expect(back["label"] as? String == "positive")
         #expect((back["revisions"] as? [[String: Any]])?.map { $0["origin"] as? String } == ["import", "relabel", "undo"])
@@ -182,7 +186,8 @@ import Testing
         let badAction = try winnow(["review", "decide", "\(a.id)", "--reviewer", "alice", "--action", "burn", "--db", db])
         #expect(badAction.status == 64)
         let bad = dir.file("bad.jsonl")
-        try "{\"uid\": \"\(a.uid)\", \"action\": \"keep\"}\n{\"uid\": \"not-in-queue\", \"action\": \"keep\"}\n{\"uid\": \"\(a.uid)\", \"action\": \"maybe\"}\nnot json\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        try "{\"uid\": \"\(a.uid)\", \"action\": \"keep\"}\n{\"uid\": \"not-in-queue\", \"action\": \"keep\"}\n{\"uid\": \"\(a.uid)\", \"action\": \"maybe\"}\nnot json\n".write(
+            toFile: bad, atomically: true, encoding: .utf8)
         let apply = try winnow(["review", "apply", bad, "--queue", "q", "--reviewer", "zed", "--db", db])
         #expect(apply.status == 1)
         #expect(apply.stderr.contains("\(bad):4: invalid JSON"))
@@ -192,7 +197,10 @@ import Testing
         #expect(missing.stderr.contains("\(good):1: sample 'not-in-queue' is not in queue 'q'"))
         #expect(try query(db, "SELECT count(*) FROM decisions") == before)
         let ok = dir.file("ok.jsonl")
-        let free = try #require(try query(db, "SELECT s.uid FROM queue_items qi JOIN samples s ON s.id = qi.sample_id WHERE qi.id NOT IN (SELECT item_id FROM leases) ORDER BY qi.id LIMIT 1", as: String.self))
+        let free = try #require(
+            try query(
+                db, "SELECT s.uid FROM queue_items qi JOIN samples s ON s.id = qi.sample_id WHERE qi.id NOT IN (SELECT item_id FROM leases) ORDER BY qi.id LIMIT 1", as: String.self
+            ))
         try "{\"uid\": \"\(free)\", \"action\": \"keep\", \"note\": \"from the spreadsheet\"}\n".write(toFile: ok, atomically: true, encoding: .utf8)
         let applied = try winnow(["review", "apply", ok, "--queue", "q", "--reviewer", "zed", "--db", db])
         #expect(applied.stdout == "\(ok): 1 decisions recorded (1 applied)\n", "\(applied.stderr)")

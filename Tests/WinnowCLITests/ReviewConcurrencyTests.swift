@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Many reviewer processes on one queue, and the interactive review driven through tmux.
@@ -80,8 +80,10 @@ import Glibc
             return false
         }
         defer { _ = try? tmux(["kill-server"]) }
-        _ = try tmux(["new-session", "-d", "-s", "rv", "-x", "100", "-y", "30",
-                      "\(winnowBinary) review q --reviewer tui --db \(db); sleep 30"])
+        _ = try tmux([
+            "new-session", "-d", "-s", "rv", "-x", "100", "-y", "30",
+            "\(winnowBinary) review q --reviewer tui --db \(db); sleep 30",
+        ])
         #expect(try waitFor("[k]eep  [d]rop  [r]elabel"))
         let first = try screen()
         #expect(first.contains("q · tui · 0/18 decided"))

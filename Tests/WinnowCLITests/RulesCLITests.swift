@@ -14,7 +14,9 @@ import Testing
     func store() throws -> (TempDir, String) {
         let dir = TempDir()
         let db = dir.file("w.db")
-        let input = dir.write("texts.jsonl", """
+        let input = dir.write(
+            "texts.jsonl",
+            """
             {"id": "t1", "text": "Only £1.50 per week, T&C apply", "label": "spam"}
             {"id": "t2", "text": "I write C++ and Node.js at work", "label": "ham"}
             {"id": "t3", "text": "export LD_LIBRARY_PATH=/usr/lib before you run it", "label": "ham"}
@@ -35,7 +37,9 @@ import Testing
     /// matched nothing, with their lines.
     @Test func rulesMatchKeywordsAsWrittenAndReportDeadRules() throws {
         let (dir, db) = try store()
-        let rules = dir.write("rules.yaml", """
+        let rules = dir.write(
+            "rules.yaml",
+            """
             topic:
               promo:
                 keywords: ["£1.50", "t&c"]
@@ -57,7 +61,9 @@ import Testing
         #expect(hits == ["topic.promo=1", "topic.code=1", "topic.packaging=1", "place.library=1"])
         let unmatched = (result["unmatched_rules"] as? [[String: Any]] ?? []).map { "\($0["line"]!):\($0["kind"]!):\($0["pattern"]!)" }
         #expect(unmatched == ["5:keyword:path_to_nowhere", "8:regex:\\bdebhelper\\b"])
-        let scenes = try winnow(["sql", "SELECT s.uid || '=' || a.category FROM scene_annotations a JOIN samples s ON s.id = a.sample_id ORDER BY s.uid, a.dimension", "--csv", "--db", db])
+        let scenes = try winnow([
+            "sql", "SELECT s.uid || '=' || a.category FROM scene_annotations a JOIN samples s ON s.id = a.sample_id ORDER BY s.uid, a.dimension", "--csv", "--db", db,
+        ])
         // t3's LD_LIBRARY_PATH is not the word "library"; t5's library is.
         #expect(scenes.stdout.split(separator: "\n").dropFirst().joined(separator: " ") == "t1=promo t2=code t4=packaging t5=library")
 
@@ -66,7 +72,9 @@ import Testing
         #expect(human.stdout.hasPrefix("annotated 0 (replacing 0), unchanged 4\n"), "\(human.stdout)")
         #expect(human.stdout.contains("\ndimension  category   samples matched\n"), "\(human.stdout)")
         #expect(human.stdout.contains("\ntopic      promo                    1\n"), "\(human.stdout)")
-        #expect(human.stdout.contains("2 rules matched no active sample:\n  \(rules):5: topic.code keyword 'path_to_nowhere'\n  \(rules):8: topic.packaging regex '\\bdebhelper\\b'\n"), "\(human.stdout)")
+        #expect(
+            human.stdout.contains("2 rules matched no active sample:\n  \(rules):5: topic.code keyword 'path_to_nowhere'\n  \(rules):8: topic.packaging regex '\\bdebhelper\\b'\n"),
+            "\(human.stdout)")
     }
 
     /// Item 5: a keyword that can never match is refused at load with its line; nothing is annotated.
@@ -113,7 +121,7 @@ import Testing
 
         // Known names that select nothing are not typos: 0, exit 0.
         #expect(try winnow(["samples", "--label", "spam", "--status", "dropped", "--count", "--db", db]).stdout == "0\n")
-        #expect(try winnow(["samples", "--scene", "topic=code", "--count", "--db", db]).stdout == "0\n")   // in the taxonomy, unused
+        #expect(try winnow(["samples", "--scene", "topic=code", "--count", "--db", db]).stdout == "0\n") // in the taxonomy, unused
         #expect(try winnow(["samples", "--label", "ham", "--scene", "topic=promo", "--count", "--db", db]).stdout == "0\n")
         // …and they still work.
         #expect(try winnow(["samples", "--label", "spam", "--count", "--db", db]).stdout == "1\n")
@@ -143,7 +151,9 @@ import Testing
     @Test func showFindsASampleByAMergedRecordID() throws {
         let dir = TempDir()
         let db = dir.file("w.db")
-        let input = dir.write("sms.jsonl", """
+        let input = dir.write(
+            "sms.jsonl",
+            """
             {"id": "sms:12", "text": "Free entry in 2 a wkly comp", "label": "spam"}
             {"id": "sms:810", "text": "Free entry in 2 a  wkly comp", "label": "spam"}
 
@@ -172,7 +182,9 @@ import Testing
         let db = dir.file("w.db")
         let first = dir.write("a.jsonl", "{\"id\": \"r1\", \"text\": \"first\"}\n")
         #expect(try winnow(["import", first, "--db", db]).status == 0)
-        let jsonl = dir.write("b.jsonl", """
+        let jsonl = dir.write(
+            "b.jsonl",
+            """
             {"id": "r2", "text": "fine"}
             {"id": "r3", "label": "x"}
             {"id": "r1", "text": "other content under a taken id"}
@@ -189,13 +201,14 @@ import Testing
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
         #expect(lines.map { "\($0["line"]!)" } == ["2", "3", "4", "5", "3"])
-        #expect(lines.map { $0["raw"] as? String } == [
-            "{\"id\": \"r3\", \"label\": \"x\"}",
-            "{\"id\": \"r1\", \"text\": \"other content under a taken id\"}",
-            "{\"id\": \"r4\", \"text\": 5}",
-            "not json",
-            "r6,one,two",
-        ])
+        #expect(
+            lines.map { $0["raw"] as? String } == [
+                "{\"id\": \"r3\", \"label\": \"x\"}",
+                "{\"id\": \"r1\", \"text\": \"other content under a taken id\"}",
+                "{\"id\": \"r4\", \"text\": 5}",
+                "not json",
+                "r6,one,two",
+            ])
         // `import --update` writes the same rejects file the same way.
         let updateRejects = dir.file("update-rejects.jsonl")
         let update = try winnow(["import", jsonl, "--update", "--on-error", "skip", "--rejects", updateRejects, "--db", db])
@@ -233,13 +246,17 @@ import Testing
     @Test func sqlWithTwoStatementsSaysSo() throws {
         let (dir, db) = try store()
         defer { withExtendedLifetime(dir) {} }
-        for (sql, second) in [("SELECT 1; SELECT 2", "SELECT 2"), ("SELECT 1; DELETE FROM samples", "DELETE FROM samples"),
-                              ("SELECT 1; SELEC 2", "SELEC 2"), ("SELECT 1;SELECT 2;", "SELECT 2"),
-                              ("SELECT 1;; SELECT 2", "SELECT 2"), ("-- first\nSELECT 1; /* c */ SELECT 2", "/* c */ SELECT 2")] {
+        for (sql, second) in [
+            ("SELECT 1; SELECT 2", "SELECT 2"), ("SELECT 1; DELETE FROM samples", "DELETE FROM samples"),
+            ("SELECT 1; SELEC 2", "SELEC 2"), ("SELECT 1;SELECT 2;", "SELECT 2"),
+            ("SELECT 1;; SELECT 2", "SELECT 2"), ("-- first\nSELECT 1; /* c */ SELECT 2", "/* c */ SELECT 2"),
+        ] {
             let run = try winnow(["sql", sql, "--db", db])
             #expect(run.status == 1, "\(sql)")
             #expect(run.stdout == "", "\(sql)")
-            #expect(run.stderr == "error: winnow sql runs one statement, and another follows the first: `\(second)`; run them one at a time (a `;` ends a statement)\n", "\(sql): \(run.stderr)")
+            #expect(
+                run.stderr == "error: winnow sql runs one statement, and another follows the first: `\(second)`; run them one at a time (a `;` ends a statement)\n",
+                "\(sql): \(run.stderr)")
         }
         for sql in ["SELECT 1; -- a comment", "SELECT 1;;", "; SELECT 1", "SELECT 1 /* done */ ;"] {
             let run = try winnow(["sql", sql, "--db", db])
@@ -256,11 +273,16 @@ import Testing
         #expect(typo.stderr.hasPrefix("error: unknown command 'snapshto'; did you mean 'winnow snapshot'? Commands: init, import, samples, show,"), "\(typo.stderr)")
         let nested = try winnow(["snapshot", "creat", "v1"])
         #expect(nested.status == 64)
-        #expect(nested.stderr.hasPrefix("error: unknown snapshot command 'creat'; did you mean 'winnow snapshot create'? Commands: create, list, show, diff, verify"), "\(nested.stderr)")
+        #expect(
+            nested.stderr.hasPrefix("error: unknown snapshot command 'creat'; did you mean 'winnow snapshot create'? Commands: create, list, show, diff, verify"),
+            "\(nested.stderr)")
         let bogus = try winnow(["bogus"])
         #expect(bogus.status == 64)
         // Nothing is near enough to be the intended command: the list alone.
-        #expect(bogus.stderr == "error: unknown command 'bogus'. Commands: init, import, samples, show, taxonomy, annotate, coverage, distribution, stats, detect, flags, queue, review, snapshot, export, sql, check, backup (see `winnow --help`)\n", "\(bogus.stderr)")
+        #expect(
+            bogus.stderr
+                == "error: unknown command 'bogus'. Commands: init, import, samples, show, taxonomy, annotate, coverage, distribution, stats, detect, flags, queue, review, snapshot, export, sql, check, backup (see `winnow --help`)\n",
+            "\(bogus.stderr)")
         for run in [typo, nested, bogus] {
             #expect(!run.stderr.contains("Fatal") && !run.stderr.contains("Stack") && !run.stderr.contains("0x"), "\(run.stderr)")
             #expect(run.stdout == "")
@@ -282,7 +304,8 @@ import Testing
     @Test func taxonomyShowKeepsFileOrder() throws {
         let dir = TempDir()
         let db = dir.file("w.db")
-        let file = dir.write("t.yaml", "dimensions:\n  zeta:\n    categories:\n      b: 1\n      a: 2\n  alpha:\n    categories:\n      y: 3\n      x: 4\n  mid:\n    categories:\n      m: 5\n")
+        let file = dir.write(
+            "t.yaml", "dimensions:\n  zeta:\n    categories:\n      b: 1\n      a: 2\n  alpha:\n    categories:\n      y: 3\n      x: 4\n  mid:\n    categories:\n      m: 5\n")
         #expect(try winnow(["taxonomy", "load", file, "--db", db]).status == 0)
         let shown = try json(try winnow(["taxonomy", "show", "--json", "--db", db]))
         let dims = shown["dimensions"] as? [[String: Any]] ?? []

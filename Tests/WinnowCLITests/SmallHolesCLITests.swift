@@ -9,10 +9,12 @@ import Testing
         let (dir, db) = try demoReviewStore()
         defer { withExtendedLifetime(dir) {} }
         let outside = dir.file("x.db")
-        for statement in ["/**/ATTACH '\(outside)' AS x", " ATTACH '\(outside)' AS x", "-- hi\nATTACH '\(outside)' AS x",
-                          "SELECT hex(fts3_tokenizer('simple'))", "SELECT fts3_tokenizer('evil', x'0000000000000000')",
-                          "SELECT load_extension('x')", "SELECT 1; DROP TABLE samples", "PRAGMA user_version = 7",
-                          "BEGIN", "VACUUM INTO '\(outside)'", "CREATE TEMP TABLE t(x)", "ANALYZE"] {
+        for statement in [
+            "/**/ATTACH '\(outside)' AS x", " ATTACH '\(outside)' AS x", "-- hi\nATTACH '\(outside)' AS x",
+            "SELECT hex(fts3_tokenizer('simple'))", "SELECT fts3_tokenizer('evil', x'0000000000000000')",
+            "SELECT load_extension('x')", "SELECT 1; DROP TABLE samples", "PRAGMA user_version = 7",
+            "BEGIN", "VACUUM INTO '\(outside)'", "CREATE TEMP TABLE t(x)", "ANALYZE",
+        ] {
             let run = try winnow(["sql", statement, "--db", db])
             #expect(run.status == 1, "\(statement): \(run.stdout)")
             #expect(run.stderr.hasPrefix("error: winnow sql "), "\(statement): \(run.stderr)")
@@ -110,18 +112,20 @@ import Testing
         let db = dir.file("w.db")
         let input = dir.file("l.jsonl")
         try """
-            {"text": "a", "label": 1}
-            {"text": "b", "label": 1.0}
-            {"text": "c", "label": "1"}
-            {"text": "d", "label": 1e0}
-            {"text": "e", "label": "1.0"}
-            {"text": "f", "label": true}
-            {"text": "g", "label": 0.5}
+        {"text": "a", "label": 1}
+        {"text": "b", "label": 1.0}
+        {"text": "c", "label": "1"}
+        {"text": "d", "label": 1e0}
+        {"text": "e", "label": "1.0"}
+        {"text": "f", "label": true}
+        {"text": "g", "label": 0.5}
 
-            """.write(toFile: input, atomically: true, encoding: .utf8)
+        """.write(toFile: input, atomically: true, encoding: .utf8)
         let run = try winnow(["import", input, "--db", db])
         #expect(run.status == 0, "\(run.stderr)")
-        let labels = try winnow(["sql", "SELECT c.text, r.label FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id ORDER BY c.text", "--csv", "--db", db])
+        let labels = try winnow([
+            "sql", "SELECT c.text, r.label FROM samples s JOIN revisions r ON r.id = s.revision_id JOIN contents c ON c.id = r.content_id ORDER BY c.text", "--csv", "--db", db,
+        ])
         #expect(labels.stdout == "text,label\na,1\nb,1\nc,1\nd,1\ne,1.0\nf,true\ng,0.5\n")
     }
 

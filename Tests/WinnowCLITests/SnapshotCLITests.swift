@@ -71,8 +71,10 @@ import Testing
         defer { withExtendedLifetime(dir) {} }
         #expect(try winnow(["snapshot", "create", "v1", "--exclude-flagged", "--db", db]).status == 0)
         let queue = try DatabaseQueue(path: db)
-        for sql in ["UPDATE snapshot_members SET revision_id = revision_id + 1", "DELETE FROM snapshot_members",
-                    "UPDATE snapshots SET fingerprint = 'x'", "DELETE FROM snapshots", "UPDATE revisions SET label = 'x'"] {
+        for sql in [
+            "UPDATE snapshot_members SET revision_id = revision_id + 1", "DELETE FROM snapshot_members",
+            "UPDATE snapshots SET fingerprint = 'x'", "DELETE FROM snapshots", "UPDATE revisions SET label = 'x'",
+        ] {
             #expect(throws: DatabaseError.self, "\(sql)") { try queue.write { try $0.execute(sql: sql) } }
         }
         #expect(try query(db, "SELECT count(*) FROM snapshot_members") == 109) // the 2 label-conflict samples left out
@@ -88,7 +90,8 @@ import Testing
         // winnow check: the damage has its own exit code and names the snapshot.
         let check = try winnow(["check", "--db", db])
         #expect(check.status == 4, "\(check.stderr)")
-        #expect(check.stdout.contains("snapshot v1: FINGERPRINT MISMATCH") && check.stderr.contains("snapshot v1 no longer matches its fingerprint"),
-                "\(check.stdout) \(check.stderr)")
+        #expect(
+            check.stdout.contains("snapshot v1: FINGERPRINT MISMATCH") && check.stderr.contains("snapshot v1 no longer matches its fingerprint"),
+            "\(check.stdout) \(check.stderr)")
     }
 }

@@ -24,7 +24,9 @@ import Testing
             #expect(r.status == 0, "\(arguments): \(r.stderr)")
         }
         func item(_ uid: String, _ queue: String) throws -> String {
-            let id = try query(db, """
+            let id = try query(
+                db,
+                """
                 SELECT qi.id FROM queue_items qi JOIN samples s ON s.id = qi.sample_id JOIN queues q ON q.id = qi.queue_id
                 WHERE s.uid = '\(uid)' AND q.name = '\(queue)'
                 """)
@@ -32,24 +34,24 @@ import Testing
         }
         let first = dir.file("a.jsonl")
         try """
-            {"id": "a1", "text": "alpha one", "label": "pos", "domain": "news"}
-            {"id": "a2", "text": "alpha two words", "label": "pos", "domain": "news"}
-            {"id": "a3", "text": "beta", "label": "neg", "domain": "tech"}
-            {"id": "a4", "text": "gamma delta", "label": "neg", "domain": "fiction"}
-            {"id": "a5", "text": "alpha one", "label": "neg", "domain": "news"}
+        {"id": "a1", "text": "alpha one", "label": "pos", "domain": "news"}
+        {"id": "a2", "text": "alpha two words", "label": "pos", "domain": "news"}
+        {"id": "a3", "text": "beta", "label": "neg", "domain": "tech"}
+        {"id": "a4", "text": "gamma delta", "label": "neg", "domain": "fiction"}
+        {"id": "a5", "text": "alpha one", "label": "neg", "domain": "news"}
 
-            """.write(toFile: first, atomically: true, encoding: .utf8)  // a5 repeats a1 with another label: a flag
+        """.write(toFile: first, atomically: true, encoding: .utf8) // a5 repeats a1 with another label: a flag
         let taxonomy = dir.file("t.yaml")
         try """
-            labels: [neg, pos]
-            dimensions:
-              domain:
-                categories:
-                  news: {target: 2}
-                  tech: {target: 1}
-                  fiction: {target: 4}
+        labels: [neg, pos]
+        dimensions:
+          domain:
+            categories:
+              news: {target: 2}
+              tech: {target: 1}
+              fiction: {target: 4}
 
-            """.write(toFile: taxonomy, atomically: true, encoding: .utf8)
+        """.write(toFile: taxonomy, atomically: true, encoding: .utf8)
         try run(["import", first, "--map", "scene.domain=domain"])
         try run(["taxonomy", "load", taxonomy])
         try run(["snapshot", "create", "v1"])
@@ -65,10 +67,10 @@ import Testing
         try run(["annotate", "--from", scenes])
         let more = dir.file("b.jsonl")
         try """
-            {"id": "b1", "text": "epsilon zeta eta", "label": "neg", "domain": "fiction"}
-            {"id": "b2", "text": "theta", "label": "pos"}
+        {"id": "b1", "text": "epsilon zeta eta", "label": "neg", "domain": "fiction"}
+        {"id": "b2", "text": "theta", "label": "pos"}
 
-            """.write(toFile: more, atomically: true, encoding: .utf8)
+        """.write(toFile: more, atomically: true, encoding: .utf8)
         try run(["import", more, "--map", "scene.domain=domain"])
         try run(["snapshot", "create", "v2"])
 
@@ -128,7 +130,10 @@ import Testing
         let human = try winnow(["coverage", "--snapshot", "v1", "--db", db])
         #expect(human.stdout.hasPrefix("snapshot v1\ndomain: scene coverage 1.000 · sample coverage 0.750 · covered fill 0.750 · unannotated 0\n"))
         let csv = try winnow(["coverage", "--snapshot", "v1", "--csv", "--db", db])
-        #expect(csv.stdout == "dimension,category,count,target,fill,weight,status,needed\ndomain,news,2,2,1.000,0.333,ok,0\ndomain,tech,1,1,1.000,0.333,ok,0\ndomain,fiction,1,4,0.250,0.333,under,3\n")
+        #expect(
+            csv.stdout
+                == "dimension,category,count,target,fill,weight,status,needed\ndomain,news,2,2,1.000,0.333,ok,0\ndomain,tech,1,1,1.000,0.333,ok,0\ndomain,fiction,1,4,0.250,0.333,under,3\n"
+        )
 
         // Stats. v1: labels neg 2 (a3, a4), pos 2; words 2, 3, 1, 2; 8 words, 7 distinct.
         let s1 = try json(try winnow(["stats", "--snapshot", "v1", "--json", "--db", db]))
@@ -233,9 +238,11 @@ import Testing
     @Test func anUnknownSnapshotIsRefusedNamingTheSnapshots() throws {
         let (dir, db) = try store()
         defer { withExtendedLifetime(dir) {} }
-        for arguments in [["coverage", "--snapshot", "v3"], ["stats", "--snapshot", "v3", "--json"],
-                          ["distribution", "--of", "labels", "--snapshot", "v3"],
-                          ["distribution", "--of", "labels", "--against", "snapshot:v3"]] {
+        for arguments in [
+            ["coverage", "--snapshot", "v3"], ["stats", "--snapshot", "v3", "--json"],
+            ["distribution", "--of", "labels", "--snapshot", "v3"],
+            ["distribution", "--of", "labels", "--against", "snapshot:v3"],
+        ] {
             let run = try winnow(arguments + ["--db", db])
             #expect(run.status == 1, "\(arguments)")
             // With --json the error is also a document on stdout (JSONErrorCLITests).

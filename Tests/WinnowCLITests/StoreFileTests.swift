@@ -14,12 +14,16 @@ import Testing
         for table in ["samples", "contents", "revisions", "occurrences", "sources", "scene_annotations", "flags", "decisions", "snapshots", "snapshot_members"] {
             result[table] = "\(try query(db, "SELECT count(*) FROM \(table)") ?? -1)"
         }
-        result["digest"] = try query(db, """
-            SELECT group_concat(uid || ':' || status || ':' || hex(hash) || ':' || coalesce(label, ''), ',') FROM
-            (SELECT s.uid, s.status, c.hash, r.label FROM samples s JOIN revisions r ON r.id = s.revision_id
-             JOIN contents c ON c.id = r.content_id ORDER BY s.uid)
-            """, as: String.self) ?? ""
-        result["fingerprints"] = try query(db, "SELECT group_concat(name || '=' || fingerprint, ',') FROM (SELECT name, fingerprint FROM snapshots ORDER BY id)", as: String.self) ?? ""
+        result["digest"] =
+            try query(
+                db,
+                """
+                SELECT group_concat(uid || ':' || status || ':' || hex(hash) || ':' || coalesce(label, ''), ',') FROM
+                (SELECT s.uid, s.status, c.hash, r.label FROM samples s JOIN revisions r ON r.id = s.revision_id
+                 JOIN contents c ON c.id = r.content_id ORDER BY s.uid)
+                """, as: String.self) ?? ""
+        result["fingerprints"] =
+            try query(db, "SELECT group_concat(name || '=' || fingerprint, ',') FROM (SELECT name, fingerprint FROM snapshots ORDER BY id)", as: String.self) ?? ""
         return result
     }
 
@@ -33,8 +37,9 @@ import Testing
         let stores = try FileManager.default.contentsOfDirectory(atPath: Self.storeFixtures).filter { $0.hasSuffix(".db") }.sorted()
         // One fixture per landed migration (add one whenever a migration lands).
         let migrations = try FileManager.default.contentsOfDirectory(atPath: repoRoot + "/migrations").filter { $0.hasSuffix(".sql") }
-        #expect(Set(stores.map { String($0.dropLast(3)) }) == Set(migrations.map { String($0.dropLast(4)) }),
-                "fixtures \(stores) vs migrations \(migrations)")
+        #expect(
+            Set(stores.map { String($0.dropLast(3)) }) == Set(migrations.map { String($0.dropLast(4)) }),
+            "fixtures \(stores) vs migrations \(migrations)")
         for fixture in stores {
             let dir = TempDir()
             let db = try copy(fixture, into: dir)
@@ -70,7 +75,7 @@ import Testing
         #expect(try query(db, "SELECT group_concat(identifier) FROM grdb_migrations", as: String.self) == "0001_initial")
         #expect(try query(db, "SELECT count(*) FROM sqlite_master WHERE name = 'scene_counts'") == 0, "partial DDL of the failed migration")
         #expect(try Self.figures(db) == before)
-        #expect(try winnow(["samples", "--count", "--db", db]).status == 0)   // and the next open finishes the job
+        #expect(try winnow(["samples", "--count", "--db", db]).status == 0) // and the next open finishes the job
         #expect(try query(db, "SELECT identifier FROM grdb_migrations ORDER BY identifier DESC LIMIT 1", as: String.self) == latestSchema)
     }
 
@@ -107,7 +112,7 @@ import Testing
         var state = seed
         func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
         var detected = 0, trials = 0
-        let copies = Int(ProcessInfo.processInfo.environment["WINNOW_CORRUPT_COPIES"] ?? "") ?? 30   // 200 in scripts/reliability
+        let copies = Int(ProcessInfo.processInfo.environment["WINNOW_CORRUPT_COPIES"] ?? "") ?? 30 // 200 in scripts/reliability
         for trial in 0..<copies {
             var bytes = [UInt8](original)
             // Header (first 100 bytes), the schema page, or any page.
@@ -121,8 +126,9 @@ import Testing
             let run = try winnow(["check", "--db", db])
             trials += 1
             #expect([0, 1, 3, 4].contains(run.status), "seed \(seed) trial \(trial): exit \(run.status): \(run.stderr)")
-            #expect(!run.stderr.contains("Fatal error") && !run.stderr.contains("Stack dump") && !run.stderr.contains("Backtrace"),
-                    "seed \(seed) trial \(trial): \(run.stderr)")
+            #expect(
+                !run.stderr.contains("Fatal error") && !run.stderr.contains("Stack dump") && !run.stderr.contains("Backtrace"),
+                "seed \(seed) trial \(trial): \(run.stderr)")
             if run.status != 0 { detected += 1 }
             if run.status == 0 {
                 // Reported sound: then SQLite agrees.
@@ -158,15 +164,17 @@ import Testing
 
     /// F2, as an unprivileged user (root ignores permissions): a read-only store and folder.
     /// Needs root, to drop to another user with setpriv.
-    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
-                   "needs root and /usr/bin/setpriv to run winnow as an unprivileged user"))
+    @Test(
+        .enabled(
+            if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+            "needs root and /usr/bin/setpriv to run winnow as an unprivileged user"))
     func aReadOnlyStoreIsRefusedAndNotWritten() throws {
         let dir = TempDir()
         let ro = dir.file("ro")
         try FileManager.default.createDirectory(atPath: ro, withIntermediateDirectories: true)
         let db = ro + "/w.db"
         try FileManager.default.copyItem(atPath: Self.storeFixtures + "/0003_review.db", toPath: db)
-        _ = try winnow(["samples", "--count", "--db", db])   // upgrade first, while writable
+        _ = try winnow(["samples", "--count", "--db", db]) // upgrade first, while writable
         let bytes = FileManager.default.contents(atPath: db)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: ro)
@@ -191,7 +199,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         try #require(try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=20m", "tmpfs", mountPoint]).status == 0, "mount of a tmpfs failed")
         defer { _ = try? runProcess("/bin/umount", [mountPoint]) }
-        let corpus = dir.file("corpus.jsonl")     // ~25 MB of records: more than the disk holds once stored
+        let corpus = dir.file("corpus.jsonl") // ~25 MB of records: more than the disk holds once stored
         try SeededCorpus.write(corpus, records: 60_000)
         let db = mountPoint + "/w.db"
         #expect(try winnow(["init", "--db", db]).status == 0)
@@ -203,7 +211,8 @@ import Testing
         let stored = try query(db, "SELECT count(*) FROM samples") ?? 0
         #expect(stored < 60_000)
         // What the message says matches what is there: batches kept and how to finish, or nothing written.
-        #expect(stored == 0 ? full.stderr.contains("nothing of the failed write") : full.stderr.contains("run the same import again to finish it"), "\(stored) samples: \(full.stderr)")
+        #expect(
+            stored == 0 ? full.stderr.contains("nothing of the failed write") : full.stderr.contains("run the same import again to finish it"), "\(stored) samples: \(full.stderr)")
         #expect(try query(db, "SELECT count(*) FROM sources WHERE sha256 LIKE 'pending:%'") ?? 0 <= 1)
         // Room again: the same command completes.
         #expect(try runProcess("/bin/mount", ["-o", "remount,size=400m", mountPoint]).status == 0)
@@ -231,6 +240,7 @@ func runProcess(_ path: String, _ arguments: [String]) throws -> Run {
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-               stderr: String(decoding: errData, as: UTF8.self))
+    return Run(
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
 }

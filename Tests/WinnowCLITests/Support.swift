@@ -21,7 +21,6 @@ let winnowBinary: String = {
     return repoRoot + "/.build/debug/winnow"
 }()
 
-
 /// A `winnow` process for `arguments`, in the environment less WINNOW_DB plus `env`.
 func winnowProcess(_ arguments: [String], env: [String: String] = [:]) -> Process {
     let process = Process()
@@ -59,9 +58,10 @@ func captured(_ process: Process) throws -> Run {
     process.waitUntilExit()
     let outData = FileManager.default.contents(atPath: base + ".out") ?? Data()
     let errData = FileManager.default.contents(atPath: base + ".err") ?? Data()
-    return Run(status: process.terminationStatus,
-               stdout: String(decoding: outData, as: UTF8.self),
-               stderr: String(decoding: errData, as: UTF8.self))
+    return Run(
+        status: process.terminationStatus,
+        stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
 }
 
 /// Reads a value from a store in a clean connection (what a later process would see).

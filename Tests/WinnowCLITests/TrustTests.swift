@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A value shared between test threads, behind a lock.
@@ -17,7 +17,7 @@ final class Shared<Value>: @unchecked Sendable {
 /// Runs `winnow` with `input` fed through a pipe on standard input (not a file: a stream that
 /// can be read only once).
 func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]) throws -> Run {
-    signal(SIGPIPE, SIG_IGN)   // a child that stops reading must not kill the test process
+    signal(SIGPIPE, SIG_IGN) // a child that stops reading must not kill the test process
     let process = winnowProcess(arguments, env: env)
     let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
     process.standardInput = stdin
@@ -25,14 +25,16 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
     process.standardError = stderr
     try process.run()
     let writer = Thread {
-        try? stdin.fileHandleForWriting.write(contentsOf: input)   // a child that stops reading: EPIPE, not a crash
+        try? stdin.fileHandleForWriting.write(contentsOf: input) // a child that stops reading: EPIPE, not a crash
         try? stdin.fileHandleForWriting.close()
     }
     writer.start()
     let err = Shared(Data())
     let group = DispatchGroup()
     group.enter()
-    DispatchQueue.global().async { let data = stderr.fileHandleForReading.readDataToEndOfFile(); err.update { $0 = data }; group.leave() }
+    DispatchQueue.global().async {
+        let data = stderr.fileHandleForReading.readDataToEndOfFile(); err.update { $0 = data }; group.leave()
+    }
     let out = stdout.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
@@ -152,13 +154,17 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
     @Test func anUnwritableRejectsPathStopsBeforeAnythingIsImported() throws {
         let dir = TempDir()
         let db = dir.file("store.db")
-        let run = try winnow(["import", repoRoot + "/demo/reviews.jsonl", "--on-error", "skip",
-                              "--rejects", dir.file("no/such/folder/rejects.jsonl"), "--db", db])
+        let run = try winnow([
+            "import", repoRoot + "/demo/reviews.jsonl", "--on-error", "skip",
+            "--rejects", dir.file("no/such/folder/rejects.jsonl"), "--db", db,
+        ])
         #expect(run.status == 1 && run.stderr.contains("rejects") && run.stderr.contains("nothing was imported"), "\(run.stderr)")
         #expect((try? query(db, "SELECT count(*) FROM sources")) ?? 0 == 0)
         // A good path: the rejects are all there, and the counts are the file's.
-        let good = try winnow(["import", repoRoot + "/demo/reviews.jsonl", "--on-error", "skip",
-                               "--rejects", dir.file("rejects.jsonl"), "--db", db])
+        let good = try winnow([
+            "import", repoRoot + "/demo/reviews.jsonl", "--on-error", "skip",
+            "--rejects", dir.file("rejects.jsonl"), "--db", db,
+        ])
         #expect(good.status == 0)
         let lines = (try String(contentsOfFile: dir.file("rejects.jsonl"), encoding: .utf8)).split(separator: "\n")
         #expect(lines.count == 3)
@@ -167,8 +173,10 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
     @Test func aFailedLaterFileSaysWhatTheEarlierOnesCommitted() throws {
         let dir = TempDir()
         let db = dir.file("store.db")
-        let run = try winnow(["import", repoRoot + "/demo/nli.csv", fixtures + "/bad/invalid_json.jsonl",
-                              repoRoot + "/demo/instructions.json", "--db", db])
+        let run = try winnow([
+            "import", repoRoot + "/demo/nli.csv", fixtures + "/bad/invalid_json.jsonl",
+            repoRoot + "/demo/instructions.json", "--db", db,
+        ])
         #expect(run.status == 1)
         #expect(run.stderr.contains("nli.csv") && run.stderr.contains("new 39"), "\(run.stderr)")
         #expect(run.stderr.contains("instructions.json") && run.stderr.contains("not imported"), "\(run.stderr)")
@@ -182,14 +190,17 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
     }
 
     func digest(_ db: String) throws -> String {
-        try query(db, """
+        try query(
+            db,
+            """
             SELECT count(*) || ':' || group_concat(line, ',') FROM (SELECT line FROM occurrences ORDER BY line)
             """, as: String.self) ?? ""
     }
 
     func summary(_ run: Run) -> String {
         guard let doc = try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any],
-              let totals = doc["totals"] as? [String: Any] else { return "unparsable: \(run.stdout) \(run.stderr)" }
+            let totals = doc["totals"] as? [String: Any]
+        else { return "unparsable: \(run.stdout) \(run.stderr)" }
         return ["read", "imported", "duplicates", "rejected"].map { "\($0)=\(totals[$0] ?? "?")" }.joined(separator: " ")
     }
 
@@ -283,7 +294,8 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
                     guard let next = try? winnow(["review", "next", "all", "--reviewer", reviewer, "--json", "--db", db]) else { continue }
                     guard next.status == 0 else { failuresBox.update { $0.append("next: \(next.stderr)") }; continue }
                     guard let item = (try? JSONSerialization.jsonObject(with: Data(next.stdout.utf8)) as? [String: Any])?["item"] as? [String: Any],
-                          let id = item["id"] as? Int else { break }
+                        let id = item["id"] as? Int
+                    else { break }
                     let started = Date()
                     let decided = try? winnow(["review", "decide", "\(id)", "--reviewer", reviewer, "--action", "keep", "--db", db])
                     let took = Date().timeIntervalSince(started)
@@ -301,7 +313,9 @@ func winnowPiped(_ arguments: [String], input: Data, env: [String: String] = [:]
         let sorted = waits.sorted()
         let p50 = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
         let p99 = sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
-        print("K3: \(waits.count) decisions during a 60k import: p50 \(String(format: "%.3f", p50)) s, p99 \(String(format: "%.3f", p99)) s, max \(String(format: "%.3f", sorted.last ?? 0)) s (process start included)")
+        print(
+            "K3: \(waits.count) decisions during a 60k import: p50 \(String(format: "%.3f", p50)) s, p99 \(String(format: "%.3f", p99)) s, max \(String(format: "%.3f", sorted.last ?? 0)) s (process start included)"
+        )
         #expect((sorted.last ?? 0) < 5, "a decision waited \(sorted.last ?? 0) s")
         #expect(try query(db, "SELECT count(*) FROM decisions") == waits.count)
         #expect(try query(db, "SELECT imported FROM sources WHERE name = 'corpus.jsonl'") ?? 0 > 50_000)

@@ -35,7 +35,10 @@ import Testing
         // alice's undo would put back "negative" over bob's "neutral": refused, naming bob's decision.
         let refused = try winnow(["review", "undo", "--reviewer", "alice", "--db", db])
         #expect(refused.status == 1)
-        #expect(refused.stderr == "error: cannot undo alice's relabel of rev-001 (decision \(aliceID)): bob's relabel to 'neutral' at \(bobAt) (queue q2, decision \(bobID)) changed it since; nothing was undone — undo that first (`winnow review undo --reviewer bob` undoes their last decision), or review the sample again with a new decision\n")
+        #expect(
+            refused.stderr
+                == "error: cannot undo alice's relabel of rev-001 (decision \(aliceID)): bob's relabel to 'neutral' at \(bobAt) (queue q2, decision \(bobID)) changed it since; nothing was undone — undo that first (`winnow review undo --reviewer bob` undoes their last decision), or review the sample again with a new decision\n"
+        )
         #expect(try label(db, "rev-001") == "neutral")
         #expect(try query(db, "SELECT count(*) FROM decisions WHERE undone_at IS NULL") == 2)
         #expect(try query(db, "SELECT count(*) FROM revisions r JOIN samples s ON s.id = r.sample_id WHERE s.uid = 'rev-001'") == 3)
@@ -54,7 +57,9 @@ import Testing
         #expect(d.uid == c.uid)
         #expect(try winnow(["review", "decide", "\(d.id)", "--reviewer", "bob", "--action", "relabel", "--label", "neutral", "--db", db]).status == 0)
         let dropRefused = try winnow(["review", "undo", "--reviewer", "alice", "--db", db])
-        #expect(dropRefused.status == 1 && dropRefused.stderr.contains("cannot undo alice's drop of \(c.uid)") && dropRefused.stderr.contains("bob's relabel to 'neutral'"), "\(dropRefused.stderr)")
+        #expect(
+            dropRefused.status == 1 && dropRefused.stderr.contains("cannot undo alice's drop of \(c.uid)") && dropRefused.stderr.contains("bob's relabel to 'neutral'"),
+            "\(dropRefused.stderr)")
         #expect(try query(db, "SELECT status FROM samples WHERE uid = '\(c.uid)'", as: String.self) == "dropped")
         #expect(try winnow(["check", "--db", db]).status == 0)
     }

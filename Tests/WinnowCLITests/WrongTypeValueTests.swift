@@ -15,11 +15,12 @@ import Testing
         let uid = try query(db, "SELECT uid FROM samples ORDER BY id LIMIT 1", as: String.self) ?? ""
         let queue = try DatabaseQueue(path: db)
         try queue.writeWithoutTransaction { db in
-            try db.execute(sql: """
-                INSERT INTO flags (sample_id, content_id, detector, score, reason, created_at)
-                SELECT s.id, r.content_id, 'test', 0.5, 'a test flag', '2026-01-01T00:00:00.000Z'
-                FROM samples s JOIN revisions r ON r.id = s.revision_id WHERE s.uid = ?
-                """, arguments: [uid])
+            try db.execute(
+                sql: """
+                    INSERT INTO flags (sample_id, content_id, detector, score, reason, created_at)
+                    SELECT s.id, r.content_id, 'test', 0.5, 'a test flag', '2026-01-01T00:00:00.000Z'
+                    FROM samples s JOIN revisions r ON r.id = s.revision_id WHERE s.uid = ?
+                    """, arguments: [uid])
             try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
             try db.execute(sql: edit)
         }

@@ -23,8 +23,10 @@ import Testing
         /// Text with the characters parsers get wrong: quotes, commas, line breaks, control
         /// characters, backslashes, U+2028, non-ASCII, leading formula characters.
         mutating func text(maxLength: Int = 40) -> String {
-            let alphabet: [Character] = ["a", "b", "Z", " ", ",", ";", "\"", "'", "\\", "\n", "\r", "\t", "=", "+", "-", "@",
-                                         "é", "日", "🙂", "\u{2028}", "\u{1}", "\u{1F}", "\u{7F}", "{", "}", "[", "]", ":"]
+            let alphabet: [Character] = [
+                "a", "b", "Z", " ", ",", ";", "\"", "'", "\\", "\n", "\r", "\t", "=", "+", "-", "@",
+                "é", "日", "🙂", "\u{2028}", "\u{1}", "\u{1F}", "\u{7F}", "{", "}", "[", "]", ":",
+            ]
             return String((0..<int(0...maxLength)).map { _ in alphabet[int(0...(alphabet.count - 1))] })
         }
     }
@@ -77,9 +79,10 @@ import Testing
         let writer = try SplitWriter(url: URL(fileURLWithPath: dir.path("fast.jsonl")), file: "fast.jsonl")
         for seed in 1...UInt64(Self.count) {
             var g = Gen(state: seed)
-            let member = ExportMember(sampleID: Int64(seed), contentID: Int64(seed), uid: "u" + g.text(maxLength: 8), kind: .text,
-                                      label: g.int(0...3) == 0 ? nil : g.text(maxLength: 6), score: nil,
-                                      scenes: (0..<g.int(0...2)).map { ("d\($0)", g.text(maxLength: 5)) })
+            let member = ExportMember(
+                sampleID: Int64(seed), contentID: Int64(seed), uid: "u" + g.text(maxLength: 8), kind: .text,
+                label: g.int(0...3) == 0 ? nil : g.text(maxLength: 6), score: nil,
+                scenes: (0..<g.int(0...2)).map { ("d\($0)", g.text(maxLength: 5)) })
             let text = g.text(maxLength: 80)
             let bytes = Array(text.utf8)
             try bytes.withUnsafeBufferPointer { try writer.writeTextLine(member, text: $0) }
@@ -99,10 +102,12 @@ import Testing
             let n = g.int(1...300)
             var units: [Splits.Unit] = []
             for i in 0..<n {
-                let size = g.int(0...9) == 0 ? g.int(2...5) : 1        // some near-duplicate clusters
+                let size = g.int(0...9) == 0 ? g.int(2...5) : 1 // some near-duplicate clusters
                 let existing: String? = g.int(0...5) == 0 ? ratios[g.int(0...2)].0 : nil
-                units.append(Splits.Unit(key: "u\(i)", members: (0..<size).map { Int64(i * 10 + $0) },
-                                         stratum: "s\(g.int(0...3))", existing: existing))
+                units.append(
+                    Splits.Unit(
+                        key: "u\(i)", members: (0..<size).map { Int64(i * 10 + $0) },
+                        stratum: "s\(g.int(0...3))", existing: existing))
             }
             let placed = Splits.assign(units, ratios: ratios, seed: seed)
             #expect(placed.count == units.count)
@@ -123,8 +128,9 @@ import Testing
                 let inStratum = singles.indices.filter { singles[$0].stratum == stratum }
                 for (name, ratio) in ratios {
                     let got = inStratum.filter { fresh[$0] == name }.count
-                    #expect(abs(Double(got) - ratio * Double(inStratum.count)) <= 1.0 + 1e-9,
-                            "seed \(seed): stratum \(stratum) has \(got) in \(name) of \(inStratum.count)")
+                    #expect(
+                        abs(Double(got) - ratio * Double(inStratum.count)) <= 1.0 + 1e-9,
+                        "seed \(seed): stratum \(stratum) has \(got) in \(name) of \(inStratum.count)")
                 }
             }
         }

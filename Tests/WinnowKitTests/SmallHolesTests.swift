@@ -13,7 +13,7 @@ import Testing
             #expect(try Names.valid("  v1 ", kind) == "v1")
             #expect(try Names.valid("cafe\u{0301}", kind) == "caf\u{E9}")
             #expect(try Names.valid("noisy labels (2024)", kind) == "noisy labels (2024)")
-            #expect(try Names.valid("👩‍💻", kind) == "👩‍💻")   // joiners stay
+            #expect(try Names.valid("👩‍💻", kind) == "👩‍💻") // joiners stay
             #expect(try Names.valid(String(repeating: "é", count: 64), kind).count == 64)
         }
         #expect(throws: WinnowError.self) { try Names.valid("a:b", .snapshot) }
@@ -35,8 +35,9 @@ import Testing
 
     @Test func aChatEditStartsFromItsMessages() throws {
         let messages = #"[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]"#
-        let item = ReviewItem(id: 1, uid: "c1", kind: "chat", content: ["messages": messages], label: nil, scenes: [:], flags: [],
-                              leaseExpiresAt: "", decided: 0, items: 1)
+        let item = ReviewItem(
+            id: 1, uid: "c1", kind: "chat", content: ["messages": messages], label: nil, scenes: [:], flags: [],
+            leaseExpiresAt: "", decided: 0, items: 1)
         let text = try item.editorText()
         #expect(text.contains("\"messages\""))
         #expect(text.contains("\"hello\""))
@@ -44,8 +45,9 @@ import Testing
         let content = try Store.editedContent(text, kind: "chat")
         guard case .chat(let back) = content else { Issue.record("not a chat: \(content)"); return }
         #expect(back.map(\.content) == ["hi", "hello"])
-        let pair = ReviewItem(id: 2, uid: "p1", kind: "pair", content: ["text_a": "a", "text_b": "b"], label: nil, scenes: [:], flags: [],
-                              leaseExpiresAt: "", decided: 0, items: 1)
+        let pair = ReviewItem(
+            id: 2, uid: "p1", kind: "pair", content: ["text_a": "a", "text_b": "b"], label: nil, scenes: [:], flags: [],
+            leaseExpiresAt: "", decided: 0, items: 1)
         guard case .pair("a", "b") = try Store.editedContent(try pair.editorText(), kind: "pair") else { Issue.record("pair"); return }
     }
 
@@ -59,17 +61,17 @@ import Testing
     }
 
     @Test func theSQLGuardAdmitsOnlyReading() {
-        #expect(SQLGuard.allows(21, nil, nil))                       // SELECT
-        #expect(SQLGuard.allows(20, "samples", "uid"))               // READ
-        #expect(SQLGuard.allows(31, nil, "count"))                   // FUNCTION
+        #expect(SQLGuard.allows(21, nil, nil)) // SELECT
+        #expect(SQLGuard.allows(20, "samples", "uid")) // READ
+        #expect(SQLGuard.allows(31, nil, "count")) // FUNCTION
         #expect(!SQLGuard.allows(31, nil, "fts3_tokenizer"))
         #expect(!SQLGuard.allows(31, nil, "FTS3_TOKENIZER"))
         #expect(!SQLGuard.allows(31, nil, "load_extension"))
-        #expect(SQLGuard.allows(19, "table_info", "samples"))        // PRAGMA table_info(samples)
+        #expect(SQLGuard.allows(19, "table_info", "samples")) // PRAGMA table_info(samples)
         #expect(SQLGuard.allows(19, "user_version", nil))
         #expect(!SQLGuard.allows(19, "user_version", "3"))
         #expect(!SQLGuard.allows(19, "writable_schema", nil))
-        for action: Int32 in [9, 18, 23, 24, 25, 22, 28, 32] {     // DELETE, INSERT, UPDATE, ATTACH, DETACH, TRANSACTION, ANALYZE, SAVEPOINT
+        for action: Int32 in [9, 18, 23, 24, 25, 22, 28, 32] { // DELETE, INSERT, UPDATE, ATTACH, DETACH, TRANSACTION, ANALYZE, SAVEPOINT
             #expect(!SQLGuard.allows(action, nil, nil), "\(action)")
         }
     }

@@ -120,7 +120,9 @@ public struct SceneRules: Sendable {
                                 throw fail(item, "\(dimension).\(category): each keyword must be a string; write it in quotes, for example - \"c++\"")
                             }
                             guard let keyword = Keyword(word) else {
-                                throw fail(item, "\(dimension).\(category): the keyword '\(word)' is empty or only white space, so it can never match; remove it or write the word to match")
+                                throw fail(
+                                    item,
+                                    "\(dimension).\(category): the keyword '\(word)' is empty or only white space, so it can never match; remove it or write the word to match")
                             }
                             keywords.append(Entry(pattern: .keyword(keywordSet.add(keyword)), written: word, line: line))
                         }
@@ -205,8 +207,10 @@ public struct SceneRules: Sendable {
             var list: [UnmatchedRule] = []
             for (r, rule) in rules.rules.enumerated() {
                 for (e, entry) in rule.entries.enumerated() where !hit[r][e] {
-                    list.append(UnmatchedRule(dimension: rule.dimension, category: rule.category, kind: entry.kind,
-                                              pattern: entry.written, line: entry.line))
+                    list.append(
+                        UnmatchedRule(
+                            dimension: rule.dimension, category: rule.category, kind: entry.kind,
+                            pattern: entry.written, line: entry.line))
                 }
             }
             return list.sorted { $0.line < $1.line }
@@ -230,12 +234,14 @@ extension Store {
                     continue
                 }
                 if !problems.isEmpty { continue }
-                try Store.setScene(db, sampleID: sampleID, dimension: a.dimension, category: a.category, origin: origin,
-                                   now: now, taxonomy: taxonomy, result: &result)
+                try Store.setScene(
+                    db, sampleID: sampleID, dimension: a.dimension, category: a.category, origin: origin,
+                    now: now, taxonomy: taxonomy, result: &result)
             }
             if !problems.isEmpty {
-                throw WinnowError.badRecords(path: file, problems: problems, total: problems.count,
-                                             outcome: "nothing was annotated; fix these records and run again")
+                throw WinnowError.badRecords(
+                    path: file, problems: problems, total: problems.count,
+                    outcome: "nothing was annotated; fix these records and run again")
             }
             return result
         }
@@ -249,11 +255,13 @@ extension Store {
             let now = Timestamp.string(clock.now())
             let taxonomy = try Store.taxonomy(db)
             // Stream the texts: a million samples never sit in memory at once.
-            let cursor = try Row.fetchCursor(db, sql: """
-                SELECT s.id, \(ContentColumns.selectList())
-                FROM samples s \(CurrentRevision.joinWithContent)
-                WHERE s.status = '\(SampleStatus.active.rawValue)' ORDER BY s.id
-                """)
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT s.id, \(ContentColumns.selectList())
+                    FROM samples s \(CurrentRevision.joinWithContent)
+                    WHERE s.status = '\(SampleStatus.active.rawValue)' ORDER BY s.id
+                    """)
             var matches: [(Int64, String, String)] = []
             var tally = SceneRules.Tally(rules)
             while let row = try cursor.next() {
@@ -263,8 +271,9 @@ extension Store {
                 }
             }
             for (sampleID, dimension, category) in matches {
-                try Store.setScene(db, sampleID: sampleID, dimension: dimension, category: category, origin: AnnotationOrigin.rules.rawValue,
-                                   now: now, taxonomy: taxonomy, keepOtherOrigins: !replaceAll, result: &result)
+                try Store.setScene(
+                    db, sampleID: sampleID, dimension: dimension, category: category, origin: AnnotationOrigin.rules.rawValue,
+                    now: now, taxonomy: taxonomy, keepOtherOrigins: !replaceAll, result: &result)
             }
             result.categories = tally.hits
             result.unmatchedRules = tally.unmatched
@@ -273,12 +282,16 @@ extension Store {
     }
 
     /// Sets one sample's category in a dimension, keeping the replaced annotation as history.
-    static func setScene(_ db: Database, sampleID: Int64, dimension: String, category: String, origin: String,
-                         now: String, taxonomy: Taxonomy, keepOtherOrigins: Bool = false,
-                         result: inout AnnotateResult) throws {
-        let current = try Row.fetchOne(db, sql: """
-            SELECT id, category, origin FROM scene_annotations WHERE sample_id = ? AND dimension = ? AND replaced_by IS NULL
-            """, arguments: [sampleID, dimension])
+    static func setScene(
+        _ db: Database, sampleID: Int64, dimension: String, category: String, origin: String,
+        now: String, taxonomy: Taxonomy, keepOtherOrigins: Bool = false,
+        result: inout AnnotateResult
+    ) throws {
+        let current = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT id, category, origin FROM scene_annotations WHERE sample_id = ? AND dimension = ? AND replaced_by IS NULL
+                """, arguments: [sampleID, dimension])
         if keepOtherOrigins, let current, try current.value("origin", as: String.self) != origin { return }
         if let current, try current.value("category", as: String.self) == category {
             result.unchanged += 1
@@ -293,9 +306,10 @@ extension Store {
             try db.execute(sql: "UPDATE scene_annotations SET replaced_by = ? WHERE id = ?", arguments: [newID, try current.value("id", as: Int64.self)])
             result.replaced += 1
         }
-        try db.execute(sql: """
-            INSERT INTO scene_annotations (id, sample_id, dimension, category, origin, created_at) VALUES (?, ?, ?, ?, ?, ?)
-            """, arguments: [newID, sampleID, dimension, category, origin, now])
+        try db.execute(
+            sql: """
+                INSERT INTO scene_annotations (id, sample_id, dimension, category, origin, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [newID, sampleID, dimension, category, origin, now])
         result.annotated += 1
     }
 }
@@ -303,8 +317,10 @@ extension Store {
 extension SceneAssignment {
     /// Reads `uid, dimension, category` records from a JSONL or CSV file, with their lines.
     public static func read(file: String) throws -> [(line: Int, SceneAssignment)] {
-        try readWholeRecordFile(file, expected: "annotations come as .jsonl or .csv with uid, dimension, category",
-                                outcome: "nothing was annotated; fix these records and run again") { line, fields throws -> SceneAssignment in
+        try readWholeRecordFile(
+            file, expected: "annotations come as .jsonl or .csv with uid, dimension, category",
+            outcome: "nothing was annotated; fix these records and run again"
+        ) { line, fields throws -> SceneAssignment in
             let values = ["uid", "dimension", "category"].map { key -> String? in
                 if let s = fields[key] as? String { return s.isEmpty ? nil : s }
                 if let n = fields[key] as? NSNumber { return n.stringValue }

@@ -175,11 +175,13 @@ extension Store {
             // the dimensions (a dimension's place is its first category's).
             var position = 0
             for dimension in taxonomy.dimensions {
-                try db.execute(sql: "INSERT INTO dimensions (name, description) VALUES (?, ?)",
-                               arguments: [dimension.name, dimension.description])
+                try db.execute(
+                    sql: "INSERT INTO dimensions (name, description) VALUES (?, ?)",
+                    arguments: [dimension.name, dimension.description])
                 for category in dimension.categories {
-                    try db.execute(sql: "INSERT INTO categories (dimension, name, target, weight, position) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [dimension.name, category.name, category.target, category.weight, position])
+                    try db.execute(
+                        sql: "INSERT INTO categories (dimension, name, target, weight, position) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [dimension.name, category.name, category.target, category.weight, position])
                     position += 1
                 }
             }
@@ -198,13 +200,18 @@ extension Store {
     static func taxonomy(_ db: Database) throws -> Taxonomy {
         let labels = try String.fetchAll(db, sql: "SELECT name FROM labels ORDER BY position")
         var dimensions: [Taxonomy.Dimension] = []
-        for row in try Row.fetchAll(db, sql: """
-            SELECT d.name, d.description FROM dimensions d
-            ORDER BY (SELECT min(c.position) FROM categories c WHERE c.dimension = d.name), d.name
-            """) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT d.name, d.description FROM dimensions d
+                ORDER BY (SELECT min(c.position) FROM categories c WHERE c.dimension = d.name), d.name
+                """)
+        {
             let name: String = try row.value("name")
-            let categories = try Row.fetchAll(db, sql: "SELECT name, target, weight FROM categories WHERE dimension = ? ORDER BY position",
-                                              arguments: [name]).map {
+            let categories = try Row.fetchAll(
+                db, sql: "SELECT name, target, weight FROM categories WHERE dimension = ? ORDER BY position",
+                arguments: [name]
+            ).map {
                 Taxonomy.Category(name: try $0.value("name"), target: try $0.value("target"), weight: try $0.value("weight"))
             }
             dimensions.append(.init(name: name, description: try row.value("description"), categories: categories))

@@ -42,15 +42,18 @@ final class DetectionRun {
     /// Step 1: every active sample, in id order, shown to each detector.
     func read(_ db: Database, progress: (@Sendable (DetectProgress) -> Void)?) throws {
         let total = try Store.activeCount(db)
-        let cursor = try Row.fetchCursor(db, sql: """
-            SELECT s.id, s.uid, r.content_id, r.label, \(ContentColumns.selectList())
-            FROM samples s \(CurrentRevision.joinWithContent)
-            WHERE s.status = ? ORDER BY s.id
-            """, arguments: [SampleStatus.active])
+        let cursor = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT s.id, s.uid, r.content_id, r.label, \(ContentColumns.selectList())
+                FROM samples s \(CurrentRevision.joinWithContent)
+                WHERE s.status = ? ORDER BY s.id
+                """, arguments: [SampleStatus.active])
         var observing = [Double](repeating: 0, count: detectors.count), helping = 0.0
         while let row = try cursor.next() {
-            let sample = DetectSample(sampleID: try row.value("id"), contentID: try row.value("content_id"), uid: try row.value("uid"),
-                                      label: try row.value("label"), content: try ContentColumns.content(row))
+            let sample = DetectSample(
+                sampleID: try row.value("id"), contentID: try row.value("content_id"), uid: try row.value("uid"),
+                label: try row.value("label"), content: try ContentColumns.content(row))
             // One clock reading per detector: each one's end is the next one's start.
             var clock = monotonicSeconds()
             for (i, (name, detector)) in detectors.enumerated() {

@@ -58,8 +58,10 @@ public struct HashedLogisticRegression: Sendable {
     /// other folds. `labels[n]` indexes the classes; `fold[n]` is in 0..<folds. The folds are
     /// independent and train side by side on the machine's cores; `progress` hears (SGD steps
     /// done, steps in all) now and then, from one thread at a time.
-    public func outOfFoldProbabilities(_ x: [SparseVector], labels: [Int], classes: Int, folds: Int, fold: [Int],
-                                       progress: (@Sendable (Int, Int) -> Void)? = nil) -> [[Double]] {
+    public func outOfFoldProbabilities(
+        _ x: [SparseVector], labels: [Int], classes: Int, folds: Int, fold: [Int],
+        progress: (@Sendable (Int, Int) -> Void)? = nil
+    ) -> [[Double]] {
         let members = (0..<folds).map { f in x.indices.filter { fold[$0] == f } }
         let totalSteps = members.reduce(0) { $0 + epochs * (x.count - $1.count) }
         let shared = FoldWork(folds: folds, totalSteps: totalSteps, progress: progress)
@@ -162,8 +164,10 @@ public struct HashedLogisticRegression: Sendable {
 
         /// z = bias + W·v, each class's sum taken over the features in order.
         @inline(__always)
-        static func scores(_ idx: UnsafeBufferPointer<UInt32>, _ val: UnsafeBufferPointer<Float>, _ w: UnsafeMutableBufferPointer<Float>,
-                           _ bias: UnsafeBufferPointer<Float>, _ classes: Int, into z: UnsafeMutableBufferPointer<Float>) {
+        static func scores(
+            _ idx: UnsafeBufferPointer<UInt32>, _ val: UnsafeBufferPointer<Float>, _ w: UnsafeMutableBufferPointer<Float>,
+            _ bias: UnsafeBufferPointer<Float>, _ classes: Int, into z: UnsafeMutableBufferPointer<Float>
+        ) {
             for c in 0..<classes { z[c] = 0 }
             for k in 0..<idx.count {
                 let row = w.baseAddress! + Int(idx[k]) * classes
@@ -281,8 +285,10 @@ public final class LabelNoiseDetector: Detector {
     private var counts: [[(UInt32, Float)]] = []
 
     public var parametersJSON: String {
-        jsonObject([("classifier", "\"logistic regression, TF-IDF of hashed word uni+bigrams\""), ("buckets", "\(model.buckets)"),
-                    ("epochs", "\(model.epochs)"), ("folds", "\(folds)"), ("filter", "\"prune_by_noise_rate\"")])
+        jsonObject([
+            ("classifier", "\"logistic regression, TF-IDF of hashed word uni+bigrams\""), ("buckets", "\(model.buckets)"),
+            ("epochs", "\(model.epochs)"), ("folds", "\(folds)"), ("filter", "\"prune_by_noise_rate\""),
+        ])
     }
 
     /// A kind's labelled samples are checked only from this many on, with this many per label.
@@ -342,8 +348,9 @@ public final class LabelNoiseDetector: Detector {
         let y = members.map { index[labels[$0]]! }
         // Deterministic folds from the sample id.
         let fold = members.map { Int(MinHash.mix(UInt64(bitPattern: samples[$0].0)) % UInt64(folds)) }
-        let p = model.outOfFoldProbabilities(model.vectors(members.map { counts[$0] }), labels: y, classes: classes.count,
-                                             folds: folds, fold: fold, progress: progress)
+        let p = model.outOfFoldProbabilities(
+            model.vectors(members.map { counts[$0] }), labels: y, classes: classes.count,
+            folds: folds, fold: fold, progress: progress)
         return ConfidentLearning.findLabelIssues(probabilities: p, labels: y, classes: classes.count).map { n in
             let given = y[n]
             let predicted = p[n].indices.max { p[n][$0] < p[n][$1] } ?? given
@@ -351,8 +358,10 @@ public final class LabelNoiseDetector: Detector {
             return DetectorHit(
                 sampleID: sample.0, contentID: sample.1, score: 1 - p[n][given],
                 reason: "label '\(classes[given])' but the classifier gives '\(classes[predicted])' \(String(format: "%.2f", p[n][predicted])) (out of fold)",
-                details: jsonObject([("given", JSONText.quote(classes[given])), ("predicted", JSONText.quote(classes[predicted])),
-                                     ("p_given", jsonNumber(p[n][given])), ("p_predicted", jsonNumber(p[n][predicted]))]))
+                details: jsonObject([
+                    ("given", JSONText.quote(classes[given])), ("predicted", JSONText.quote(classes[predicted])),
+                    ("p_given", jsonNumber(p[n][given])), ("p_predicted", jsonNumber(p[n][predicted])),
+                ]))
         }
     }
 }

@@ -100,8 +100,10 @@ public final class NearDuplicateDetector: Detector {
     private var bestMatch: [Int32: (other: Int32, similarity: Double)] = [:]
 
     public var parametersJSON: String {
-        jsonObject([("threshold", jsonNumber(threshold)), ("num_perm", "\(bands * rows)"), ("bands", "\(bands)"),
-                    ("rows", "\(rows)"), ("shingle", "\"word 5-gram\"")])
+        jsonObject([
+            ("threshold", jsonNumber(threshold)), ("num_perm", "\(bands * rows)"), ("bands", "\(bands)"),
+            ("rows", "\(rows)"), ("shingle", "\"word 5-gram\""),
+        ])
     }
 
     public init(threshold: Double = 0.8, bands: Int = 32, rows: Int = 4) {
@@ -221,11 +223,14 @@ public final class NearDuplicateDetector: Detector {
             clusters.append((sampleIDs[i], sampleIDs[Int(root)]))
             guard let match = bestMatch[index] else { continue }
             let percent = Int((match.similarity * 100).rounded(.down))
-            hits.append(DetectorHit(
-                sampleID: sampleIDs[i], contentID: contentIDs[i], score: match.similarity,
-                reason: "\(percent)% similar to \(uids[Int(match.other)]) (word 5-gram Jaccard); cluster of \(uids[Int(root)])",
-                details: jsonObject([("cluster", "\(sampleIDs[Int(root)])"), ("representative", JSONText.quote(uids[Int(root)])),
-                                     ("similar_to", JSONText.quote(uids[Int(match.other)])), ("jaccard", jsonNumber(match.similarity))])))
+            hits.append(
+                DetectorHit(
+                    sampleID: sampleIDs[i], contentID: contentIDs[i], score: match.similarity,
+                    reason: "\(percent)% similar to \(uids[Int(match.other)]) (word 5-gram Jaccard); cluster of \(uids[Int(root)])",
+                    details: jsonObject([
+                        ("cluster", "\(sampleIDs[Int(root)])"), ("representative", JSONText.quote(uids[Int(root)])),
+                        ("similar_to", JSONText.quote(uids[Int(match.other)])), ("jaccard", jsonNumber(match.similarity)),
+                    ])))
         }
         return hits
     }

@@ -25,9 +25,12 @@ public final class EmptyDetector: Detector {
             }
         }
         guard !empty.isEmpty else { return [] }
-        return [DetectorHit(sampleID: s.sampleID, contentID: s.contentID, score: 1,
-                            reason: "\(empty.joined(separator: ", ")) \(empty.count == 1 ? "is" : "are") empty",
-                            details: jsonObject([("fields", jsonArray(empty))]))]
+        return [
+            DetectorHit(
+                sampleID: s.sampleID, contentID: s.contentID, score: 1,
+                reason: "\(empty.joined(separator: ", ")) \(empty.count == 1 ? "is" : "are") empty",
+                details: jsonObject([("fields", jsonArray(empty))]))
+        ]
     }
 }
 
@@ -44,14 +47,20 @@ public final class LengthBoundDetector: Detector {
     public func observe(_ s: DetectSample) -> [DetectorHit] {
         let words = Lexical.wordCount(s.text)
         if below && words < bound {
-            return [DetectorHit(sampleID: s.sampleID, contentID: s.contentID, score: Double(bound - words) / Double(bound),
-                                reason: "\(words) word\(words == 1 ? "" : "s"), below the minimum of \(bound)",
-                                details: jsonObject([("words", "\(words)"), ("min_words", "\(bound)")]))]
+            return [
+                DetectorHit(
+                    sampleID: s.sampleID, contentID: s.contentID, score: Double(bound - words) / Double(bound),
+                    reason: "\(words) word\(words == 1 ? "" : "s"), below the minimum of \(bound)",
+                    details: jsonObject([("words", "\(words)"), ("min_words", "\(bound)")]))
+            ]
         }
         if !below && words > bound {
-            return [DetectorHit(sampleID: s.sampleID, contentID: s.contentID, score: Double(words) / Double(bound),
-                                reason: "\(words) words, above the maximum of \(bound)",
-                                details: jsonObject([("words", "\(words)"), ("max_words", "\(bound)")]))]
+            return [
+                DetectorHit(
+                    sampleID: s.sampleID, contentID: s.contentID, score: Double(words) / Double(bound),
+                    reason: "\(words) words, above the maximum of \(bound)",
+                    details: jsonObject([("words", "\(words)"), ("max_words", "\(bound)")]))
+            ]
         }
         return []
     }
@@ -84,10 +93,14 @@ public final class LengthOutlierDetector: Detector {
                 let z = 0.6745 * (x - median) / mad
                 if abs(z) > threshold {
                     let group = label.isEmpty ? "unlabelled samples" : "label '\(label)'"
-                    hits.append(DetectorHit(sampleID: sampleID, contentID: contentID, score: abs(z),
-                                            reason: "\(words) word\(words == 1 ? "" : "s"), far from the \(medianWords) typical of \(group) (robust z \(String(format: "%.1f", z)))",
-                                            details: jsonObject([("words", "\(words)"), ("median_words", "\(medianWords)"),
-                                                                 ("z", jsonNumber(z)), ("label", JSONText.quote(label))])))
+                    hits.append(
+                        DetectorHit(
+                            sampleID: sampleID, contentID: contentID, score: abs(z),
+                            reason: "\(words) word\(words == 1 ? "" : "s"), far from the \(medianWords) typical of \(group) (robust z \(String(format: "%.1f", z)))",
+                            details: jsonObject([
+                                ("words", "\(words)"), ("median_words", "\(medianWords)"),
+                                ("z", jsonNumber(z)), ("label", JSONText.quote(label)),
+                            ])))
                 }
             }
         }
@@ -122,9 +135,12 @@ public final class ExactDuplicateDetector: Detector {
         let key = ExactDuplicateDetector.key(s.text)
         if let (firstID, firstUID) = first[key] {
             groups.append((s.sampleID, firstID))
-            return [DetectorHit(sampleID: s.sampleID, contentID: s.contentID, score: 1,
-                                reason: "same text as \(firstUID) once case and punctuation are ignored",
-                                details: jsonObject([("duplicate_of", JSONText.quote(firstUID))]))]
+            return [
+                DetectorHit(
+                    sampleID: s.sampleID, contentID: s.contentID, score: 1,
+                    reason: "same text as \(firstUID) once case and punctuation are ignored",
+                    details: jsonObject([("duplicate_of", JSONText.quote(firstUID))]))
+            ]
         }
         first[key] = (s.sampleID, s.uid)
         return []
@@ -170,9 +186,12 @@ public final class BoilerplateDetector: Detector {
             if urls > maxURLs { found.append("\(urls) URLs") }
         }
         guard !found.isEmpty else { return [] }
-        return [DetectorHit(sampleID: s.sampleID, contentID: s.contentID, score: Double(found.count),
-                            reason: "boilerplate: " + found.map { "'\($0)'" }.joined(separator: ", "),
-                            details: jsonObject([("matches", jsonArray(found))]))]
+        return [
+            DetectorHit(
+                sampleID: s.sampleID, contentID: s.contentID, score: Double(found.count),
+                reason: "boilerplate: " + found.map { "'\($0)'" }.joined(separator: ", "),
+                details: jsonObject([("matches", jsonArray(found))]))
+        ]
     }
 }
 
@@ -227,8 +246,11 @@ public final class RepetitionDetector: Detector {
             }
         }
         guard !reasons.isEmpty else { return [] }
-        return [DetectorHit(sampleID: s.sampleID, contentID: s.contentID, score: Double(reasons.count),
-                            reason: reasons.joined(separator: "; "), details: jsonObject(details))]
+        return [
+            DetectorHit(
+                sampleID: s.sampleID, contentID: s.contentID, score: Double(reasons.count),
+                reason: reasons.joined(separator: "; "), details: jsonObject(details))
+        ]
     }
 }
 
@@ -237,8 +259,10 @@ public final class EncodingDetector: Detector {
     public let name = "encoding"
     public var parametersJSON: String { "{}" }
     /// UTF-8 read as Latin-1 / Windows-1252, the usual suspects.
-    static let mojibake = ["â€™", "â€œ", "â€\u{9D}", "â€“", "â€”", "â€¦", "â€˜", "Ã©", "Ã¨", "Ã¡", "Ã¶", "Ã¼", "Ã¤",
-                           "Ã±", "Ã§", "Ã³", "Ãª", "Ã®", "Â·", "Â©", "Â®", "Â°", "Ã\u{A0}", "Â\u{A0}"]
+    static let mojibake = [
+        "â€™", "â€œ", "â€\u{9D}", "â€“", "â€”", "â€¦", "â€˜", "Ã©", "Ã¨", "Ã¡", "Ã¶", "Ã¼", "Ã¤",
+        "Ã±", "Ã§", "Ã³", "Ãª", "Ã®", "Â·", "Â©", "Â®", "Â°", "Ã\u{A0}", "Â\u{A0}",
+    ]
     public init() {}
 
     public func observe(_ s: DetectSample) -> [DetectorHit] {
@@ -261,10 +285,15 @@ public final class EncodingDetector: Detector {
         if replacement > 0 { reasons.append("\(replacement) U+FFFD replacement character\(replacement == 1 ? "" : "s")") }
         if controls > 0 { reasons.append("\(controls) control character\(controls == 1 ? "" : "s")") }
         if !found.isEmpty { reasons.append("mojibake " + found.prefix(3).map { "'\($0)'" }.joined(separator: ", ")) }
-        return [DetectorHit(sampleID: s.sampleID, contentID: s.contentID, score: Double(replacement + controls + found.count),
-                            reason: reasons.joined(separator: ", "),
-                            details: jsonObject([("replacement_characters", "\(replacement)"), ("control_characters", "\(controls)"),
-                                                 ("mojibake", jsonArray(found))]))]
+        return [
+            DetectorHit(
+                sampleID: s.sampleID, contentID: s.contentID, score: Double(replacement + controls + found.count),
+                reason: reasons.joined(separator: ", "),
+                details: jsonObject([
+                    ("replacement_characters", "\(replacement)"), ("control_characters", "\(controls)"),
+                    ("mojibake", jsonArray(found)),
+                ]))
+        ]
     }
 }
 
@@ -352,14 +381,18 @@ public final class PIIDetector: Detector {
             if cardFound { kinds.append("payment card number") }
         }
         if digitCount >= 9, !cardFound, let phone = PIIDetector.phone,
-           phone.firstMatch(in: text, range: range) != nil || (digitCount >= 10 && !PIIDetector.unformattedPhoneNumbers(text).isEmpty) {
+            phone.firstMatch(in: text, range: range) != nil || (digitCount >= 10 && !PIIDetector.unformattedPhoneNumbers(text).isEmpty)
+        {
             kinds.append("phone number")
         }
         if digitCount >= 4, text.contains("."), let ip = PIIDetector.ipv4, ip.firstMatch(in: text, range: range) != nil {
             kinds.append("IP address")
         }
         guard !kinds.isEmpty else { return [] }
-        return [DetectorHit(sampleID: s.sampleID, contentID: s.contentID, score: Double(kinds.count),
-                            reason: "contains " + kinds.joined(separator: ", "), details: jsonObject([("kinds", jsonArray(kinds))]))]
+        return [
+            DetectorHit(
+                sampleID: s.sampleID, contentID: s.contentID, score: Double(kinds.count),
+                reason: "contains " + kinds.joined(separator: ", "), details: jsonObject([("kinds", jsonArray(kinds))]))
+        ]
     }
 }

@@ -42,8 +42,10 @@ extension Store {
     /// Runs detectors over the active samples in one pass and records each run. A run replaces
     /// the detector's open flags; flags a reviewer confirmed or dismissed are never reopened
     /// for unchanged content. `progress` hears about the pass and each detector's long step.
-    public func detect(_ names: [DetectorName], config: DetectConfig,
-                       progress: (@Sendable (DetectProgress) -> Void)? = nil) throws -> DetectPass {
+    public func detect(
+        _ names: [DetectorName], config: DetectConfig,
+        progress: (@Sendable (DetectProgress) -> Void)? = nil
+    ) throws -> DetectPass {
         let started = Timestamp.string(clock.now())
         let passStarted = monotonicSeconds()
         let run = try DetectionRun(names, config: config)
@@ -54,8 +56,9 @@ extension Store {
         var results: [DetectRunResult] = []
         for name in names {
             let t0 = monotonicSeconds()
-            var result = try record(name.rawValue, parameters: run.parameters(name), hits: run.hits[name.rawValue] ?? [],
-                                    scanned: run.scanned, started: started, seconds: 0)
+            var result = try record(
+                name.rawValue, parameters: run.parameters(name), hits: run.hits[name.rawValue] ?? [],
+                scanned: run.scanned, started: started, seconds: 0)
             result.seconds = (run.own[name.rawValue] ?? 0) + monotonicSeconds() - t0
             results.append(result)
         }
@@ -64,22 +67,28 @@ extension Store {
 
     /// Records a run and replaces the detector's open flags with `hits`; a hit on content a
     /// reviewer already confirmed or dismissed for this detector is kept out.
-    func record(_ detector: String, parameters: String, hits: [DetectorHit], scanned: Int, started: String,
-                seconds: Double) throws -> DetectRunResult {
+    func record(
+        _ detector: String, parameters: String, hits: [DetectorHit], scanned: Int, started: String,
+        seconds: Double
+    ) throws -> DetectRunResult {
         try write { db in
             let now = Timestamp.string(clock.now())
-            try DetectorRunRecord(id: nil, detector: detector, parameters: parameters, startedAt: started, finishedAt: now,
-                                  scanned: Int64(scanned), flagged: 0).insert(db)
+            try DetectorRunRecord(
+                id: nil, detector: detector, parameters: parameters, startedAt: started, finishedAt: now,
+                scanned: Int64(scanned), flagged: 0
+            ).insert(db)
             let run = db.lastInsertedRowID
             try db.execute(sql: "DELETE FROM flags WHERE detector = ? AND status = ?", arguments: [detector, FlagStatus.open])
             var reviewed = Set<String>()
-            let closed = try Row.fetchCursor(db, sql: "SELECT sample_id, content_id FROM flags WHERE detector = ? AND status <> ?",
-                                             arguments: [detector, FlagStatus.open])
+            let closed = try Row.fetchCursor(
+                db, sql: "SELECT sample_id, content_id FROM flags WHERE detector = ? AND status <> ?",
+                arguments: [detector, FlagStatus.open])
             while let row = try closed.next() { reviewed.insert("\(try row.value("sample_id") as Int64):\(try row.value("content_id") as Int64)") }
-            let insert = try db.makeStatement(sql: """
-                INSERT INTO flags (sample_id, content_id, detector, run_id, score, reason, details, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            let insert = try db.makeStatement(
+                sql: """
+                    INSERT INTO flags (sample_id, content_id, detector, run_id, score, reason, details, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
             var flagged = 0, kept = 0
             for hit in hits {
                 if reviewed.contains("\(hit.sampleID):\(hit.contentID)") { kept += 1; continue }

@@ -18,11 +18,14 @@ public indirect enum JSONValue: Equatable, Hashable, Sendable {
         case is NSNull: self = .null
         case let s as String: self = .string(s)
         case let n as NSNumber:
-            if RecordBuilder.isBoolean(n) { self = .bool(n.boolValue) }
-            else if "dfe".contains(String(cString: n.objCType)) {
+            if RecordBuilder.isBoolean(n) {
+                self = .bool(n.boolValue)
+            } else if "dfe".contains(String(cString: n.objCType)) {
                 let d = n.doubleValue
                 self = .number(d.isFinite ? "\(d)" : "null")
-            } else { self = .number(n.stringValue) }
+            } else {
+                self = .number(n.stringValue)
+            }
         case let a as [Any]: self = .array(a.map(JSONValue.init))
         case let o as [String: Any]: self = .object(o.mapValues(JSONValue.init))
         default: self = .string("\(any)")
@@ -79,13 +82,21 @@ public indirect enum JSONValue: Equatable, Hashable, Sendable {
 extension JSONValue: Codable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int64.self) { self = .number("\(i)") }
-        else if let d = try? c.decode(Double.self) { self = .number("\(d)") }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int64.self) {
+            self = .number("\(i)")
+        } else if let d = try? c.decode(Double.self) {
+            self = .number("\(d)")
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
     }
 
     public func encode(to encoder: Encoder) throws {

@@ -17,12 +17,16 @@ public enum Names {
     public static func valid(_ raw: String, _ kind: NameKind) throws -> String {
         let name = raw.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping
         func refuse(_ why: String) -> WinnowError {
-            .invalidArgument("\(kind.rawValue) name \(JSONText.quote(raw)) \(why); a name is 1 to \(maxLength) characters, without control characters or '/'\(kind == .snapshot ? " or ':'" : "") (for example \(example(kind)))")
+            .invalidArgument(
+                "\(kind.rawValue) name \(JSONText.quote(raw)) \(why); a name is 1 to \(maxLength) characters, without control characters or '/'\(kind == .snapshot ? " or ':'" : "") (for example \(example(kind)))"
+            )
         }
         if name.isEmpty { throw refuse("is empty") }
         if name.count > maxLength { throw refuse("is \(name.count) characters long") }
-        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control
-            || ($0.properties.generalCategory == .format && $0.value != 0x200C && $0.value != 0x200D) }) {
+        if name.unicodeScalars.contains(where: {
+            $0.properties.generalCategory == .control
+                || ($0.properties.generalCategory == .format && $0.value != 0x200C && $0.value != 0x200D)
+        }) {
             throw refuse("holds a control character")
         }
         if name.contains("/") { throw refuse("holds '/'") }

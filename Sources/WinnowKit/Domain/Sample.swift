@@ -50,8 +50,10 @@ public struct ChatMessage: Equatable, Sendable {
     /// Reads a message object. `roleKeys`/`contentKeys` are tried in order (ShareGPT's
     /// `from`/`value` on import); every key not used for role or content is kept.
     /// Content that is not a string or null (multimodal parts) is refused.
-    static func parse(_ object: [String: Any], roleKeys: [String] = ["role"], contentKeys: [String] = ["content"],
-                      mapRole: (String) -> String = { $0 }) throws(RecordError) -> ChatMessage {
+    static func parse(
+        _ object: [String: Any], roleKeys: [String] = ["role"], contentKeys: [String] = ["content"],
+        mapRole: (String) -> String = { $0 }
+    ) throws(RecordError) -> ChatMessage {
         guard let roleKey = roleKeys.first(where: { object[$0] != nil }), let rawRole = object[roleKey] as? String else {
             throw RecordError(reason: "has no \(roleKeys.joined(separator: " (or ")) string\(roleKeys.count > 1 ? ")" : "")")
         }
@@ -63,7 +65,8 @@ public struct ChatMessage: Equatable, Sendable {
             case is NSNull: message.contentForm = .null
             case let body:
                 let what = body is [Any] ? "a list of parts (multimodal content)" : RecordBuilder.typeName(body)
-                throw RecordError(reason: "has content that is \(what); Winnow keeps text chats only: give '\(contentKey)' as a string (join the text parts) or leave such records out")
+                throw RecordError(
+                    reason: "has content that is \(what); Winnow keeps text chats only: give '\(contentKey)' as a string (join the text parts) or leave such records out")
             }
         }
         for (key, value) in object where key != roleKey && key != contentKey {
@@ -100,8 +103,7 @@ extension ChatMessage: Codable {
         extra = [:]
         for key in c.allKeys where key.stringValue != "role" {
             if key.stringValue == "content" {
-                if try c.decodeNil(forKey: key) { contentForm = .null }
-                else { content = try c.decode(String.self, forKey: key); contentForm = .string }
+                if try c.decodeNil(forKey: key) { contentForm = .null } else { content = try c.decode(String.self, forKey: key); contentForm = .string }
             } else {
                 extra[key.stringValue] = try c.decode(JSONValue.self, forKey: key)
             }

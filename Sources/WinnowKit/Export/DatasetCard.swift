@@ -111,15 +111,19 @@ enum DatasetCard {
     /// The card. `labels` are the class label's names in index order (the manifest's); with
     /// none, `label` is declared a string (every row has null). Without `features` (a field
     /// with no single type) the card leaves the features for `datasets` to infer.
-    static func text(snapshot: String, fingerprint: String, config: String, splits: [(name: String, file: String, count: Int)],
-                     labels: [String], features: [(String, Feature)]?) -> String {
+    static func text(
+        snapshot: String, fingerprint: String, config: String, splits: [(name: String, file: String, count: Int)],
+        labels: [String], features: [(String, Feature)]?
+    ) -> String {
         var lines = ["---", "configs:", "- config_name: \(config)", "  default: true", "  data_files:"]
         for split in splits { lines += ["  - split: \(quote(split.name))", "    path: \(quote(split.file))"] }
         if let features {
             lines += ["dataset_info:", "  config_name: \(config)", "  features:"]
             for (name, feature) in features {
-                if name == "scenes" {   // the label goes before scenes, as the lines have it
-                    if labels.isEmpty { lines += entry("label", .string, indent: 2) } else {
+                if name == "scenes" { // the label goes before scenes, as the lines have it
+                    if labels.isEmpty {
+                        lines += entry("label", .string, indent: 2)
+                    } else {
                         lines += ["  - name: label", "    dtype:", "      class_label:", "        names:"]
                         lines += labels.enumerated().map { "          \"\($0)\": \(quote($1))" }
                     }
@@ -127,11 +131,13 @@ enum DatasetCard {
                 lines += entry(name, feature, indent: 2)
             }
         }
-        lines += ["---", "", "# \(snapshot)", "",
-                  "Exported by Winnow \(Winnow.version) from snapshot `\(snapshot)` (fingerprint `\(fingerprint)`).",
-                  "The config name `\(config)` is this export's identity (snapshot, split settings and files), so `datasets` never serves another export's cached rows for it.",
-                  features != nil && !labels.isEmpty ? "`label` is a class label whose names are manifest.json's `labels`, in that order.\n" : "",
-                  "| split | samples |", "|---|---:|"]
+        lines += [
+            "---", "", "# \(snapshot)", "",
+            "Exported by Winnow \(Winnow.version) from snapshot `\(snapshot)` (fingerprint `\(fingerprint)`).",
+            "The config name `\(config)` is this export's identity (snapshot, split settings and files), so `datasets` never serves another export's cached rows for it.",
+            features != nil && !labels.isEmpty ? "`label` is a class label whose names are manifest.json's `labels`, in that order.\n" : "",
+            "| split | samples |", "|---|---:|",
+        ]
         lines += splits.map { "| \($0.name) | \($0.count) |" }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -160,7 +166,7 @@ enum DatasetCard {
 
     static func scalar(_ feature: Feature) -> String? {
         switch feature {
-        case .null: return "\"null\""   // quoted: a bare null is YAML's null
+        case .null: return "\"null\"" // quoted: a bare null is YAML's null
         case .string: return "string"
         case .int64: return "int64"
         case .float64: return "float64"
@@ -197,12 +203,15 @@ extension DatasetCard {
     /// the warning to give when no feature type fits the rows (the card then declares none).
     static func write(_ plan: ExportPlan, scheme: String, splits: [ExportManifest.Split], shape: Shape, to folder: URL) throws -> String? {
         let fingerprint = plan.snapshot.fingerprint
-        let config = identity(fingerprint: fingerprint, scheme: scheme, settings: plan.splits.settings,
-                              files: splits.map { ($0.file, $0.sha256) })
-        let card = text(snapshot: plan.snapshot.name, fingerprint: fingerprint, config: config,
-                        splits: splits.map { ($0.name, $0.file, $0.count) }, labels: plan.metrics.labels, features: shape.features)
+        let config = identity(
+            fingerprint: fingerprint, scheme: scheme, settings: plan.splits.settings,
+            files: splits.map { ($0.file, $0.sha256) })
+        let card = text(
+            snapshot: plan.snapshot.name, fingerprint: fingerprint, config: config,
+            splits: splits.map { ($0.name, $0.file, $0.count) }, labels: plan.metrics.labels, features: shape.features)
         try Data(card.utf8).write(to: folder.appendingPathComponent("README.md"))
         guard shape.features == nil else { return nil }
-        return "the hf card declares no features: chat message keys hold values of different JSON types (\(shape.conflictingKeys.joined(separator: ", "))), which no feature type fits; datasets will infer the types itself, and label stays a string (make those values one type to get them)"
+        return
+            "the hf card declares no features: chat message keys hold values of different JSON types (\(shape.conflictingKeys.joined(separator: ", "))), which no feature type fits; datasets will infer the types itself, and label stays a string (make those values one type to get them)"
     }
 }

@@ -98,9 +98,11 @@ public struct ExportManifest: Encodable, Sendable, Equatable {
 
     static func text(_ s: Split) -> String {
         let labels = jsonObject(s.labels.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") })
-        return jsonObject([(Split.CodingKeys.file.rawValue, JSONText.quote(s.file)), (Split.CodingKeys.count.rawValue, "\(s.count)"),
-                           (Split.CodingKeys.bytes.rawValue, "\(s.bytes)"), (Split.CodingKeys.sha256.rawValue, JSONText.quote(s.sha256)),
-                           (Split.CodingKeys.labels.rawValue, labels)])
+        return jsonObject([
+            (Split.CodingKeys.file.rawValue, JSONText.quote(s.file)), (Split.CodingKeys.count.rawValue, "\(s.count)"),
+            (Split.CodingKeys.bytes.rawValue, "\(s.bytes)"), (Split.CodingKeys.sha256.rawValue, JSONText.quote(s.sha256)),
+            (Split.CodingKeys.labels.rawValue, labels),
+        ])
     }
 }
 
@@ -109,11 +111,12 @@ extension ExportManifest {
     init(_ plan: ExportPlan, options: ExportOptions, splits: [Split]) {
         let settings = plan.splits.settings, metrics = plan.metrics
         let train = splits.first { $0.name == "train" }
-        self.init(snapshot: plan.snapshot.name, fingerprint: plan.snapshot.fingerprint, toolVersion: Winnow.version,
-                  format: options.format.rawValue, seed: settings.seed, scheme: options.scheme, stratify: settings.stratify,
-                  group: settings.groupNearDuplicates ? "near-duplicate" : nil, labels: metrics.labels,
-                  classWeights: metrics.classWeights,
-                  trainClassWeights: train.map { t in Balance.weights(metrics.labels.map { t.labels[$0] ?? 0 }) },
-                  splits: Splits(splits: splits), coverage: metrics.coverage, flags: metrics.flags, review: metrics.review)
+        self.init(
+            snapshot: plan.snapshot.name, fingerprint: plan.snapshot.fingerprint, toolVersion: Winnow.version,
+            format: options.format.rawValue, seed: settings.seed, scheme: options.scheme, stratify: settings.stratify,
+            group: settings.groupNearDuplicates ? "near-duplicate" : nil, labels: metrics.labels,
+            classWeights: metrics.classWeights,
+            trainClassWeights: train.map { t in Balance.weights(metrics.labels.map { t.labels[$0] ?? 0 }) },
+            splits: Splits(splits: splits), coverage: metrics.coverage, flags: metrics.flags, review: metrics.review)
     }
 }

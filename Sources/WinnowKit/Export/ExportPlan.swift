@@ -25,16 +25,20 @@ struct ExportPlan {
         let reader = try SceneReader(db, watermark: snapshot.sceneWatermark)
         var members: [ExportMember] = []
         members.reserveCapacity(Int(snapshot.members))
-        let cursor = try Row.fetchCursor(db, sql: """
-            SELECT m.sample_id, s.uid, s.kind, rv.label, rv.score, rv.content_id
-            FROM snapshot_members m JOIN samples s ON s.id = m.sample_id JOIN revisions rv ON rv.id = m.revision_id
-            WHERE m.snapshot_id = ? ORDER BY s.uid
-            """, arguments: [snapshot.id])
+        let cursor = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT m.sample_id, s.uid, s.kind, rv.label, rv.score, rv.content_id
+                FROM snapshot_members m JOIN samples s ON s.id = m.sample_id JOIN revisions rv ON rv.id = m.revision_id
+                WHERE m.snapshot_id = ? ORDER BY s.uid
+                """, arguments: [snapshot.id])
         while let r = try cursor.next() {
             let id: Int64 = try r.decode(atIndex: 0)
-            members.append(ExportMember(sampleID: id, contentID: try r.decode(atIndex: 5), uid: try r.decode(atIndex: 1),
-                                        kind: SampleKind(rawValue: try r.decode(atIndex: 2)) ?? .text,
-                                        label: try r.decode(atIndex: 3), score: try r.decode(atIndex: 4), scenes: reader.scenes(id)))
+            members.append(
+                ExportMember(
+                    sampleID: id, contentID: try r.decode(atIndex: 5), uid: try r.decode(atIndex: 1),
+                    kind: SampleKind(rawValue: try r.decode(atIndex: 2)) ?? .text,
+                    label: try r.decode(atIndex: 3), score: try r.decode(atIndex: 4), scenes: reader.scenes(id)))
         }
         return members
     }
@@ -43,12 +47,16 @@ struct ExportPlan {
     /// (openai-chat) a text sample without the label that would be the assistant's turn.
     static func check(_ members: [ExportMember], snapshot name: String, format: ExportFormat) throws {
         if members.isEmpty {
-            throw WinnowError.invalidArgument("snapshot \(name) is empty (0 members): nothing to export, nothing written; make a snapshot whose selection matches samples (`winnow samples --count` with the same --label/--scene/--source shows how many)")
+            throw WinnowError.invalidArgument(
+                "snapshot \(name) is empty (0 members): nothing to export, nothing written; make a snapshot whose selection matches samples (`winnow samples --count` with the same --label/--scene/--source shows how many)"
+            )
         }
         let unfit = Set(members.map(\.kind)).subtracting(format.kinds)
         if let kind = unfit.sorted(by: { $0.rawValue < $1.rawValue }).first {
             let fits = ExportFormat.allCases.filter { $0.kinds.contains(kind) }.map(\.rawValue)
-            throw WinnowError.invalidArgument("snapshot \(name) holds \(kind.rawValue) samples, which --format \(format.rawValue) cannot express; formats for \(kind.rawValue) samples: \(fits.joined(separator: ", ")) (or snapshot a selection without them)")
+            throw WinnowError.invalidArgument(
+                "snapshot \(name) holds \(kind.rawValue) samples, which --format \(format.rawValue) cannot express; formats for \(kind.rawValue) samples: \(fits.joined(separator: ", ")) (or snapshot a selection without them)"
+            )
         }
         if format == .openaiChat, let bare = members.first(where: { $0.kind == .text && $0.label == nil }) {
             throw WinnowError.invalidArgument("openai-chat needs a label on text samples (user text, assistant label); \(bare.uid) has none — label it or export jsonl")

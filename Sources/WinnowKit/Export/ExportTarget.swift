@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where an export may be written. An existing `--out` folder is replaced only when it is
@@ -13,7 +13,7 @@ enum ExportTarget {
     static func check(_ out: String, force: Bool, storePath: String) throws {
         let fm = FileManager.default
         let url = URL(fileURLWithPath: out)
-        guard fileType(url.path) != nil else { return }          // nothing there yet
+        guard fileType(url.path) != nil else { return } // nothing there yet
         let real = resolved(url.path)
         let store = resolved(storePath)
         if real == store || real == store + "-wal" || real == store + "-shm" {
@@ -46,7 +46,9 @@ enum ExportTarget {
         }
         let foreign = foreignFiles(real)
         if !foreign.isEmpty {
-            throw WinnowError.invalidArgument("--out \(out) holds files an export did not write (\(list(foreign))); --force replaces only an empty folder or a previous Winnow export — name a new folder, or move those files away")
+            throw WinnowError.invalidArgument(
+                "--out \(out) holds files an export did not write (\(list(foreign))); --force replaces only an empty folder or a previous Winnow export — name a new folder, or move those files away"
+            )
         }
     }
 
@@ -65,10 +67,12 @@ enum ExportTarget {
         var isDir: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
         guard isDir.boolValue else {
-            throw WinnowError.invalidArgument("cannot write --out \(out): \(url.path) is \(exists ? "a file" : "a symbolic link to something missing"), not a folder; name another --out")
+            throw WinnowError.invalidArgument(
+                "cannot write --out \(out): \(url.path) is \(exists ? "a file" : "a symbolic link to something missing"), not a folder; name another --out")
         }
         guard FileManager.default.isWritableFile(atPath: url.path) else {
-            throw WinnowError.invalidArgument("cannot write in \(url.path): the folder is read-only" + (missing.first.map { " (the export would create \($0) in it)" } ?? "") + "; name another --out")
+            throw WinnowError.invalidArgument(
+                "cannot write in \(url.path): the folder is read-only" + (missing.first.map { " (the export would create \($0) in it)" } ?? "") + "; name another --out")
         }
         return missing
     }
@@ -80,10 +84,11 @@ enum ExportTarget {
         var allowed: Set<String> = []
         var folders: Set<String> = []
         if fileType(dir + "/manifest.json") == .regular,
-           let data = FileManager.default.contents(atPath: dir + "/manifest.json"),
-           let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           manifest["tool_version"] is String, manifest["fingerprint"] is String, manifest["snapshot"] is String,
-           let format = manifest["format"] as? String, let splits = manifest["splits"] as? [String: Any] {
+            let data = FileManager.default.contents(atPath: dir + "/manifest.json"),
+            let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            manifest["tool_version"] is String, manifest["fingerprint"] is String, manifest["snapshot"] is String,
+            let format = manifest["format"] as? String, let splits = manifest["splits"] as? [String: Any]
+        {
             allowed.insert("manifest.json")
             for case let split as [String: Any] in splits.values {
                 if let file = split["file"] as? String { allowed.insert(file) }
@@ -175,7 +180,7 @@ struct ExportStaging {
         let parent = out.deletingLastPathComponent()
         let prefix = ".\(out.lastPathComponent).winnow-tmp-"
         for entry in (try? fm.contentsOfDirectory(atPath: parent.path)) ?? [] where entry.hasPrefix(prefix) {
-            if let pid = Int32(entry.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) == 0 { continue }  // a live export
+            if let pid = Int32(entry.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) == 0 { continue } // a live export
             try? fm.removeItem(at: parent.appendingPathComponent(entry))
         }
         folder = parent.appendingPathComponent(prefix + "\(getpid())")

@@ -39,7 +39,8 @@ struct LineWriter {
         var pairs: [(String, String)] = [("uid", JSONText.quote(r.uid)), ("kind", JSONText.quote(r.kind.rawValue))]
         switch content {
         case .text(let t): pairs.append(("text", JSONText.quote(t)))
-        case .pair(let a, let b): pairs += [("text_a", JSONText.quote(a)), ("text_b", JSONText.quote(b))]
+        case .pair(let a, let b):
+            pairs += [("text_a", JSONText.quote(a)), ("text_b", JSONText.quote(b))]
             if let score = r.score { pairs.append(("score", jsonNumber(score))) }
         case .instruction(let i, let input, let o): pairs += [("instruction", JSONText.quote(i)), ("input", JSONText.quote(input)), ("output", JSONText.quote(o))]
         case .chat(let m): pairs.append(("messages", SampleContent.messagesJSON(m)))
@@ -75,8 +76,7 @@ struct LineWriter {
     static func pairs(_ r: ExportMember, _ content: SampleContent, labelIndex: [String: Int]) -> String {
         guard case .pair(let a, let b) = content else { return "" }
         var pairs = [("sentence1", JSONText.quote(a)), ("sentence2", JSONText.quote(b))]
-        if let l = r.label, let index = labelIndex[l] { pairs.append(("label", "\(index)")) }
-        else if let score = r.score { pairs.append(("score", jsonNumber(score))) }
+        if let l = r.label, let index = labelIndex[l] { pairs.append(("label", "\(index)")) } else if let score = r.score { pairs.append(("score", jsonNumber(score))) }
         return jsonObject(pairs)
     }
 
@@ -110,4 +110,3 @@ public enum CSVExport {
         return v
     }
 }
-

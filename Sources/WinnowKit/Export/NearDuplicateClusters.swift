@@ -24,10 +24,13 @@ struct NearDuplicateClusters {
         while let r = try rows.next() { clusterOf[try r.decode(atIndex: 0)] = try r.decode(atIndex: 1) }
         var clusters = NearDuplicateClusters(clusterOf: clusterOf, frozen: true)
         if clusterOf.isEmpty, try SnapshotClusterSetRecord.fetchOne(db, key: id)?.flags == 0 {
-            clusters.frozenBeforeDetection = try Bool.fetchOne(db, sql: """
-                SELECT EXISTS (SELECT 1 FROM flags f JOIN snapshot_members m ON m.sample_id = f.sample_id AND m.snapshot_id = ?
-                               WHERE f.detector = ?)
-                """, arguments: [id, DetectorName.nearDuplicate.rawValue]) ?? false
+            clusters.frozenBeforeDetection =
+                try Bool.fetchOne(
+                    db,
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM flags f JOIN snapshot_members m ON m.sample_id = f.sample_id AND m.snapshot_id = ?
+                                       WHERE f.detector = ?)
+                        """, arguments: [id, DetectorName.nearDuplicate.rawValue]) ?? false
         }
         return clusters
     }
@@ -38,10 +41,11 @@ struct NearDuplicateClusters {
         let flags = try FlagRecord.filter(FlagRecord.Columns.detector == DetectorName.nearDuplicate.rawValue).fetchCount(db)
         try SnapshotClusterSetRecord(snapshotId: id, flags: Int64(flags)).insert(db)
         guard flags > 0 else { return }
-        let insert = try db.makeStatement(sql: """
-            INSERT INTO snapshot_clusters (snapshot_id, sample_id, cluster)
-            SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM snapshot_members WHERE snapshot_id = ?1 AND sample_id = ?2)
-            """)
+        let insert = try db.makeStatement(
+            sql: """
+                INSERT INTO snapshot_clusters (snapshot_id, sample_id, cluster)
+                SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM snapshot_members WHERE snapshot_id = ?1 AND sample_id = ?2)
+                """)
         for (sample, cluster) in try live(db) { try insert.execute(arguments: [id, sample, cluster]) }
     }
 
@@ -49,9 +53,11 @@ struct NearDuplicateClusters {
     /// representative its flag names are in that cluster (a sample flagged twice: its last flag's).
     static func live(_ db: Database) throws -> [Int64: Int64] {
         var clusterOf: [Int64: Int64] = [:]
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT sample_id, json_extract(details, '$.cluster') AS cluster FROM flags WHERE detector = ?
-            """, arguments: [DetectorName.nearDuplicate.rawValue])
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT sample_id, json_extract(details, '$.cluster') AS cluster FROM flags WHERE detector = ?
+                """, arguments: [DetectorName.nearDuplicate.rawValue])
         while let r = try rows.next() {
             if let c: Int64 = try r.value("cluster") { clusterOf[try r.value("sample_id")] = c; clusterOf[c] = c }
         }

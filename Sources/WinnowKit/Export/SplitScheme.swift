@@ -34,9 +34,10 @@ extension Store {
         let clusterOf = (clusters?.clusterOf ?? [:]).mapValues { "c\($0)" }
         let (units, unitOf) = splitUnits(records, settings: settings, existing: existing, clusterOf: clusterOf)
         let placed = Splits.assign(units, ratios: settings.ratios, seed: settings.seed)
-        var plan = SplitPlan(schemeID: scheme?.id, settings: settings, splits: [], fresh: [], assigned: existing.count,
-                             clustersFrozen: clusters?.frozen ?? true,
-                             clustersFrozenBeforeDetection: clusters?.frozenBeforeDetection ?? false)
+        var plan = SplitPlan(
+            schemeID: scheme?.id, settings: settings, splits: [], fresh: [], assigned: existing.count,
+            clustersFrozen: clusters?.frozen ?? true,
+            clustersFrozenBeforeDetection: clusters?.frozenBeforeDetection ?? false)
         plan.splits.reserveCapacity(records.count)
         for (i, record) in records.enumerated() {
             let split = existing[record.sampleID] ?? placed[unitOf[i]]
@@ -49,8 +50,10 @@ extension Store {
     /// The units splitting places, and the unit of each record: a record alone, or with
     /// --group near-duplicate its whole cluster (`clusterOf`: sample -> cluster key). A unit's
     /// existing split is that of any member already assigned.
-    static func splitUnits(_ records: [ExportMember], settings: SplitSettings, existing: [Int64: String],
-                           clusterOf: [Int64: String]) -> (units: [Splits.Unit], unitOf: [Int]) {
+    static func splitUnits(
+        _ records: [ExportMember], settings: SplitSettings, existing: [Int64: String],
+        clusterOf: [Int64: String]
+    ) -> (units: [Splits.Unit], unitOf: [Int]) {
         let dimension = settings.stratify.hasPrefix("scene.") ? String(settings.stratify.dropFirst(6)) : nil
         var units: [Splits.Unit] = []
         var unitOf = [Int](repeating: 0, count: records.count)
@@ -67,12 +70,18 @@ extension Store {
                 clusterUnit[cluster] = units.count
             }
             let stratum: String
-            if settings.stratify == "label" { stratum = record.label ?? "" }
-            else if let dimension { stratum = record.scenes.first { $0.0 == dimension }?.1 ?? "" }
-            else { stratum = "" }
+            if settings.stratify == "label" {
+                stratum = record.label ?? ""
+            } else if let dimension {
+                stratum = record.scenes.first { $0.0 == dimension }?.1 ?? ""
+            } else {
+                stratum = ""
+            }
             unitOf[i] = units.count
-            units.append(Splits.Unit(key: clusterOf[record.sampleID] ?? record.uid, members: [record.sampleID],
-                                     stratum: stratum, existing: existingSplit))
+            units.append(
+                Splits.Unit(
+                    key: clusterOf[record.sampleID] ?? record.uid, members: [record.sampleID],
+                    stratum: stratum, existing: existingSplit))
         }
         return (units, unitOf)
     }
@@ -83,19 +92,21 @@ extension Store {
         guard let ratios = Splits.ratios(json: stored.ratios) else {
             throw WinnowError.invalidArgument("split scheme '\(options.scheme)' holds ratios Winnow cannot read (\(stored.ratios)); pass --scheme NEW for a new scheme")
         }
-        let saved = SplitSettings(ratios: ratios, stratify: stored.stratify ?? "label",
-                                  groupNearDuplicates: stored.grouping == "near-duplicate", seed: UInt64(bitPattern: stored.seed))
+        let saved = SplitSettings(
+            ratios: ratios, stratify: stored.stratify ?? "label",
+            groupNearDuplicates: stored.grouping == "near-duplicate", seed: UInt64(bitPattern: stored.seed))
         let given = SplitSettings(options)
         let savedOptions = saved.commandLine, givenOptions = given.commandLine
         let isGiven = [options.split != nil || options.kfold != nil, options.stratify != nil, options.groupNearDuplicates != nil, options.seed != nil]
         var differing: [String] = []
         var settings = saved
         for i in savedOptions.indices {
-            if !isGiven[i] { settings.reused.append(savedOptions[i]) }
-            else if givenOptions[i] != savedOptions[i] { differing.append(givenOptions[i]) }
+            if !isGiven[i] { settings.reused.append(savedOptions[i]) } else if givenOptions[i] != savedOptions[i] { differing.append(givenOptions[i]) }
         }
         if !differing.isEmpty {
-            throw WinnowError.invalidArgument("split scheme '\(options.scheme)' was made with other settings (\(savedOptions.joined(separator: ", "))), not \(differing.joined(separator: ", ")); leave those options out to reuse the scheme's, or pass --scheme NEW for a new scheme")
+            throw WinnowError.invalidArgument(
+                "split scheme '\(options.scheme)' was made with other settings (\(savedOptions.joined(separator: ", "))), not \(differing.joined(separator: ", ")); leave those options out to reuse the scheme's, or pass --scheme NEW for a new scheme"
+            )
         }
         return settings
     }
@@ -118,9 +129,11 @@ extension Store {
                 }
             }
         } else {
-            try SplitSchemeRecord(id: nil, name: options.scheme, ratios: Splits.json(plan.settings.ratios), stratify: plan.settings.stratify,
-                                  grouping: plan.settings.groupNearDuplicates ? "near-duplicate" : nil,
-                                  seed: Int64(bitPattern: plan.settings.seed), createdAt: Timestamp.string(clock.now())).insert(db)
+            try SplitSchemeRecord(
+                id: nil, name: options.scheme, ratios: Splits.json(plan.settings.ratios), stratify: plan.settings.stratify,
+                grouping: plan.settings.groupNearDuplicates ? "near-duplicate" : nil,
+                seed: Int64(bitPattern: plan.settings.seed), createdAt: Timestamp.string(clock.now())
+            ).insert(db)
             scheme = db.lastInsertedRowID
         }
         let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO split_assignments (scheme_id, sample_id, split) VALUES (?, ?, ?)")

@@ -40,8 +40,11 @@ extension Store {
     /// as it goes; for hf gathers the card's shape on the way. One content lookup per member, in
     /// the members' order: sorting the rows with their content in SQL would hold every text in
     /// the sorter.
-    func writeSplits(_ plan: ExportPlan, into folder: URL, options: ExportOptions) throws
-        -> (splits: [ExportManifest.Split], shape: DatasetCard.Shape) {
+    func writeSplits(
+        _ plan: ExportPlan, into folder: URL, options: ExportOptions
+    ) throws
+        -> (splits: [ExportManifest.Split], shape: DatasetCard.Shape)
+    {
         let lines = LineWriter(options: options, labels: plan.metrics.labels)
         let files = try SplitFiles(plan.splits.settings.ratios.map(\.0), in: folder, format: options.format, header: lines.header)
         var shape = DatasetCard.Shape()
@@ -49,9 +52,10 @@ extension Store {
         try read { db in
             try db.execute(sql: "PRAGMA mmap_size = \(Store.scanMapSize)")
             defer { try? db.execute(sql: "PRAGMA mmap_size = 0") }
-            let statement = try db.makeStatement(sql: """
-                SELECT id, \(ContentColumns.selectList("")) FROM contents WHERE id = ?
-                """)
+            let statement = try db.makeStatement(
+                sql: """
+                    SELECT id, \(ContentColumns.selectList("")) FROM contents WHERE id = ?
+                    """)
             let raw = RawStatement(statement)
             let stmt = raw.handle
             for (index, member) in plan.members.enumerated() {
@@ -91,8 +95,8 @@ final class SplitWriter: @unchecked Sendable {
     let file: String
     private let handle: FileHandle
     private var buffer = [UInt8]()
-    private var hasher = SHA256()                 // used on `queue` only
-    private var failure: (any Error)?             // set on `queue`, read after draining it
+    private var hasher = SHA256() // used on `queue` only
+    private var failure: (any Error)? // set on `queue`, read after draining it
     private let queue = DispatchQueue(label: "winnow.export.split-writer")
     private let inFlight = DispatchSemaphore(value: 2)
     private(set) var bytes = 0
@@ -123,8 +127,7 @@ final class SplitWriter: @unchecked Sendable {
         buffer.append(contentsOf: #","kind":"text","text":"#.utf8)
         JSONText.appendQuoted(text, to: &buffer)
         buffer.append(contentsOf: #","label":"#.utf8)
-        if var label = m.label { label.withUTF8 { JSONText.appendQuoted($0, to: &buffer) } }
-        else { buffer.append(contentsOf: "null".utf8) }
+        if var label = m.label { label.withUTF8 { JSONText.appendQuoted($0, to: &buffer) } } else { buffer.append(contentsOf: "null".utf8) }
         buffer.append(contentsOf: #","scenes":"#.utf8)
         buffer.append(contentsOf: jsonObject(m.scenes.map { ($0.0, JSONText.quote($0.1)) }).utf8)
         buffer.append(contentsOf: "}\n".utf8)

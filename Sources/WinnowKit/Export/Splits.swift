@@ -24,11 +24,13 @@ public enum Splits {
         for part in text.split(separator: ",") {
             let pieces = part.split(separator: "=", maxSplits: 1)
             guard pieces.count == 2, !pieces[0].isEmpty, let ratio = Double(pieces[1]),
-                  pieces[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+                pieces[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
+            else {
                 throw WinnowError.invalidArgument("--split \(text): expected NAME=RATIO pairs such as train=0.8,validation=0.1,test=0.1 (names of letters, digits, - and _)")
             }
             guard ratio.isFinite, ratio > 0, ratio <= 1 else {
-                throw WinnowError.invalidArgument("--split \(text): the ratio of '\(pieces[0])' is \(pieces[1]); ratios must be > 0 and ≤ 1 (leave a split out rather than give it 0)")
+                throw WinnowError.invalidArgument(
+                    "--split \(text): the ratio of '\(pieces[0])' is \(pieces[1]); ratios must be > 0 and ≤ 1 (leave a split out rather than give it 0)")
             }
             if result.contains(where: { $0.0 == String(pieces[0]) }) {
                 throw WinnowError.invalidArgument("--split \(text): split '\(pieces[0])' is named twice")
@@ -55,7 +57,8 @@ public enum Splits {
         for part in text.dropFirst().dropLast().split(separator: ",") {
             let pieces = part.split(separator: ":", maxSplits: 1)
             guard pieces.count == 2, pieces[0].count > 2, pieces[0].hasPrefix("\""), pieces[0].hasSuffix("\""),
-                  let ratio = Double(pieces[1]) else { return nil }
+                let ratio = Double(pieces[1])
+            else { return nil }
             result.append((String(pieces[0].dropFirst().dropLast()), ratio))
         }
         return result.isEmpty || json(result) != text ? nil : result

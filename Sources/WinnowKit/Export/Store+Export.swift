@@ -21,7 +21,7 @@ extension Store {
                 attempt += 1
             }
         } catch {
-            for folder in missing.reversed() { rmdir(folder) }   // only the empty ones go
+            for folder in missing.reversed() { rmdir(folder) } // only the empty ones go
             throw error
         }
     }
@@ -29,21 +29,28 @@ extension Store {
     /// One attempt of `export`, in its steps: the plan, the destination, the split files,
     /// the card and manifest, saving the split assignments, putting the folder at `out`.
     /// nil when the scheme changed under it and it must be redone.
-    private func exportOnce(snapshot name: String, options: ExportOptions, missingParents: [String],
-                            lastAttempt: Bool) throws -> ExportResult? {
+    private func exportOnce(
+        snapshot name: String, options: ExportOptions, missingParents: [String],
+        lastAttempt: Bool
+    ) throws -> ExportResult? {
         let plan = try read { db in try ExportPlan(db, snapshot: name, options: options) }
         let staging = try ExportStaging(out: options.out, missingParents: missingParents)
-        defer { staging.remove() }   // a failed export leaves no temporary folder
+        defer { staging.remove() } // a failed export leaves no temporary folder
         let (splits, shape) = try writeSplits(plan, into: staging.folder, options: options)
         var warnings: [String] = []
         if !plan.splits.clustersFrozen {
-            warnings.append("snapshot \(name) was made before near-duplicate clusters were frozen with snapshots (migration 0006): --group near-duplicate took them from the near-duplicate flags as they are now, so flags changed since the snapshot was made change its splits (snapshot the same selection again to freeze them)")
+            warnings.append(
+                "snapshot \(name) was made before near-duplicate clusters were frozen with snapshots (migration 0006): --group near-duplicate took them from the near-duplicate flags as they are now, so flags changed since the snapshot was made change its splits (snapshot the same selection again to freeze them)"
+            )
         }
         if plan.splits.clustersFrozenBeforeDetection {
-            warnings.append("snapshot \(name) was made before near-duplicate detection ran, so no clusters were frozen with it: --group near-duplicate keeps no near duplicates together, though its members have near-duplicate flags now; to keep them in one split, snapshot the same selection again (clusters are frozen at `snapshot create`)")
+            warnings.append(
+                "snapshot \(name) was made before near-duplicate detection ran, so no clusters were frozen with it: --group near-duplicate keeps no near duplicates together, though its members have near-duplicate flags now; to keep them in one split, snapshot the same selection again (clusters are frozen at `snapshot create`)"
+            )
         }
         if options.format == .hf,
-           let warning = try DatasetCard.write(plan, scheme: options.scheme, splits: splits, shape: shape, to: staging.folder) {
+            let warning = try DatasetCard.write(plan, scheme: options.scheme, splits: splits, shape: shape, to: staging.folder)
+        {
             warnings.append(warning)
         }
         let manifest = ExportManifest(plan, options: options, splits: splits)
@@ -51,11 +58,13 @@ extension Store {
 
         // The files are complete: save the scheme and the new assignments in a short
         // transaction of their own (none when every member already has its split).
-        let saved = plan.splits.schemeID != nil && plan.splits.fresh.isEmpty
+        let saved =
+            plan.splits.schemeID != nil && plan.splits.fresh.isEmpty
             ? true : try writeImmediate { db in try saveSplits(db, plan.splits, options: options) }
         if !saved {
             if lastAttempt {
-                throw WinnowError.invalidArgument("split scheme '\(options.scheme)' kept changing while this export ran (other exports of it at the same time); nothing was written — run the export again")
+                throw WinnowError.invalidArgument(
+                    "split scheme '\(options.scheme)' kept changing while this export ran (other exports of it at the same time); nothing was written — run the export again")
             }
             return nil
         }
@@ -64,7 +73,9 @@ extension Store {
             try staging.place(force: options.force, storePath: path)
         } catch {
             let detail = (error as? WinnowError)?.description ?? error.localizedDescription
-            throw WinnowError.invalidArgument("the export of \(name) was complete but could not be put at --out \(options.out): \(detail). The split assignments were saved, so the same export run again writes the same files")
+            throw WinnowError.invalidArgument(
+                "the export of \(name) was complete but could not be put at --out \(options.out): \(detail). The split assignments were saved, so the same export run again writes the same files"
+            )
         }
         return ExportResult(manifest: manifest, settings: plan.splits.settings, createdFolders: missingParents, warnings: warnings)
     }

@@ -2,7 +2,7 @@ import CZlib
 import Crypto
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads an input file as a stream of chunks, inflating gzip transparently and hashing the
@@ -21,7 +21,7 @@ final class ByteSource {
     private var raw: [UInt8]
     private var stream = z_stream()
     private var streamOpen = false
-    private var rawPending = 0      // bytes of `raw` not yet consumed by inflate
+    private var rawPending = 0 // bytes of `raw` not yet consumed by inflate
     private var rawOffset = 0
     private var eof = false
     private var inMember = false // inside a gzip member whose end has not been seen
@@ -119,7 +119,8 @@ final class ByteSource {
             }
             inMember = true
             if status != Z_OK && status != Z_BUF_ERROR {
-                throw WinnowError.unreadableInput(path: path, reason: "the gzip data is corrupt (zlib error \(status)) near compressed byte \(rawBytes - rawPending); re-create or re-download the file")
+                throw WinnowError.unreadableInput(
+                    path: path, reason: "the gzip data is corrupt (zlib error \(status)) near compressed byte \(rawBytes - rawPending); re-create or re-download the file")
             }
         }
         if produced == 0 && eof && inMember {

@@ -20,9 +20,10 @@ public enum Normalizer {
     /// Appends the normalised UTF-8 bytes of `text` to `out`.
     static func append(_ text: String, to out: inout [UInt8]) {
         var text = text
-        let ascii = text.utf8.withContiguousStorageIfAvailable { bytes in
-            !bytes.contains(where: { $0 >= 0x80 })
-        } ?? !text.utf8.contains(where: { $0 >= 0x80 })
+        let ascii =
+            text.utf8.withContiguousStorageIfAvailable { bytes in
+                !bytes.contains(where: { $0 >= 0x80 })
+            } ?? !text.utf8.contains(where: { $0 >= 0x80 })
         if !ascii {
             text = text.precomposedStringWithCanonicalMapping
         }

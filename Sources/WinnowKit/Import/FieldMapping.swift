@@ -20,9 +20,13 @@ public enum FieldRole: Hashable, Sendable, CustomStringConvertible {
         case "output": self = .output
         case "messages": self = .messages
         default:
-            if name.hasPrefix("scene."), name.count > 6 { self = .scene(String(name.dropFirst(6))) }
-            else if name.hasPrefix("meta."), name.count > 5 { self = .meta(String(name.dropFirst(5))) }
-            else { return nil }
+            if name.hasPrefix("scene."), name.count > 6 {
+                self = .scene(String(name.dropFirst(6)))
+            } else if name.hasPrefix("meta."), name.count > 5 {
+                self = .meta(String(name.dropFirst(5)))
+            } else {
+                return nil
+            }
         }
     }
 
@@ -120,14 +124,18 @@ public struct FieldMapping: Sendable {
             text = field
         case .pair:
             guard let (a, b) = candidates.pair else {
-                throw WinnowError.invalidArgument("--kind pair needs two text fields (sentence1/sentence2, premise/hypothesis, query/passage, anchor/positive) in [\(fields)]; pass --map text_a=FIELD --map text_b=FIELD")
+                throw WinnowError.invalidArgument(
+                    "--kind pair needs two text fields (sentence1/sentence2, premise/hypothesis, query/passage, anchor/positive) in [\(fields)]; pass --map text_a=FIELD --map text_b=FIELD"
+                )
             }
             textA = a
             textB = b
             score = candidates.pick(.score, ["score"])
         case .instruction:
             guard let (i, input, o) = candidates.instruction else {
-                throw WinnowError.invalidArgument("--kind instruction needs instruction and output fields (instruction/output, prompt/completion, prompt/response) in [\(fields)]; pass --map instruction=FIELD --map output=FIELD")
+                throw WinnowError.invalidArgument(
+                    "--kind instruction needs instruction and output fields (instruction/output, prompt/completion, prompt/response) in [\(fields)]; pass --map instruction=FIELD --map output=FIELD"
+                )
             }
             instruction = i
             self.input = input
@@ -143,9 +151,11 @@ public struct FieldMapping: Sendable {
     /// The mapping as a JSON object (recorded with the source).
     var json: String {
         var parts: [String] = ["\"kind\":\(JSONText.quote(kind.rawValue))"]
-        let roles: [(String, String?)] = [("id", id), ("text", text), ("text_a", textA), ("text_b", textB), ("label", label),
-                                          ("score", score), ("instruction", instruction), ("input", input),
-                                          ("output", output), ("messages", messages)]
+        let roles: [(String, String?)] = [
+            ("id", id), ("text", text), ("text_a", textA), ("text_b", textB), ("label", label),
+            ("score", score), ("instruction", instruction), ("input", input),
+            ("output", output), ("messages", messages),
+        ]
         for (role, field) in roles { if let field { parts.append("\(JSONText.quote(role)):\(JSONText.quote(field))") } }
         for (dim, field) in scenes { parts.append("\(JSONText.quote("scene." + dim)):\(JSONText.quote(field))") }
         for (key, field) in meta { parts.append("\(JSONText.quote("meta." + key)):\(JSONText.quote(field))") }
@@ -189,8 +199,10 @@ private struct FieldCandidates {
 
     var pair: (String, String)? {
         if let a = overrides[.textA], let b = overrides[.textB] { return (a, b) }
-        return pickPair([("text_a", "text_b"), ("sentence1", "sentence2"), ("premise", "hypothesis"),
-                         ("query", "passage"), ("anchor", "positive")])
+        return pickPair([
+            ("text_a", "text_b"), ("sentence1", "sentence2"), ("premise", "hypothesis"),
+            ("query", "passage"), ("anchor", "positive"),
+        ])
     }
 
     var text: String? { pick(.text, ["text", "sentence", "content"]) }
@@ -204,6 +216,7 @@ private struct FieldCandidates {
         if pair != nil && !textForced { return .pair }
         if text != nil { return .text }
         throw WinnowError.invalidArgument(
-            "cannot tell the sample kind from the fields [\(fields.joined(separator: ", "))]; name the content field with --map (for example --map text=body, or --map text_a=q --map text_b=a) or pass --kind")
+            "cannot tell the sample kind from the fields [\(fields.joined(separator: ", "))]; name the content field with --map (for example --map text=body, or --map text_a=q --map text_b=a) or pass --kind"
+        )
     }
 }

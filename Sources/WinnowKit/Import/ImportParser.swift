@@ -34,8 +34,9 @@ final class ImportParser: @unchecked Sendable {
         let (records, header) = try makeRecordReader(lines, format: format, maxRecordBytes: options.maxRecordBytes)
         // With --on-error skip the file is written as it is read: a --map field must show in
         // the lookahead window, before anything is written (abort mode checks the whole file).
-        let reader = try MappingLookahead(records, header: header, path: display, kind: options.kind, overrides: options.map,
-                                          strict: options.strictMap, windowOnly: options.onError == .skip)
+        let reader = try MappingLookahead(
+            records, header: header, path: display, kind: options.kind, overrides: options.map,
+            strict: options.strictMap, windowOnly: options.onError == .skip)
         let builder = RecordBuilder(mapping: reader.mapping)
         let keepRaw = options.rejectsPath != nil && options.onError == .skip
         if reader.resolved { _ = channel.send(.mapping(reader.mapping)) }

@@ -45,8 +45,10 @@ final class ImportWriter {
     var insertFlag: Statement!
 
     /// `started`: when the import began (for its duration); `stamp`: the time written on its rows.
-    init(path: String, format: InputFormat, options: ImportOptions, fileSize: Int, sha256: String, started: Date,
-         stamp: Date, resume: PendingImport.Interrupted?, progress: (@Sendable (ImportProgress) -> Void)?) {
+    init(
+        path: String, format: InputFormat, options: ImportOptions, fileSize: Int, sha256: String, started: Date,
+        stamp: Date, resume: PendingImport.Interrupted?, progress: (@Sendable (ImportProgress) -> Void)?
+    ) {
         self.path = path
         self.format = format
         self.options = options
@@ -123,7 +125,7 @@ final class ImportWriter {
             }
         } while !finished && Date() < deadline && !yield()
         if !finished { try recordProgress() }
-        committedRead = result.read   // the caller commits this batch
+        committedRead = result.read // the caller commits this batch
         return finished
     }
 
@@ -135,7 +137,9 @@ final class ImportWriter {
             // The error policy may change (an abort-mode import stopped by a record can be
             // finished with --on-error skip); the mapping may not.
             if !resume.options.hasPrefix("{\"mapping\":\(mapping.json),") {
-                throw WinnowError.invalidArgument("\(path) was partly imported by an interrupted run with another mapping (\(resume.options)); run the import again with that mapping to finish it, or close it as it is with `winnow import --close-unfinished`")
+                throw WinnowError.invalidArgument(
+                    "\(path) was partly imported by an interrupted run with another mapping (\(resume.options)); run the import again with that mapping to finish it, or close it as it is with `winnow import --close-unfinished`"
+                )
             }
             // Another process may have taken up the same interrupted import since the look.
             let row = try Row.fetchOne(db, sql: "SELECT sha256, read FROM sources WHERE id = ?", arguments: [sourceID])
@@ -147,11 +151,15 @@ final class ImportWriter {
         } else {
             // Checked again inside the transaction: another process may have started the same file.
             if case .new = try PendingImport.state(db: db, sha256: sha256) {} else { throw Restart.anotherImport }
-            try db.execute(sql: """
-                INSERT INTO sources (path, name, format, compressed, kind, sha256, bytes, options, imported_at)
-                VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)
-                """, arguments: [path, (path as NSString).lastPathComponent, format.rawValue, mapping.kind.rawValue,
-                                 PendingImport.marker(sha256: sha256), fileSize, options, now])
+            try db.execute(
+                sql: """
+                    INSERT INTO sources (path, name, format, compressed, kind, sha256, bytes, options, imported_at)
+                    VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    path, (path as NSString).lastPathComponent, format.rawValue, mapping.kind.rawValue,
+                    PendingImport.marker(sha256: sha256), fileSize, options, now,
+                ])
             sourceID = db.lastInsertedRowID
         }
         try prepare()
@@ -163,40 +171,49 @@ final class ImportWriter {
         // The import is ours as long as its row carries our marker: a process that took it
         // over (it judged this one dead) has put its own; stop rather than write beside it.
         if let marker = try String.fetchOne(db, sql: "SELECT sha256 FROM sources WHERE id = ?", arguments: [sourceID]),
-           marker != PendingImport.marker(sha256: sha256) {
+            marker != PendingImport.marker(sha256: sha256)
+        {
             throw WinnowError.invalidArgument("\(path): another process took over this import (it judged this one stopped); this process stops here, and that one finishes it")
         }
         nextSample = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM samples") ?? 0) + 1
         nextContent = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM contents") ?? 0) + 1
         nextRevision = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM revisions") ?? 0) + 1
-        lookup = try db.makeStatement(sql: """
-            SELECT c.sample_id, c.id, r.label FROM contents c
-            JOIN samples s ON s.id = c.sample_id \(CurrentRevision.join)
-            WHERE c.hash = ?
-            """)
-        insertSample = try db.makeStatement(sql: """
-            INSERT INTO samples (id, uid, kind, revision_id, source_id, meta, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
-        insertContent = try db.makeStatement(sql: """
-            INSERT INTO contents (id, sample_id, hash, \(ContentColumns.selectList("")))
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        insertRevision = try db.makeStatement(sql: """
-            INSERT INTO revisions (id, sample_id, content_id, label, score, origin, created_at) VALUES (?, ?, ?, ?, ?, '\(RevisionOrigin.import.rawValue)', ?)
-            """)
-        insertOccurrence = try db.makeStatement(sql: """
-            INSERT INTO occurrences (source_id, line, sample_id, record_id, label) VALUES (?, ?, ?, ?, ?)
-            """)
-        insertScene = try db.makeStatement(sql: """
-            INSERT INTO scene_annotations (sample_id, dimension, category, origin, source_id, created_at) VALUES (?, ?, ?, '\(AnnotationOrigin.import.rawValue)', ?, ?)
-            """)
-        openConflict = try db.makeStatement(sql: """
-            SELECT 1 FROM flags WHERE sample_id = ? AND detector = '\(DetectorName.labelConflict.rawValue)' AND status = '\(FlagStatus.open.rawValue)'
-            """)
-        insertFlag = try db.makeStatement(sql: """
-            INSERT INTO flags (sample_id, content_id, detector, source_id, score, reason, details, created_at)
-            VALUES (?, ?, '\(DetectorName.labelConflict.rawValue)', ?, 1.0, ?, ?, ?)
-            """)
+        lookup = try db.makeStatement(
+            sql: """
+                SELECT c.sample_id, c.id, r.label FROM contents c
+                JOIN samples s ON s.id = c.sample_id \(CurrentRevision.join)
+                WHERE c.hash = ?
+                """)
+        insertSample = try db.makeStatement(
+            sql: """
+                INSERT INTO samples (id, uid, kind, revision_id, source_id, meta, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+        insertContent = try db.makeStatement(
+            sql: """
+                INSERT INTO contents (id, sample_id, hash, \(ContentColumns.selectList("")))
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        insertRevision = try db.makeStatement(
+            sql: """
+                INSERT INTO revisions (id, sample_id, content_id, label, score, origin, created_at) VALUES (?, ?, ?, ?, ?, '\(RevisionOrigin.import.rawValue)', ?)
+                """)
+        insertOccurrence = try db.makeStatement(
+            sql: """
+                INSERT INTO occurrences (source_id, line, sample_id, record_id, label) VALUES (?, ?, ?, ?, ?)
+                """)
+        insertScene = try db.makeStatement(
+            sql: """
+                INSERT INTO scene_annotations (sample_id, dimension, category, origin, source_id, created_at) VALUES (?, ?, ?, '\(AnnotationOrigin.import.rawValue)', ?, ?)
+                """)
+        openConflict = try db.makeStatement(
+            sql: """
+                SELECT 1 FROM flags WHERE sample_id = ? AND detector = '\(DetectorName.labelConflict.rawValue)' AND status = '\(FlagStatus.open.rawValue)'
+                """)
+        insertFlag = try db.makeStatement(
+            sql: """
+                INSERT INTO flags (sample_id, content_id, detector, source_id, score, reason, details, created_at)
+                VALUES (?, ?, '\(DetectorName.labelConflict.rawValue)', ?, 1.0, ?, ?, ?)
+                """)
     }
 
     private func handle(_ item: ParsedItem) throws {
@@ -209,8 +226,11 @@ final class ImportWriter {
             case .bad(let problem, let raw):
                 problems.append((problem, raw)); problemCount += 1
             case .record(let record):
-                if try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM occurrences WHERE source_id = ? AND line = ?)",
-                                       arguments: [sourceID, record.line]) ?? false) {
+                if try
+                    !(Bool.fetchOne(
+                        db, sql: "SELECT EXISTS (SELECT 1 FROM occurrences WHERE source_id = ? AND line = ?)",
+                        arguments: [sourceID, record.line]) ?? false)
+                {
                     let uid = record.recordID ?? ContentHash.derivedUID(record.hash)
                     problems.append((RecordProblem(line: record.line, reason: ImportWriter.uidTaken(uid)), record.raw)); problemCount += 1
                 }
@@ -230,11 +250,13 @@ final class ImportWriter {
         if options.onError == .abort {
             // The check before writing found no problem, so another process changed the store
             // since (a sample took this id): stop; the batches already written stay, pending.
-            throw WinnowError.badRecords(path: path, problems: [problem], total: 1, outcome: """
-                another process stored a conflicting sample while \(path) was being imported: the records \
-                before line \(problem.line) are in the store and the import is unfinished; fix the record and \
-                run the same import again to finish it
-                """)
+            throw WinnowError.badRecords(
+                path: path, problems: [problem], total: 1,
+                outcome: """
+                    another process stored a conflicting sample while \(path) was being imported: the records \
+                    before line \(problem.line) are in the store and the import is unfinished; fix the record and \
+                    run the same import again to finish it
+                    """)
         }
         problemCount += 1
         result.rejected += 1
@@ -274,8 +296,10 @@ final class ImportWriter {
         s.bind(7, now)
         do {
             try s.run()
-        } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_CONSTRAINT
-                                            && (error.message ?? "").contains("samples.uid") {
+        } catch let error as DatabaseError
+            where error.resultCode.primaryResultCode == .SQLITE_CONSTRAINT
+            && (error.message ?? "").contains("samples.uid")
+        {
             try reject(RecordProblem(line: record.line, reason: ImportWriter.uidTaken(uid)), raw: record.raw)
             return
         }
@@ -339,8 +363,9 @@ final class ImportWriter {
         f.bind(1, sampleID)
         f.bind(2, contentID)
         f.bind(3, sourceID)
-        let hit = LabelConflicts.imported(sampleID: sampleID, contentID: contentID, stored: stored, other: record.label ?? "",
-                                          path: path, line: record.line)
+        let hit = LabelConflicts.imported(
+            sampleID: sampleID, contentID: contentID, stored: stored, other: record.label ?? "",
+            path: path, line: record.line)
         f.bind(4, hit.reason)
         f.bind(5, hit.details)
         f.bind(6, now)
@@ -360,18 +385,23 @@ final class ImportWriter {
     private func recordProgress(seconds: Double? = nil) throws {
         for (dimension, categories) in sceneTally {
             for (category, count) in categories {
-                try db.execute(sql: """
-                    INSERT INTO scene_counts (dimension, category, count) VALUES (?, ?, ?)
-                    ON CONFLICT (dimension, category) DO UPDATE SET count = count + excluded.count
-                    """, arguments: [dimension, category, count])
+                try db.execute(
+                    sql: """
+                        INSERT INTO scene_counts (dimension, category, count) VALUES (?, ?, ?)
+                        ON CONFLICT (dimension, category) DO UPDATE SET count = count + excluded.count
+                        """, arguments: [dimension, category, count])
             }
         }
         sceneTally = [:]
-        try db.execute(sql: """
-            UPDATE sources SET read = ?, imported = ?, duplicates = ?, label_conflicts = ?, rejected = ?,
-                seconds = seconds + ? WHERE id = ?
-            """, arguments: [result.read, result.imported, result.duplicates, result.labelConflicts, result.rejected,
-                             seconds ?? 0, sourceID])
+        try db.execute(
+            sql: """
+                UPDATE sources SET read = ?, imported = ?, duplicates = ?, label_conflicts = ?, rejected = ?,
+                    seconds = seconds + ? WHERE id = ?
+                """,
+            arguments: [
+                result.read, result.imported, result.duplicates, result.labelConflicts, result.rejected,
+                seconds ?? 0, sourceID,
+            ])
     }
 
     /// The last batch: the counts, the rejects file (written whole before the commit that
@@ -379,18 +409,22 @@ final class ImportWriter {
     private func finish(compressed: Bool) throws {
         guard mapping != nil else {
             let first = problems.first.map { " (first at line \($0.0.line): \($0.0.reason))" } ?? ""
-            throw WinnowError.unreadableInput(path: path, reason: "no valid record in the file: \(problemCount) malformed\(first); check the format (--format) and the field mapping (--map)")
+            throw WinnowError.unreadableInput(
+                path: path, reason: "no valid record in the file: \(problemCount) malformed\(first); check the format (--format) and the field mapping (--map)")
         }
         try recordProgress(seconds: Date().timeIntervalSince(started))
         if let rejectsPath = options.rejectsPath, !problems.isEmpty {
             do {
                 try Importer.appendRejects(problems, path: path, to: rejectsPath)
             } catch {
-                throw WinnowError.invalidArgument("\(error); the import of \(path) is unfinished (the records of its earlier batches, if any, stay; its rejects were not written): fix the rejects path and run the same import again to finish it")
+                throw WinnowError.invalidArgument(
+                    "\(error); the import of \(path) is unfinished (the records of its earlier batches, if any, stay; its rejects were not written): fix the rejects path and run the same import again to finish it"
+                )
             }
         }
-        try db.execute(sql: "UPDATE sources SET sha256 = ?, compressed = ? WHERE id = ?",
-                       arguments: [sha256, compressed, sourceID])
+        try db.execute(
+            sql: "UPDATE sources SET sha256 = ?, compressed = ? WHERE id = ?",
+            arguments: [sha256, compressed, sourceID])
         if !problems.isEmpty {
             result.problems = problems.prefix(100).map { "\(path):\($0.0.line): \($0.0.reason)" }
         }

@@ -4,8 +4,10 @@ import GRDB
 extension Importer {
     /// Reads the whole file without writing and throws every malformed record (and every id
     /// already used by other content), so that `--on-error abort` never shows a bad file.
-    func check(_ input: InputFile, format: InputFormat, sha256: String,
-               progress: (@Sendable (ImportProgress) -> Void)?) throws {
+    func check(
+        _ input: InputFile, format: InputFormat, sha256: String,
+        progress: (@Sendable (ImportProgress) -> Void)?
+    ) throws {
         let display = input.displayPath
         let channel = startParser(input, format: format)
         defer { channel.cancel() }
@@ -19,7 +21,7 @@ extension Importer {
             let known = try db.makeStatement(sql: "SELECT 1 FROM contents WHERE hash = ?")
             let taken = try db.makeStatement(sql: "SELECT 1 FROM samples WHERE uid = ?")
             var newHashes = Set<UInt64>()
-            var newUIDs = Set<String>()   // the records' own ids (derived ones follow the hash)
+            var newUIDs = Set<String>() // the records' own ids (derived ones follow the hash)
             var problems: [RecordProblem] = []
             var total = 0
             var records = 0
@@ -36,7 +38,7 @@ extension Importer {
                 case .mapping:
                     sawMapping = true
                 case .warnings:
-                    break   // reported by the writing pass
+                    break // reported by the writing pass
                 case .batch(let items, let rawBytes):
                     for item in items {
                         records += 1
@@ -66,7 +68,8 @@ extension Importer {
                     if digest != sha256 { throw Importer.changedWhileImported(display) }
                     guard sawMapping else {
                         let first = problems.first.map { " (first at line \($0.line): \($0.reason))" } ?? ""
-                        throw WinnowError.unreadableInput(path: display, reason: "no valid record in the file: \(total) malformed\(first); check the format (--format) and the field mapping (--map)")
+                        throw WinnowError.unreadableInput(
+                            path: display, reason: "no valid record in the file: \(total) malformed\(first); check the format (--format) and the field mapping (--map)")
                     }
                     if total > 0 { throw WinnowError.badRecords(path: display, problems: problems, total: total) }
                     return

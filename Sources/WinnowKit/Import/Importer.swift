@@ -65,24 +65,28 @@ public struct Importer {
                 try check(input, format: format, sha256: sha256, progress: progress)
             }
             do {
-                return try write(input, format: format, fileSize: fileSize,
-                                 sha256: sha256, started: started, resume: resume, progress: progress)
+                return try write(
+                    input, format: format, fileSize: fileSize,
+                    sha256: sha256, started: started, resume: resume, progress: progress)
             } catch ImportWriter.Restart.anotherImport {
-                continue   // another process took the same file in the meantime: look again
+                continue // another process took the same file in the meantime: look again
             }
         }
     }
 
     /// Writes the file in batches, each its own transaction; see `importFile`.
-    private func write(_ input: InputFile, format: InputFormat, fileSize: Int, sha256: String,
-                       started: Date, resume: PendingImport.Interrupted?,
-                       progress: (@Sendable (ImportProgress) -> Void)?) throws -> ImportResult {
+    private func write(
+        _ input: InputFile, format: InputFormat, fileSize: Int, sha256: String,
+        started: Date, resume: PendingImport.Interrupted?,
+        progress: (@Sendable (ImportProgress) -> Void)?
+    ) throws -> ImportResult {
         let display = input.displayPath
         let channel = startParser(input, format: format)
         defer { channel.cancel() }
 
-        let writer = ImportWriter(path: display, format: format, options: options, fileSize: fileSize, sha256: sha256,
-                                  started: started, stamp: store.clock.now(), resume: resume, progress: progress)
+        let writer = ImportWriter(
+            path: display, format: format, options: options, fileSize: fileSize, sha256: sha256,
+            started: started, stamp: store.clock.now(), resume: resume, progress: progress)
         writer.carried = channel.receive()
         var committed = 0
         do {
@@ -93,7 +97,7 @@ public struct Importer {
                 }
                 if finished { break }
                 if writer.hasSource { committed += 1 }
-                Faults.point("import")   // after each committed batch but the last
+                Faults.point("import") // after each committed batch but the last
                 // Let writers waiting for the lock (reviewers, SPEC section 9) in between batches.
                 var paused: UInt32 = 0
                 repeat {
@@ -103,13 +107,17 @@ public struct Importer {
             }
         } catch let error as WinnowError where committed > 0 || resume != nil {
             if case .importUnfinished = error { throw error }
-            if case .badRecords = error { throw error }   // says so itself
+            if case .badRecords = error { throw error } // says so itself
             throw WinnowError.importUnfinished(path: display, stored: writer.storedRecords, reason: Importer.unfinishedReason(error))
         } catch WinnowError.badRecords(let path, let problems, let total, _) {
-            throw WinnowError.badRecords(path: path, problems: problems, total: total)   // nothing was committed
+            throw WinnowError.badRecords(path: path, problems: problems, total: total) // nothing was committed
         }
         if let problem = writer.fileProblem {
-            throw WinnowError.unreadableInput(path: display, reason: "\(problem.detail); the \(writer.result.imported) new samples read before it were imported (--on-error skip) and the import is complete — make a whole copy of the file and import it to add the rest")
+            throw WinnowError.unreadableInput(
+                path: display,
+                reason:
+                    "\(problem.detail); the \(writer.result.imported) new samples read before it were imported (--on-error skip) and the import is complete — make a whole copy of the file and import it to add the rest"
+            )
         }
         var result = writer.result
         result.seconds = Date().timeIntervalSince(started)
@@ -157,7 +165,8 @@ public struct Importer {
 
     /// The file's bytes differ from those first read (it is still being written, say).
     static func changedWhileImported(_ path: String) -> WinnowError {
-        .unreadableInput(path: path, reason: "the file changed while it was being imported (its SHA-256 is not the one read first); wait until it is complete, then import it again")
+        .unreadableInput(
+            path: path, reason: "the file changed while it was being imported (its SHA-256 is not the one read first); wait until it is complete, then import it again")
     }
 
     /// Microseconds of each pause between two batches of an import, in which waiting writers
@@ -170,7 +179,10 @@ public struct Importer {
     static let batchSeconds: Double = {
         // WINNOW_IMPORT_BATCH_SECONDS: a tuning knob (and how the kill tests get many batches).
         if let text = ProcessInfo.processInfo.environment["WINNOW_IMPORT_BATCH_SECONDS"], let value = Double(text),
-           value.isFinite, value > 0 { return min(value, 60) }
+            value.isFinite, value > 0
+        {
+            return min(value, 60)
+        }
         return 2
     }()
 }

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An import's input, opened once: every pass over it (the look at its first bytes, its
@@ -89,7 +89,8 @@ final class InputFile: @unchecked Sendable {
         var template = Array("\(folder)/winnow-input-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
-            throw WinnowError.unreadableInput(path: display, reason: "cannot make a temporary copy in \(folder) (\(String(cString: strerror(errno)))); set TMPDIR to a writable folder")
+            throw WinnowError.unreadableInput(
+                path: display, reason: "cannot make a temporary copy in \(folder) (\(String(cString: strerror(errno)))); set TMPDIR to a writable folder")
         }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
@@ -134,7 +135,11 @@ extension InputFile {
         // A NUL on the first line means binary data (or UTF-16); later NULs are reported per line.
         let firstLine = bytes.firstIndex(of: 0x0A) ?? n
         if let base = bytes.baseAddress, let nul = memchr(base, 0, firstLine) {
-            throw WinnowError.unreadableInput(path: displayPath, reason: "this looks like a binary file (NUL byte at offset \(base.distance(to: UnsafeRawPointer(nul)))), not UTF-8 JSONL, JSON, CSV or TSV; check the path (UTF-16 files must be re-encoded as UTF-8)")
+            throw WinnowError.unreadableInput(
+                path: displayPath,
+                reason:
+                    "this looks like a binary file (NUL byte at offset \(base.distance(to: UnsafeRawPointer(nul)))), not UTF-8 JSONL, JSON, CSV or TSV; check the path (UTF-16 files must be re-encoded as UTF-8)"
+            )
         }
         if n < head.count && bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw WinnowError.unreadableInput(path: displayPath, reason: "the file holds only white space; nothing to import")
@@ -163,7 +168,8 @@ extension InputFile {
         let firstLine = bytes.prefix(while: { $0 != 0x0A })
         if firstLine.contains(9) { return .tsv }
         if firstLine.contains(UInt8(ascii: ",")) { return .csv }
-        let reason = sniff
+        let reason =
+            sniff
             ? "cannot tell the format from the first bytes (not a JSON object or array, no tab or comma in the first line); pass --format jsonl, json, csv or tsv"
             : "cannot tell the format from the file name; pass --format jsonl, json, csv or tsv"
         throw WinnowError.unreadableInput(path: displayPath, reason: reason)

@@ -36,8 +36,10 @@ final class MappingLookahead: RecordReader {
     /// `Importer.checkMapFields`), a `--map` field this file lacks is a warning, not an error.
     /// With `windowOnly` (the file is written as it is read, `--on-error skip`), a `--map`
     /// field the window does not show is an error at once, before anything is written.
-    init(_ base: RecordReader, header: [String]?, path: String, kind: SampleKind?, overrides: [FieldRole: String],
-         strict: Bool = true, windowOnly: Bool = false) throws {
+    init(
+        _ base: RecordReader, header: [String]?, path: String, kind: SampleKind?, overrides: [FieldRole: String],
+        strict: Bool = true, windowOnly: Bool = false
+    ) throws {
         self.base = base
         self.path = path
         self.strict = strict
@@ -67,8 +69,10 @@ final class MappingLookahead: RecordReader {
             throw WinnowError.unreadableInput(path: path, reason: Self.missingReason(role, field, seen: seen, header: true))
         }
         if strict, windowOnly, !names.isEmpty, let (role, field) = missing.sorted(by: { $0.value < $1.value }).first {
-            throw WinnowError.unreadableInput(path: path, reason: Self.missingReason(role, field, seen: seen, header: false)
-                + " (with --on-error skip the mapping is checked over the first \(Self.window) records, before anything is written; --on-error abort checks the whole file)")
+            throw WinnowError.unreadableInput(
+                path: path,
+                reason: Self.missingReason(role, field, seen: seen, header: false)
+                    + " (with --on-error skip the mapping is checked over the first \(Self.window) records, before anything is written; --on-error abort checks the whole file)")
         }
         if names.isEmpty {
             // No valid record in the window: the caller reports the problems.
@@ -100,7 +104,7 @@ final class MappingLookahead: RecordReader {
         let item: RawItem?
         if position < buffered.count {
             item = buffered[position]
-            buffered[position] = .bad(RecordProblem(line: 0, reason: ""), raw: nil)   // release it
+            buffered[position] = .bad(RecordProblem(line: 0, reason: ""), raw: nil) // release it
             last = bufferedRaw[position]
             bufferedRaw[position] = nil
             lastFromBuffer = true
@@ -124,16 +128,18 @@ final class MappingLookahead: RecordReader {
     /// At the end of the file: throws for a `--map` field no record had; returns warnings
     /// for label and id fields the mapping ignored.
     func finish() throws -> [String] {
-        guard resolved else { return [] }   // no valid record: the import says so
+        guard resolved else { return [] } // no valid record: the import says so
         let missing = self.missing.sorted { $0.value < $1.value }
         if strict, let (role, field) = missing.first {
             throw WinnowError.unreadableInput(path: path, reason: Self.missingReason(role, field, seen: seen, header: false))
         }
         let notHere = missing.map { "\(path): no record has a field '\($0.value)'; --map \($0.key)=\($0.value) does not apply to this file" }
-        return notHere + ignored.sorted { $0.value < $1.value }.map { name, line in
-            let role = FieldMapping.labelNames.contains(name) ? "label" : "id"
-            return "\(path): records carry a '\(name)' field (first at line \(line)) that the mapping ignores; to keep it as the \(role), import with --map \(role)=\(name) (for a file imported already, add --update)"
-        }
+        return notHere
+            + ignored.sorted { $0.value < $1.value }.map { name, line in
+                let role = FieldMapping.labelNames.contains(name) ? "label" : "id"
+                return
+                    "\(path): records carry a '\(name)' field (first at line \(line)) that the mapping ignores; to keep it as the \(role), import with --map \(role)=\(name) (for a file imported already, add --update)"
+            }
     }
 
     /// The field names of a file's header, or of its first `window` records.
@@ -152,7 +158,8 @@ final class MappingLookahead: RecordReader {
 
     private static func missingReason(_ role: FieldRole, _ field: String, seen: [String], header: Bool) -> String {
         let fields = seen.isEmpty ? "none" : seen.joined(separator: ", ")
-        return "--map \(role)=\(field): \(header ? "the header has no column" : "no record has a field") '\(field)'; the \(header ? "columns are" : "fields seen are") [\(fields)]; check the spelling"
+        return
+            "--map \(role)=\(field): \(header ? "the header has no column" : "no record has a field") '\(field)'; the \(header ? "columns are" : "fields seen are") [\(fields)]; check the spelling"
     }
 }
 
@@ -182,12 +189,16 @@ extension Importer {
             guard stat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return }
             // A file that cannot be read is reported by its own import, in its turn.
             guard let input = try? InputFile(path: file), (try? input.checkReadable()) != nil,
-                  let fields = try? MappingLookahead.fieldsSeen(input, format: options.format ?? input.detectFormat(),
-                                                                maxRecordBytes: options.maxRecordBytes) else { return }
+                let fields = try? MappingLookahead.fieldsSeen(
+                    input, format: options.format ?? input.detectFormat(),
+                    maxRecordBytes: options.maxRecordBytes)
+            else { return }
             seen.formUnion(fields)
         }
         if let (role, field) = fields.sorted(by: { $0.value < $1.value }).first(where: { !seen.contains($0.value) }) {
-            throw WinnowError.invalidArgument("--map \(role)=\(field): none of the files has a field '\(field)' (in its header or first 1,000 records); the fields seen are [\(seen.sorted().joined(separator: ", "))]; check the spelling")
+            throw WinnowError.invalidArgument(
+                "--map \(role)=\(field): none of the files has a field '\(field)' (in its header or first 1,000 records); the fields seen are [\(seen.sorted().joined(separator: ", "))]; check the spelling"
+            )
         }
     }
 }

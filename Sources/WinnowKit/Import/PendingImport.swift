@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An import whose batches are still being written. Its `sources` row carries the marker
@@ -44,16 +44,19 @@ enum PendingImport {
         if let row = try Row.fetchOne(db, sql: "SELECT id, kind FROM sources WHERE sha256 = ?", arguments: [sha256]) {
             return .complete(kind: try row.value("kind"), sourceID: try row.value("id"))
         }
-        let rows = try SourceRecord.fetchAll(db, sql: """
-            SELECT * FROM sources WHERE sha256 LIKE 'pending:' || ? || ':%' ORDER BY id
-            """, arguments: [sha256])
+        let rows = try SourceRecord.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM sources WHERE sha256 LIKE 'pending:' || ? || ':%' ORDER BY id
+                """, arguments: [sha256])
         var interrupted: Interrupted?
         for row in rows {
             if let owner = owner(of: row.sha256), owner != getpid() { return .running(pid: owner) }
             if interrupted == nil {
-                interrupted = Interrupted(sourceID: row.id ?? 0, read: Int(row.read), imported: Int(row.imported),
-                                          duplicates: Int(row.duplicates), labelConflicts: Int(row.labelConflicts),
-                                          rejected: Int(row.rejected), seconds: row.seconds, options: row.options)
+                interrupted = Interrupted(
+                    sourceID: row.id ?? 0, read: Int(row.read), imported: Int(row.imported),
+                    duplicates: Int(row.duplicates), labelConflicts: Int(row.labelConflicts),
+                    rejected: Int(row.rejected), seconds: row.seconds, options: row.options)
             }
         }
         return interrupted.map { .interrupted($0) } ?? .new
@@ -63,7 +66,7 @@ enum PendingImport {
     static func owner(of marker: String) -> Int32? {
         let parts = marker.split(separator: ":")
         guard parts.count == 4, parts[0] == "pending", let pid = Int32(parts[2]), let start = UInt64(parts[3]) else { return nil }
-        if let now = startTime(pid) { return now == start ? pid : nil }   // a reused pid starts later
+        if let now = startTime(pid) { return now == start ? pid : nil } // a reused pid starts later
         // /proc may hide other users' processes (hidepid): then the pid existing must do.
         return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
     }
@@ -72,7 +75,8 @@ enum PendingImport {
     /// no such process runs.
     static func startTime(_ pid: Int32) -> UInt64? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
+            let close = text.lastIndex(of: ")")
+        else { return nil }
         // Fields after the command name (which may hold spaces) start with field 3.
         let fields = text[text.index(after: close)...].split(separator: " ")
         return fields.count > 19 ? UInt64(fields[19]) : nil

@@ -47,8 +47,10 @@ func openRecordFile(_ path: String, expected: String, maxRecordBytes: Int = 16 <
 /// Reads a whole side file (see `openRecordFile`), turning each record into a value with
 /// `make`, which throws a `RecordProblem` for a record it refuses. Returns the values with
 /// their lines, and every problem: the file's malformed records and the refused ones, in order.
-func readRecordFile<T>(_ path: String, expected: String,
-                       _ make: (_ line: Int, _ fields: [String: Any]) throws -> T) throws -> (values: [(line: Int, value: T)], problems: [RecordProblem]) {
+func readRecordFile<T>(
+    _ path: String, expected: String,
+    _ make: (_ line: Int, _ fields: [String: Any]) throws -> T
+) throws -> (values: [(line: Int, value: T)], problems: [RecordProblem]) {
     let reader = try openRecordFile(path, expected: expected)
     var values: [(line: Int, value: T)] = []
     var problems: [RecordProblem] = []
@@ -65,8 +67,10 @@ func readRecordFile<T>(_ path: String, expected: String,
 
 /// `readRecordFile`, all or nothing: any problem throws `badRecords` naming every line at
 /// fault, with `outcome` saying what was (not) done.
-func readWholeRecordFile<T>(_ path: String, expected: String, outcome: String,
-                            _ make: (_ line: Int, _ fields: [String: Any]) throws -> T) throws -> [(line: Int, value: T)] {
+func readWholeRecordFile<T>(
+    _ path: String, expected: String, outcome: String,
+    _ make: (_ line: Int, _ fields: [String: Any]) throws -> T
+) throws -> [(line: Int, value: T)] {
     let (values, problems) = try readRecordFile(path, expected: expected, make)
     if !problems.isEmpty {
         throw WinnowError.badRecords(path: path, problems: problems, total: problems.count, outcome: outcome)
@@ -100,11 +104,17 @@ enum ByteChecks {
             var need = 0
             var minScalar: UInt32 = 0
             var scalar: UInt32 = 0
-            if b < 0x80 { i += 1; continue }
-            else if b & 0xE0 == 0xC0 { need = 1; minScalar = 0x80; scalar = UInt32(b & 0x1F) }
-            else if b & 0xF0 == 0xE0 { need = 2; minScalar = 0x800; scalar = UInt32(b & 0x0F) }
-            else if b & 0xF8 == 0xF0 { need = 3; minScalar = 0x10000; scalar = UInt32(b & 0x07) }
-            else { return i }
+            if b < 0x80 {
+                i += 1; continue
+            } else if b & 0xE0 == 0xC0 {
+                need = 1; minScalar = 0x80; scalar = UInt32(b & 0x1F)
+            } else if b & 0xF0 == 0xE0 {
+                need = 2; minScalar = 0x800; scalar = UInt32(b & 0x0F)
+            } else if b & 0xF8 == 0xF0 {
+                need = 3; minScalar = 0x10000; scalar = UInt32(b & 0x07)
+            } else {
+                return i
+            }
             if i + need >= n { return i }
             for k in 1...need {
                 guard i + k < n, bytes[i + k] & 0xC0 == 0x80 else { return i }
@@ -174,7 +184,9 @@ final class JSONLinesReader: RecordReader {
             case .text(var bytes):
                 if bytes.starts(with: ByteChecks.bom) {
                     if number != 1 {
-                        return .bad(RecordProblem(line: number, reason: "byte-order mark (BOM) at the start of the line; only the file's first line may carry one"), raw: String(decoding: bytes, as: UTF8.self))
+                        return .bad(
+                            RecordProblem(line: number, reason: "byte-order mark (BOM) at the start of the line; only the file's first line may carry one"),
+                            raw: String(decoding: bytes, as: UTF8.self))
                     }
                     bytes = UnsafeRawBufferPointer(rebasing: bytes[3...])
                 }
@@ -219,7 +231,8 @@ final class JSONArrayReader: RecordReader {
             guard let line = try lines.next() else { return nil }
             switch line {
             case .tooLong(let bytes):
-                throw WinnowError.unreadableInput(path: lines.source.path, reason: "line \(lines.lineNumber) is \(bytes) bytes, over the limit of \(lines.maxLineBytes) (--max-record-bytes)")
+                throw WinnowError.unreadableInput(
+                    path: lines.source.path, reason: "line \(lines.lineNumber) is \(bytes) bytes, over the limit of \(lines.maxLineBytes) (--max-record-bytes)")
             case .text(var bytes):
                 if lines.lineNumber == 1 && bytes.starts(with: ByteChecks.bom) { bytes = UnsafeRawBufferPointer(rebasing: bytes[3...]) }
                 current = bytes
@@ -248,7 +261,9 @@ final class JSONArrayReader: RecordReader {
                 throw WinnowError.unreadableInput(path: lines.source.path, reason: "the file holds no JSON; a .json file must hold one array of objects")
             }
             guard first == UInt8(ascii: "[") else {
-                throw WinnowError.unreadableInput(path: lines.source.path, reason: "line \(lines.lineNumber): a .json file must hold one JSON array of objects (for one object per line, name it .jsonl or pass --format jsonl)")
+                throw WinnowError.unreadableInput(
+                    path: lines.source.path,
+                    reason: "line \(lines.lineNumber): a .json file must hold one JSON array of objects (for one object per line, name it .jsonl or pass --format jsonl)")
             }
             opened = true
         }
@@ -308,7 +323,8 @@ final class JSONArrayReader: RecordReader {
 
     private func trailing() throws -> RawItem? {
         if let extra = try skipSpace() {
-            throw WinnowError.unreadableInput(path: lines.source.path, reason: String(format: "line %d: unexpected byte 0x%02X after the closing ] of the JSON array", lines.lineNumber, extra))
+            throw WinnowError.unreadableInput(
+                path: lines.source.path, reason: String(format: "line %d: unexpected byte 0x%02X after the closing ] of the JSON array", lines.lineNumber, extra))
         }
         return nil
     }
@@ -363,7 +379,12 @@ final class DelimitedReader: RecordReader {
             return .bad(problem, raw: nil)
         case .success(let (line, fields)):
             guard fields.count == header.count else {
-                return .bad(RecordProblem(line: line, reason: "\(fields.count) fields, expected \(header.count) (the header has \(header.count) columns); \(delimiter == 9 ? "check for a stray tab (TSV has no quoting: a cell cannot hold a tab or a line break; use CSV or JSONL for such text)" : "check for a stray comma or an unquoted delimiter")"), raw: lastRaw)
+                return .bad(
+                    RecordProblem(
+                        line: line,
+                        reason:
+                            "\(fields.count) fields, expected \(header.count) (the header has \(header.count) columns); \(delimiter == 9 ? "check for a stray tab (TSV has no quoting: a cell cannot hold a tab or a line break; use CSV or JSONL for such text)" : "check for a stray comma or an unquoted delimiter")"
+                    ), raw: lastRaw)
             }
             var record: [String: Any] = [:]
             record.reserveCapacity(fields.count)
@@ -378,7 +399,7 @@ final class DelimitedReader: RecordReader {
         var fields: [String] = []
         var field: [UInt8] = []
         var inQuotes = false
-        var afterQuote = false     // just closed a quoted field
+        var afterQuote = false // just closed a quoted field
         var fieldStarted = false
         var startLine = 0
         var size = 0
@@ -390,7 +411,8 @@ final class DelimitedReader: RecordReader {
             let number = lines.lineNumber
             switch line {
             case .tooLong(let bytes):
-                return .failure(RecordProblem(line: startLine == 0 ? number : startLine, reason: "line is \(bytes) bytes, over the limit of \(lines.maxLineBytes) (--max-record-bytes)"))
+                return .failure(
+                    RecordProblem(line: startLine == 0 ? number : startLine, reason: "line is \(bytes) bytes, over the limit of \(lines.maxLineBytes) (--max-record-bytes)"))
             case .text(var bytes):
                 if number == 1 && bytes.starts(with: ByteChecks.bom) { bytes = UnsafeRawBufferPointer(rebasing: bytes[3...]) }
                 if startLine == 0 {
@@ -431,7 +453,11 @@ final class DelimitedReader: RecordReader {
                         fieldStarted = false
                     } else if afterQuote {
                         if b == 0x0D && i == end - 1 { i += 1; continue }
-                        return .failure(RecordProblem(line: number, reason: "unexpected character '\(Character(Unicode.Scalar(b)))' after a closing quote at column \(i + 1); inside a quoted field write a quote as \"\""))
+                        return .failure(
+                            RecordProblem(
+                                line: number,
+                                reason:
+                                    "unexpected character '\(Character(Unicode.Scalar(b)))' after a closing quote at column \(i + 1); inside a quoted field write a quote as \"\""))
                     } else if quoting && b == UInt8(ascii: "\"") && !fieldStarted {
                         inQuotes = true
                         fieldStarted = true

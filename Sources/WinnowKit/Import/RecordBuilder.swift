@@ -34,14 +34,16 @@ struct RecordBuilder {
         case .instruction:
             var input = ""
             if let field = mapping.input { input = try optionalString(fields, field) ?? "" }
-            content = .instruction(instruction: try requiredString(fields, mapping.instruction!),
-                                   input: input,
-                                   output: try requiredString(fields, mapping.output!))
+            content = .instruction(
+                instruction: try requiredString(fields, mapping.instruction!),
+                input: input,
+                output: try requiredString(fields, mapping.output!))
         case .chat:
             content = .chat(try messages(fields, mapping.messages!))
         }
-        var record = PreparedRecord(line: line, recordID: nil, content: content, hash: ContentHash.of(content),
-                                    label: nil, score: nil, scenes: [], meta: nil)
+        var record = PreparedRecord(
+            line: line, recordID: nil, content: content, hash: ContentHash.of(content),
+            label: nil, score: nil, scenes: [], meta: nil)
         if let field = mapping.id {
             record.recordID = try scalarString(fields, field)
             if record.recordID?.isEmpty == true { record.recordID = nil }
@@ -59,7 +61,8 @@ struct RecordBuilder {
                 if let value = fields[field], !(value is NSNull) { meta[key] = value }
             }
             if !meta.isEmpty,
-               let data = try? JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys, .withoutEscapingSlashes]) {
+                let data = try? JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys, .withoutEscapingSlashes])
+            {
                 record.meta = String(decoding: data, as: UTF8.self)
             }
         }
@@ -106,7 +109,8 @@ struct RecordBuilder {
         if let list = fields[name] as? [Any] {
             if list.isEmpty { return nil }
             guard list.count == 1 else {
-                throw RecordError(reason: "field '\(name)' holds \(list.count) labels; Winnow keeps one label per sample — split the record or map another field with --map label=FIELD")
+                throw RecordError(
+                    reason: "field '\(name)' holds \(list.count) labels; Winnow keeps one label per sample — split the record or map another field with --map label=FIELD")
             }
             return try scalarString([name: list[0]], name)
         }
@@ -138,8 +142,10 @@ struct RecordBuilder {
                 throw RecordError(reason: "message \(i + 1) of '\(name)' is \(Self.typeName(item)), expected an object with role and content (or from and value)")
             }
             do {
-                result.append(try ChatMessage.parse(message, roleKeys: ["role", "from"], contentKeys: ["content", "value"],
-                                                    mapRole: Self.role))
+                result.append(
+                    try ChatMessage.parse(
+                        message, roleKeys: ["role", "from"], contentKeys: ["content", "value"],
+                        mapRole: Self.role))
             } catch {
                 throw RecordError(reason: "message \(i + 1) of '\(name)' \(error.reason)")
             }

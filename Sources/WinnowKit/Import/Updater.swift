@@ -10,7 +10,7 @@ extension Importer {
     /// samples (run the import without `--update` for those). One transaction.
     public func updateFile(_ given: String) throws -> ImportResult {
         let started = Date()
-        let input = try InputFile(path: given)   // opened once; standard input and pipes: read once
+        let input = try InputFile(path: given) // opened once; standard input and pipes: read once
         let path = input.displayPath
         _ = try input.checkReadable()
         let format = try options.format ?? input.detectFormat()
@@ -19,8 +19,9 @@ extension Importer {
         let source = try input.source()
         let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
         let (records, header) = try makeRecordReader(lines, format: format, maxRecordBytes: options.maxRecordBytes)
-        let reader = try MappingLookahead(records, header: header, path: path, kind: options.kind, overrides: options.map,
-                                          strict: options.strictMap)
+        let reader = try MappingLookahead(
+            records, header: header, path: path, kind: options.kind, overrides: options.map,
+            strict: options.strictMap)
         let builder = RecordBuilder(mapping: reader.mapping)
         result.kind = reader.mapping.kind.rawValue
         var tally = UpdateTally()
@@ -42,16 +43,18 @@ extension Importer {
                 }
             }
             if !problems.isEmpty && options.onError == .abort {
-                throw WinnowError.badRecords(path: path, problems: problems.prefix(100).map(\.0), total: problems.count,
-                                             outcome: "nothing was updated (--on-error abort); fix these records, or pass --on-error skip to update from the rest")
+                throw WinnowError.badRecords(
+                    path: path, problems: problems.prefix(100).map(\.0), total: problems.count,
+                    outcome: "nothing was updated (--on-error abort); fix these records, or pass --on-error skip to update from the rest")
             }
             result.warnings = try reader.finish().nilIfEmpty
             // Provenance: the source of these bytes, when imported before, records the update.
             let entry = "{\"mapping\":\(reader.mapping.json),\"at\":\(JSONText.quote(now)),\"updated\":\(tally.updated)}"
-            try db.execute(sql: """
-                UPDATE sources SET options = json_set(options, '$.updates',
-                    json_insert(coalesce(json_extract(options, '$.updates'), '[]'), '$[#]', json(?))) WHERE sha256 = ?
-                """, arguments: [entry, source.fileDigest()])
+            try db.execute(
+                sql: """
+                    UPDATE sources SET options = json_set(options, '$.updates',
+                        json_insert(coalesce(json_extract(options, '$.updates'), '[]'), '$[#]', json(?))) WHERE sha256 = ?
+                    """, arguments: [entry, source.fileDigest()])
         }
         result.duplicates = tally.duplicates
         result.rejected = problems.count
@@ -62,7 +65,10 @@ extension Importer {
         result.updated = tally.updated
         result.notStored = tally.notStored
         if tally.kept > 0 {
-            result.warnings = (result.warnings ?? []) + ["\(path): \(tally.kept) samples were reviewed since they were imported (kept, dropped, relabelled or edited); their labels were left as the review left them"]
+            result.warnings =
+                (result.warnings ?? []) + [
+                    "\(path): \(tally.kept) samples were reviewed since they were imported (kept, dropped, relabelled or edited); their labels were left as the review left them"
+                ]
         }
         result.seconds = Date().timeIntervalSince(started)
         return result
@@ -87,7 +93,8 @@ extension Importer {
         for (role, field) in options.map where (mapping[role.description] as? String ?? "") != field { differs = true }
         guard differs else { return nil }
         let args = options.map.map { "--map \($0.key)=\($0.value)" }.sorted().joined(separator: " ")
-        return "it was imported before with another mapping (\(mapping.filter { $0.key != "kind" }.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", "))); to give its samples this mapping's labels, scenes and meta, run: winnow import \(path) --update\(options.kind.map { " --kind \($0.rawValue)" } ?? "")\(args.isEmpty ? "" : " " + args)"
+        return
+            "it was imported before with another mapping (\(mapping.filter { $0.key != "kind" }.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", "))); to give its samples this mapping's labels, scenes and meta, run: winnow import \(path) --update\(options.kind.map { " --kind \($0.rawValue)" } ?? "")\(args.isEmpty ? "" : " " + args)"
     }
 }
 
@@ -125,13 +132,17 @@ private struct RecordUpdate {
     }
 
     mutating func update(with record: PreparedRecord, tally: inout UpdateTally) throws {
-        guard let match = try Row.fetchOne(db, sql: """
-            SELECT c.sample_id, c.id AS content_id, r.content_id AS current_content, r.label, r.score, r.origin, s.meta,
-                   s.status <> '\(SampleStatus.active.rawValue)' OR EXISTS (SELECT 1 FROM decisions d WHERE d.sample_id = s.id
-                       AND d.applied = 1 AND d.undone_at IS NULL AND d.action <> '\(DecisionAction.skip.rawValue)') AS reviewed
-            FROM contents c JOIN samples s ON s.id = c.sample_id \(CurrentRevision.join)
-            WHERE c.hash = ?
-            """, arguments: [Data(record.hash)]) else { tally.notStored += 1; return }
+        guard
+            let match = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT c.sample_id, c.id AS content_id, r.content_id AS current_content, r.label, r.score, r.origin, s.meta,
+                           s.status <> '\(SampleStatus.active.rawValue)' OR EXISTS (SELECT 1 FROM decisions d WHERE d.sample_id = s.id
+                               AND d.applied = 1 AND d.undone_at IS NULL AND d.action <> '\(DecisionAction.skip.rawValue)') AS reviewed
+                    FROM contents c JOIN samples s ON s.id = c.sample_id \(CurrentRevision.join)
+                    WHERE c.hash = ?
+                    """, arguments: [Data(record.hash)])
+        else { tally.notStored += 1; return }
         let sampleID: Int64 = try match.value("sample_id")
         guard done.insert(sampleID).inserted else { tally.duplicates += 1; return }
         let relabelled = try relabel(match, sampleID: sampleID, record: record, tally: &tally)
@@ -147,12 +158,14 @@ private struct RecordUpdate {
         guard newLabel != label || newScore != score else { return false }
         let contentID: Int64 = try match.value("content_id")
         if try match.value("origin", as: String.self) != RevisionOrigin.import.rawValue
-            || contentID != (try match.value("current_content", as: Int64.self)) || (try match.value("reviewed", as: Bool.self)) {
-            tally.kept += 1   // relabelled, edited, undone, kept or dropped in review since: keep it
+            || contentID != (try match.value("current_content", as: Int64.self)) || (try match.value("reviewed", as: Bool.self))
+        {
+            tally.kept += 1 // relabelled, edited, undone, kept or dropped in review since: keep it
             return false
         }
-        try Store.appendRevision(db, sampleID: sampleID, contentID: contentID, label: newLabel,
-                                 score: newScore, origin: .import, decision: nil, now: now)
+        try Store.appendRevision(
+            db, sampleID: sampleID, contentID: contentID, label: newLabel,
+            score: newScore, origin: .import, decision: nil, now: now)
         return true
     }
 
@@ -160,13 +173,16 @@ private struct RecordUpdate {
     private mutating func setScenes(sampleID: Int64, _ scenes: [(String, String)]) throws -> Bool {
         var changed = false
         for (dimension, category) in scenes {
-            let origin = try String.fetchOne(db, sql: """
-                SELECT origin FROM scene_annotations WHERE sample_id = ? AND dimension = ? AND replaced_by IS NULL
-                """, arguments: [sampleID, dimension])
+            let origin = try String.fetchOne(
+                db,
+                sql: """
+                    SELECT origin FROM scene_annotations WHERE sample_id = ? AND dimension = ? AND replaced_by IS NULL
+                    """, arguments: [sampleID, dimension])
             if origin == AnnotationOrigin.review.rawValue { continue }
             let before = annotate.annotated
-            try Store.setScene(db, sampleID: sampleID, dimension: dimension, category: category, origin: AnnotationOrigin.file.rawValue,
-                               now: now, taxonomy: taxonomy, result: &annotate)
+            try Store.setScene(
+                db, sampleID: sampleID, dimension: dimension, category: category, origin: AnnotationOrigin.file.rawValue,
+                now: now, taxonomy: taxonomy, result: &annotate)
             if annotate.annotated > before { changed = true }
         }
         return changed

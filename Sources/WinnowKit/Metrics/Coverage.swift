@@ -54,8 +54,10 @@ public enum Coverage {
     ///   - unannotated: active samples with no category in this dimension.
     ///   - minCount: m, the count from which a category counts as covered.
     ///   - overFill: the fill above which a category is `over`.
-    public static func report(dimension: String, categories: [Spec], counts: [String: Int], unannotated: Int,
-                              minCount: Int = 1, overFill: Double = 1.5) -> CoverageReport {
+    public static func report(
+        dimension: String, categories: [Spec], counts: [String: Int], unannotated: Int,
+        minCount: Int = 1, overFill: Double = 1.5
+    ) -> CoverageReport {
         let totalWeight = categories.reduce(0) { $0 + $1.weight }
         var rows: [CoverageReport.Category] = []
         var covered = 0
@@ -76,12 +78,11 @@ public enum Coverage {
             let contribution = fill.map { min(1, $0) } ?? (isCovered ? 1 : 0)
             sampleCoverage += weight * contribution
             let status: String
-            if n == 0 { status = "missing" }
-            else if let fill, fill > overFill { status = "over" }
-            else if let fill, fill < 1 { status = "under" }
-            else { status = "ok" }
-            rows.append(.init(category: spec.name, count: n, target: spec.target, fill: fill, weight: weight,
-                              status: status, needed: max(0, (spec.target ?? 0) - n)))
+            if n == 0 { status = "missing" } else if let fill, fill > overFill { status = "over" } else if let fill, fill < 1 { status = "under" } else { status = "ok" }
+            rows.append(
+                .init(
+                    category: spec.name, count: n, target: spec.target, fill: fill, weight: weight,
+                    status: status, needed: max(0, (spec.target ?? 0) - n)))
         }
         let known = Set(categories.map(\.name))
         let unknown = counts.filter { !known.contains($0.key) && $0.value > 0 }.keys.sorted()

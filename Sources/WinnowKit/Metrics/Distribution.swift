@@ -55,8 +55,9 @@ extension Store {
     public func distribution(of subject: DistributionSubject, against: String?, snapshot: String? = nil) throws -> DistributionReport {
         try read { db in
             let taxonomy = try Store.taxonomy(db)
-            let (counts, order) = try Store.subjectCounts(db, subject: subject, snapshot: try MetricSnapshot.named(snapshot, in: db),
-                                                          taxonomy: taxonomy)
+            let (counts, order) = try Store.subjectCounts(
+                db, subject: subject, snapshot: try MetricSnapshot.named(snapshot, in: db),
+                taxonomy: taxonomy)
             let reference: [String: Double]
             let againstName: String
             if let against, against.hasPrefix("snapshot:") {
@@ -83,22 +84,27 @@ extension Store {
                     againstName = "uniform"
                 case .scene(let dimension):
                     guard let dim = taxonomy.dimension(dimension),
-                          dim.categories.contains(where: { ($0.target ?? 0) > 0 }) else {
-                        throw WinnowError.invalidArgument("dimension '\(dimension)' has no targets in the taxonomy; set targets with `winnow taxonomy load`, or pass --against FILE")
+                        dim.categories.contains(where: { ($0.target ?? 0) > 0 })
+                    else {
+                        throw WinnowError.invalidArgument(
+                            "dimension '\(dimension)' has no targets in the taxonomy; set targets with `winnow taxonomy load`, or pass --against FILE")
                     }
                     reference = Dictionary(uniqueKeysWithValues: dim.categories.map { ($0.name, Double($0.target ?? 0)) })
                     againstName = "taxonomy"
                 }
             }
-            return DistributionReport(of: subject.name, against: againstName,
-                                      divergence: Divergence.report(counts: counts, reference: reference, order: order))
+            return DistributionReport(
+                of: subject.name, against: againstName,
+                divergence: Divergence.report(counts: counts, reference: reference, order: order))
         }
     }
 
     /// Counts of the subject (labels, or a dimension's categories) over the live store or a
     /// snapshot, and the order to list them in: label-index order, or the taxonomy's categories.
-    static func subjectCounts(_ db: Database, subject: DistributionSubject, snapshot: MetricSnapshot?,
-                              taxonomy: Taxonomy) throws -> (counts: [String: Int], order: [String]) {
+    static func subjectCounts(
+        _ db: Database, subject: DistributionSubject, snapshot: MetricSnapshot?,
+        taxonomy: Taxonomy
+    ) throws -> (counts: [String: Int], order: [String]) {
         switch subject {
         case .labels:
             let labels = try Store.labelCounts(db, snapshot: snapshot)
@@ -107,7 +113,9 @@ extension Store {
             let all = try Store.sceneCounts(db, snapshot: snapshot)
             let known = taxonomy.dimensionNames(with: all)
             guard known.contains(dimension) else {
-                throw WinnowError.invalidArgument("no dimension '\(dimension)' in the taxonomy or the annotations\(snapshot.map { " of snapshot '\($0.name)'" } ?? ""); known: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
+                throw WinnowError.invalidArgument(
+                    "no dimension '\(dimension)' in the taxonomy or the annotations\(snapshot.map { " of snapshot '\($0.name)'" } ?? ""); known: \(known.isEmpty ? "none" : known.joined(separator: ", "))"
+                )
             }
             return (all[dimension] ?? [:], taxonomy.categoryNames(of: dimension))
         }
@@ -127,7 +135,8 @@ extension Store {
         if lower.hasSuffix(".csv") {
             let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             guard let header = lines.first?.replacingOccurrences(of: "\u{FEFF}", with: ""),
-                  ["category,proportion", "category,count"].contains(header) else {
+                ["category,proportion", "category,count"].contains(header)
+            else {
                 throw WinnowError.unreadableInput(path: file, reason: "line 1: the header must be category,proportion or category,count")
             }
             for (i, line) in lines.enumerated().dropFirst() where !line.isEmpty {
@@ -148,8 +157,9 @@ extension Store {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                     throw WinnowError.unreadableInput(path: file, reason: "line \(i + 1): not a JSON object")
                 }
-                if let value = object[field] as? String { result[value, default: 0] += 1 }
-                else if let value = object[field] as? NSNumber {   // labels' rule (RecordBuilder.numberText)
+                if let value = object[field] as? String {
+                    result[value, default: 0] += 1
+                } else if let value = object[field] as? NSNumber { // labels' rule (RecordBuilder.numberText)
                     result[RecordBuilder.isBoolean(value) ? (value.boolValue ? "true" : "false") : RecordBuilder.numberText(value), default: 0] += 1
                 }
             }

@@ -79,9 +79,10 @@ public enum Divergence {
         let qp = kl(q, p)
         let smoothed = Set(pq.smoothed + qp.smoothed).sorted().map { names[$0] }
         let rows = names.indices.map { i in
-            DivergenceReport.Category(category: names[i], count: counts[names[i]] ?? 0, p: p[i], q: q[i],
-                                      factor: p[i] > 0 ? q[i] / p[i] : nil,
-                                      targetCount: Int((q[i] * Double(total)).rounded()))
+            DivergenceReport.Category(
+                category: names[i], count: counts[names[i]] ?? 0, p: p[i], q: q[i],
+                factor: p[i] > 0 ? q[i] / p[i] : nil,
+                targetCount: Int((q[i] * Double(total)).rounded()))
         }
         return DivergenceReport(klPQ: pq.value, klQP: qp.value, js: js(p, q), smoothed: smoothed, categories: rows)
     }

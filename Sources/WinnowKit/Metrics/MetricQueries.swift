@@ -19,8 +19,9 @@ struct MetricSnapshot {
     static func named(_ name: String?, in db: Database) throws -> MetricSnapshot? {
         guard let name else { return nil }
         let snapshot = try Store.snapshotRecord(db, name: name)
-        return MetricSnapshot(id: snapshot.id ?? 0, name: name, watermark: snapshot.sceneWatermark,
-                              createdAt: snapshot.createdAt, metrics: snapshot.metrics)
+        return MetricSnapshot(
+            id: snapshot.id ?? 0, name: name, watermark: snapshot.sceneWatermark,
+            createdAt: snapshot.createdAt, metrics: snapshot.metrics)
     }
 }
 
@@ -35,12 +36,14 @@ extension Store {
         if let snapshot {
             // Annotations outermost (a range of their ids), members by primary key: there is no
             // index of all annotations by sample, so the other order would scan them per member.
-            rows = try Row.fetchAll(db, sql: """
-                SELECT a.dimension, a.category, count(*) AS count
-                FROM scene_annotations a CROSS JOIN snapshot_members m ON m.snapshot_id = ? AND m.sample_id = a.sample_id
-                WHERE a.id <= ? AND (a.replaced_by IS NULL OR a.replaced_by > ?)
-                GROUP BY a.dimension, a.category
-                """, arguments: [snapshot.id, snapshot.watermark, snapshot.watermark])
+            rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.dimension, a.category, count(*) AS count
+                    FROM scene_annotations a CROSS JOIN snapshot_members m ON m.snapshot_id = ? AND m.sample_id = a.sample_id
+                    WHERE a.id <= ? AND (a.replaced_by IS NULL OR a.replaced_by > ?)
+                    GROUP BY a.dimension, a.category
+                    """, arguments: [snapshot.id, snapshot.watermark, snapshot.watermark])
         } else {
             rows = try Row.fetchAll(db, sql: "SELECT dimension, category, count FROM scene_counts WHERE count > 0")
         }
@@ -68,8 +71,10 @@ extension Store {
 
     /// Scene coverage per dimension (SPEC section 4), over the live store or a snapshot's
     /// members; categories, targets and weights come from the current taxonomy either way.
-    public func coverage(dimension: String? = nil, minCount: Int = 1, overFill: Double = 1.5,
-                         snapshot: String? = nil) throws -> [CoverageReport] {
+    public func coverage(
+        dimension: String? = nil, minCount: Int = 1, overFill: Double = 1.5,
+        snapshot: String? = nil
+    ) throws -> [CoverageReport] {
         try read { db in
             let snapshot = try MetricSnapshot.named(snapshot, in: db)
             let taxonomy = try Store.taxonomy(db)
@@ -77,16 +82,19 @@ extension Store {
             var names = taxonomy.dimensionNames(with: counts)
             if let dimension {
                 guard names.contains(dimension) else {
-                    throw WinnowError.invalidArgument("no dimension '\(dimension)' in the taxonomy or the annotations\(snapshot.map { " of snapshot '\($0.name)'" } ?? ""); known: \(names.isEmpty ? "none (load one with `winnow taxonomy load FILE`)" : names.joined(separator: ", "))")
+                    throw WinnowError.invalidArgument(
+                        "no dimension '\(dimension)' in the taxonomy or the annotations\(snapshot.map { " of snapshot '\($0.name)'" } ?? ""); known: \(names.isEmpty ? "none (load one with `winnow taxonomy load FILE`)" : names.joined(separator: ", "))"
+                    )
                 }
                 names = [dimension]
             }
             let samples = try Store.sampleCount(db, snapshot: snapshot)
             return names.map { name in
                 let dimensionCounts = counts[name] ?? [:]
-                return Coverage.report(dimension: name, categories: taxonomy.coverageSpecs(of: name), counts: dimensionCounts,
-                                       unannotated: max(0, samples - dimensionCounts.values.reduce(0, +)),
-                                       minCount: minCount, overFill: overFill)
+                return Coverage.report(
+                    dimension: name, categories: taxonomy.coverageSpecs(of: name), counts: dimensionCounts,
+                    unannotated: max(0, samples - dimensionCounts.values.reduce(0, +)),
+                    minCount: minCount, overFill: overFill)
             }
         }
     }
@@ -102,15 +110,19 @@ extension Store {
         var counts: [String: Int] = [:]
         let rows: [Row]
         if let snapshot {
-            rows = try Row.fetchAll(db, sql: """
-                SELECT r.label, count(*) AS n FROM snapshot_members m JOIN revisions r ON r.id = m.revision_id
-                WHERE m.snapshot_id = ? AND r.label IS NOT NULL GROUP BY r.label
-                """, arguments: [snapshot.id])
+            rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.label, count(*) AS n FROM snapshot_members m JOIN revisions r ON r.id = m.revision_id
+                    WHERE m.snapshot_id = ? AND r.label IS NOT NULL GROUP BY r.label
+                    """, arguments: [snapshot.id])
         } else {
-            rows = try Row.fetchAll(db, sql: """
-                SELECT r.label, count(*) AS n FROM samples s \(CurrentRevision.join)
-                WHERE s.status = '\(SampleStatus.active.rawValue)' AND r.label IS NOT NULL GROUP BY r.label
-                """)
+            rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.label, count(*) AS n FROM samples s \(CurrentRevision.join)
+                    WHERE s.status = '\(SampleStatus.active.rawValue)' AND r.label IS NOT NULL GROUP BY r.label
+                    """)
         }
         for row in rows {
             let label: String = try row.value("label")

@@ -92,8 +92,9 @@ extension Store {
             let labelCounts = try Store.labelCounts(db, snapshot: snapshot)
             let weights = Balance.weights(labelCounts.map(\.count))
             let labels = labelCounts.enumerated().map { i, entry in
-                StatsReport.Label(label: entry.label, index: i, count: entry.count, weightInverse: weights.inverse[i],
-                                  weightBalanced: weights.balanced[i], weightNormalized: weights.normalized[i])
+                StatsReport.Label(
+                    label: entry.label, index: i, count: entry.count, weightInverse: weights.inverse[i],
+                    weightBalanced: weights.balanced[i], weightNormalized: weights.normalized[i])
             }
             let taxonomy = try Store.taxonomy(db)
             var scenes: [String: DiversityReport] = [:]
@@ -113,17 +114,21 @@ extension Store {
             // Active samples' current revisions, or a snapshot's members' frozen ones.
             let cursor: RowCursor
             if let snapshot {
-                cursor = try Row.fetchCursor(db, sql: """
-                    SELECT r.label, \(ContentColumns.selectList())
-                    FROM snapshot_members m JOIN revisions r ON r.id = m.revision_id JOIN contents c ON c.id = r.content_id
-                    WHERE m.snapshot_id = ?
-                    """, arguments: [snapshot.id])
+                cursor = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT r.label, \(ContentColumns.selectList())
+                        FROM snapshot_members m JOIN revisions r ON r.id = m.revision_id JOIN contents c ON c.id = r.content_id
+                        WHERE m.snapshot_id = ?
+                        """, arguments: [snapshot.id])
             } else {
-                cursor = try Row.fetchCursor(db, sql: """
-                    SELECT r.label, \(ContentColumns.selectList())
-                    FROM samples s \(CurrentRevision.joinWithContent)
-                    WHERE s.status = '\(SampleStatus.active.rawValue)'
-                    """)
+                cursor = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT r.label, \(ContentColumns.selectList())
+                        FROM samples s \(CurrentRevision.joinWithContent)
+                        WHERE s.status = '\(SampleStatus.active.rawValue)'
+                        """)
             }
             while let row = try cursor.next() {
                 let words = Lexical.words(try ContentColumns.content(row).plainText)
@@ -133,9 +138,10 @@ extension Store {
             }
             func summary(_ values: [Int]) -> StatsReport.Lengths {
                 let sorted = values.sorted()
-                return .init(samples: sorted.count,
-                             mean: sorted.isEmpty ? 0 : Double(sorted.reduce(0, +)) / Double(sorted.count),
-                             p50: Lexical.quantile(sorted, 0.5), p95: Lexical.quantile(sorted, 0.95), max: sorted.last ?? 0)
+                return .init(
+                    samples: sorted.count,
+                    mean: sorted.isEmpty ? 0 : Double(sorted.reduce(0, +)) / Double(sorted.count),
+                    p50: Lexical.quantile(sorted, 0.5), p95: Lexical.quantile(sorted, 0.95), max: sorted.last ?? 0)
             }
             var lengths = ["all": summary(all)]
             for (label, values) in lengthsByLabel { lengths[label] = summary(values) }
@@ -147,11 +153,13 @@ extension Store {
                 samples: .init(total: total, active: active, dropped: total - active),
                 labels: labels,
                 imbalanceRatio: Balance.imbalanceRatio(labelCounts.map(\.count)),
-                diversity: .init(labels: observedLabels > 0 ? DiversityReport(counts: labelCounts.map(\.count), categories: observedLabels) : nil,
-                                 scenes: scenes, distinct1: distinct.distinct1, distinct2: distinct.distinct2),
+                diversity: .init(
+                    labels: observedLabels > 0 ? DiversityReport(counts: labelCounts.map(\.count), categories: observedLabels) : nil,
+                    scenes: scenes, distinct1: distinct.distinct1, distinct2: distinct.distinct2),
                 lengths: lengths,
-                flags: .init(total: byStatus.values.reduce(0, +), open: byStatus[FlagStatus.open.rawValue] ?? 0,
-                             confirmed: byStatus[FlagStatus.confirmed.rawValue] ?? 0, dismissed: byStatus[FlagStatus.dismissed.rawValue] ?? 0, byDetector: byDetector),
+                flags: .init(
+                    total: byStatus.values.reduce(0, +), open: byStatus[FlagStatus.open.rawValue] ?? 0,
+                    confirmed: byStatus[FlagStatus.confirmed.rawValue] ?? 0, dismissed: byStatus[FlagStatus.dismissed.rawValue] ?? 0, byDetector: byDetector),
                 review: review)
         }
     }
@@ -189,19 +197,25 @@ extension Store {
                 queues: try Int.fetchOne(db, sql: "SELECT count(*) FROM queues") ?? 0,
                 items: try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_items") ?? 0,
                 decisions: try Int.fetchOne(db, sql: "SELECT count(*) FROM decisions WHERE undone_at IS NULL") ?? 0,
-                decidedSamples: try Int.fetchOne(db, sql: "SELECT count(DISTINCT sample_id) FROM decisions WHERE undone_at IS NULL AND action <> '\(DecisionAction.skip.rawValue)'") ?? 0)
+                decidedSamples: try Int.fetchOne(db, sql: "SELECT count(DISTINCT sample_id) FROM decisions WHERE undone_at IS NULL AND action <> '\(DecisionAction.skip.rawValue)'")
+                    ?? 0)
         }
         // Timestamps are ISO 8601 UTC with milliseconds, so they compare as text.
-        let items = try Row.fetchOne(db, sql: """
-            SELECT count(DISTINCT qi.queue_id) AS queues, count(*) AS items FROM queue_items qi
-            JOIN snapshot_members m ON m.snapshot_id = ? AND m.sample_id = qi.sample_id WHERE qi.added_at <= ?
-            """, arguments: [snapshot.id, snapshot.createdAt])
-        let decisions = try Row.fetchOne(db, sql: """
-            SELECT count(*) AS decisions, count(DISTINCT CASE WHEN d.action <> '\(DecisionAction.skip.rawValue)' THEN d.sample_id END) AS decided
-            FROM decisions d JOIN snapshot_members m ON m.snapshot_id = ? AND m.sample_id = d.sample_id
-            WHERE d.created_at <= ? AND (d.undone_at IS NULL OR d.undone_at > ?)
-            """, arguments: [snapshot.id, snapshot.createdAt, snapshot.createdAt])
-        return StatsReport.Review(queues: try items?.value("queues") ?? 0, items: try items?.value("items") ?? 0,
-                                  decisions: try decisions?.value("decisions") ?? 0, decidedSamples: try decisions?.value("decided") ?? 0)
+        let items = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT count(DISTINCT qi.queue_id) AS queues, count(*) AS items FROM queue_items qi
+                JOIN snapshot_members m ON m.snapshot_id = ? AND m.sample_id = qi.sample_id WHERE qi.added_at <= ?
+                """, arguments: [snapshot.id, snapshot.createdAt])
+        let decisions = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT count(*) AS decisions, count(DISTINCT CASE WHEN d.action <> '\(DecisionAction.skip.rawValue)' THEN d.sample_id END) AS decided
+                FROM decisions d JOIN snapshot_members m ON m.snapshot_id = ? AND m.sample_id = d.sample_id
+                WHERE d.created_at <= ? AND (d.undone_at IS NULL OR d.undone_at > ?)
+                """, arguments: [snapshot.id, snapshot.createdAt, snapshot.createdAt])
+        return StatsReport.Review(
+            queues: try items?.value("queues") ?? 0, items: try items?.value("items") ?? 0,
+            decisions: try decisions?.value("decisions") ?? 0, decidedSamples: try decisions?.value("decided") ?? 0)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Deterministic crash points for the reliability harness (RELIABILITY.md, "How to inject

@@ -57,8 +57,10 @@ extension Store {
             if integrity == ["ok"] {
                 for row in try Row.fetchAll(db, sql: "SELECT id, name, fingerprint, scene_watermark FROM snapshots ORDER BY id") {
                     let pass = try Store.memberPass(db, snapshot: try row.value("id"), watermark: try row.value("scene_watermark"))
-                    snapshots.append(.init(name: try row.value("name"), members: pass.members, stored: try row.value("fingerprint"),
-                                           recomputed: pass.fingerprint))
+                    snapshots.append(
+                        .init(
+                            name: try row.value("name"), members: pass.members, stored: try row.value("fingerprint"),
+                            recomputed: pass.fingerprint))
                 }
             }
             return StoreCheck(integrity: integrity, foreignKeyProblems: fk, snapshots: snapshots)

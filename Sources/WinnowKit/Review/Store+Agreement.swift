@@ -33,12 +33,14 @@ extension Store {
     public func agreement(queue name: String) throws -> AgreementReport {
         try read { db in
             let (queue, overlap) = try Store.queueID(db, name)
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT qi.id, s.uid, d.reviewer, d.action, d.label FROM decisions d
-                JOIN queue_items qi ON qi.id = d.item_id JOIN samples s ON s.id = qi.sample_id
-                WHERE qi.queue_id = ? AND d.undone_at IS NULL AND d.action <> ? AND d.adjudication = 0
-                ORDER BY qi.position, d.id
-                """, arguments: [queue, DecisionAction.skip])
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT qi.id, s.uid, d.reviewer, d.action, d.label FROM decisions d
+                    JOIN queue_items qi ON qi.id = d.item_id JOIN samples s ON s.id = qi.sample_id
+                    WHERE qi.queue_id = ? AND d.undone_at IS NULL AND d.action <> ? AND d.adjudication = 0
+                    ORDER BY qi.position, d.id
+                    """, arguments: [queue, DecisionAction.skip])
             var byItem: [(item: Int64, uid: String, ratings: [(String, String)])] = []
             for row in rows {
                 let item: Int64 = try row.value("id")
@@ -53,7 +55,8 @@ extension Store {
             if reviewers.count == 2 {
                 let pairs = rated.compactMap { item -> (String, String)? in
                     guard let a = item.ratings.first(where: { $0.0 == reviewers[0] })?.1,
-                          let b = item.ratings.first(where: { $0.0 == reviewers[1] })?.1 else { return nil }
+                        let b = item.ratings.first(where: { $0.0 == reviewers[1] })?.1
+                    else { return nil }
                     return (a, b)
                 }
                 cohen = Agreement.cohen(pairs)
@@ -68,9 +71,10 @@ extension Store {
             let disagreements = rated.filter { Set($0.ratings.map(\.1)).count > 1 }.map {
                 AgreementReport.Disagreement(uid: $0.uid, item: $0.item, decisions: $0.ratings.map { "\($0.0): \($0.1)" })
             }
-            return AgreementReport(queue: name, reviewers: reviewers, items: rated.count,
-                                   rawAgreement: Agreement.raw(rated.map { $0.ratings.map(\.1) }),
-                                   cohenKappa: cohen, fleissKappa: fleiss, disagreements: disagreements)
+            return AgreementReport(
+                queue: name, reviewers: reviewers, items: rated.count,
+                rawAgreement: Agreement.raw(rated.map { $0.ratings.map(\.1) }),
+                cohenKappa: cohen, fleissKappa: fleiss, disagreements: disagreements)
         }
     }
 
@@ -78,8 +82,10 @@ extension Store {
     /// "text", "note", "all_flags"}`) for one reviewer on one queue, all or nothing.
     public func applyDecisions(file: String, queue name: String, reviewer: String) throws -> [DecisionOutcome] {
         let outcome = "no decision was applied; fix these lines and run again"
-        let lines = try readWholeRecordFile(file, expected: "decisions come as .jsonl (or .csv) with item or uid, action, label, text, note",
-                                            outcome: outcome) { _, fields in fields }
+        let lines = try readWholeRecordFile(
+            file, expected: "decisions come as .jsonl (or .csv) with item or uid, action, label, text, note",
+            outcome: outcome
+        ) { _, fields in fields }
         return try writeImmediate { db in
             var problems: [RecordProblem] = []
             let (queue, _) = try Store.queueID(db, name)
@@ -102,14 +108,21 @@ extension Store {
 
     /// The decision one line of `review apply` asks for: its item (by `item` id, or by the
     /// sample's `uid` in the queue), action, label, text, note and `all_flags`.
-    static func decisionRequest(_ db: Database, _ fields: [String: Any], queue: Int64, queueName: String,
-                                reviewer: String) throws -> DecisionRequest {
+    static func decisionRequest(
+        _ db: Database, _ fields: [String: Any], queue: Int64, queueName: String,
+        reviewer: String
+    ) throws -> DecisionRequest {
         let itemID: Int64
-        if let n = fields["item"] as? NSNumber { itemID = n.int64Value }
-        else if let uid = fields["uid"] as? String {
-            guard let id = try Int64.fetchOne(db, sql: """
-                SELECT qi.id FROM queue_items qi JOIN samples s ON s.id = qi.sample_id WHERE qi.queue_id = ? AND s.uid = ?
-                """, arguments: [queue, uid]) else {
+        if let n = fields["item"] as? NSNumber {
+            itemID = n.int64Value
+        } else if let uid = fields["uid"] as? String {
+            guard
+                let id = try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT qi.id FROM queue_items qi JOIN samples s ON s.id = qi.sample_id WHERE qi.queue_id = ? AND s.uid = ?
+                        """, arguments: [queue, uid])
+            else {
                 throw WinnowError.invalidArgument("sample '\(uid)' is not in queue '\(queueName)'")
             }
             itemID = id

@@ -53,7 +53,7 @@ extension WinnowError {
     var refusal: String? {
         switch self {
         case .invalidArgument(let reason), .notFound(let reason), .alreadyExists(let reason), .leaseLost(let reason),
-             .disagreement(let reason):
+            .disagreement(let reason):
             return reason
         default:
             return nil
@@ -186,13 +186,15 @@ extension Store {
         try request.filter.check(db, detectors: request.flags.map { [($0.detectors, "--flag")] } ?? [])
         let bulkID = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM bulk_decisions") ?? 1)
         let (queueName, queueID, created) = try bulkQueue(db, request, bulkID: bulkID, now: nowText)
-        let bulk = BulkDecisionRecord(id: bulkID, queueId: queueID, reviewer: request.reviewer, action: request.action, target: request.to,
-                                      selection: request.selectionJSON(queue: queueName), note: request.note, decisions: 0,
-                                      createdAt: nowText, undoneAt: nil)
+        let bulk = BulkDecisionRecord(
+            id: bulkID, queueId: queueID, reviewer: request.reviewer, action: request.action, target: request.to,
+            selection: request.selectionJSON(queue: queueName), note: request.note, decisions: 0,
+            createdAt: nowText, undoneAt: nil)
         try bulk.insert(db)
-        var outcome = BulkOutcome(bulk: bulkID, dryRun: request.dryRun, reviewer: request.reviewer, action: request.action.rawValue,
-                                  to: request.to, queue: queueName, queueCreated: created, decisions: 0, states: [:], changes: [:],
-                                  items: [], skipped: [])
+        var outcome = BulkOutcome(
+            bulk: bulkID, dryRun: request.dryRun, reviewer: request.reviewer, action: request.action.rawValue,
+            to: request.to, queue: queueName, queueCreated: created, decisions: 0, states: [:], changes: [:],
+            items: [], skipped: [])
         for candidate in try bulkCandidates(db, request, queue: queueID) {
             try decideBulkItem(db, request, candidate, bulk: bulkID, now: now, into: &outcome)
         }
@@ -203,8 +205,11 @@ extension Store {
 
     /// The queue a bulk decision acts on: the one named, or one made from its flag selection
     /// (`bulk-ID`, or `bulk-ID-N` when that name is taken).
-    static func bulkQueue(_ db: Database, _ request: BulkRequest, bulkID: Int64, now: String) throws
-        -> (name: String, id: Int64, created: Bool) {
+    static func bulkQueue(
+        _ db: Database, _ request: BulkRequest, bulkID: Int64, now: String
+    ) throws
+        -> (name: String, id: Int64, created: Bool)
+    {
         if let name = request.queue { return (name, try Store.queueID(db, name).id, false) }
         var name = "bulk-\(bulkID)"
         var n = 1
@@ -235,23 +240,30 @@ extension Store {
         var conditions = SampleConditions()
         conditions.add("qi.queue_id = ?", [queue])
         conditions.add("qi.resolved_at IS NULL")
-        conditions.add("NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item_id = qi.id AND d.reviewer = ? AND d.undone_at IS NULL AND d.action <> ?)",
-                       [request.reviewer, DecisionAction.skip])
+        conditions.add(
+            "NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item_id = qi.id AND d.reviewer = ? AND d.undone_at IS NULL AND d.action <> ?)",
+            [request.reviewer, DecisionAction.skip])
         if let flags = request.flags { conditions.requireOpenFlag(flags) }
         conditions.filter(request.filter)
-        return try Row.fetchAll(db, sql: """
-            SELECT qi.id, s.id AS sample, s.uid, s.kind, r.label FROM queue_items qi JOIN samples s ON s.id = qi.sample_id
-            \(CurrentRevision.join) WHERE \(conditions.sql) ORDER BY qi.position
-            """, arguments: conditions.arguments).map { row in
-            BulkCandidate(item: try row.value("id"), sample: try row.value("sample"), uid: try row.value("uid"), kind: try row.value("kind"),
-                          label: try row.value("label"))
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT qi.id, s.id AS sample, s.uid, s.kind, r.label FROM queue_items qi JOIN samples s ON s.id = qi.sample_id
+                \(CurrentRevision.join) WHERE \(conditions.sql) ORDER BY qi.position
+                """, arguments: conditions.arguments
+        ).map { row in
+            BulkCandidate(
+                item: try row.value("id"), sample: try row.value("sample"), uid: try row.value("uid"), kind: try row.value("kind"),
+                label: try row.value("label"))
         }
     }
 
     /// Decides one item of a bulk decision through `decide`, in a savepoint; an item that path
     /// refuses (leased to someone else, …), or that needs no change, goes into `skipped`.
-    static func decideBulkItem(_ db: Database, _ request: BulkRequest, _ candidate: BulkCandidate, bulk: Int64, now: Date,
-                               into outcome: inout BulkOutcome) throws {
+    static func decideBulkItem(
+        _ db: Database, _ request: BulkRequest, _ candidate: BulkCandidate, bulk: Int64, now: Date,
+        into outcome: inout BulkOutcome
+    ) throws {
         let (item, uid, label) = (candidate.item, candidate.uid, candidate.label)
         var decision = DecisionRequest(item: item, reviewer: request.reviewer, action: request.action)
         decision.note = request.note
@@ -296,9 +308,11 @@ extension Store {
 
     /// The label the sample's open label-noise flag predicts (its details' `predicted`).
     static func predictedLabel(_ db: Database, sample: Int64) throws -> String? {
-        let details = try String.fetchOne(db, sql: """
-            SELECT details FROM flags WHERE sample_id = ? AND detector = ? AND status = ? ORDER BY score DESC, id DESC LIMIT 1
-            """, arguments: [sample, DetectorName.labelNoise.rawValue, FlagStatus.open])
+        let details = try String.fetchOne(
+            db,
+            sql: """
+                SELECT details FROM flags WHERE sample_id = ? AND detector = ? AND status = ? ORDER BY score DESC, id DESC LIMIT 1
+                """, arguments: [sample, DetectorName.labelNoise.rawValue, FlagStatus.open])
         guard let details, case .object(let fields) = JSONValue(parsing: details), case .string(let label)? = fields["predicted"] else { return nil }
         return label
     }
@@ -308,9 +322,12 @@ extension Store {
     public func undoBulk(_ id: Int64, reviewer: String?) throws -> BulkUndo {
         try writeImmediate { db in
             guard let bulk = try BulkDecisionRecord.fetchOne(db, key: id),
-                  let queue = try QueueRecord.fetchOne(db, key: bulk.queueId) else {
+                let queue = try QueueRecord.fetchOne(db, key: bulk.queueId)
+            else {
                 let ids = try Int64.fetchAll(db, sql: "SELECT id FROM bulk_decisions WHERE undone_at IS NULL ORDER BY id")
-                throw WinnowError.notFound("no bulk decision \(id); \(ids.isEmpty ? "there are none to undo" : "live ones: " + ids.map(String.init).joined(separator: ", ")) (`winnow review bulk` prints the id)")
+                throw WinnowError.notFound(
+                    "no bulk decision \(id); \(ids.isEmpty ? "there are none to undo" : "live ones: " + ids.map(String.init).joined(separator: ", ")) (`winnow review bulk` prints the id)"
+                )
             }
             if let reviewer, reviewer != bulk.reviewer {
                 throw WinnowError.invalidArgument("bulk decision \(id) is \(bulk.reviewer)'s, not \(reviewer)'s; nothing was undone")
@@ -319,9 +336,11 @@ extension Store {
                 throw WinnowError.invalidArgument("bulk decision \(id) was undone at \(at) already")
             }
             let now = Timestamp.string(clock.now())
-            let decisions = try LiveDecision.fetchAll(db, sql: LiveDecision.select + """
-                 WHERE d.bulk_id = ? AND d.undone_at IS NULL ORDER BY d.id DESC
-                """, arguments: [id])
+            let decisions = try LiveDecision.fetchAll(
+                db,
+                sql: LiveDecision.select + """
+                     WHERE d.bulk_id = ? AND d.undone_at IS NULL ORDER BY d.id DESC
+                    """, arguments: [id])
             for d in decisions { _ = try Store.undoDecision(db, d, now: now) }
             try db.execute(sql: "UPDATE bulk_decisions SET undone_at = ? WHERE id = ?", arguments: [now, id])
             return BulkUndo(bulk: id, reviewer: bulk.reviewer, action: bulk.action.rawValue, queue: queue.name, undone: decisions.count)
@@ -340,22 +359,28 @@ extension Store {
             let flags = try Store.queueFlags(db, queue: queue)
             let decisions = try Store.queueDecisions(db, queue: queue)
             var items: [QueueItemInfo] = []
-            for row in try Row.fetchAll(db, sql: """
-                SELECT qi.id, qi.sample_id, qi.resolved_at, s.uid, s.status, r.label,
-                       (SELECT d.action FROM decisions d WHERE d.id = qi.resolution_id) AS resolution,
-                       EXISTS (SELECT 1 FROM leases l WHERE l.item_id = qi.id AND l.expires_at > ?) AS claimed
-                FROM queue_items qi JOIN samples s ON s.id = qi.sample_id \(CurrentRevision.join)
-                WHERE qi.queue_id = ? ORDER BY qi.position
-                """, arguments: [now, queue]) {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT qi.id, qi.sample_id, qi.resolved_at, s.uid, s.status, r.label,
+                           (SELECT d.action FROM decisions d WHERE d.id = qi.resolution_id) AS resolution,
+                           EXISTS (SELECT 1 FROM leases l WHERE l.item_id = qi.id AND l.expires_at > ?) AS claimed
+                    FROM queue_items qi JOIN samples s ON s.id = qi.sample_id \(CurrentRevision.join)
+                    WHERE qi.queue_id = ? ORDER BY qi.position
+                    """, arguments: [now, queue])
+            {
                 let id: Int64 = try row.value("id")
                 let live = decisions[id] ?? []
-                let itemState = QueueItemState.of(resolved: try row.value("resolved_at", as: String?.self) != nil,
-                                                  verdicts: live.filter { $0.action != DecisionAction.skip.rawValue }.count,
-                                                  overlap: overlap, claimed: try row.value("claimed"))
+                let itemState = QueueItemState.of(
+                    resolved: try row.value("resolved_at", as: String?.self) != nil,
+                    verdicts: live.filter { $0.action != DecisionAction.skip.rawValue }.count,
+                    overlap: overlap, claimed: try row.value("claimed"))
                 if let state, state != itemState.rawValue { continue }
-                items.append(QueueItemInfo(item: id, uid: try row.value("uid"), label: try row.value("label"), status: try row.value("status"),
-                                           state: itemState.rawValue, resolution: try row.value("resolution"),
-                                           flags: flags[try row.value("sample_id")] ?? [], decisions: live))
+                items.append(
+                    QueueItemInfo(
+                        item: id, uid: try row.value("uid"), label: try row.value("label"), status: try row.value("status"),
+                        state: itemState.rawValue, resolution: try row.value("resolution"),
+                        flags: flags[try row.value("sample_id")] ?? [], decisions: live))
             }
             let count = items.count
             if let limit { items = Array(items.prefix(max(0, limit))) }
@@ -366,10 +391,13 @@ extension Store {
     /// All flags of a queue's samples, by sample, highest score first.
     static func queueFlags(_ db: Database, queue: Int64) throws -> [Int64: [QueueItemInfo.Flag]] {
         var flags: [Int64: [QueueItemInfo.Flag]] = [:]
-        for flag in try FlagRecord.fetchAll(db, sql: """
-            SELECT f.* FROM flags f
-            WHERE f.sample_id IN (SELECT sample_id FROM queue_items WHERE queue_id = ?) ORDER BY f.score DESC, f.detector
-            """, arguments: [queue]) {
+        for flag in try FlagRecord.fetchAll(
+            db,
+            sql: """
+                SELECT f.* FROM flags f
+                WHERE f.sample_id IN (SELECT sample_id FROM queue_items WHERE queue_id = ?) ORDER BY f.score DESC, f.detector
+                """, arguments: [queue])
+        {
             flags[flag.sampleId, default: []].append(.init(detector: flag.detector, score: flag.score, status: flag.status.rawValue))
         }
         return flags
@@ -378,13 +406,18 @@ extension Store {
     /// The live decisions on a queue's items, by item, oldest first.
     static func queueDecisions(_ db: Database, queue: Int64) throws -> [Int64: [QueueItemInfo.Decision]] {
         var decisions: [Int64: [QueueItemInfo.Decision]] = [:]
-        for d in try DecisionRecord.fetchAll(db, sql: """
-            SELECT d.* FROM decisions d
-            JOIN queue_items qi ON qi.id = d.item_id WHERE qi.queue_id = ? AND d.undone_at IS NULL ORDER BY d.id
-            """, arguments: [queue]) {
+        for d in try DecisionRecord.fetchAll(
+            db,
+            sql: """
+                SELECT d.* FROM decisions d
+                JOIN queue_items qi ON qi.id = d.item_id WHERE qi.queue_id = ? AND d.undone_at IS NULL ORDER BY d.id
+                """, arguments: [queue])
+        {
             guard let id = d.id, let item = d.itemId else { continue }
-            decisions[item, default: []].append(.init(decision: id, reviewer: d.reviewer, action: d.action.rawValue, label: d.label,
-                                                      bulk: d.bulkId))
+            decisions[item, default: []].append(
+                .init(
+                    decision: id, reviewer: d.reviewer, action: d.action.rawValue, label: d.label,
+                    bulk: d.bulkId))
         }
         return decisions
     }

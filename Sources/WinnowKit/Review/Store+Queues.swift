@@ -54,8 +54,11 @@ public struct QueueStatus: Codable, Sendable, Equatable {
 extension Store {
     /// Creates a queue, or adds the new matches to an existing one (items already in it stay
     /// where they are). Returns how many items were added and the queue's size.
-    public func createQueue(name: String, selection: QueueSelection) throws
-        -> (added: Int, total: Int, created: Bool, excluded: ExclusionReport?) {
+    public func createQueue(
+        name: String, selection: QueueSelection
+    ) throws
+        -> (added: Int, total: Int, created: Bool, excluded: ExclusionReport?)
+    {
         let name = try Names.valid(name, .queue)
         guard QueuePriority(rawValue: selection.priority) != nil else {
             throw WinnowError.invalidArgument("--priority \(selection.priority): choose score, random or oldest")
@@ -69,8 +72,11 @@ extension Store {
 
     /// `createQueue` inside a write transaction (a bulk decision makes its queue so); also
     /// returns the queue's id.
-    static func createQueue(_ db: Database, name: String, selection: QueueSelection, now: String) throws
-        -> (added: Int, total: Int, created: Bool, queue: Int64, excluded: ExclusionReport?) {
+    static func createQueue(
+        _ db: Database, name: String, selection: QueueSelection, now: String
+    ) throws
+        -> (added: Int, total: Int, created: Bool, queue: Int64, excluded: ExclusionReport?)
+    {
         var detectorOptions = [(names: selection.detectors, option: "--detector")]
         if let excluded = selection.excludeFlagged { detectorOptions.append((excluded.detectors, "--exclude-flagged")) }
         try selection.filter.check(db, detectors: detectorOptions)
@@ -91,8 +97,9 @@ extension Store {
     static func upsertQueue(_ db: Database, name: String, selection: QueueSelection, now: String) throws -> (id: Int64, created: Bool) {
         guard let existing = try QueueRecord.filter(QueueRecord.Columns.name == name).fetchOne(db), let id = existing.id else {
             let priority = QueuePriority(rawValue: selection.priority) ?? .score
-            let queue = QueueRecord(id: nil, name: name, selection: selection.json, priority: priority, overlap: Int64(selection.overlap),
-                                    createdAt: now)
+            let queue = QueueRecord(
+                id: nil, name: name, selection: selection.json, priority: priority, overlap: Int64(selection.overlap),
+                createdAt: now)
             try queue.insert(db)
             return (db.lastInsertedRowID, true)
         }
@@ -103,9 +110,11 @@ extension Store {
         // adds detectors to those, and cannot mix detector-based and other items.
         let had = QueueSelection.detectors(fromJSON: existing.selection)
         if had.isEmpty != selection.detectors.isEmpty {
-            throw WinnowError.invalidArgument(had.isEmpty
-                ? "queue '\(name)' was not made from detectors, so its decisions act on all of a sample's flags; give a queue of --detector matches another name"
-                : "queue '\(name)' was made from detectors \(had.joined(separator: ", ")), whose flags its decisions act on; re-create it with --detector, or give the new queue another name")
+            throw WinnowError.invalidArgument(
+                had.isEmpty
+                    ? "queue '\(name)' was not made from detectors, so its decisions act on all of a sample's flags; give a queue of --detector matches another name"
+                    : "queue '\(name)' was made from detectors \(had.joined(separator: ", ")), whose flags its decisions act on; re-create it with --detector, or give the new queue another name"
+            )
         }
         let union = had + selection.detectors.filter { !had.contains($0) }
         if union != had {
@@ -118,10 +127,13 @@ extension Store {
 
     /// The samples a queue selection adds to `queue` (those not in it yet), in the queue's order
     /// of priority, and what `--exclude-flagged` left out.
-    static func queueCandidates(_ db: Database, queue: Int64, selection: QueueSelection) throws
-        -> (ids: [Int64], excluded: ExclusionReport?) {
+    static func queueCandidates(
+        _ db: Database, queue: Int64, selection: QueueSelection
+    ) throws
+        -> (ids: [Int64], excluded: ExclusionReport?)
+    {
         var conditions = SampleConditions()
-        var scoreArguments: StatementArguments = []     // the score subquery's, first in the SELECT
+        var scoreArguments: StatementArguments = [] // the score subquery's, first in the SELECT
         var scoreExpression = "0.0"
         if !selection.detectors.isEmpty || selection.minScore != nil {
             let flag = FlagSelection(detectors: selection.detectors, minScore: selection.minScore).condition("f")
@@ -134,10 +146,13 @@ extension Store {
         conditions.filter(selection.filter)
         conditions.add("NOT EXISTS (SELECT 1 FROM queue_items qi WHERE qi.queue_id = ? AND qi.sample_id = s.id)", [queue])
         let excluded = try selection.excludeFlagged.map { try conditions.excludeFlagged(db, $0, alias: "x") }
-        var candidates = try Row.fetchAll(db, sql: """
-            SELECT s.id, \(scoreExpression) AS score FROM samples s \(CurrentRevision.join)
-            WHERE \(conditions.sql) ORDER BY s.id
-            """, arguments: scoreArguments + conditions.arguments).map {
+        var candidates = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT s.id, \(scoreExpression) AS score FROM samples s \(CurrentRevision.join)
+                WHERE \(conditions.sql) ORDER BY s.id
+                """, arguments: scoreArguments + conditions.arguments
+        ).map {
             (id: try $0.value("id", as: Int64.self), score: try $0.value("score", as: Double?.self) ?? 0)
         }
         // A seeded order for audits and random priority: the same seed gives the same queue.
@@ -180,16 +195,19 @@ extension Store {
 
     static func queueStatus(_ db: Database, name: String, now: String) throws -> QueueStatus {
         let (queue, overlap) = try queueID(db, name)
-        let row = try Row.fetchOne(db, sql: """
-            SELECT count(*) AS items,
-                   sum(qi.resolved_at IS NOT NULL) AS decided,
-                   sum(qi.resolved_at IS NULL AND (SELECT count(*) FROM decisions d WHERE d.item_id = qi.id AND d.undone_at IS NULL AND d.action <> ?) >= ?) AS disagreements,
-                   sum(qi.resolved_at IS NULL AND EXISTS (SELECT 1 FROM leases l WHERE l.item_id = qi.id AND l.expires_at > ?)) AS claimed
-            FROM queue_items qi WHERE qi.queue_id = ?
-            """, arguments: [DecisionAction.skip, overlap, now, queue])
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT count(*) AS items,
+                       sum(qi.resolved_at IS NOT NULL) AS decided,
+                       sum(qi.resolved_at IS NULL AND (SELECT count(*) FROM decisions d WHERE d.item_id = qi.id AND d.undone_at IS NULL AND d.action <> ?) >= ?) AS disagreements,
+                       sum(qi.resolved_at IS NULL AND EXISTS (SELECT 1 FROM leases l WHERE l.item_id = qi.id AND l.expires_at > ?)) AS claimed
+                FROM queue_items qi WHERE qi.queue_id = ?
+                """, arguments: [DecisionAction.skip, overlap, now, queue])
         func sum(_ column: String) throws -> Int { try row.flatMap { try $0.value(column, as: Int?.self) } ?? 0 }
         let items = try sum("items"), decided = try sum("decided"), disagreements = try sum("disagreements"), claimed = try sum("claimed")
-        return QueueStatus(queue: name, overlap: overlap, items: items, pending: max(0, items - decided - disagreements - claimed),
-                           claimed: claimed, decided: decided, disagreements: disagreements)
+        return QueueStatus(
+            queue: name, overlap: overlap, items: items, pending: max(0, items - decided - disagreements - claimed),
+            claimed: claimed, decided: decided, disagreements: disagreements)
     }
 }

@@ -97,20 +97,24 @@ extension Store {
             let now = clock.now()
             let nowText = Timestamp.string(now)
             let expires = Timestamp.string(now.addingTimeInterval(leaseSeconds))
-            var itemID = try Int64.fetchOne(db, sql: """
-                SELECT qi.id FROM leases l JOIN queue_items qi ON qi.id = l.item_id
-                WHERE qi.queue_id = ? AND l.reviewer = ? AND l.expires_at > ? AND qi.resolved_at IS NULL
-                ORDER BY qi.position LIMIT 1
-                """, arguments: [queue, reviewer, nowText])
-            if itemID == nil {
-                itemID = try Int64.fetchOne(db, sql: """
-                    SELECT qi.id FROM queue_items qi
-                    WHERE qi.queue_id = ? AND qi.resolved_at IS NULL
-                      AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item_id = qi.id AND d.reviewer = ? AND d.undone_at IS NULL)
-                      AND (SELECT count(*) FROM decisions d WHERE d.item_id = qi.id AND d.undone_at IS NULL AND d.action <> ?)
-                        + (SELECT count(*) FROM leases l WHERE l.item_id = qi.id AND l.expires_at > ? AND l.reviewer <> ?) < ?
+            var itemID = try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT qi.id FROM leases l JOIN queue_items qi ON qi.id = l.item_id
+                    WHERE qi.queue_id = ? AND l.reviewer = ? AND l.expires_at > ? AND qi.resolved_at IS NULL
                     ORDER BY qi.position LIMIT 1
-                    """, arguments: [queue, reviewer, DecisionAction.skip, nowText, reviewer, overlap])
+                    """, arguments: [queue, reviewer, nowText])
+            if itemID == nil {
+                itemID = try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT qi.id FROM queue_items qi
+                        WHERE qi.queue_id = ? AND qi.resolved_at IS NULL
+                          AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item_id = qi.id AND d.reviewer = ? AND d.undone_at IS NULL)
+                          AND (SELECT count(*) FROM decisions d WHERE d.item_id = qi.id AND d.undone_at IS NULL AND d.action <> ?)
+                            + (SELECT count(*) FROM leases l WHERE l.item_id = qi.id AND l.expires_at > ? AND l.reviewer <> ?) < ?
+                        ORDER BY qi.position LIMIT 1
+                        """, arguments: [queue, reviewer, DecisionAction.skip, nowText, reviewer, overlap])
             }
             guard let itemID else { return nil }
             try LeaseRecord(itemId: itemID, reviewer: reviewer, expiresAt: expires).insert(db, onConflict: .replace)
@@ -119,26 +123,35 @@ extension Store {
     }
 
     static func reviewItem(_ db: Database, itemID: Int64, queue: Int64, expires: String) throws -> ReviewItem? {
-        guard let row = try Row.fetchOne(db, sql: """
-            SELECT s.id AS sample, s.uid, s.kind, r.label, \(ContentColumns.selectList()),
-                   (SELECT json_group_object(a.dimension, a.category) FROM scene_annotations a WHERE a.sample_id = s.id AND a.replaced_by IS NULL) AS scenes
-            FROM queue_items qi JOIN samples s ON s.id = qi.sample_id \(CurrentRevision.joinWithContent) WHERE qi.id = ?
-            """, arguments: [itemID]) else { return nil }
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT s.id AS sample, s.uid, s.kind, r.label, \(ContentColumns.selectList()),
+                           (SELECT json_group_object(a.dimension, a.category) FROM scene_annotations a WHERE a.sample_id = s.id AND a.replaced_by IS NULL) AS scenes
+                    FROM queue_items qi JOIN samples s ON s.id = qi.sample_id \(CurrentRevision.joinWithContent) WHERE qi.id = ?
+                    """, arguments: [itemID])
+        else { return nil }
         let content = try ContentColumns.fields(row)
         let queueDetectors = QueueSelection.detectors(fromJSON: try QueueRecord.fetchOne(db, key: queue)?.selection)
-        let flags = try FlagRecord.fetchAll(db, sql: """
-            SELECT * FROM flags WHERE sample_id = ? AND status = ? ORDER BY score DESC, detector
-            """, arguments: [try row.value("sample", as: Int64.self), FlagStatus.open]).map { flag in
+        let flags = try FlagRecord.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM flags WHERE sample_id = ? AND status = ? ORDER BY score DESC, detector
+                """, arguments: [try row.value("sample", as: Int64.self), FlagStatus.open]
+        ).map { flag in
             let details = JSONValue(parsing: flag.details)
-            return ReviewItem.Flag(detector: flag.detector, score: flag.score, reason: flag.reason, details: details,
-                                   underReview: queueDetectors.isEmpty || queueDetectors.contains(flag.detector),
-                                   representative: try representative(db, details: details))
+            return ReviewItem.Flag(
+                detector: flag.detector, score: flag.score, reason: flag.reason, details: details,
+                underReview: queueDetectors.isEmpty || queueDetectors.contains(flag.detector),
+                representative: try representative(db, details: details))
         }
         let items = try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_items WHERE queue_id = ?", arguments: [queue]) ?? 0
         let decided = try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_items WHERE queue_id = ? AND resolved_at IS NOT NULL", arguments: [queue]) ?? 0
-        return ReviewItem(id: itemID, uid: try row.value("uid"), kind: try row.value("kind"), content: content, label: try row.value("label"),
-                          scenes: Store.decodeStringMap(try row.value("scenes")), flags: flags, leaseExpiresAt: expires,
-                          decided: decided, items: items)
+        return ReviewItem(
+            id: itemID, uid: try row.value("uid"), kind: try row.value("kind"), content: content, label: try row.value("label"),
+            scenes: Store.decodeStringMap(try row.value("scenes")), flags: flags, leaseExpiresAt: expires,
+            decided: decided, items: items)
     }
 
     /// The sample a duplicate flag's details name (`representative` of a near-duplicate cluster,
@@ -146,12 +159,17 @@ extension Store {
     static func representative(_ db: Database, details: JSONValue) throws -> ReviewItem.Representative? {
         guard case .object(let fields) = details else { return nil }
         guard case .string(let uid)? = fields["representative"] ?? fields["duplicate_of"] else { return nil }
-        guard let row = try Row.fetchOne(db, sql: """
-            SELECT s.uid, s.status, r.label, \(ContentColumns.selectList())
-            FROM samples s \(CurrentRevision.joinWithContent) WHERE s.uid = ?
-            """, arguments: [uid]) else { return nil }
-        return ReviewItem.Representative(uid: try row.value("uid"), label: try row.value("label"), status: try row.value("status"),
-                                         text: try ContentColumns.content(row).plainText)
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT s.uid, s.status, r.label, \(ContentColumns.selectList())
+                    FROM samples s \(CurrentRevision.joinWithContent) WHERE s.uid = ?
+                    """, arguments: [uid])
+        else { return nil }
+        return ReviewItem.Representative(
+            uid: try row.value("uid"), label: try row.value("label"), status: try row.value("status"),
+            text: try ContentColumns.content(row).plainText)
     }
 
     /// Records a decision and, once the item's decisions agree (or an adjudicator decides),
@@ -163,7 +181,7 @@ extension Store {
         request.reviewer = try Names.valid(request.reviewer, .reviewer)
         return try writeImmediate { db in
             let outcome = try Store.decide(db, request, now: clock.now())
-            Faults.point("decision")   // before the commit: the decision must vanish whole
+            Faults.point("decision") // before the commit: the decision must vanish whole
             return outcome
         }
     }
@@ -178,7 +196,8 @@ extension Store {
             // Checked for every decision (twice per item of a bulk one): no full read of the labels.
             guard try Store.isKnownLabel(db, label, kind: kind) else {
                 let known = try Store.knownLabels(db, kind: kind)
-                throw WinnowError.invalidArgument("unknown label '\(label)'; labels of \(kind) samples: \(known.joined(separator: ", ")) (a new label must first be listed in the taxonomy's labels)")
+                throw WinnowError.invalidArgument(
+                    "unknown label '\(label)'; labels of \(kind) samples: \(known.joined(separator: ", ")) (a new label must first be listed in the taxonomy's labels)")
             }
         case .edit:
             guard let text = request.text else { throw WinnowError.invalidArgument("edit needs --text TEXT or --text-file FILE") }
@@ -208,15 +227,21 @@ extension Store {
     /// decision that is part of a bulk decision is undone with the whole bulk (`undoBulk`).
     public func undo(reviewer: String) throws -> DecisionOutcome {
         try writeImmediate { db in
-            guard let d = try LiveDecision.fetchOne(db, sql: LiveDecision.select + """
-                 WHERE d.reviewer = ? AND d.undone_at IS NULL ORDER BY d.id DESC LIMIT 1
-                """, arguments: [reviewer]) else {
+            guard
+                let d = try LiveDecision.fetchOne(
+                    db,
+                    sql: LiveDecision.select + """
+                         WHERE d.reviewer = ? AND d.undone_at IS NULL ORDER BY d.id DESC LIMIT 1
+                        """, arguments: [reviewer])
+            else {
                 throw WinnowError.invalidArgument("\(reviewer) has no decision to undo")
             }
             if let bulk = d.bulkId {
                 let count = try DecisionRecord.filter(DecisionRecord.Columns.bulkId == bulk && DecisionRecord.Columns.undoneAt == nil)
                     .fetchCount(db)
-                throw WinnowError.invalidArgument("\(reviewer)'s last decision (\(d.action.rawValue) of \(d.uid)) is part of bulk decision \(bulk), \(count) decisions; undo them as one with `winnow review undo --bulk \(bulk)`; nothing was undone")
+                throw WinnowError.invalidArgument(
+                    "\(reviewer)'s last decision (\(d.action.rawValue) of \(d.uid)) is part of bulk decision \(bulk), \(count) decisions; undo them as one with `winnow review undo --bulk \(bulk)`; nothing was undone"
+                )
             }
             return try Store.undoDecision(db, d, now: Timestamp.string(clock.now()))
         }
@@ -247,7 +272,8 @@ extension Store {
     /// and marks the decision undone.
     static func undoDecision(_ db: Database, _ d: LiveDecision, now: String) throws -> DecisionOutcome {
         if let itemID = d.itemId,
-           let resolution = try Int64.fetchOne(db, sql: "SELECT resolution_id FROM queue_items WHERE id = ? AND resolved_at IS NOT NULL", arguments: [itemID]) {
+            let resolution = try Int64.fetchOne(db, sql: "SELECT resolution_id FROM queue_items WHERE id = ? AND resolved_at IS NOT NULL", arguments: [itemID])
+        {
             try Store.checkRevertible(db, decision: resolution, undoing: d)
             try Store.revertEffect(db, decision: resolution, now: now)
             try db.execute(sql: "UPDATE queue_items SET resolved_at = NULL, resolution_id = NULL WHERE id = ?", arguments: [itemID])
@@ -271,10 +297,12 @@ extension Store {
         }
 
         static func fetch(_ db: Database, _ id: Int64) throws -> LaterDecision? {
-            try fetchOne(db, sql: """
-                SELECT d.id, d.reviewer, d.action, d.label, d.created_at, q.name AS queue FROM decisions d
-                LEFT JOIN queue_items qi ON qi.id = d.item_id LEFT JOIN queues q ON q.id = qi.queue_id WHERE d.id = ?
-                """, arguments: [id])
+            try fetchOne(
+                db,
+                sql: """
+                    SELECT d.id, d.reviewer, d.action, d.label, d.created_at, q.name AS queue FROM decisions d
+                    LEFT JOIN queue_items qi ON qi.id = d.item_id LEFT JOIN queues q ON q.id = qi.queue_id WHERE d.id = ?
+                    """, arguments: [id])
         }
 
         /// "bob's relabel to 'negative' at TIME (queue q2, decision 7)".
@@ -290,24 +318,32 @@ extension Store {
     /// longer the one the decision made. The refusal names the later change.
     static func checkRevertible(_ db: Database, decision: Int64, undoing: LiveDecision) throws {
         guard let d = try DecisionRecord.fetchOne(db, key: decision), d.applied,
-              let sample = try SampleRecord.fetchOne(db, key: d.sampleId) else { return }
+            let sample = try SampleRecord.fetchOne(db, key: d.sampleId)
+        else { return }
         let what = "cannot undo \(undoing.reviewer)'s \(undoing.action.rawValue) of \(undoing.uid) (decision \(undoing.id))"
         let refuse = { (later: String, undoFirst: String?) -> WinnowError in
-            .invalidArgument("\(what): \(later); nothing was undone — \(undoFirst.map { "undo that first (`winnow review undo --reviewer \($0)` undoes their last decision), or " } ?? "")review the sample again with a new decision")
+            .invalidArgument(
+                "\(what): \(later); nothing was undone — \(undoFirst.map { "undo that first (`winnow review undo --reviewer \($0)` undoes their last decision), or " } ?? "")review the sample again with a new decision"
+            )
         }
         let changing: [DecisionAction] = [.drop, .relabel, .edit]
-        if let laterID = try Int64.fetchOne(db, sql: """
-            SELECT id FROM decisions WHERE sample_id = ? AND id > ? AND applied = 1 AND undone_at IS NULL
-              AND action IN (?, ?, ?) ORDER BY id DESC LIMIT 1
-            """, arguments: StatementArguments([d.sampleId, decision]) + StatementArguments(changing)),
-           let later = try LaterDecision.fetch(db, laterID) {
+        if let laterID = try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT id FROM decisions WHERE sample_id = ? AND id > ? AND applied = 1 AND undone_at IS NULL
+                  AND action IN (?, ?, ?) ORDER BY id DESC LIMIT 1
+                """, arguments: StatementArguments([d.sampleId, decision]) + StatementArguments(changing)),
+            let later = try LaterDecision.fetch(db, laterID)
+        {
             throw refuse(later.description + " changed it since", later.reviewer)
         }
         switch d.action {
         case .relabel, .edit:
-            let made = try RevisionRecord.fetchOne(db, sql: """
-                SELECT * FROM revisions WHERE decision_id = ? AND origin IN (?, ?) ORDER BY id DESC LIMIT 1
-                """, arguments: [decision, RevisionOrigin.relabel, RevisionOrigin.edit])
+            let made = try RevisionRecord.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM revisions WHERE decision_id = ? AND origin IN (?, ?) ORDER BY id DESC LIMIT 1
+                    """, arguments: [decision, RevisionOrigin.relabel, RevisionOrigin.edit])
             guard let made, let current = try RevisionRecord.fetchOne(db, key: sample.revisionId) else { return }
             if current.contentId == made.contentId, current.label == made.label, current.score == made.score { return }
             if let by = current.decisionId, by != decision, let later = try LaterDecision.fetch(db, by) {
@@ -325,16 +361,18 @@ extension Store {
     /// status back, a relabel or edit is followed by a revision equal to the one before it.
     static func revertEffect(_ db: Database, decision: Int64, now: String) throws {
         guard let d = try DecisionRecord.fetchOne(db, key: decision), d.applied else { return }
-        try db.execute(sql: "UPDATE flags SET status = ?, reviewed_at = NULL, decision_id = NULL WHERE decision_id = ?",
-                       arguments: [FlagStatus.open, decision])
+        try db.execute(
+            sql: "UPDATE flags SET status = ?, reviewed_at = NULL, decision_id = NULL WHERE decision_id = ?",
+            arguments: [FlagStatus.open, decision])
         switch d.action {
         case .drop:
             try db.execute(sql: "UPDATE samples SET status = ? WHERE id = ?", arguments: [d.previousStatus ?? .active, d.sampleId])
         case .relabel, .edit:
             if let previous = d.previousRevisionId, let old = try RevisionRecord.fetchOne(db, key: previous) {
                 // Append-only: the undo is a new revision equal to the old one.
-                try appendRevision(db, sampleID: d.sampleId, contentID: old.contentId, label: old.label, score: old.score,
-                                   origin: RevisionOrigin.undo, decision: decision, now: now)
+                try appendRevision(
+                    db, sampleID: d.sampleId, contentID: old.contentId, label: old.label, score: old.score,
+                    origin: RevisionOrigin.undo, decision: decision, now: now)
             }
         default:
             break

@@ -51,7 +51,8 @@ struct SampleConditions {
     /// Only samples with an open flag `flags` selects (flag alias `alias`).
     mutating func requireOpenFlag(_ flags: FlagSelection, alias: String = "f") {
         let flag = flags.condition(alias)
-        add("EXISTS (SELECT 1 FROM flags \(alias) WHERE \(alias).sample_id = s.id AND \(alias).status = '\(FlagStatus.open.rawValue)' AND \(flag.sql))",
+        add(
+            "EXISTS (SELECT 1 FROM flags \(alias) WHERE \(alias).sample_id = s.id AND \(alias).status = '\(FlagStatus.open.rawValue)' AND \(flag.sql))",
             flag.arguments)
     }
 
@@ -60,7 +61,8 @@ struct SampleConditions {
     mutating func excludeFlagged(_ db: Database, _ flags: FlagSelection, alias: String = "f") throws -> ExclusionReport {
         let report = try Store.exclusionReport(db, flags, conditions: conditions, arguments: arguments)
         let flag = flags.condition(alias)
-        add("NOT EXISTS (SELECT 1 FROM flags \(alias) WHERE \(alias).sample_id = s.id AND \(alias).status = '\(FlagStatus.open.rawValue)' AND \(flag.sql))",
+        add(
+            "NOT EXISTS (SELECT 1 FROM flags \(alias) WHERE \(alias).sample_id = s.id AND \(alias).status = '\(FlagStatus.open.rawValue)' AND \(flag.sql))",
             flag.arguments)
         return report
     }

@@ -120,24 +120,29 @@ extension Store {
             let added = try Store.insertMembers(db, snapshot: snapshotID, conditions: conditions, byLabel: selection.label != nil)
             // An empty snapshot would stay forever (snapshots are immutable): refuse it.
             if added == 0 { throw WinnowError.emptySnapshot(name: name, leftOut: excluded?.excluded ?? 0) }
-            try NearDuplicateClusters.freeze(db, snapshot: snapshotID)   // --group near-duplicate splits by these
+            try NearDuplicateClusters.freeze(db, snapshot: snapshotID) // --group near-duplicate splits by these
             Faults.point("snapshot")
             let pass = try Store.memberPass(db, snapshot: snapshotID, watermark: watermark)
             let (metrics, labels) = try Store.snapshotMetrics(db, snapshot: snapshotID, pass: pass)
             Faults.point("snapshot")
-            let snapshot = SnapshotRecord(id: snapshotID, name: name, message: message, createdAt: Timestamp.string(clock.now()),
-                                          fingerprint: pass.fingerprint, members: Int64(pass.members), selection: selection.json,
-                                          sceneWatermark: watermark, metrics: metrics)
+            let snapshot = SnapshotRecord(
+                id: snapshotID, name: name, message: message, createdAt: Timestamp.string(clock.now()),
+                fingerprint: pass.fingerprint, members: Int64(pass.members), selection: selection.json,
+                sceneWatermark: watermark, metrics: metrics)
             try snapshot.insert(db)
-            return SnapshotInfo(name: name, fingerprint: pass.fingerprint, members: pass.members, createdAt: snapshot.createdAt,
-                                message: message, labels: labels, excluded: excluded)
+            return SnapshotInfo(
+                name: name, fingerprint: pass.fingerprint, members: pass.members, createdAt: snapshot.createdAt,
+                message: message, labels: labels, excluded: excluded)
         }
     }
 
     /// The WHERE a snapshot's members meet (checked against the store first), and what
     /// `--exclude-flagged` leaves out.
-    static func snapshotConditions(_ db: Database, _ selection: SnapshotSelection) throws
-        -> (conditions: SampleConditions, excluded: ExclusionReport?) {
+    static func snapshotConditions(
+        _ db: Database, _ selection: SnapshotSelection
+    ) throws
+        -> (conditions: SampleConditions, excluded: ExclusionReport?)
+    {
         try selection.filter.check(db, detectors: selection.excludeFlagged.map { [($0.detectors, "--exclude-flagged")] } ?? [])
         var conditions = SampleConditions()
         conditions.filter(selection.filter)
@@ -151,44 +156,55 @@ extension Store {
     /// joined only for a label filter (the only condition on it): a faster copy of a large store.
     static func insertMembers(_ db: Database, snapshot: Int64, conditions: SampleConditions, byLabel: Bool) throws -> Int {
         try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
-        try db.execute(sql: """
-            INSERT INTO snapshot_members (snapshot_id, sample_id, revision_id)
-            SELECT \(snapshot), s.id, s.revision_id FROM samples s\(byLabel ? " " + CurrentRevision.join : "")
-            WHERE \(conditions.sql) ORDER BY s.id
-            """, arguments: conditions.arguments)
+        try db.execute(
+            sql: """
+                INSERT INTO snapshot_members (snapshot_id, sample_id, revision_id)
+                SELECT \(snapshot), s.id, s.revision_id FROM samples s\(byLabel ? " " + CurrentRevision.join : "")
+                WHERE \(conditions.sql) ORDER BY s.id
+                """, arguments: conditions.arguments)
         return db.changesCount
     }
 
     /// Counts, per label and per detector, the samples `conditions` selects that `exclusion`
     /// leaves out (samples `s` joined with their current revision `r`).
-    static func exclusionReport(_ db: Database, _ exclusion: FlagSelection, conditions: [String],
-                                arguments: StatementArguments) throws -> ExclusionReport {
+    static func exclusionReport(
+        _ db: Database, _ exclusion: FlagSelection, conditions: [String],
+        arguments: StatementArguments
+    ) throws -> ExclusionReport {
         let flag = exclusion.condition()
         let whereClause = conditions.joined(separator: " AND ")
         var labels: [String?: ExclusionReport.Label] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT r.label, count(*) AS selected,
-                   sum(EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.status = '\(FlagStatus.open.rawValue)' AND \(flag.sql))) AS excluded
-            FROM samples s \(CurrentRevision.join) WHERE \(whereClause) GROUP BY r.label
-            """, arguments: flag.arguments + arguments) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.label, count(*) AS selected,
+                       sum(EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.status = '\(FlagStatus.open.rawValue)' AND \(flag.sql))) AS excluded
+                FROM samples s \(CurrentRevision.join) WHERE \(whereClause) GROUP BY r.label
+                """, arguments: flag.arguments + arguments)
+        {
             let label: String? = try row.value("label")
             let selected: Int = try row.value("selected"), excluded: Int = try row.value("excluded", as: Int?.self) ?? 0
-            labels[label] = ExclusionReport.Label(label: label, selected: selected, excluded: excluded,
-                                                  share: selected > 0 ? Double(excluded) / Double(selected) : 0, byDetector: [:])
+            labels[label] = ExclusionReport.Label(
+                label: label, selected: selected, excluded: excluded,
+                share: selected > 0 ? Double(excluded) / Double(selected) : 0, byDetector: [:])
         }
         var byDetector: [String: Int] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT r.label, f.detector, count(DISTINCT s.id) AS n
-            FROM samples s \(CurrentRevision.join) JOIN flags f ON f.sample_id = s.id AND f.status = '\(FlagStatus.open.rawValue)' AND \(flag.sql)
-            WHERE \(whereClause) GROUP BY r.label, f.detector
-            """, arguments: flag.arguments + arguments) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.label, f.detector, count(DISTINCT s.id) AS n
+                FROM samples s \(CurrentRevision.join) JOIN flags f ON f.sample_id = s.id AND f.status = '\(FlagStatus.open.rawValue)' AND \(flag.sql)
+                WHERE \(whereClause) GROUP BY r.label, f.detector
+                """, arguments: flag.arguments + arguments)
+        {
             let label: String? = try row.value("label"), detector: String = try row.value("detector"), n: Int = try row.value("n")
             labels[label]?.byDetector[detector] = n
             byDetector[detector, default: 0] += n
         }
         let sorted = labels.values.sorted { ($0.label ?? "\u{10FFFF}") < ($1.label ?? "\u{10FFFF}") }
-        return ExclusionReport(detectors: exclusion.detectors, minScore: exclusion.minScore,
-                               excluded: sorted.reduce(0) { $0 + $1.excluded }, byDetector: byDetector, labels: sorted)
+        return ExclusionReport(
+            detectors: exclusion.detectors, minScore: exclusion.minScore,
+            excluded: sorted.reduce(0) { $0 + $1.excluded }, byDetector: byDetector, labels: sorted)
     }
 }
 
@@ -213,23 +229,26 @@ struct SceneReader {
         var pairs: [(String, String)]
         var text: [UInt8]
     }
-    private(set) var combinations: [Combination] = [Combination(pairs: [], text: [])]  // 0: no scenes
-    private var combinationOf: [Int32] = []          // by sample id; 0 when the sample has none
+    private(set) var combinations: [Combination] = [Combination(pairs: [], text: [])] // 0: no scenes
+    private var combinationOf: [Int32] = [] // by sample id; 0 when the sample has none
     private var index: [String: Int32] = ["": 0]
 
     init(_ db: Database, watermark: Int64) throws {
-        var bySample: [Int64: [(String, String)]] = [:]   // annotations replaced since the watermark
-        let replaced = try Row.fetchCursor(db, sql: """
-            SELECT sample_id, dimension, category FROM scene_annotations WHERE id <= ? AND replaced_by > ?
-            """, arguments: [watermark, watermark])
+        var bySample: [Int64: [(String, String)]] = [:] // annotations replaced since the watermark
+        let replaced = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT sample_id, dimension, category FROM scene_annotations WHERE id <= ? AND replaced_by > ?
+                """, arguments: [watermark, watermark])
         while let row = try replaced.next() {
             bySample[try row.value("sample_id", as: Int64.self), default: []].append((try row.value("dimension"), try row.value("category")))
         }
         // The current annotations, in (sample, dimension) order from their unique index.
-        let statement = try db.makeStatement(sql: """
-            SELECT sample_id, dimension, category FROM scene_annotations INDEXED BY scene_annotations_current
-            WHERE replaced_by IS NULL AND id <= ? ORDER BY sample_id, dimension
-            """)
+        let statement = try db.makeStatement(
+            sql: """
+                SELECT sample_id, dimension, category FROM scene_annotations INDEXED BY scene_annotations_current
+                WHERE replaced_by IS NULL AND id <= ? ORDER BY sample_id, dimension
+                """)
         try statement.setArguments([watermark])
         let raw = RawStatement(statement)
         var sample: Int64 = -1
@@ -252,7 +271,9 @@ struct SceneReader {
         guard sample >= 0, sample < Int64(Int32.max) else { return }
         let key = pairs.map { "\($0.0)\u{1E}\($0.1)" }.joined(separator: "\u{1F}")
         let number: Int32
-        if let n = index[key] { number = n } else {
+        if let n = index[key] {
+            number = n
+        } else {
             number = Int32(combinations.count)
             index[key] = number
             combinations.append(Combination(pairs: pairs, text: Array(pairs.map { "\($0.0)=\($0.1)" }.joined(separator: ";").utf8)))
@@ -277,10 +298,11 @@ extension Store {
         let reader = try SceneReader(db, watermark: watermark)
         try db.execute(sql: "PRAGMA mmap_size = \(Store.scanMapSize)")
         defer { try? db.execute(sql: "PRAGMA mmap_size = 0") }
-        let statement = try db.makeStatement(sql: """
-            SELECT m.sample_id, s.uid, c.hash, r.label FROM snapshot_members m JOIN samples s ON s.id = m.sample_id
-            \(Store.frozenRevisionWithContent) WHERE m.snapshot_id = ? ORDER BY s.uid
-            """)
+        let statement = try db.makeStatement(
+            sql: """
+                SELECT m.sample_id, s.uid, c.hash, r.label FROM snapshot_members m JOIN samples s ON s.id = m.sample_id
+                \(Store.frozenRevisionWithContent) WHERE m.snapshot_id = ? ORDER BY s.uid
+                """)
         try statement.setArguments([snapshot])
         let raw = RawStatement(statement)
         let stmt = raw.handle
@@ -290,7 +312,7 @@ extension Store {
         var count = 0
         var perCombination = [Int](repeating: 0, count: reader.combinations.count)
         var labels: [[UInt8]: Int] = [:]
-        var lastLabel: [UInt8]? = nil, lastLabelCount = 0   // runs of one label are counted without hashing
+        var lastLabel: [UInt8]? = nil, lastLabelCount = 0 // runs of one label are counted without hashing
         let hexDigits = Array("0123456789abcdef".utf8)
         while try raw.step() {
             count += 1
@@ -306,7 +328,9 @@ extension Store {
             buffer.append(0x09)
             if let label = Store.columnBytes(stmt, 3) {
                 buffer.append(contentsOf: label)
-                if let last = lastLabel, label.elementsEqual(last) { lastLabelCount += 1 } else {
+                if let last = lastLabel, label.elementsEqual(last) {
+                    lastLabelCount += 1
+                } else {
                     if let last = lastLabel { labels[last, default: 0] += lastLabelCount }
                     lastLabel = Array(label); lastLabelCount = 1
                 }
@@ -321,8 +345,9 @@ extension Store {
         }
         buffer.withUnsafeBufferPointer { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         if let last = lastLabel { labels[last, default: 0] += lastLabelCount }
-        return MemberPass(fingerprint: ContentHash.hex(Array(hasher.finalize())), members: count,
-                          sceneCombinations: perCombination, combinations: reader.combinations, labels: labels)
+        return MemberPass(
+            fingerprint: ContentHash.hex(Array(hasher.finalize())), members: count,
+            sceneCombinations: perCombination, combinations: reader.combinations, labels: labels)
     }
 
     /// Memory-mapped reads for the long member scans (fewer read calls on a large store).
@@ -335,14 +360,18 @@ extension Store {
     /// A snapshot's members as stored: each sample's frozen revision and the scenes in force then.
     static func members(_ db: Database, snapshot: SnapshotRecord) throws -> [SnapshotMember] {
         let reader = try SceneReader(db, watermark: snapshot.sceneWatermark)
-        return try Row.fetchAll(db, sql: """
-            SELECT m.sample_id, s.uid, c.hash, r.label FROM snapshot_members m JOIN samples s ON s.id = m.sample_id
-            \(frozenRevisionWithContent) WHERE m.snapshot_id = ? ORDER BY m.sample_id
-            """, arguments: [snapshot.id]).map { row in
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT m.sample_id, s.uid, c.hash, r.label FROM snapshot_members m JOIN samples s ON s.id = m.sample_id
+                \(frozenRevisionWithContent) WHERE m.snapshot_id = ? ORDER BY m.sample_id
+                """, arguments: [snapshot.id]
+        ).map { row in
             let id: Int64 = try row.value("sample_id")
-            return SnapshotMember(sampleID: id, uid: try row.value("uid"), hash: [UInt8](try row.value("hash", as: Data.self)),
-                                  label: try row.value("label"),
-                                  scenes: String(decoding: reader.combinations[reader.combination(id)].text, as: UTF8.self))
+            return SnapshotMember(
+                sampleID: id, uid: try row.value("uid"), hash: [UInt8](try row.value("hash", as: Data.self)),
+                label: try row.value("label"),
+                scenes: String(decoding: reader.combinations[reader.combination(id)].text, as: UTF8.self))
         }
     }
 
@@ -358,14 +387,18 @@ extension Store {
     static func snapshotInfo(_ db: Database, name: String) throws -> SnapshotInfo {
         let snapshot = try snapshotRecord(db, name: name)
         var labels: [String: Int] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT r.label, count(*) AS n FROM snapshot_members m JOIN revisions r ON r.id = m.revision_id
-            WHERE m.snapshot_id = ? AND r.label IS NOT NULL GROUP BY r.label
-            """, arguments: [snapshot.id]) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.label, count(*) AS n FROM snapshot_members m JOIN revisions r ON r.id = m.revision_id
+                WHERE m.snapshot_id = ? AND r.label IS NOT NULL GROUP BY r.label
+                """, arguments: [snapshot.id])
+        {
             labels[try row.value("label")] = try row.value("n", as: Int.self)
         }
-        return SnapshotInfo(name: snapshot.name, fingerprint: snapshot.fingerprint, members: Int(snapshot.members),
-                            createdAt: snapshot.createdAt, message: snapshot.message, labels: labels)
+        return SnapshotInfo(
+            name: snapshot.name, fingerprint: snapshot.fingerprint, members: Int(snapshot.members),
+            createdAt: snapshot.createdAt, message: snapshot.message, labels: labels)
     }
 
     /// One snapshot.
@@ -414,11 +447,14 @@ extension SnapshotDiff {
             if was.scenes != m.scenes { reannotated.append(m.uid) }
         }
         for m in old where !newIDs.contains(m.sampleID) { removed.append(m.uid) }
-        let lists = ["added": added, "removed": removed, "content_changed": contentChanged, "relabeled": relabeled,
-                     "reannotated": reannotated]
-        self.init(from: from, to: to, added: added.count, removed: removed.count, contentChanged: contentChanged.count,
-                  relabeled: relabeled.count, reannotated: reannotated.count,
-                  uids: limit.map { n in lists.mapValues { Array($0.sorted().prefix(n)) } })
+        let lists = [
+            "added": added, "removed": removed, "content_changed": contentChanged, "relabeled": relabeled,
+            "reannotated": reannotated,
+        ]
+        self.init(
+            from: from, to: to, added: added.count, removed: removed.count, contentChanged: contentChanged.count,
+            relabeled: relabeled.count, reannotated: reannotated.count,
+            uids: limit.map { n in lists.mapValues { Array($0.sorted().prefix(n)) } })
     }
 }
 
@@ -448,9 +484,10 @@ extension Store {
         var labelCounts: [String: Int] = [:]
         for (label, n) in pass.labels { labelCounts[String(decoding: label, as: UTF8.self), default: 0] += n }
         let order = try Store.labelOrder(db, labelCounts.keys)
-        let metrics = SnapshotMetrics(labels: order, labelCounts: labelCounts, classWeights: Balance.weights(order.map { labelCounts[$0] ?? 0 }),
-                                      coverage: try frozenCoverage(db, pass: pass), flags: try memberFlags(db, snapshot: snapshot),
-                                      review: try memberDecisions(db, snapshot: snapshot))
+        let metrics = SnapshotMetrics(
+            labels: order, labelCounts: labelCounts, classWeights: Balance.weights(order.map { labelCounts[$0] ?? 0 }),
+            coverage: try frozenCoverage(db, pass: pass), flags: try memberFlags(db, snapshot: snapshot),
+            review: try memberDecisions(db, snapshot: snapshot))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (String(decoding: try encoder.encode(metrics), as: UTF8.self), labelCounts)
@@ -466,8 +503,9 @@ extension Store {
             for (d, c) in pass.combinations[number].pairs { dims[d, default: [:]][c, default: 0] += n; annotated[d, default: 0] += n }
         }
         return taxonomy.dimensionNames(with: dims).map { name in
-            Coverage.report(dimension: name, categories: taxonomy.coverageSpecs(of: name),
-                            counts: dims[name] ?? [:], unannotated: pass.members - (annotated[name] ?? 0))
+            Coverage.report(
+                dimension: name, categories: taxonomy.coverageSpecs(of: name),
+                counts: dims[name] ?? [:], unannotated: pass.members - (annotated[name] ?? 0))
         }
     }
 
@@ -475,10 +513,13 @@ extension Store {
     static func memberFlags(_ db: Database, snapshot: Int64) throws -> [String: [String: Int]] {
         var flags: [String: [String: Int]] = [:]
         let noFlags = Dictionary(uniqueKeysWithValues: FlagStatus.allCases.map { ($0.rawValue, 0) })
-        for row in try Row.fetchAll(db, sql: """
-            SELECT f.detector, f.status, count(*) AS n FROM flags f JOIN snapshot_members m ON m.sample_id = f.sample_id
-            WHERE m.snapshot_id = ? GROUP BY f.detector, f.status
-            """, arguments: [snapshot]) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT f.detector, f.status, count(*) AS n FROM flags f JOIN snapshot_members m ON m.sample_id = f.sample_id
+                WHERE m.snapshot_id = ? GROUP BY f.detector, f.status
+                """, arguments: [snapshot])
+        {
             flags[try row.value("detector"), default: noFlags][try row.value("status", as: String.self)] = try row.value("n", as: Int.self)
         }
         return flags
@@ -487,10 +528,13 @@ extension Store {
     /// The members' live decisions by action.
     static func memberDecisions(_ db: Database, snapshot: Int64) throws -> [String: Int] {
         var review: [String: Int] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT d.action, count(*) AS n FROM decisions d JOIN snapshot_members m ON m.sample_id = d.sample_id
-            WHERE m.snapshot_id = ? AND d.undone_at IS NULL GROUP BY d.action
-            """, arguments: [snapshot]) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT d.action, count(*) AS n FROM decisions d JOIN snapshot_members m ON m.sample_id = d.sample_id
+                WHERE m.snapshot_id = ? AND d.undone_at IS NULL GROUP BY d.action
+                """, arguments: [snapshot])
+        {
             review[try row.value("action")] = try row.value("n", as: Int.self)
         }
         return review

@@ -16,10 +16,12 @@ enum ContentRehash {
         }
         for escape in ["\\u001b", "\\u001e", "\\u001f"] { conditions.append("messages LIKE '%\(escape)%'") }
         var changed: [(id: Int64, old: Data, new: Data)] = []
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT id, hash, \(ContentColumns.selectList("")) FROM contents
-            WHERE \(conditions.joined(separator: " OR "))
-            """)
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT id, hash, \(ContentColumns.selectList("")) FROM contents
+                WHERE \(conditions.joined(separator: " OR "))
+                """)
         while let row = try rows.next() {
             let new = Data(ContentHash.of(try ContentColumns.content(row)))
             let old: Data = try row.value("hash")
@@ -33,12 +35,15 @@ enum ContentRehash {
 
         // Which snapshots hold a changed content, and whether each verifies now.
         var verified: [(id: Int64, watermark: Int64, old: String)] = []
-        for row in try Row.fetchAll(db, sql: """
-            SELECT s.id, s.fingerprint, s.scene_watermark FROM snapshots s
-            WHERE EXISTS (SELECT 1 FROM snapshot_members m JOIN revisions r ON r.id = m.revision_id
-                          WHERE m.snapshot_id = s.id AND r.content_id IN (SELECT id FROM temp.rehash_ids))
-            ORDER BY s.id
-            """) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT s.id, s.fingerprint, s.scene_watermark FROM snapshots s
+                WHERE EXISTS (SELECT 1 FROM snapshot_members m JOIN revisions r ON r.id = m.revision_id
+                              WHERE m.snapshot_id = s.id AND r.content_id IN (SELECT id FROM temp.rehash_ids))
+                ORDER BY s.id
+                """)
+        {
             let id: Int64 = try row.value("id"), watermark: Int64 = try row.value("scene_watermark")
             let stored: String = try row.value("fingerprint")
             if try Store.memberPass(db, snapshot: id, watermark: watermark).fingerprint == stored {
@@ -58,8 +63,9 @@ enum ContentRehash {
         for s in verified {
             let fingerprint = try Store.memberPass(db, snapshot: s.id, watermark: s.watermark).fingerprint
             try db.execute(sql: "UPDATE snapshots SET fingerprint = ? WHERE id = ?", arguments: [fingerprint, s.id])
-            try db.execute(sql: "INSERT INTO refingerprinted_snapshots (snapshot_id, old_fingerprint) VALUES (?, ?)",
-                           arguments: [s.id, s.old])
+            try db.execute(
+                sql: "INSERT INTO refingerprinted_snapshots (snapshot_id, old_fingerprint) VALUES (?, ?)",
+                arguments: [s.id, s.old])
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A value read by `winnow sql`, with its text and JSON renderings (blobs as hex).
@@ -94,7 +94,7 @@ enum SQLGuard {
             // (pragma_table_info(…)); a real UPDATE of it is still refused as not read-only.
             return ["sqlite_master", "sqlite_schema"].contains((first ?? "").lowercased())
         default:
-            return false   // writes, schema changes, ATTACH/DETACH, transactions, ANALYZE, …
+            return false // writes, schema changes, ATTACH/DETACH, transactions, ANALYZE, …
         }
     }
 }
@@ -136,10 +136,13 @@ extension Store {
     /// SQLite's authorizer admits only reading (no writes, ATTACH, transactions, pragmas that
     /// set, `fts3_tokenizer` or `load_extension`); the statement stops after `limits.timeout`
     /// seconds of running, or when `limits.cancelled` says so.
-    public static func query(path: String, _ sql: String, limits: SQLLimits,
-                             columns: ([String]) throws -> Void, row: ([SQLValue]) throws -> Void) throws {
+    public static func query(
+        path: String, _ sql: String, limits: SQLLimits,
+        columns: ([String]) throws -> Void, row: ([SQLValue]) throws -> Void
+    ) throws {
         if try checkFile(path: path, allowMissing: false),
-           let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 {
+            let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0
+        {
             try preflight(path: path)
         }
         var handle: OpaquePointer?
@@ -151,14 +154,18 @@ extension Store {
         }
         sqlite3_busy_timeout(db, 10_000)
         sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0)
-        sqlite3_set_authorizer(db, { _, action, first, second, _, _ in
-            SQLGuard.allows(action, first.map { String(cString: $0) }, second.map { String(cString: $0) }) ? SQLITE_OK : SQLITE_DENY
-        }, nil)
+        sqlite3_set_authorizer(
+            db,
+            { _, action, first, second, _, _ in
+                SQLGuard.allows(action, first.map { String(cString: $0) }, second.map { String(cString: $0) }) ? SQLITE_OK : SQLITE_DENY
+            }, nil)
         let progress = SQLProgress(limits)
         let context = Unmanaged.passUnretained(progress).toOpaque()
-        sqlite3_progress_handler(db, 10_000, { context in
-            Unmanaged<SQLProgress>.fromOpaque(context!).takeUnretainedValue().shouldStop() ? 1 : 0
-        }, context)
+        sqlite3_progress_handler(
+            db, 10_000,
+            { context in
+                Unmanaged<SQLProgress>.fromOpaque(context!).takeUnretainedValue().shouldStop() ? 1 : 0
+            }, context)
 
         func failure(_ code: Int32) -> WinnowError {
             let message = String(cString: sqlite3_errmsg(db))
@@ -167,7 +174,8 @@ extension Store {
                 return .sqlRefused("the query ran longer than \(secondsText(limits.timeout ?? 0)) s and was stopped; pass --timeout SECONDS (0 for no limit) to give it longer")
             }
             if code == SQLITE_AUTH || message.hasPrefix("not authorized") || code == SQLITE_READONLY {
-                return .sqlRefused("winnow sql only reads: this statement would change the store or reach outside it (\(message)). Use winnow's commands (import, review, …) to change the store.")
+                return .sqlRefused(
+                    "winnow sql only reads: this statement would change the store or reach outside it (\(message)). Use winnow's commands (import, review, …) to change the store.")
             }
             if code == SQLITE_CORRUPT || code == SQLITE_NOTADB {
                 return .storeDamaged(path: path, detail: message)

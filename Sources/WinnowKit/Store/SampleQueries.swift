@@ -109,20 +109,24 @@ public struct SampleDetail: Codable, Sendable {
 extension Store {
     /// SQL conditions (over `samples s` joined to its current revision `r`) for the filters
     /// samples, queues and snapshots share; every value is bound.
-    static func selectionConditions(label: String?, scene: (dimension: String, category: String)?,
-                                    source: String?) -> (conditions: [String], arguments: StatementArguments) {
+    static func selectionConditions(
+        label: String?, scene: (dimension: String, category: String)?,
+        source: String?
+    ) -> (conditions: [String], arguments: StatementArguments) {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let label { conditions.append("r.label = ?"); arguments += [label] }
         if let scene {
-            conditions.append("""
+            conditions.append(
+                """
                 EXISTS (SELECT 1 FROM scene_annotations a WHERE a.sample_id = s.id AND a.replaced_by IS NULL
                         AND a.dimension = ? AND a.category = ?)
                 """)
             arguments += [scene.dimension, scene.category]
         }
         if let source {
-            conditions.append("""
+            conditions.append(
+                """
                 EXISTS (SELECT 1 FROM occurrences o JOIN sources src ON src.id = o.source_id
                         WHERE o.sample_id = s.id AND (src.name = ? OR src.path = ? OR CAST(src.id AS TEXT) = ?))
                 """)
@@ -135,54 +139,73 @@ extension Store {
     /// store does not know, listing the known ones: a typo must fail, not select nothing.
     /// Known: a label of the taxonomy or of some sample's current revision; a dimension or
     /// category of the taxonomy or of some sample's scenes; a source by name, path or id.
-    static func checkSelection(_ db: Database, label: String?, scene: (dimension: String, category: String)?,
-                               source: String?) throws {
+    static func checkSelection(
+        _ db: Database, label: String?, scene: (dimension: String, category: String)?,
+        source: String?
+    ) throws {
         if let label, try !isKnownLabel(db, label) {
-            throw WinnowError.unknownName(kind: "label", name: label, known: try knownLabels(db),
-                                          hint: "labels are case-sensitive; see `winnow stats`")
+            throw WinnowError.unknownName(
+                kind: "label", name: label, known: try knownLabels(db),
+                hint: "labels are case-sensitive; see `winnow stats`")
         }
         if let scene {
-            let dimensions = try String.fetchAll(db, sql: """
-                SELECT name FROM dimensions UNION SELECT dimension FROM scene_counts ORDER BY 1
-                """)
+            let dimensions = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT name FROM dimensions UNION SELECT dimension FROM scene_counts ORDER BY 1
+                    """)
             guard dimensions.contains(scene.dimension) else {
-                throw WinnowError.unknownName(kind: "scene dimension", name: scene.dimension, known: dimensions,
-                                              hint: "--scene takes DIM=CAT; see `winnow coverage`")
+                throw WinnowError.unknownName(
+                    kind: "scene dimension", name: scene.dimension, known: dimensions,
+                    hint: "--scene takes DIM=CAT; see `winnow coverage`")
             }
-            let categories = try String.fetchAll(db, sql: """
-                SELECT name FROM categories WHERE dimension = ? UNION SELECT category FROM scene_counts WHERE dimension = ? ORDER BY 1
-                """, arguments: [scene.dimension, scene.dimension])
+            let categories = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT name FROM categories WHERE dimension = ? UNION SELECT category FROM scene_counts WHERE dimension = ? ORDER BY 1
+                    """, arguments: [scene.dimension, scene.dimension])
             guard categories.contains(scene.category) else {
-                throw WinnowError.unknownName(kind: "category of \(scene.dimension)", name: scene.category, known: categories,
-                                              hint: "see `winnow coverage --dimension \(scene.dimension)`")
+                throw WinnowError.unknownName(
+                    kind: "category of \(scene.dimension)", name: scene.category, known: categories,
+                    hint: "see `winnow coverage --dimension \(scene.dimension)`")
             }
         }
-        if let source, try !(Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM sources WHERE name = ? OR path = ? OR CAST(id AS TEXT) = ?)
-            """, arguments: [source, source, source]) ?? false) {
+        if let source,
+            try
+                !(Bool.fetchOne(
+                    db,
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM sources WHERE name = ? OR path = ? OR CAST(id AS TEXT) = ?)
+                        """, arguments: [source, source, source]) ?? false)
+        {
             let names = try String.fetchAll(db, sql: "SELECT DISTINCT name FROM sources ORDER BY id")
-            throw WinnowError.unknownName(kind: "source", name: source, known: names,
-                                          hint: "a source is named by file name, path or source id")
+            throw WinnowError.unknownName(
+                kind: "source", name: source, known: names,
+                hint: "a source is named by file name, path or source id")
         }
     }
 
     /// Whether `label` is known (as `knownLabels` has it), without reading every sample's label:
     /// the scan stops at the first sample that has it.
     static func isKnownLabel(_ db: Database, _ label: String, kind: String? = nil) throws -> Bool {
-        try Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?)
-                OR EXISTS (SELECT 1 FROM samples s \(CurrentRevision.join)
-                           WHERE r.label = ? AND (? IS NULL OR s.kind = ?))
-            """, arguments: [label, label, kind, kind]) ?? false
+        try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?)
+                    OR EXISTS (SELECT 1 FROM samples s \(CurrentRevision.join)
+                               WHERE r.label = ? AND (? IS NULL OR s.kind = ?))
+                """, arguments: [label, label, kind, kind]) ?? false
     }
 
     /// The labels the store knows: the taxonomy's in its order, then those of samples' current
     /// revisions by name (of one kind when `kind` is given).
     static func knownLabels(_ db: Database, kind: String? = nil) throws -> [String] {
-        let seen = try String.fetchAll(db, sql: """
-            SELECT DISTINCT r.label FROM samples s \(CurrentRevision.join)
-            WHERE r.label IS NOT NULL AND (? IS NULL OR s.kind = ?)
-            """, arguments: [kind, kind])
+        let seen = try String.fetchAll(
+            db,
+            sql: """
+                SELECT DISTINCT r.label FROM samples s \(CurrentRevision.join)
+                WHERE r.label IS NOT NULL AND (? IS NULL OR s.kind = ?)
+                """, arguments: [kind, kind])
         return try labelOrder(db, seen)
     }
 
@@ -227,16 +250,20 @@ extension Store {
             try count(total)
             var pageArguments = arguments
             pageArguments += [filter.limit ?? -1, filter.offset]
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT s.id, s.uid, s.kind, s.status, r.label, \(ContentColumns.selectList()),
-                       (SELECT json_group_object(a.dimension, a.category) FROM scene_annotations a
-                         WHERE a.sample_id = s.id AND a.replaced_by IS NULL) AS scenes
-                \(from) \(whereClause) ORDER BY s.id LIMIT ? OFFSET ?
-                """, arguments: pageArguments)
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT s.id, s.uid, s.kind, s.status, r.label, \(ContentColumns.selectList()),
+                           (SELECT json_group_object(a.dimension, a.category) FROM scene_annotations a
+                             WHERE a.sample_id = s.id AND a.replaced_by IS NULL) AS scenes
+                    \(from) \(whereClause) ORDER BY s.id LIMIT ? OFFSET ?
+                    """, arguments: pageArguments)
             while let row = try rows.next() {
-                try body(SampleSummary(uid: try row.value("uid"), kind: try row.value("kind"), label: try row.value("label"),
-                                       status: try row.value("status"), scenes: Store.decodeStringMap(try row.value("scenes")),
-                                       text: try ContentColumns.content(row).plainText))
+                try body(
+                    SampleSummary(
+                        uid: try row.value("uid"), kind: try row.value("kind"), label: try row.value("label"),
+                        status: try row.value("status"), scenes: Store.decodeStringMap(try row.value("scenes")),
+                        text: try ContentColumns.content(row).plainText))
             }
             return total
         }
@@ -254,11 +281,15 @@ extension Store {
             var resolvedFrom: String?
             var found = try Row.fetchOne(db, sql: select + " WHERE s.uid = ?", arguments: [uid])
             if found == nil {
-                let owners = try String.fetchAll(db, sql: """
-                    SELECT DISTINCT s.uid FROM occurrences o JOIN samples s ON s.id = o.sample_id WHERE o.record_id = ? ORDER BY s.id
-                    """, arguments: [uid])
+                let owners = try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT DISTINCT s.uid FROM occurrences o JOIN samples s ON s.id = o.sample_id WHERE o.record_id = ? ORDER BY s.id
+                        """, arguments: [uid])
                 if owners.count > 1 {
-                    throw WinnowError.invalidArgument("'\(uid)' is no sample's uid, and records with that id went into \(owners.count) samples (from different sources): \(owners.prefix(20).joined(separator: ", ")); show one of them by its uid")
+                    throw WinnowError.invalidArgument(
+                        "'\(uid)' is no sample's uid, and records with that id went into \(owners.count) samples (from different sources): \(owners.prefix(20).joined(separator: ", ")); show one of them by its uid"
+                    )
                 }
                 if let owner = owners.first {
                     found = try Row.fetchOne(db, sql: select + " WHERE s.uid = ?", arguments: [owner])
@@ -268,47 +299,68 @@ extension Store {
             guard let row = found else { throw WinnowError.unknownSample(uid: uid) }
             let id: Int64 = try row.value("id")
             let content = try ContentColumns.fields(row)
-            let revisions = try Row.fetchAll(db, sql: """
-                SELECT r.id, r.label, r.score, r.origin, r.created_at, c.hash FROM revisions r
-                JOIN contents c ON c.id = r.content_id WHERE r.sample_id = ? ORDER BY r.id
-                """, arguments: [id]).map {
-                SampleDetail.Revision(id: try $0.value("id"), label: try $0.value("label"), score: try $0.value("score"),
-                                      origin: try $0.value("origin"), contentHash: ContentHash.hex([UInt8](try $0.value("hash", as: Data.self))),
-                                      createdAt: try $0.value("created_at"))
+            let revisions = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.id, r.label, r.score, r.origin, r.created_at, c.hash FROM revisions r
+                    JOIN contents c ON c.id = r.content_id WHERE r.sample_id = ? ORDER BY r.id
+                    """, arguments: [id]
+            ).map {
+                SampleDetail.Revision(
+                    id: try $0.value("id"), label: try $0.value("label"), score: try $0.value("score"),
+                    origin: try $0.value("origin"), contentHash: ContentHash.hex([UInt8](try $0.value("hash", as: Data.self))),
+                    createdAt: try $0.value("created_at"))
             }
-            let occurrences = try Row.fetchAll(db, sql: """
-                SELECT src.path, o.line, o.record_id, o.label FROM occurrences o JOIN sources src ON src.id = o.source_id
-                WHERE o.sample_id = ? ORDER BY o.source_id, o.line
-                """, arguments: [id]).map {
-                SampleDetail.Occurrence(source: try $0.value("path"), line: try $0.value("line"), recordId: try $0.value("record_id"),
-                                        label: try $0.value("label"))
+            let occurrences = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT src.path, o.line, o.record_id, o.label FROM occurrences o JOIN sources src ON src.id = o.source_id
+                    WHERE o.sample_id = ? ORDER BY o.source_id, o.line
+                    """, arguments: [id]
+            ).map {
+                SampleDetail.Occurrence(
+                    source: try $0.value("path"), line: try $0.value("line"), recordId: try $0.value("record_id"),
+                    label: try $0.value("label"))
             }
-            let scenes = try Row.fetchAll(db, sql: """
-                SELECT dimension, category, origin, replaced_by IS NULL AS current, created_at FROM scene_annotations
-                WHERE sample_id = ? ORDER BY dimension, id
-                """, arguments: [id]).map {
-                SampleDetail.Scene(dimension: try $0.value("dimension"), category: try $0.value("category"), origin: try $0.value("origin"),
-                                   current: try $0.value("current"), createdAt: try $0.value("created_at"))
+            let scenes = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT dimension, category, origin, replaced_by IS NULL AS current, created_at FROM scene_annotations
+                    WHERE sample_id = ? ORDER BY dimension, id
+                    """, arguments: [id]
+            ).map {
+                SampleDetail.Scene(
+                    dimension: try $0.value("dimension"), category: try $0.value("category"), origin: try $0.value("origin"),
+                    current: try $0.value("current"), createdAt: try $0.value("created_at"))
             }
-            let flags = try Row.fetchAll(db, sql: """
-                SELECT detector, score, reason, status, details FROM flags WHERE sample_id = ? ORDER BY id
-                """, arguments: [id]).map {
-                SampleDetail.Flag(detector: try $0.value("detector"), score: try $0.value("score"), reason: try $0.value("reason"),
-                                  status: try $0.value("status"), details: JSONValue(parsing: try $0.value("details")))
+            let flags = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT detector, score, reason, status, details FROM flags WHERE sample_id = ? ORDER BY id
+                    """, arguments: [id]
+            ).map {
+                SampleDetail.Flag(
+                    detector: try $0.value("detector"), score: try $0.value("score"), reason: try $0.value("reason"),
+                    status: try $0.value("status"), details: JSONValue(parsing: try $0.value("details")))
             }
-            let decisions = try Row.fetchAll(db, sql: """
-                SELECT reviewer, action, label, note, created_at, undone_at IS NOT NULL AS undone FROM decisions
-                WHERE sample_id = ? ORDER BY id
-                """, arguments: [id]).map {
-                SampleDetail.Decision(reviewer: try $0.value("reviewer"), action: try $0.value("action"), label: try $0.value("label"),
-                                      note: try $0.value("note"), createdAt: try $0.value("created_at"), undone: try $0.value("undone"))
+            let decisions = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT reviewer, action, label, note, created_at, undone_at IS NOT NULL AS undone FROM decisions
+                    WHERE sample_id = ? ORDER BY id
+                    """, arguments: [id]
+            ).map {
+                SampleDetail.Decision(
+                    reviewer: try $0.value("reviewer"), action: try $0.value("action"), label: try $0.value("label"),
+                    note: try $0.value("note"), createdAt: try $0.value("created_at"), undone: try $0.value("undone"))
             }
-            return SampleDetail(uid: try row.value("uid"), kind: try row.value("kind"), status: try row.value("status"),
-                                label: try row.value("label"), score: try row.value("score"),
-                                contentHash: ContentHash.hex([UInt8](try row.value("hash", as: Data.self))), content: content,
-                                meta: try row.value("meta"),
-                                revisions: revisions, occurrences: occurrences, scenes: scenes, flags: flags, decisions: decisions,
-                                resolvedFrom: resolvedFrom)
+            return SampleDetail(
+                uid: try row.value("uid"), kind: try row.value("kind"), status: try row.value("status"),
+                label: try row.value("label"), score: try row.value("score"),
+                contentHash: ContentHash.hex([UInt8](try row.value("hash", as: Data.self))), content: content,
+                meta: try row.value("meta"),
+                revisions: revisions, occurrences: occurrences, scenes: scenes, flags: flags, decisions: decisions,
+                resolvedFrom: resolvedFrom)
         }
     }
 
@@ -321,7 +373,8 @@ extension Store {
 
     static func decodeStringMap(_ json: String?) -> [String: String] {
         guard let json, let data = json.data(using: .utf8),
-              let map = try? JSONDecoder().decode([String: String].self, from: data) else { return [:] }
+            let map = try? JSONDecoder().decode([String: String].self, from: data)
+        else { return [:] }
         return map
     }
 }

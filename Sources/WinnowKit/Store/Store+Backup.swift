@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What `winnow backup` wrote.
@@ -52,15 +52,20 @@ extension Store {
         let failing = check.snapshots.filter { !$0.ok }.map(\.name)
         let storeFailing = failing.isEmpty ? [] : try Store.check(path: path).snapshots.filter { !$0.ok }.map(\.name)
         guard check.integrity == ["ok"], check.foreignKeyProblems == 0, failing == storeFailing else {
-            let what = check.integrity != ["ok"] ? "integrity: \(check.integrity.prefix(3).joined(separator: "; "))"
-                : check.foreignKeyProblems > 0 ? "\(check.foreignKeyProblems) foreign key problems"
-                : "snapshots whose fingerprint differs from the store's: \(failing.filter { !storeFailing.contains($0) }.joined(separator: ", "))"
+            let what =
+                check.integrity != ["ok"]
+                ? "integrity: \(check.integrity.prefix(3).joined(separator: "; "))"
+                : check.foreignKeyProblems > 0
+                    ? "\(check.foreignKeyProblems) foreign key problems"
+                    : "snapshots whose fingerprint differs from the store's: \(failing.filter { !storeFailing.contains($0) }.joined(separator: ", "))"
             throw WinnowError.writeFailed(path: destination, detail: "the copy failed its check (\(what)); nothing was written there — run `winnow check` on the store")
         }
         let counts = try Store.readOnly(path: temp) { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM samples") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM snapshots") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM decisions") ?? 0)
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM samples") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM snapshots") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM decisions") ?? 0
+            )
         }
         try Store.sync(path: temp)
         // Look again (the destination may have appeared meanwhile), then put the copy in place.
@@ -70,8 +75,9 @@ extension Store {
         }
         try? Store.sync(path: parent.path)
         let bytes = (try? fm.attributesOfItem(atPath: destination)[.size] as? Int) ?? 0
-        return BackupResult(path: destination, bytes: bytes, samples: counts.0, snapshots: counts.1, decisions: counts.2,
-                            seconds: Date().timeIntervalSince(started))
+        return BackupResult(
+            path: destination, bytes: bytes, samples: counts.0, snapshots: counts.1, decisions: counts.2,
+            seconds: Date().timeIntervalSince(started))
     }
 
     /// Refuses a backup destination that is the store (by any name), its -wal or -shm, a
@@ -91,18 +97,22 @@ extension Store {
             return
         }
         var resolved = target
-        _ = stat(destination, &resolved)   // through a symbolic link, if it is one
+        _ = stat(destination, &resolved) // through a symbolic link, if it is one
         for suffix in ["", "-wal", "-shm"] where stat(store + suffix, &source) == 0 {
             if (source.st_dev == target.st_dev && source.st_ino == target.st_ino)
-                || (source.st_dev == resolved.st_dev && source.st_ino == resolved.st_ino) {
-                throw WinnowError.invalidArgument("\(destination) is the store \(store)\(suffix.isEmpty ? "" : " (its \(suffix) file)") itself; back up to another file, such as \(store).backup")
+                || (source.st_dev == resolved.st_dev && source.st_ino == resolved.st_ino)
+            {
+                throw WinnowError.invalidArgument(
+                    "\(destination) is the store \(store)\(suffix.isEmpty ? "" : " (its \(suffix) file)") itself; back up to another file, such as \(store).backup")
             }
         }
         if (target.st_mode & S_IFMT) == S_IFDIR {
             throw WinnowError.invalidArgument("\(destination) is a folder; name the backup file, such as \(destination)/\(URL(fileURLWithPath: store).lastPathComponent)")
         }
         for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: destination + suffix) {
-            throw WinnowError.invalidArgument("\(destination) has \(URL(fileURLWithPath: destination).lastPathComponent)\(suffix) beside it: it is a store in use (or one left unclosed), and that log would be replayed onto the backup; back up to another file, or close what uses it and remove it first")
+            throw WinnowError.invalidArgument(
+                "\(destination) has \(URL(fileURLWithPath: destination).lastPathComponent)\(suffix) beside it: it is a store in use (or one left unclosed), and that log would be replayed onto the backup; back up to another file, or close what uses it and remove it first"
+            )
         }
         if !force {
             throw WinnowError.invalidArgument("\(destination) exists; pass --force to replace it, or name another file")

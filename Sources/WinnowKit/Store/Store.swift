@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The schema history embedded in the binary, applied through GRDB's migrator.
@@ -11,7 +11,7 @@ public enum Migrations {
 
     /// The data steps of migrations, by identifier (work SQL alone cannot do).
     static let dataSteps: [String: @Sendable (Database) throws -> Void] = [
-        "0004_content_hash": ContentRehash.run,
+        "0004_content_hash": ContentRehash.run
     ]
 
     /// A migrator holding every embedded migration. Each runs in its own transaction,
@@ -37,10 +37,11 @@ public enum Migrations {
                     if Faults.fails("migration-error") { throw DatabaseError(resultCode: .SQLITE_ERROR, message: "injected fault") }
                 } catch let error as DatabaseError {
                     // Name the migration: the store stays at the one before it (one transaction each).
-                    throw DatabaseError(resultCode: error.resultCode,
-                                        message: "migration \(identifier) failed and was rolled back, the store is unchanged: \(error.message ?? "\(error)")")
+                    throw DatabaseError(
+                        resultCode: error.resultCode,
+                        message: "migration \(identifier) failed and was rolled back, the store is unchanged: \(error.message ?? "\(error)")")
                 }
-                Faults.point("migration")   // inside the migration's transaction
+                Faults.point("migration") // inside the migration's transaction
             }
         }
         return migrator
@@ -184,14 +185,22 @@ public final class Store: Sendable {
             if applicationID != Store.applicationID {
                 // Empty, or only the migration ledger: a store whose creation was interrupted
                 // before its first migration committed (the migrator creates its ledger first).
-                let others = try Int.fetchOne(db, sql: """
-                    SELECT count(*) FROM sqlite_master WHERE name <> 'grdb_migrations'
-                      AND NOT (type = 'index' AND tbl_name = 'grdb_migrations')
-                    """) ?? 0
-                let recorded = others > 0 ? 0 : (try Int.fetchOne(db, sql: """
-                    SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'grdb_migrations')
-                           THEN (SELECT count(*) FROM grdb_migrations) ELSE 0 END
-                    """) ?? 0)
+                let others =
+                    try Int.fetchOne(
+                        db,
+                        sql: """
+                            SELECT count(*) FROM sqlite_master WHERE name <> 'grdb_migrations'
+                              AND NOT (type = 'index' AND tbl_name = 'grdb_migrations')
+                            """) ?? 0
+                let recorded =
+                    others > 0
+                    ? 0
+                    : (try Int.fetchOne(
+                        db,
+                        sql: """
+                            SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'grdb_migrations')
+                                   THEN (SELECT count(*) FROM grdb_migrations) ELSE 0 END
+                            """) ?? 0)
                 if others > 0 || recorded > 0 {
                     throw WinnowError.notAWinnowStore(path: path, why: "an SQLite database of another application")
                 }
@@ -217,7 +226,9 @@ public final class Store: Sendable {
         case .SQLITE_CORRUPT:
             return .storeDamaged(path: path, detail: error.message ?? "database disk image is malformed")
         case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH:
-            return .storeUnavailable(path: path, detail: "\(error.message ?? "cannot open") — check that the file and its folder are writable (SQLite in WAL mode writes PATH-wal and PATH-shm beside it)")
+            return .storeUnavailable(
+                path: path,
+                detail: "\(error.message ?? "cannot open") — check that the file and its folder are writable (SQLite in WAL mode writes PATH-wal and PATH-shm beside it)")
         case .SQLITE_FULL:
             return .writeFailed(path: path, detail: "the disk is full; free some space and run the command again")
         case .SQLITE_IOERR:
@@ -415,12 +426,14 @@ extension Store {
     static func checkLinks(path: String) throws {
         var info = stat()
         guard stat(path, &info) == 0, info.st_nlink > 1 else { return }
-        throw WinnowError.storeUnavailable(path: path, detail: """
-            the file has \(info.st_nlink) hard links (other names for the same file); SQLite keeps its \
-            log by file name, so writing through two names corrupts the store. Keep one name: remove \
-            the other links (find them with `find / -xdev -samefile \(path)`); for a second copy, \
-            use `cp` while no process uses the store, or `winnow backup FILE` once it has one name
-            """)
+        throw WinnowError.storeUnavailable(
+            path: path,
+            detail: """
+                the file has \(info.st_nlink) hard links (other names for the same file); SQLite keeps its \
+                log by file name, so writing through two names corrupts the store. Keep one name: remove \
+                the other links (find them with `find / -xdev -samefile \(path)`); for a second copy, \
+                use `cp` while no process uses the store, or `winnow backup FILE` once it has one name
+                """)
     }
 
     /// Refuses a write-ahead log that cannot belong to the file beside it. Checked only when
@@ -435,15 +448,17 @@ extension Store {
         let dbTime = Double(db.st_mtim.tv_sec) + Double(db.st_mtim.tv_nsec) / 1e9
         let walTime = Double(wal.st_mtim.tv_sec) + Double(wal.st_mtim.tv_nsec) / 1e9
         guard dbTime > walTime + Store.leftoverLogSlack else { return }
-        throw WinnowError.storeUnavailable(path: path, detail: """
-            \(path)-wal, the write-ahead log left by a process that did not close the store, is \
-            older than the store file itself (by \(Int(dbTime - walTime)) s): the file may have been \
-            replaced (a backup restored over it?) while the old log is still beside it, and opening it \
-            would replay that log onto the wrong file. If you did not replace \(path), the log is its \
-            own and holds committed work: apply it with `sqlite3 \(path) 'PRAGMA wal_checkpoint(TRUNCATE)'` \
-            and run the command again. Only if you restored \(path) from a copy, delete \(path)-wal and \
-            \(path)-shm (they belong to the store it replaced), then run the command again
-            """)
+        throw WinnowError.storeUnavailable(
+            path: path,
+            detail: """
+                \(path)-wal, the write-ahead log left by a process that did not close the store, is \
+                older than the store file itself (by \(Int(dbTime - walTime)) s): the file may have been \
+                replaced (a backup restored over it?) while the old log is still beside it, and opening it \
+                would replay that log onto the wrong file. If you did not replace \(path), the log is its \
+                own and holds committed work: apply it with `sqlite3 \(path) 'PRAGMA wal_checkpoint(TRUNCATE)'` \
+                and run the command again. Only if you restored \(path) from a copy, delete \(path)-wal and \
+                \(path)-shm (they belong to the store it replaced), then run the command again
+                """)
     }
 
     /// The message and exit code for an SQLite failure that reached the command line without
@@ -461,7 +476,8 @@ extension Store {
         let path = path.isEmpty ? (ProcessInfo.processInfo.environment["WINNOW_DB"] ?? "") : path
         switch error.resultCode {
         case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return "the store\(path.isEmpty ? "" : " " + path) stayed locked by another process for more than \(Int(BusyWait.limit)) s (WINNOW_BUSY_TIMEOUT); nothing was changed by this command — run it again when the other process has finished"
+            return
+                "the store\(path.isEmpty ? "" : " " + path) stayed locked by another process for more than \(Int(BusyWait.limit)) s (WINNOW_BUSY_TIMEOUT); nothing was changed by this command — run it again when the other process has finished"
         default:
             return translate(error, path: path).description
         }
@@ -487,7 +503,7 @@ final class BusyWait: @unchecked Sendable {
 
     /// Where the announcement goes (the CLI's standard error by default).
     nonisolated(unsafe) static var report: @Sendable (String) -> Void = { message in
-        try? FileHandle.standardError.write(contentsOf: Data("note: \(message)\n".utf8))   // a closed or full stderr must not crash a waiting writer
+        try? FileHandle.standardError.write(contentsOf: Data("note: \(message)\n".utf8)) // a closed or full stderr must not crash a waiting writer
     }
 
     /// Where a waiting connection says that it waits (see `PresenceLock.signalWaiting`).

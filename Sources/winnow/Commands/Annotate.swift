@@ -39,7 +39,9 @@ extension WinnowCommand {
                     throw WinnowError.unreadableInput(path: rules, reason: "cannot read the rules file; check the path")
                 }
                 result = try opened.annotate(rules: try SceneRules.parse(text, file: rules), replaceAll: replace)
-            } else { return }
+            } else {
+                return
+            }
             try output.render(result) {
                 emit("annotated \(result.annotated) (replacing \(result.replaced)), unchanged \(result.unchanged)\n")
                 if let hits = result.categories {

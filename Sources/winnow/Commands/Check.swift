@@ -24,7 +24,9 @@ extension WinnowCommand {
                 var out = "integrity: \(report.integrity.joined(separator: "; "))\n"
                 out += "foreign keys: \(report.foreignKeyProblems == 0 ? "ok" : "\(report.foreignKeyProblems) broken references")\n"
                 for s in report.snapshots {
-                    out += "snapshot \(s.name): " + (s.ok ? "ok (\(s.members) members)\n" : "FINGERPRINT MISMATCH (stored \(s.stored.prefix(16)), recomputed \(s.recomputed.prefix(16)))\n")
+                    out +=
+                        "snapshot \(s.name): "
+                        + (s.ok ? "ok (\(s.members) members)\n" : "FINGERPRINT MISMATCH (stored \(s.stored.prefix(16)), recomputed \(s.recomputed.prefix(16)))\n")
                 }
                 emit(out)
             }

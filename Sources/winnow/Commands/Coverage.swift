@@ -31,18 +31,24 @@ extension WinnowCommand {
         }
 
         func run() throws {
-            let reports = try store.open().coverage(dimension: dimension, minCount: minCount, overFill: overFill,
-                                                    snapshot: snapshot)
-            try output.render(CoverageJSON(dimensions: reports), table: {
-                var table = Table(headers: ["dimension", "category", "count", "target", "fill", "weight", "status", "needed"])
-                for r in reports {
-                    for c in r.categories {
-                        table.rows.append([r.dimension, c.category, "\(c.count)", c.target.map(String.init) ?? "", decimal(c.fill),
-                                           decimal(c.weight), c.status, "\(c.needed)"])
+            let reports = try store.open().coverage(
+                dimension: dimension, minCount: minCount, overFill: overFill,
+                snapshot: snapshot)
+            try output.render(
+                CoverageJSON(dimensions: reports),
+                table: {
+                    var table = Table(headers: ["dimension", "category", "count", "target", "fill", "weight", "status", "needed"])
+                    for r in reports {
+                        for c in r.categories {
+                            table.rows.append([
+                                r.dimension, c.category, "\(c.count)", c.target.map(String.init) ?? "", decimal(c.fill),
+                                decimal(c.weight), c.status, "\(c.needed)",
+                            ])
+                        }
                     }
+                    return table
                 }
-                return table
-            }) { _ in
+            ) { _ in
                 if reports.isEmpty {
                     emit("no dimensions yet: load a taxonomy (`winnow taxonomy load FILE`) or annotate scenes\n")
                     return
@@ -50,14 +56,20 @@ extension WinnowCommand {
                 if let snapshot { emit("snapshot \(snapshot)\n") }
                 for r in reports {
                     if r.categories.isEmpty {
-                        emit("\(r.dimension): not in the taxonomy, so no coverage to measure; categories seen: \(r.unknown.joined(separator: ", ")); unannotated \(r.unannotated)\n\n")
+                        emit(
+                            "\(r.dimension): not in the taxonomy, so no coverage to measure; categories seen: \(r.unknown.joined(separator: ", ")); unannotated \(r.unannotated)\n\n"
+                        )
                         continue
                     }
-                    emit("\(r.dimension): scene coverage \(decimal(r.sceneCoverage)) · sample coverage \(decimal(r.sampleCoverage)) · covered fill \(decimal(r.coveredFill, none: "-")) · unannotated \(r.unannotated)\n")
+                    emit(
+                        "\(r.dimension): scene coverage \(decimal(r.sceneCoverage)) · sample coverage \(decimal(r.sampleCoverage)) · covered fill \(decimal(r.coveredFill, none: "-")) · unannotated \(r.unannotated)\n"
+                    )
                     var t = Table(headers: ["category", "count", "target", "fill", "", "weight", "status", "needed"], rightAligned: [1, 2, 3, 5, 7])
                     for c in r.categories {
-                        t.rows.append([c.category, "\(c.count)", c.target.map(String.init) ?? "", decimal(c.fill, 2),
-                                       bar((c.fill ?? 0) / 1.5, width: 15), decimal(c.weight, 2), c.status, "\(c.needed)"])
+                        t.rows.append([
+                            c.category, "\(c.count)", c.target.map(String.init) ?? "", decimal(c.fill, 2),
+                            bar((c.fill ?? 0) / 1.5, width: 15), decimal(c.weight, 2), c.status, "\(c.needed)",
+                        ])
                     }
                     emit(t.text())
                     if !r.unknown.isEmpty { emit("unknown categories (not in the taxonomy): \(r.unknown.joined(separator: ", "))\n") }

@@ -28,7 +28,9 @@ extension WinnowCommand {
             var names: [DetectorName] = []
             for d in detectors {
                 guard let name = DetectorName(rawValue: d) else {
-                    throw WinnowError.invalidArgument("unknown detector '\(d)'; detectors are \(DetectorName.allCases.map(\.rawValue).joined(separator: ", ")) (outside models' scores come in with `winnow flags import`)")
+                    throw WinnowError.invalidArgument(
+                        "unknown detector '\(d)'; detectors are \(DetectorName.allCases.map(\.rawValue).joined(separator: ", ")) (outside models' scores come in with `winnow flags import`)"
+                    )
                 }
                 if !names.contains(name) { names.append(name) }
             }

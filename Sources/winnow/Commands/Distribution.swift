@@ -31,18 +31,25 @@ extension WinnowCommand {
         func run() throws {
             let report = try store.open().distribution(of: try DistributionSubject(of), against: against, snapshot: snapshot)
             let d = report.divergence
-            try output.render(report, table: {
-                var table = Table(headers: ["category", "count", "p", "q", "factor", "target_count"])
-                for c in d.categories {
-                    table.rows.append([c.category, "\(c.count)", decimal(c.p, 4), decimal(c.q, 4), decimal(c.factor), "\(c.targetCount)"])
+            try output.render(
+                report,
+                table: {
+                    var table = Table(headers: ["category", "count", "p", "q", "factor", "target_count"])
+                    for c in d.categories {
+                        table.rows.append([c.category, "\(c.count)", decimal(c.p, 4), decimal(c.q, 4), decimal(c.factor), "\(c.targetCount)"])
+                    }
+                    return table
                 }
-                return table
-            }) { _ in
-                emit("\(report.of)\(snapshot.map { " of snapshot \($0)" } ?? "") against \(report.against): KL(P‖Q) \(decimal(d.klPQ, 4)) bits · KL(Q‖P) \(decimal(d.klQP, 4)) bits · JS \(decimal(d.js, 4)) bits\n")
+            ) { _ in
+                emit(
+                    "\(report.of)\(snapshot.map { " of snapshot \($0)" } ?? "") against \(report.against): KL(P‖Q) \(decimal(d.klPQ, 4)) bits · KL(Q‖P) \(decimal(d.klQP, 4)) bits · JS \(decimal(d.js, 4)) bits\n"
+                )
                 var t = Table(headers: ["category", "count", "P", "", "Q", "", "factor", "resampled"], rightAligned: [1, 2, 4, 6, 7])
                 for c in d.categories {
-                    t.rows.append([c.category, "\(c.count)", decimal(c.p, 3), bar(c.p, width: 12), decimal(c.q, 3), bar(c.q, width: 12),
-                                   decimal(c.factor, 2), "\(c.targetCount)"])
+                    t.rows.append([
+                        c.category, "\(c.count)", decimal(c.p, 3), bar(c.p, width: 12), decimal(c.q, 3), bar(c.q, width: 12),
+                        decimal(c.factor, 2), "\(c.targetCount)",
+                    ])
                 }
                 emit(t.text())
                 if !d.smoothed.isEmpty {

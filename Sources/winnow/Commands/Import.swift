@@ -30,7 +30,9 @@ extension WinnowCommand {
         @Argument(help: "Files to import, in order (- for standard input).")
         var files: [String] = []
 
-        @Flag(name: .customLong("close-unfinished"), help: "Close the imports left unfinished by killed processes as they are (their stored records stay); for a file that cannot be imported again.")
+        @Flag(
+            name: .customLong("close-unfinished"),
+            help: "Close the imports left unfinished by killed processes as they are (their stored records stay); for a file that cannot be imported again.")
         var closeUnfinished = false
 
         @Option(help: "Input format, when the file name does not say (jsonl, json, csv, tsv).")
@@ -39,9 +41,11 @@ extension WinnowCommand {
         @Option(help: "Sample kind, when the field names do not say (text, pair, instruction, chat).")
         var kind: SampleKind?
 
-        @Option(name: .customLong("map"), help: ArgumentHelp(
-            "Field mapping ROLE=FIELD; roles: id, text, text_a, text_b, label, score, instruction, input, output, messages, scene.DIM, meta.KEY. Repeatable.",
-            valueName: "ROLE=FIELD"))
+        @Option(
+            name: .customLong("map"),
+            help: ArgumentHelp(
+                "Field mapping ROLE=FIELD; roles: id, text, text_a, text_b, label, score, instruction, input, output, messages, scene.DIM, meta.KEY. Repeatable.",
+                valueName: "ROLE=FIELD"))
         var map: [String] = []
 
         @Option(name: .customLong("on-error"), help: "abort: a malformed record stops the file and nothing of it is imported; skip: import the rest and report the rejects.")
@@ -87,7 +91,7 @@ extension WinnowCommand {
                 try Importer.checkMapFields(files, options: options)
                 options.strictMap = false
             }
-            if let rejects { try Importer.prepareRejects(rejects) }   // before anything is imported
+            if let rejects { try Importer.prepareRejects(rejects) } // before anything is imported
             let opened = try store.open(.createIfMissing)
             let importer = Importer(store: opened, options: options)
             var results: [ImportResult] = []
@@ -103,7 +107,9 @@ extension WinnowCommand {
                     bar.finish()
                     // Say what the earlier files committed (they stay), and what was not run.
                     for done in results {
-                        Terminal.note("committed before the error: \(done.path): " + (done.status == "unchanged" ? "already imported" : "new \(done.imported), duplicates \(done.duplicates), rejected \(done.rejected)"))
+                        Terminal.note(
+                            "committed before the error: \(done.path): "
+                                + (done.status == "unchanged" ? "already imported" : "new \(done.imported), duplicates \(done.duplicates), rejected \(done.rejected)"))
                     }
                     let rest = files.drop(while: { $0 != file }).dropFirst()
                     if !rest.isEmpty { Terminal.note("not imported: \(rest.joined(separator: ", ")) (run the command again for them)") }
@@ -127,9 +133,12 @@ extension WinnowCommand {
             }
             if result.status == "updated" {
                 for problem in result.problems ?? [] { Terminal.note("rejected: " + problem) }
-                emit("\(result.path): \(result.kind ?? "?") · read \(result.read), updated \(result.updated ?? 0), not in the store \(result.notStored ?? 0), rejected \(result.rejected)\n")
+                emit(
+                    "\(result.path): \(result.kind ?? "?") · read \(result.read), updated \(result.updated ?? 0), not in the store \(result.notStored ?? 0), rejected \(result.rejected)\n"
+                )
                 if (result.notStored ?? 0) > 0 {
-                    Terminal.note("\(result.notStored ?? 0) records of \(result.path) are not in the store (--update adds no samples); import the file without --update to add them")
+                    Terminal.note(
+                        "\(result.notStored ?? 0) records of \(result.path) are not in the store (--update adds no samples); import the file without --update to add them")
                 }
                 return
             }
@@ -138,7 +147,9 @@ extension WinnowCommand {
                 Terminal.note("rejected: … \(result.rejected - (result.problems?.count ?? 0)) more")
             }
             let rate = result.seconds > 0 ? Double(result.read) / result.seconds : 0
-            emit("\(result.path): \(result.kind ?? "?") · read \(result.read), new \(result.imported), duplicates \(result.duplicates), label conflicts \(result.labelConflicts), rejected \(result.rejected) · \(Format.seconds(result.seconds)) s, \(Int(rate)) records/s\n")
+            emit(
+                "\(result.path): \(result.kind ?? "?") · read \(result.read), new \(result.imported), duplicates \(result.duplicates), label conflicts \(result.labelConflicts), rejected \(result.rejected) · \(Format.seconds(result.seconds)) s, \(Int(rate)) records/s\n"
+            )
         }
     }
 }

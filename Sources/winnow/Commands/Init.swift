@@ -20,8 +20,10 @@ extension WinnowCommand {
             let existed = FileManager.default.fileExists(atPath: store.path)
             let opened = try store.open(.createIfMissing)
             let version = try opened.schemaVersion()
-            emit(existed ? "\(store.path) is already a Winnow store (schema \(version))\n"
-                         : "created \(store.path) (schema \(version))\n")
+            emit(
+                existed
+                    ? "\(store.path) is already a Winnow store (schema \(version))\n"
+                    : "created \(store.path) (schema \(version))\n")
         }
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import WinnowKit
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension WinnowCommand {
@@ -47,14 +47,17 @@ extension WinnowCommand {
             var names: [String] = []
             var count = 0
             do {
-                try Store.query(path: store.path, statement, limits: limits, columns: { columns in
-                    names = columns
-                    if output.json {
-                        emit("{\"columns\":[\(names.map(JSONText.quote).joined(separator: ","))],\"rows\":[")
-                    } else {
-                        table = StreamingTable(headers: columns, csv: output.csv, maxCellWidth: 80)
+                try Store.query(
+                    path: store.path, statement, limits: limits,
+                    columns: { columns in
+                        names = columns
+                        if output.json {
+                            emit("{\"columns\":[\(names.map(JSONText.quote).joined(separator: ","))],\"rows\":[")
+                        } else {
+                            table = StreamingTable(headers: columns, csv: output.csv, maxCellWidth: 80)
+                        }
                     }
-                }) { values in
+                ) { values in
                     if output.json {
                         let fields = zip(names, values).map { "\(JSONText.quote($0)):\($1.json)" }
                         emit((count == 0 ? "\n{" : ",\n{") + fields.joined(separator: ",") + "}")

@@ -54,12 +54,15 @@ extension WinnowCommand {
                 emit("\(try opened.eachSample(filter, count: { _ in }) { _ in })\n")
                 return
             }
-            var table = StreamingTable(headers: ["uid", "kind", "label", "status", "scenes", "text"], csv: output.csv,
-                                       maxCellWidth: max(20, Terminal.width - 60))
+            var table = StreamingTable(
+                headers: ["uid", "kind", "label", "status", "scenes", "text"], csv: output.csv,
+                maxCellWidth: max(20, Terminal.width - 60))
             let total = try opened.eachSample(filter, count: { _ in }) { s in
-                try table.add([s.uid, s.kind, s.label ?? "", s.status,
-                               s.scenes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
-                               s.text])
+                try table.add([
+                    s.uid, s.kind, s.label ?? "", s.status,
+                    s.scenes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+                    s.text,
+                ])
             }
             table.finish()
             if output.csv { return }

@@ -31,13 +31,16 @@ extension WinnowCommand {
                 out += "samples: \(s.samples.total) total, \(s.samples.active) active, \(s.samples.dropped) dropped\n\n"
                 if !s.labels.isEmpty {
                     let most = s.labels.map(\.count).max() ?? 1
-                    var t = Table(headers: ["#", "label", "count", "", "inverse", "balanced", "normalized", "words p50", "p95"],
-                                  rightAligned: [0, 2, 4, 5, 6, 7, 8])
+                    var t = Table(
+                        headers: ["#", "label", "count", "", "inverse", "balanced", "normalized", "words p50", "p95"],
+                        rightAligned: [0, 2, 4, 5, 6, 7, 8])
                     for l in s.labels {
                         let lengths = s.lengths[l.label]
-                        t.rows.append(["\(l.index)", l.label, "\(l.count)", bar(Double(l.count) / Double(max(most, 1)), width: 12),
-                                       decimal(l.weightInverse, 4), decimal(l.weightBalanced, 4), decimal(l.weightNormalized, 4),
-                                       lengths.map { "\($0.p50)" } ?? "", lengths.map { "\($0.p95)" } ?? ""])
+                        t.rows.append([
+                            "\(l.index)", l.label, "\(l.count)", bar(Double(l.count) / Double(max(most, 1)), width: 12),
+                            decimal(l.weightInverse, 4), decimal(l.weightBalanced, 4), decimal(l.weightNormalized, 4),
+                            lengths.map { "\($0.p50)" } ?? "", lengths.map { "\($0.p95)" } ?? "",
+                        ])
                     }
                     out += t.text()
                     out += "imbalance ratio \(decimal(s.imbalanceRatio, 2))\n\n"

@@ -18,7 +18,9 @@ struct StoreOptions: ParsableArguments {
     func open(_ mode: Store.OpenMode = .existing) throws -> Store {
         let store = try Store(path: path, mode: mode)
         for unfinished in (try? store.interruptedImports()) ?? [] {
-            Terminal.note("the import of \(unfinished.path) is unfinished (\(unfinished.read) of its records read and stored before its process stopped); run the same import again to finish it, or close it as it is with `winnow import --close-unfinished`")
+            Terminal.note(
+                "the import of \(unfinished.path) is unfinished (\(unfinished.read) of its records read and stored before its process stopped); run the same import again to finish it, or close it as it is with `winnow import --close-unfinished`"
+            )
         }
         return store
     }

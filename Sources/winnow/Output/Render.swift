@@ -43,7 +43,7 @@ struct Table {
 /// CSV quoting for output cells.
 enum CSVField {
     static func quote(_ s: String) -> String {
-        CSVExport.cell(s, raw: true)   // the export's quoting (by scalar: "\r\n" is one Character)
+        CSVExport.cell(s, raw: true) // the export's quoting (by scalar: "\r\n" is one Character)
     }
 }
 

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Standard output, buffered and written with write(2). A failed write never crashes: it is
@@ -26,7 +26,7 @@ enum StandardOutput {
     /// store itself) can become "standard output". A closed stdout or stderr becomes a
     /// read-only /dev/null, on which writes fail with EBADF as they would have.
     static func prepare() {
-        signal(SIGPIPE, SIG_IGN)   // a closed pipe is EPIPE from write(2), handled below
+        signal(SIGPIPE, SIG_IGN) // a closed pipe is EPIPE from write(2), handled below
         for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 && errno == EBADF {
             let null = open("/dev/null", O_RDONLY)
             if null >= 0 && null != fd { dup2(null, fd); close(null) }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writing to the terminal: stdout for results, stderr for errors and progress.
@@ -79,16 +79,19 @@ final class ProgressBar: @unchecked Sendable {
             let width = 24
             let filled = Int(fraction * Double(width))
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-            let line = String(format: "\r\u{1B}[2K%@ %@ %3.0f%%  %@ %@  %@ %@/s  ETA %@ ", label, bar, fraction * 100,
-                              Format.count(items), unit, Format.count(Int(rate)), unit, Format.duration(eta))
+            let line = String(
+                format: "\r\u{1B}[2K%@ %@ %3.0f%%  %@ %@  %@ %@/s  ETA %@ ", label, bar, fraction * 100,
+                Format.count(items), unit, Format.count(Int(rate)), unit, Format.duration(eta))
             Terminal.writeStandardError(line)
             drawn = true
         } else {
             guard now.timeIntervalSince(lastLine) >= lineInterval else { return }
             lastLine = now
-            Terminal.writeStandardError(String(format: "%@: %.0f%%, %@ %@, %@ %@/s, %@ elapsed, ETA %@\n", label, fraction * 100,
-                                               Format.count(items), unit, Format.count(Int(rate)), unit,
-                                               Format.duration(elapsed), Format.duration(eta)))
+            Terminal.writeStandardError(
+                String(
+                    format: "%@: %.0f%%, %@ %@, %@ %@/s, %@ elapsed, ETA %@\n", label, fraction * 100,
+                    Format.count(items), unit, Format.count(Int(rate)), unit,
+                    Format.duration(elapsed), Format.duration(eta)))
         }
     }
 

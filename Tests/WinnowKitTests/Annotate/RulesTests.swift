@@ -22,7 +22,7 @@ import Testing
         ("node.js", "written in node.js."),
         ("meta-package", "This is a meta-package depending on"),
         ("meta-package", "(meta-package)"),
-        ("interest rate", "the interest\n  rate rose"),      // a run of white space stands for any
+        ("interest rate", "the interest\n  rate rose"), // a run of white space stands for any
         ("ld_library_path", "set LD_LIBRARY_PATH first"),
         ("café", "un café noir"),
     ])
@@ -32,7 +32,7 @@ import Testing
 
     /// What must not match: inside a longer word, `_` joining words, a longer number.
     @Test(arguments: [
-        ("library", "export LD_LIBRARY_PATH=/usr/lib"),      // `_` is a word character
+        ("library", "export LD_LIBRARY_PATH=/usr/lib"), // `_` is a word character
         ("library", "libraryless"),
         ("path", "LD_LIBRARY_PATH"),
         ("£1.50", "£1.500 deposit"),
@@ -44,7 +44,7 @@ import Testing
         ("interest rate", "interest rates rise"),
         ("free", "carefree"),
         ("free", "free_shipping"),
-        ("cafe", "café"),                                     // é is a letter: "cafe" is a prefix of a word
+        ("cafe", "café"), // é is a letter: "cafe" is a prefix of a word
         ("win", "wins"),
     ])
     func noFalsePositives(keyword: String, text: String) {
@@ -54,13 +54,17 @@ import Testing
     /// The index that finds all keywords in one pass agrees with matching each keyword alone,
     /// over every pair of the keywords and texts above (and some more).
     @Test func theKeywordIndexAgreesWithTheMatcher() {
-        let keywords = ["£1.50", "c++", "t&c", "node.js", "meta-package", "interest rate", "ld_library_path", "café",
-                        "library", "path", "meta", "free", "cafe", "win", "!!!", "&", "1.50", "rate", "é", "a b c", "x"]
-        let texts = ["Call now, only £1.50 per msg!", "£1.50/week", "I write C++ for a living", "C++11 moved things",
-                     "learn c++.", "T&C apply", "see t&c: www.example.com", "a Node.js module", "This is a meta-package",
-                     "the interest\n  rate rose", "set LD_LIBRARY_PATH first", "un café noir", "libraryless", "£1.500 deposit",
-                     "abc++", "t&cs", "node.jsx", "metapackage", "metadata", "interest rates rise", "carefree",
-                     "free_shipping", "wins", "WIN!!!", "R&D", "", "   ", "a  b\tc", "x", "xx x", "été"]
+        let keywords = [
+            "£1.50", "c++", "t&c", "node.js", "meta-package", "interest rate", "ld_library_path", "café",
+            "library", "path", "meta", "free", "cafe", "win", "!!!", "&", "1.50", "rate", "é", "a b c", "x",
+        ]
+        let texts = [
+            "Call now, only £1.50 per msg!", "£1.50/week", "I write C++ for a living", "C++11 moved things",
+            "learn c++.", "T&C apply", "see t&c: www.example.com", "a Node.js module", "This is a meta-package",
+            "the interest\n  rate rose", "set LD_LIBRARY_PATH first", "un café noir", "libraryless", "£1.500 deposit",
+            "abc++", "t&cs", "node.jsx", "metapackage", "metadata", "interest rates rise", "carefree",
+            "free_shipping", "wins", "WIN!!!", "R&D", "", "   ", "a  b\tc", "x", "xx x", "été",
+        ]
         var set = KeywordSet()
         for k in keywords { _ = set.add(Keyword(k)!) }
         for text in texts {
@@ -109,7 +113,8 @@ import Testing
     /// The tally counts samples per category and reports the keywords and regexes that never
     /// matched, even where an earlier category won every text they occur in.
     @Test func tallyCountsCategoriesAndFindsDeadRules() throws {
-        let rules = try SceneRules.parse("""
+        let rules = try SceneRules.parse(
+            """
             topic:
               money:
                 keywords: [£1.50, cash]

@@ -7,8 +7,9 @@ import Testing
 func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [Int64: DetectorHit] {
     var hits: [DetectorHit] = []
     for (i, text) in texts.enumerated() {
-        let s = DetectSample(sampleID: Int64(i + 1), contentID: Int64(i + 1), uid: "s\(i + 1)",
-                             label: labels?[i], content: .text(text))
+        let s = DetectSample(
+            sampleID: Int64(i + 1), contentID: Int64(i + 1), uid: "s\(i + 1)",
+            label: labels?[i], content: .text(text))
         hits += detector.observe(s)
     }
     hits += detector.finish()
@@ -19,10 +20,18 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
     @Test func emptyFlagsBlankRequiredFields() {
         let d = EmptyDetector()
         #expect(d.observe(DetectSample(sampleID: 1, contentID: 1, uid: "a", label: nil, content: .text(" \n\t "))).first?.reason == "text is empty")
-        #expect(d.observe(DetectSample(sampleID: 2, contentID: 2, uid: "b", label: nil,
-                                       content: .instruction(instruction: "Summarise", input: "", output: "  "))).first?.reason == "output is empty")
-        #expect(d.observe(DetectSample(sampleID: 3, contentID: 3, uid: "c", label: nil,
-                                       content: .instruction(instruction: "Say hi", input: "", output: "hi"))).isEmpty)
+        #expect(
+            d.observe(
+                DetectSample(
+                    sampleID: 2, contentID: 2, uid: "b", label: nil,
+                    content: .instruction(instruction: "Summarise", input: "", output: "  "))
+            ).first?.reason == "output is empty")
+        #expect(
+            d.observe(
+                DetectSample(
+                    sampleID: 3, contentID: 3, uid: "c", label: nil,
+                    content: .instruction(instruction: "Say hi", input: "", output: "hi"))
+            ).isEmpty)
         #expect(d.observe(DetectSample(sampleID: 4, contentID: 4, uid: "d", label: nil, content: .text("x"))).isEmpty)
     }
 
@@ -53,10 +62,12 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
     }
 
     @Test func boilerplatePatternsAndURLs() throws {
-        let hits = run(try BoilerplateDetector(), [
-            "Great phone. All Rights Reserved 2024.", "We reserved all the seats.",
-            "see http://a.com http://b.com http://c.com http://d.com", "one link http://a.com",
-        ])
+        let hits = run(
+            try BoilerplateDetector(),
+            [
+                "Great phone. All Rights Reserved 2024.", "We reserved all the seats.",
+                "see http://a.com http://b.com http://c.com http://d.com", "one link http://a.com",
+            ])
         #expect(Set(hits.keys) == [1, 3])
         #expect(hits[1]?.reason == "boilerplate: 'all rights reserved'")
         #expect(hits[3]?.reason == "boilerplate: '4 URLs'")
@@ -64,12 +75,14 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
     }
 
     @Test func repetitionOfLinesAndTrigrams() {
-        let hits = run(RepetitionDetector(), [
-            "buy now\nbuy now\nbuy now\nbuy now\ngreat",
-            "the cat sat on the mat and then the dog came in and sat down too",
-            String(repeating: "buy it now ", count: 10) + "and more",
-            "the cat sat on the mat and the cat sat on the mat while the dog slept by the door and nobody came home until late",
-        ])
+        let hits = run(
+            RepetitionDetector(),
+            [
+                "buy now\nbuy now\nbuy now\nbuy now\ngreat",
+                "the cat sat on the mat and then the dog came in and sat down too",
+                String(repeating: "buy it now ", count: 10) + "and more",
+                "the cat sat on the mat and the cat sat on the mat while the dog slept by the door and nobody came home until late",
+            ])
         #expect(Set(hits.keys) == [1, 3])
         #expect(hits[1]?.reason.hasPrefix("60% of lines repeat an earlier line") == true)
         #expect(hits[3]?.reason.contains("'buy it now' repeats 10 times") == true)
@@ -85,11 +98,13 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
     }
 
     @Test func personalData() {
-        let hits = run(PIIDetector(), [
-            "write to jane.doe@example.com", "call +1 415-555-0132 today", "server at 192.168.10.254 is down",
-            "card 4111 1111 1111 1111 exp 12/29", "card 4111 1111 1111 1112", "in 2024 we sold 3 units for 19.99",
-            "version 1.2.3.4000 released",
-        ])
+        let hits = run(
+            PIIDetector(),
+            [
+                "write to jane.doe@example.com", "call +1 415-555-0132 today", "server at 192.168.10.254 is down",
+                "card 4111 1111 1111 1111 exp 12/29", "card 4111 1111 1111 1112", "in 2024 we sold 3 units for 19.99",
+                "version 1.2.3.4000 released",
+            ])
         #expect(hits[1]?.reason == "contains e-mail address")
         #expect(hits[2]?.reason == "contains phone number")
         #expect(hits[3]?.reason == "contains IP address")
@@ -110,7 +125,9 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
     /// A deterministic word soup.
     static func text(_ seed: UInt64, words: Int) -> [String] {
         var state = seed
-        return (0..<words).map { _ in state = MinHash.mix(state); return "w\(state % 5000)" }
+        return (0..<words).map { _ in
+            state = MinHash.mix(state); return "w\(state % 5000)"
+        }
     }
 
     @Test func minHashEstimatesTrackExactJaccard() {
@@ -141,7 +158,7 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
     @Test func plantedNearDuplicatesClusterUnderTheEarliest() {
         let base = Self.text(1, words: 300).joined(separator: " ")
         var near = Self.text(1, words: 300)
-        near[150] = "changed"                         // one word changed: Jaccard ≈ 0.97
+        near[150] = "changed" // one word changed: Jaccard ≈ 0.97
         let nearer = Self.text(1, words: 300).joined(separator: " ") + " extra"
         let unrelated = Self.text(2, words: 300).joined(separator: " ")
         let hits = run(NearDuplicateDetector(), [base, unrelated, near.joined(separator: " "), nearer])
@@ -204,8 +221,10 @@ final class Reports<T>: @unchecked Sendable {
         var labels: [String?] = []
         for i in 0..<150 {
             let topic = i % 3
-            let vocab = [["match", "goal", "striker", "league", "coach"], ["senate", "vote", "budget", "minister", "law"],
-                         ["recipe", "oven", "flour", "butter", "sugar"]][topic]
+            let vocab = [
+                ["match", "goal", "striker", "league", "coach"], ["senate", "vote", "budget", "minister", "law"],
+                ["recipe", "oven", "flour", "butter", "sugar"],
+            ][topic]
             texts.append((0..<12).map { vocab[($0 * 7 + i) % 5] }.joined(separator: " ") + " item \(i)")
             labels.append(["sports", "politics", "cooking"][topic])
         }
@@ -220,8 +239,10 @@ final class Reports<T>: @unchecked Sendable {
 
     /// The class-major, one-fold-at-a-time trainer label-noise had before issue 18 (copied): the
     /// reference the faster one must agree with.
-    static func referenceProbabilities(_ lr: HashedLogisticRegression, _ x: [SparseVector], labels: [Int], classes: Int,
-                                       folds: Int, fold: [Int]) -> [[Double]] {
+    static func referenceProbabilities(
+        _ lr: HashedLogisticRegression, _ x: [SparseVector], labels: [Int], classes: Int,
+        folds: Int, fold: [Int]
+    ) -> [[Double]] {
         let buckets = lr.buckets
         func scores(_ v: SparseVector, _ w: [Float], _ bias: [Float]) -> [Float] {
             var z = bias
@@ -330,8 +351,10 @@ final class Reports<T>: @unchecked Sendable {
         let detector = LabelNoiseDetector(folds: 5, buckets: 1 << 12, epochs: 2)
         for i in 0..<120 {
             let content = SampleContent.text(["alpha beta gamma", "delta epsilon zeta", "eta theta iota"][i % 3] + " \(i)")
-            _ = detector.observe(DetectSample(sampleID: Int64(i + 1), contentID: Int64(i + 1), uid: "s\(i)",
-                                              label: ["a", "b", "c"][i % 3], content: content))
+            _ = detector.observe(
+                DetectSample(
+                    sampleID: Int64(i + 1), contentID: Int64(i + 1), uid: "s\(i)",
+                    label: ["a", "b", "c"][i % 3], content: content))
         }
         let seen = Reports<(Int, Int, String)>()
         _ = detector.finish { done, total, unit in seen.add((done, total, unit)) }
@@ -344,7 +367,9 @@ final class Reports<T>: @unchecked Sendable {
     /// same reason and details, for the first record that brought the other label.
     @Test func detectRaisesTheImportsLabelConflictFlagAgain() throws {
         let dir = TempDir()
-        let path = dir.write("a.jsonl", """
+        let path = dir.write(
+            "a.jsonl",
+            """
             {"id": "1", "text": "Hello world", "label": "pos"}
             {"id": "2", "text": "  hello world", "label": "pos"}
             {"id": "3", "text": "Hello   world\\r\\n", "label": "neg"}
@@ -397,33 +422,33 @@ final class Reports<T>: @unchecked Sendable {
     }
 
     @Test(arguments: [
-        "123e4567-e89b-12d3-a456-426614174000",             // uuid, its last group all digits
-        "426614174000-e89b",                                  // a uuid-like group before a hyphen
-        "sha da39a3ee5e6b4b0d3255bfef95601890afd80709",       // hex hash
+        "123e4567-e89b-12d3-a456-426614174000", // uuid, its last group all digits
+        "426614174000-e89b", // a uuid-like group before a hyphen
+        "sha da39a3ee5e6b4b0d3255bfef95601890afd80709", // hex hash
         "commit 1234567890abcdef1234567890abcdef12345678",
-        "https://x.com/user/status/1234567890123",            // numeric id in a URL path
-        "https://shop.example/item?id=5550123456&ref=2",       // query id
-        "/var/lib/9061701461/data",                           // path segment
-        "issue #4567890123",                                   // numbered reference
-        "version 10.0.19041234567",                           // version string
+        "https://x.com/user/status/1234567890123", // numeric id in a URL path
+        "https://shop.example/item?id=5550123456&ref=2", // query id
+        "/var/lib/9061701461/data", // path segment
+        "issue #4567890123", // numbered reference
+        "version 10.0.19041234567", // version string
         "build 2.1.4056789123",
-        "pi is 3.14159265358979",                             // decimals
+        "pi is 3.14159265358979", // decimals
         "total 12345678901.50",
-        "1700000000",                                         // Unix seconds
-        "at 1700000000123 ms",                                // Unix milliseconds
-        "202401311200 backup",                                // yyyymmddhhmm
-        "2023-10-05T1200000000",                              // stuck to a letter
-        "ISBN 9780306406157",                                 // ISBN-13 with a valid check digit
-        "0000000000 and 99999999999",                         // placeholders
-        "call09061701461",                                    // part of a longer token
+        "1700000000", // Unix seconds
+        "at 1700000000123 ms", // Unix milliseconds
+        "202401311200 backup", // yyyymmddhhmm
+        "2023-10-05T1200000000", // stuck to a letter
+        "ISBN 9780306406157", // ISBN-13 with a valid check digit
+        "0000000000 and 99999999999", // placeholders
+        "call09061701461", // part of a longer token
         "09061701461abc",
         "id_09061701461",
         "user@09061701461",
-        "£1234567890 or $9061701461",                         // amounts
-        "12:09061701461",                                     // after a time's colon
-        "123456789",                                          // too short
-        "12345678901234",                                     // too long (14 digits)
-        "4111111111111111",                                   // a card number is the card rule's
+        "£1234567890 or $9061701461", // amounts
+        "12:09061701461", // after a time's colon
+        "123456789", // too short
+        "12345678901234", // too long (14 digits)
+        "4111111111111111", // a card number is the card rule's
     ])
     func identifiersAreNotPhoneNumbers(text: String) {
         #expect(PIIDetector.unformattedPhoneNumbers(text).isEmpty, "\(PIIDetector.unformattedPhoneNumbers(text))")

@@ -48,7 +48,7 @@ import Testing
         selection.minScore = 0.5
         #expect(QueueSelection.detectors(fromJSON: selection.json) == ["label-noise", "near-duplicate"])
         #expect(QueueSelection.detectors(fromJSON: QueueSelection().json) == [])
-        #expect(QueueSelection.detectors(fromJSON: "{}") == [])       // the column's default
+        #expect(QueueSelection.detectors(fromJSON: "{}") == []) // the column's default
         #expect(QueueSelection.detectors(fromJSON: "not json") == [])
         #expect(QueueSelection.detectors(fromJSON: nil) == [])
     }
@@ -60,10 +60,12 @@ import Testing
         let store = try dir.store()
         let lines = (0..<6).map { "{\"id\": \"a\($0)\", \"text\": \"sample number \($0) with words\", \"label\": \"\($0 < 4 ? "x" : "y")\"}" }
         _ = try Importer(store: store, options: ImportOptions()).importFile(dir.write("in.jsonl", lines.joined(separator: "\n") + "\n"))
-        _ = try store.importFlags(file: dir.write("m1.jsonl", "{\"uid\": \"a0\", \"p\": 0.9}\n{\"uid\": \"a4\", \"p\": 0.2}\n"),
-                                  detector: "m1", scoreField: "p", uidField: "uid", threshold: nil)
-        _ = try store.importFlags(file: dir.write("m2.jsonl", "{\"uid\": \"a0\", \"p\": 0.7}\n"),
-                                  detector: "m2", scoreField: "p", uidField: "uid", threshold: nil)
+        _ = try store.importFlags(
+            file: dir.write("m1.jsonl", "{\"uid\": \"a0\", \"p\": 0.9}\n{\"uid\": \"a4\", \"p\": 0.2}\n"),
+            detector: "m1", scoreField: "p", uidField: "uid", threshold: nil)
+        _ = try store.importFlags(
+            file: dir.write("m2.jsonl", "{\"uid\": \"a0\", \"p\": 0.7}\n"),
+            detector: "m2", scoreField: "p", uidField: "uid", threshold: nil)
         var selection = SnapshotSelection()
         selection.excludeFlagged = FlagSelection()
         let all = try #require(try store.createSnapshot(name: "all", message: nil, selection: selection).excluded)

@@ -35,9 +35,11 @@ import Testing
     }
 
     @Test func featureYAMLHasDatasetsShape() {
-        #expect(DatasetCard.entry("scenes", .fields(["b": .string, "a": .string]), indent: 2)
+        #expect(
+            DatasetCard.entry("scenes", .fields(["b": .string, "a": .string]), indent: 2)
                 == ["  - name: \"scenes\"", "    struct:", "    - name: \"a\"", "      dtype: string", "    - name: \"b\"", "      dtype: string"])
-        #expect(DatasetCard.entry("m", .list(.fields(["role": .string])), indent: 2)
+        #expect(
+            DatasetCard.entry("m", .list(.fields(["role": .string])), indent: 2)
                 == ["  - name: \"m\"", "    list:", "    - name: \"role\"", "      dtype: string"])
         #expect(DatasetCard.entry("t", .list(.list(.int64)), indent: 0) == ["- name: \"t\"", "  list:", "    list: int64"])
         #expect(DatasetCard.entry("n", .null, indent: 0) == ["- name: \"n\"", "  dtype: \"null\""])

@@ -40,8 +40,10 @@ import Testing
 
         // The keys, in the order manifests have always had them.
         let text = String(decoding: file, as: UTF8.self)
-        let keys = ["snapshot", "fingerprint", "tool_version", "format", "seed", "scheme", "stratify", "group", "labels",
-                    "class_weights", "class_weights_over", "train_class_weights", "splits", "coverage", "flags", "review"]
+        let keys = [
+            "snapshot", "fingerprint", "tool_version", "format", "seed", "scheme", "stratify", "group", "labels",
+            "class_weights", "class_weights_over", "train_class_weights", "splits", "coverage", "flags", "review",
+        ]
         #expect(ExportManifest.keyOrder.map(\.rawValue) == keys)
         #expect(Set(ExportManifest.CodingKeys.allCases.map(\.rawValue)) == Set(keys))
         let positions = keys.enumerated().map { i, key in text.range(of: (i == 0 ? "{" : ",") + "\"\(key)\":")?.lowerBound }

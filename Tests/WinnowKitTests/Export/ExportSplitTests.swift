@@ -8,10 +8,16 @@ import Testing
 @Suite struct ExportSplitTests {
     func members(_ store: Store) throws -> [ExportMember] {
         try store.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT s.id, s.uid, s.kind, r.label, r.content_id FROM samples s JOIN revisions r ON r.id = s.revision_id ORDER BY s.uid
-                """).map { ExportMember(sampleID: $0[0], contentID: $0[4], uid: $0[1], kind: SampleKind(rawValue: $0[2]) ?? .text,
-                                        label: $0[3], score: nil, scenes: []) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.id, s.uid, s.kind, r.label, r.content_id FROM samples s JOIN revisions r ON r.id = s.revision_id ORDER BY s.uid
+                    """
+            ).map {
+                ExportMember(
+                    sampleID: $0[0], contentID: $0[4], uid: $0[1], kind: SampleKind(rawValue: $0[2]) ?? .text,
+                    label: $0[3], score: nil, scenes: [])
+            }
         }
     }
 
@@ -54,8 +60,9 @@ import Testing
         let plan = try store.read { try Store.planSplits($0, snapshot: 1, records: all, options: options) }
         let first = try #require(plan.fresh.first)
         try store.write {
-            try $0.execute(sql: "INSERT INTO split_assignments (scheme_id, sample_id, split) SELECT id, ?, ? FROM split_schemes",
-                           arguments: [first.sample, first.split == "train" ? "test" : "train"])
+            try $0.execute(
+                sql: "INSERT INTO split_assignments (scheme_id, sample_id, split) SELECT id, ?, ? FROM split_schemes",
+                arguments: [first.sample, first.split == "train" ? "test" : "train"])
         }
         let before = try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM split_assignments") }
         #expect(try store.writeImmediate { try store.saveSplits($0, plan, options: options) } == false)

@@ -13,7 +13,8 @@ import Testing
         // sha256(b"pair\x1ea\x1bub\x1fc"), sha256(b"pair\x1ea\x1fb\x1buc") with Python's hashlib.
         #expect(ContentHash.hex(a) == "5455c8637542807d320eca2f789acb4990d0f91267aea12c5af1332bdb7e92b5")
         #expect(ContentHash.hex(b) == "f4908f3337f04d00dc59cf99986b8a95fdedaff7702f2c0a41967d3193f4da8d")
-        #expect(ContentHash.of(.instruction(instruction: "x\u{1F}", input: "", output: "y"))
+        #expect(
+            ContentHash.of(.instruction(instruction: "x\u{1F}", input: "", output: "y"))
                 != ContentHash.of(.instruction(instruction: "x", input: "\u{1F}", output: "y")))
         #expect(ContentHash.of(.text("a\u{1B}u")) != ContentHash.of(.text("a\u{1F}")))
         #expect(ContentHash.of(.text("a\u{1E}")) != ContentHash.of(.text("a\u{1B}r")))
@@ -32,8 +33,12 @@ import Testing
     }
 
     @Test func everyMessageFieldIsHashed() {
-        let call: JSONValue = .array([.object(["id": .string("c1"), "type": .string("function"),
-                                               "function": .object(["name": .string("f"), "arguments": .string("{}")])])])
+        let call: JSONValue = .array([
+            .object([
+                "id": .string("c1"), "type": .string("function"),
+                "function": .object(["name": .string("f"), "arguments": .string("{}")]),
+            ])
+        ])
         let withCall = ChatMessage(role: "assistant", content: "", contentForm: .null, extra: ["tool_calls": call])
         // sha256(b'chat\x1eassistant\x1f\x1bn\x1bktool_calls\x1bv[{"function":{"arguments":"{}","name":"f"},"id":"c1","type":"function"}]')
         #expect(ContentHash.hex(ContentHash.of(.chat([withCall]))) == "f67fde8f1c155b7b7033cc88595a66b23fee13ccbdce6a29659a3394f462c390")
@@ -52,7 +57,8 @@ import Testing
     }
 
     @Test func messagesRoundTripThroughTheStoredJSON() throws {
-        let line = #"{"messages":[{"role":"system","content":"s","name":"sys"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"x\": 1}"}}],"weight":0},{"role":"tool","tool_call_id":"c1","content":"42"},{"role":"assistant","weight":1.5,"extra":{"b":[true,null,2]}}]}"#
+        let line =
+            #"{"messages":[{"role":"system","content":"s","name":"sys"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"x\": 1}"}}],"weight":0},{"role":"tool","tool_call_id":"c1","content":"42"},{"role":"assistant","weight":1.5,"extra":{"b":[true,null,2]}}]}"#
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         let mapping = try FieldMapping.resolve(fields: ["messages"], kind: nil, overrides: [:])
         let record = try RecordBuilder(mapping: mapping).build(object, line: 1)
@@ -60,7 +66,10 @@ import Testing
         #expect(messages[1].contentForm == .null)
         #expect(messages[3].contentForm == .absent)
         let stored = SampleContent.messagesJSON(messages)
-        #expect(stored == #"[{"role":"system","content":"s","name":"sys"},{"role":"assistant","content":null,"tool_calls":[{"function":{"arguments":"{\"x\": 1}","name":"f"},"id":"c1","type":"function"}],"weight":0},{"role":"tool","content":"42","tool_call_id":"c1"},{"role":"assistant","extra":{"b":[true,null,2]},"weight":1.5}]"#)
+        #expect(
+            stored
+                == #"[{"role":"system","content":"s","name":"sys"},{"role":"assistant","content":null,"tool_calls":[{"function":{"arguments":"{\"x\": 1}","name":"f"},"id":"c1","type":"function"}],"weight":0},{"role":"tool","content":"42","tool_call_id":"c1"},{"role":"assistant","extra":{"b":[true,null,2]},"weight":1.5}]"#
+        )
         let decoded = try #require(ChatMessage.decodeList(stored))
         #expect(decoded == messages)
         #expect(SampleContent.messagesJSON(decoded) == stored)
@@ -86,8 +95,10 @@ import Testing
 
     @Test func aToolCallIsNotAnEmptyMessage() {
         let call = ChatMessage(role: "assistant", content: "", contentForm: .null, extra: ["tool_calls": .array([])])
-        let hits = EmptyDetector().observe(DetectSample(sampleID: 1, contentID: 1, uid: "u", label: nil,
-                                                             content: .chat([ChatMessage(role: "user", content: "q"), call])))
+        let hits = EmptyDetector().observe(
+            DetectSample(
+                sampleID: 1, contentID: 1, uid: "u", label: nil,
+                content: .chat([ChatMessage(role: "user", content: "q"), call])))
         #expect(hits.isEmpty)
     }
 }

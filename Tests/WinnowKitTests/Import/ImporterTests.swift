@@ -10,7 +10,9 @@ import Testing
 
     @Test func dedupKeepsEveryOccurrenceAndFlagsLabelConflicts() throws {
         let dir = TempDir()
-        let path = dir.write("a.jsonl", """
+        let path = dir.write(
+            "a.jsonl",
+            """
             {"id": "1", "text": "Hello world", "label": "pos"}
             {"id": "2", "text": "  hello world", "label": "pos"}
             {"id": "3", "text": "Hello   world\\r\\n", "label": "neg"}
@@ -108,7 +110,7 @@ import Testing
         let store = try dir.store()
         var options = ImportOptions()
         options.map = try FieldMapping.parseOverrides(["scene.task=category"])
-        options.strictMap = false   // one --map for both files, as `winnow import A B` does
+        options.strictMap = false // one --map for both files, as `winnow import A B` does
         let importer = Importer(store: store, options: options)
         #expect(try importer.importFile(repoRoot + "/demo/instructions.json").imported == 30)
         #expect(try importer.importFile(repoRoot + "/demo/chats.jsonl.gz").imported == 20)

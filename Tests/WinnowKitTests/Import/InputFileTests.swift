@@ -27,7 +27,7 @@ import Testing
         let other = dir.write("b.jsonl", "{\"text\": \"second, renamed over the first\"}\n")
         #expect(rename(other, path) == 0)
         #expect(try text(input) == "{\"text\": \"first\"}\n")
-        #expect(try text(input) == "{\"text\": \"first\"}\n")   // a second pass starts at byte 0 again
+        #expect(try text(input) == "{\"text\": \"first\"}\n") // a second pass starts at byte 0 again
         #expect(try input.sha256() == digest)
         #expect(try input.checkReadable() == 18)
         #expect(try input.detectFormat() == .jsonl)

@@ -11,7 +11,7 @@ import Testing
         ("line one   \nline two\t\t", "line one\nline two"),
         ("a\n   indented", "a\n indented"),
         ("   \n \t \n", ""),
-        ("cafe\u{301}", "caf\u{E9}"),           // NFD → NFC
+        ("cafe\u{301}", "caf\u{E9}"), // NFD → NFC
         ("tab\tinside", "tab inside"),
     ])
     func normalizes(input: String, expected: String) {

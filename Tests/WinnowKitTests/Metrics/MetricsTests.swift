@@ -6,9 +6,10 @@ import Testing
     /// SPEC section 4's worked example: it must come out exactly so.
     @Test func specWorkedExample() {
         let specs = ["news", "fiction", "reviews", "tech", "finance"].map { Coverage.Spec(name: $0, target: 10000) }
-        let r = Coverage.report(dimension: "domain", categories: specs,
-                                counts: ["news": 10000, "fiction": 8000, "reviews": 6000, "tech": 5000],
-                                unannotated: 0)
+        let r = Coverage.report(
+            dimension: "domain", categories: specs,
+            counts: ["news": 10000, "fiction": 8000, "reviews": 6000, "tech": 5000],
+            unannotated: 0)
         #expect(r.sceneCoverage == 0.8)
         #expect(abs(r.sampleCoverage - 0.58) < 1e-12)
         #expect(abs((r.coveredFill ?? 0) - 0.725) < 1e-12)
@@ -109,8 +110,8 @@ import Testing
 
     @Test func distinctNCountsUniqueOverTotal() {
         var d = Lexical.Distinct()
-        d.add(Lexical.words("the cat the cat"))   // unigrams 4 (2 unique), bigrams 3 (2 unique: "the cat", "cat the")
-        d.add(Lexical.words("The dog!"))          // unigrams 2 (+1 unique), bigrams 1 (+1)
+        d.add(Lexical.words("the cat the cat")) // unigrams 4 (2 unique), bigrams 3 (2 unique: "the cat", "cat the")
+        d.add(Lexical.words("The dog!")) // unigrams 2 (+1 unique), bigrams 1 (+1)
         #expect(abs(d.distinct1 - 3.0 / 6.0) < 1e-12)
         #expect(abs(d.distinct2 - 3.0 / 4.0) < 1e-12)
     }
@@ -135,7 +136,8 @@ import Testing
     }
 
     @Test func parsesTheSpecShape() throws {
-        let t = try Taxonomy.parse("""
+        let t = try Taxonomy.parse(
+            """
             labels: [negative, neutral, positive]
             dimensions:
               domain:
@@ -178,7 +180,8 @@ import Testing
     }
 
     @Test func rulesPickTheFirstMatchingCategoryPerDimension() throws {
-        let rules = try SceneRules.parse("""
+        let rules = try SceneRules.parse(
+            """
             domain:
               finance: {keywords: [stock, interest rate]}
               sports: {keywords: [match], regex: ['\\bgoal(s)?\\b']}
@@ -187,7 +190,7 @@ import Testing
             """, file: "r.yaml")
         let hits = rules.categories(for: "Terrible match: the stock fell and two goals were scored")
         #expect(hits.map { "\($0.dimension)=\($0.category)" } == ["domain=finance", "tone=angry"])
-        #expect(rules.categories(for: "Interest rates rise").isEmpty)        // whole words only
+        #expect(rules.categories(for: "Interest rates rise").isEmpty) // whole words only
         #expect(rules.categories(for: "the interest rate rose").map(\.category) == ["finance"])
         #expect(rules.categories(for: "three goals").map(\.category) == ["sports"])
         #expect(throws: WinnowError.self) { try SceneRules.parse("d:\n  c: {regex: ['(']}\n", file: "r.yaml") }

@@ -37,9 +37,9 @@ import Testing
         let skipped = try f.decide(a.id, "alice", .skip)
         #expect(skipped.state == "released")
         #expect(try f.count("SELECT count(*) FROM leases") == 0)
-        #expect(try f.next("all", "alice")?.id != a.id)   // not again to the reviewer who skipped it
+        #expect(try f.next("all", "alice")?.id != a.id) // not again to the reviewer who skipped it
         let b = try #require(try f.next("all", "bob"))
-        #expect(b.id == a.id)                             // but to the next one
+        #expect(b.id == a.id) // but to the next one
         #expect(try f.decide(b.id, "bob", .relabel, label: "neg").state == "applied")
         #expect(try f.sample(b.uid).label == "neg")
         #expect(try f.text("SELECT origin FROM revisions WHERE id = (SELECT revision_id FROM samples WHERE uid = ?)", [b.uid]) == "relabel")
@@ -62,8 +62,10 @@ import Testing
         let undoRelabel = try f.store.undo(reviewer: "alice")
         #expect(undoRelabel.state == "undone" && undoRelabel.uid == b.uid && undoRelabel.action == "relabel")
         #expect(try f.sample(b.uid).label == "pos")
-        #expect(try f.text("SELECT group_concat(origin, ',') FROM (SELECT origin FROM revisions WHERE sample_id = (SELECT id FROM samples WHERE uid = ?) ORDER BY id)",
-                           [b.uid]) == "import,relabel,undo")
+        #expect(
+            try f.text(
+                "SELECT group_concat(origin, ',') FROM (SELECT origin FROM revisions WHERE sample_id = (SELECT id FROM samples WHERE uid = ?) ORDER BY id)",
+                [b.uid]) == "import,relabel,undo")
         let undoDrop = try f.store.undo(reviewer: "alice")
         #expect(undoDrop.uid == "s1" && undoDrop.action == "drop")
         #expect(try f.sample("s1").status == "active")
@@ -85,8 +87,9 @@ import Testing
         #expect(b.uid == a.uid)
         _ = try f.decide(b.id, "bob", .relabel, label: "pos")
         let refused = f.failure { try f.store.undo(reviewer: "alice") }
-        #expect(refused?.description.hasPrefix("cannot undo alice's relabel of \(a.uid) (decision 1): bob's relabel to 'pos' at ") == true,
-                "\(String(describing: refused))")
+        #expect(
+            refused?.description.hasPrefix("cannot undo alice's relabel of \(a.uid) (decision 1): bob's relabel to 'pos' at ") == true,
+            "\(String(describing: refused))")
         #expect(refused?.description.contains("(queue q2, decision 2) changed it since; nothing was undone — undo that first") == true)
     }
 
@@ -98,11 +101,11 @@ import Testing
         try f.queue("q")
         let a = try #require(try f.next("q", "alice", lease: 1))
         let b = try #require(try f.next("q", "bob"))
-        #expect(b.id != a.id)                                  // invisible to others while leased
+        #expect(b.id != a.id) // invisible to others while leased
         #expect(try f.next("q", "alice", lease: 1)?.id == a.id) // the same item again for its holder
         f.clock.advance(1.3)
         let c = try #require(try f.next("q", "carol"))
-        #expect(c.id == a.id)                                  // expired: back in the queue
+        #expect(c.id == a.id) // expired: back in the queue
         let late = f.failure { try f.decide(a.id, "alice", .keep) }
         #expect(late == .leaseLost("lease lost: your lease on item \(a.id) expired and carol has it now; nothing was recorded — take the next item with `winnow review next`"))
         #expect(late?.code == "lease_lost" && late?.exitCode == 1)
@@ -118,7 +121,10 @@ import Testing
         // Alice comes back after carol decided: her lease lapsed, the item is carol's.
         let expiredAt = Timestamp.string(t0.addingTimeInterval(1))
         let lost = f.failure { try f.decide(a.id, "alice", .drop) }
-        #expect(lost == .leaseLost("lease lost: your lease on item \(a.id) expired at \(expiredAt) and carol decided it; nothing was recorded — take the next item with `winnow review next`"))
+        #expect(
+            lost
+                == .leaseLost(
+                    "lease lost: your lease on item \(a.id) expired at \(expiredAt) and carol decided it; nothing was recorded — take the next item with `winnow review next`"))
         #expect(try f.sample(a.uid).status == "active")
     }
 
@@ -130,7 +136,7 @@ import Testing
         #expect(try f.next("q", "bob")?.id != a.id)
         #expect(try f.store.queueStatus("q").claimed == 2)
         f.clock.advance(0.5)
-        #expect(try f.store.queueStatus("q").claimed == 1)    // only bob's lease still runs
+        #expect(try f.store.queueStatus("q").claimed == 1) // only bob's lease still runs
         #expect(try f.next("q", "carol")?.id == a.id)
     }
 
@@ -141,9 +147,9 @@ import Testing
         try f.queue("two", overlap: 2)
         let a1 = try #require(try f.next("two", "alice"))
         let b1 = try #require(try f.next("two", "bob"))
-        #expect(a1.id == b1.id)                      // overlap 2: the same item to two reviewers
+        #expect(a1.id == b1.id) // overlap 2: the same item to two reviewers
         let c1 = try #require(try f.next("two", "carol"))
-        #expect(c1.id != a1.id)                      // but not to a third
+        #expect(c1.id != a1.id) // but not to a third
         #expect(try f.decide(a1.id, "alice", .drop).state == "waiting")
         #expect(try f.sample(a1.uid).status == "active")
         #expect(try f.decide(a1.id, "bob", .drop).state == "applied")
@@ -155,7 +161,11 @@ import Testing
         #expect(try f.decide(item, "dave", .drop).state == "disagreement")
         #expect(try f.store.queueStatus("two").disagreements == 1)
         let third = f.failure { try f.decide(item, "erin", .keep) }
-        #expect(third == .disagreement("item \(item) (\(c1.uid)) has its 2 decisions and they disagree; an adjudicator settles it with `winnow review decide \(item) --reviewer NAME --action … --adjudicate`"))
+        #expect(
+            third
+                == .disagreement(
+                    "item \(item) (\(c1.uid)) has its 2 decisions and they disagree; an adjudicator settles it with `winnow review decide \(item) --reviewer NAME --action … --adjudicate`"
+                ))
         #expect(third?.code == "disagreement")
         #expect(try f.decide(item, "erin", .drop, adjudicate: true).state == "applied")
         #expect(try f.sample(c1.uid).status == "dropped")

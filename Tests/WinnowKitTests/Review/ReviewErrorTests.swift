@@ -82,8 +82,10 @@ import Testing
         let f = try ReviewFixture()
         try f.queue("all")
         try f.store.write { try $0.execute(sql: "UPDATE queues SET overlap = 'two'") }
-        for failure in [f.failure { try f.store.queueStatus("all") }, f.failure { try f.next("all", "alice") },
-                        f.failure { try f.store.agreement(queue: "all") }] {
+        for failure in [
+            f.failure { try f.store.queueStatus("all") }, f.failure { try f.next("all", "alice") },
+            f.failure { try f.store.agreement(queue: "all") },
+        ] {
             guard case .unexpectedValue(_, let detail)? = failure else { Issue.record("\(String(describing: failure))"); continue }
             #expect(detail.contains("overlap"), "\(detail)")
             #expect(failure?.exitCode == 4)

@@ -24,10 +24,11 @@ final class ReviewFixture {
     /// Raises an open flag of `detector` on sample `uid`.
     func flag(_ uid: String, _ detector: String = DetectorName.boilerplate.rawValue, score: Double = 0.9) throws {
         try store.write { db in
-            try db.execute(sql: """
-                INSERT INTO flags (sample_id, content_id, detector, score, reason, details, status, created_at)
-                SELECT s.id, r.content_id, ?, ?, 'test', '{}', ?, '2027-01-01T00:00:00.000Z' FROM samples s \(CurrentRevision.join) WHERE s.uid = ?
-                """, arguments: [detector, score, FlagStatus.open, uid])
+            try db.execute(
+                sql: """
+                    INSERT INTO flags (sample_id, content_id, detector, score, reason, details, status, created_at)
+                    SELECT s.id, r.content_id, ?, ?, 'test', '{}', ?, '2027-01-01T00:00:00.000Z' FROM samples s \(CurrentRevision.join) WHERE s.uid = ?
+                    """, arguments: [detector, score, FlagStatus.open, uid])
         }
     }
 
@@ -46,8 +47,10 @@ final class ReviewFixture {
         try store.nextItem(queue: queue, reviewer: reviewer, leaseSeconds: lease)
     }
 
-    func decide(_ item: Int64, _ reviewer: String, _ action: DecisionAction, label: String? = nil,
-                adjudicate: Bool = false) throws -> DecisionOutcome {
+    func decide(
+        _ item: Int64, _ reviewer: String, _ action: DecisionAction, label: String? = nil,
+        adjudicate: Bool = false
+    ) throws -> DecisionOutcome {
         var request = DecisionRequest(item: item, reviewer: reviewer, action: action)
         request.label = label
         request.adjudicate = adjudicate
@@ -70,8 +73,10 @@ final class ReviewFixture {
     /// Sample `uid`'s status and current label.
     func sample(_ uid: String) throws -> (status: String, label: String?) {
         try store.read { db in
-            let row = try #require(try Row.fetchOne(db, sql: "SELECT s.status, r.label FROM samples s \(CurrentRevision.join) WHERE s.uid = ?",
-                                                    arguments: [uid]))
+            let row = try #require(
+                try Row.fetchOne(
+                    db, sql: "SELECT s.status, r.label FROM samples s \(CurrentRevision.join) WHERE s.uid = ?",
+                    arguments: [uid]))
             return (try row.value("status"), try row.value("label"))
         }
     }

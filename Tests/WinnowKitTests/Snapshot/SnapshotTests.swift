@@ -9,10 +9,10 @@ import Testing
         let v1 = try f.store.createSnapshot(name: "v1", message: nil, selection: SnapshotSelection())
         let v2 = try f.store.createSnapshot(name: "v2", message: "again", selection: SnapshotSelection())
         #expect(v1.members == 6 && v1.fingerprint.count == 64)
-        #expect(v2.fingerprint == v1.fingerprint)   // name and message are not members
+        #expect(v2.fingerprint == v1.fingerprint) // name and message are not members
         let reversed = try ReviewFixture(reversed: true)
         let r1 = try reversed.store.createSnapshot(name: "r1", message: nil, selection: SnapshotSelection())
-        #expect(r1.fingerprint == v1.fingerprint)   // fingerprinted in uid order, not import order
+        #expect(r1.fingerprint == v1.fingerprint) // fingerprinted in uid order, not import order
         #expect(try f.store.verifySnapshot("v1") == (v1.fingerprint, v1.fingerprint, 6))
     }
 
@@ -59,7 +59,7 @@ import Testing
         let new = [member(2, hash: 9), member(3, label: "neg"), member(4, scenes: "topic=a"), member(5), member(7), member(6)]
         let diff = SnapshotDiff(from: "a", to: "b", old: old, new: new, limit: 10)
         #expect((diff.added, diff.removed, diff.contentChanged, diff.relabeled, diff.reannotated) == (2, 1, 1, 1, 1))
-        #expect(diff.uids?["added"] == ["u6", "u7"])   // sorted
+        #expect(diff.uids?["added"] == ["u6", "u7"]) // sorted
         #expect(diff.uids?["removed"] == ["u1"])
         #expect(diff.uids?["content_changed"] == ["u2"])
         #expect(diff.uids?["relabeled"] == ["u3"])

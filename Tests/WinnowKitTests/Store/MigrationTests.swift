@@ -14,18 +14,19 @@ import Testing
             let pool = try DatabasePool(path: path)
             try Migrations.migrator().migrate(pool, upTo: "0001_initial")
             try pool.write { db in
-                try db.execute(sql: """
-                    INSERT INTO sources (id, path, name, format, kind, sha256, bytes, imported_at) VALUES (1, 'a', 'a', 'jsonl', 'text', 'x', 1, 't');
-                    INSERT INTO samples (id, uid, kind, status, revision_id, source_id, created_at) VALUES
-                        (1, 's1', 'text', 'active', 1, 1, 't'), (2, 's2', 'text', 'active', 2, 1, 't'), (3, 's3', 'text', 'dropped', 3, 1, 't');
-                    INSERT INTO contents (id, sample_id, hash, text) VALUES
-                        (1, 1, randomblob(32), 'a'), (2, 2, randomblob(32), 'b'), (3, 3, randomblob(32), 'c');
-                    INSERT INTO revisions (id, sample_id, content_id, origin, created_at) VALUES
-                        (1, 1, 1, 'import', 't'), (2, 2, 2, 'import', 't'), (3, 3, 3, 'import', 't');
-                    INSERT INTO scene_annotations (id, sample_id, dimension, category, origin, created_at) VALUES
-                        (1, 1, 'domain', 'news', 'import', 't'), (2, 2, 'domain', 'news', 'import', 't'),
-                        (3, 3, 'domain', 'news', 'import', 't');
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO sources (id, path, name, format, kind, sha256, bytes, imported_at) VALUES (1, 'a', 'a', 'jsonl', 'text', 'x', 1, 't');
+                        INSERT INTO samples (id, uid, kind, status, revision_id, source_id, created_at) VALUES
+                            (1, 's1', 'text', 'active', 1, 1, 't'), (2, 's2', 'text', 'active', 2, 1, 't'), (3, 's3', 'text', 'dropped', 3, 1, 't');
+                        INSERT INTO contents (id, sample_id, hash, text) VALUES
+                            (1, 1, randomblob(32), 'a'), (2, 2, randomblob(32), 'b'), (3, 3, randomblob(32), 'c');
+                        INSERT INTO revisions (id, sample_id, content_id, origin, created_at) VALUES
+                            (1, 1, 1, 'import', 't'), (2, 2, 2, 'import', 't'), (3, 3, 3, 'import', 't');
+                        INSERT INTO scene_annotations (id, sample_id, dimension, category, origin, created_at) VALUES
+                            (1, 1, 'domain', 'news', 'import', 't'), (2, 2, 'domain', 'news', 'import', 't'),
+                            (3, 3, 'domain', 'news', 'import', 't');
+                        """)
             }
             try pool.close()
         }
@@ -62,32 +63,42 @@ import Testing
                 let content = try Int64.fetchOne(db, sql: "SELECT max(id) + 1 FROM contents")!
                 let revision = try Int64.fetchOne(db, sql: "SELECT max(id) + 1 FROM revisions")!
                 try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
-                try db.execute(sql: """
-                    INSERT INTO samples (id, uid, kind, revision_id, source_id, created_at) VALUES (?, 'crafted', 'pair', ?, ?, 't');
-                    INSERT INTO contents (id, sample_id, hash, text_a, text_b) VALUES (?, ?, ?, ?, 'p');
-                    INSERT INTO revisions (id, sample_id, content_id, label, origin, created_at) VALUES (?, ?, ?, 'entailment', 'import', 't');
-                    """, arguments: [sample, revision, source, content, sample, legacyHash(["q\u{1F}x", "p"], kind: "pair"), "q\u{1F}x",
-                                     revision, sample, content])
+                try db.execute(
+                    sql: """
+                        INSERT INTO samples (id, uid, kind, revision_id, source_id, created_at) VALUES (?, 'crafted', 'pair', ?, ?, 't');
+                        INSERT INTO contents (id, sample_id, hash, text_a, text_b) VALUES (?, ?, ?, ?, 'p');
+                        INSERT INTO revisions (id, sample_id, content_id, label, origin, created_at) VALUES (?, ?, ?, 'entailment', 'import', 't');
+                        """,
+                    arguments: [
+                        sample, revision, source, content, sample, legacyHash(["q\u{1F}x", "p"], kind: "pair"), "q\u{1F}x",
+                        revision, sample, content,
+                    ])
                 // A chat whose message holds U+001E: stored as JSON, where it is \u001e.
                 let messages = SampleContent.messagesJSON([ChatMessage(role: "user", content: "hi\u{1E}there")])
                 #expect(messages.contains("\\u001e"))
-                try db.execute(sql: """
-                    INSERT INTO samples (id, uid, kind, revision_id, source_id, created_at) VALUES (?, 'crafted-chat', 'chat', ?, ?, 't');
-                    INSERT INTO contents (id, sample_id, hash, messages) VALUES (?, ?, ?, ?);
-                    INSERT INTO revisions (id, sample_id, content_id, origin, created_at) VALUES (?, ?, ?, 'import', 't');
-                    """, arguments: [sample + 1, revision + 1, source, content + 1, sample + 1, legacyHash(["user", "hi\u{1E}there"], kind: "chat"),
-                                     messages, revision + 1, sample + 1, content + 1])
+                try db.execute(
+                    sql: """
+                        INSERT INTO samples (id, uid, kind, revision_id, source_id, created_at) VALUES (?, 'crafted-chat', 'chat', ?, ?, 't');
+                        INSERT INTO contents (id, sample_id, hash, messages) VALUES (?, ?, ?, ?);
+                        INSERT INTO revisions (id, sample_id, content_id, origin, created_at) VALUES (?, ?, ?, 'import', 't');
+                        """,
+                    arguments: [
+                        sample + 1, revision + 1, source, content + 1, sample + 1, legacyHash(["user", "hi\u{1E}there"], kind: "chat"),
+                        messages, revision + 1, sample + 1, content + 1,
+                    ])
                 let watermark = try Int64.fetchOne(db, sql: "SELECT max(id) FROM scene_annotations") ?? 0
                 for (id, name, good) in [(Int64(10), "crafted-ok", true), (Int64(11), "crafted-tampered", false)] {
-                    try db.execute(sql: """
-                        INSERT INTO snapshot_members (snapshot_id, sample_id, revision_id)
-                        SELECT ?, id, revision_id FROM samples WHERE status = 'active'
-                        """, arguments: [id])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO snapshot_members (snapshot_id, sample_id, revision_id)
+                            SELECT ?, id, revision_id FROM samples WHERE status = 'active'
+                            """, arguments: [id])
                     let fingerprint = good ? try Store.memberPass(db, snapshot: id, watermark: watermark).fingerprint : String(repeating: "0", count: 64)
                     let members = try Int.fetchOne(db, sql: "SELECT count(*) FROM snapshot_members WHERE snapshot_id = ?", arguments: [id])!
-                    try db.execute(sql: """
-                        INSERT INTO snapshots (id, name, created_at, fingerprint, members, scene_watermark) VALUES (?, ?, 't', ?, ?, ?)
-                        """, arguments: [id, name, fingerprint, members, watermark])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO snapshots (id, name, created_at, fingerprint, members, scene_watermark) VALUES (?, ?, 't', ?, ?, ?)
+                            """, arguments: [id, name, fingerprint, members, watermark])
                     if good { fixtureFingerprints[name] = fingerprint }
                 }
             }
@@ -107,7 +118,8 @@ import Testing
         let ok = try store.verifySnapshot("crafted-ok")
         #expect(ok.stored == ok.recomputed)
         #expect(ok.stored != fixtureFingerprints["crafted-ok"])
-        #expect(try store.read { try String.fetchOne($0, sql: "SELECT old_fingerprint FROM refingerprinted_snapshots WHERE snapshot_id = 10") }
+        #expect(
+            try store.read { try String.fetchOne($0, sql: "SELECT old_fingerprint FROM refingerprinted_snapshots WHERE snapshot_id = 10") }
                 == fixtureFingerprints["crafted-ok"])
         let tampered = try store.verifySnapshot("crafted-tampered")
         #expect(tampered.stored != tampered.recomputed)
@@ -116,7 +128,8 @@ import Testing
         #expect(throws: (any Error).self) { try store.write { try $0.execute(sql: "UPDATE snapshots SET fingerprint = 'x' WHERE id = 10") } }
         #expect(throws: (any Error).self) { try store.write { try $0.execute(sql: "UPDATE contents SET text = 'x' WHERE id = 1") } }
         // The other half of the old collision is a sample of its own now.
-        let result = try Importer(store: store, options: ImportOptions()).importFile(dir.write("other.jsonl", #"{"id": "other", "text_a": "q", "text_b": "x\u001fp", "label": "neutral"}"# + "\n"))
+        let result = try Importer(store: store, options: ImportOptions()).importFile(
+            dir.write("other.jsonl", #"{"id": "other", "text_a": "q", "text_b": "x\u001fp", "label": "neutral"}"# + "\n"))
         #expect(result.imported == 1 && result.duplicates == 0 && result.labelConflicts == 0)
         #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
     }
@@ -137,11 +150,14 @@ import Testing
         let store = try dir.store()
         var options = ImportOptions()
         options.map = try FieldMapping.parseOverrides(["scene.domain=domain"])
-        _ = try Importer(store: store, options: options).importFile(dir.write("a.jsonl", """
-            {"id": "1", "text": "one", "domain": "news"}
-            {"id": "2", "text": "two", "domain": "news"}
-            {"id": "3", "text": "three", "domain": "sport"}
-            """))
+        _ = try Importer(store: store, options: options).importFile(
+            dir.write(
+                "a.jsonl",
+                """
+                {"id": "1", "text": "one", "domain": "news"}
+                {"id": "2", "text": "two", "domain": "news"}
+                {"id": "3", "text": "three", "domain": "sport"}
+                """))
         func count(_ category: String) throws -> Int {
             try store.read { try Int.fetchOne($0, sql: "SELECT count FROM scene_counts WHERE dimension = 'domain' AND category = ?", arguments: [category]) } ?? -1
         }
@@ -155,10 +171,12 @@ import Testing
         #expect(try count("sport") == 2)
         // The maintained counts equal a full recount.
         let recount = try store.read { db in
-            try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM scene_annotations a JOIN samples s ON s.id = a.sample_id
-                WHERE a.replaced_by IS NULL AND s.status = 'active' AND a.category = 'sport'
-                """)
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT count(*) FROM scene_annotations a JOIN samples s ON s.id = a.sample_id
+                    WHERE a.replaced_by IS NULL AND s.status = 'active' AND a.category = 'sport'
+                    """)
         }
         #expect(recount == 2)
     }

@@ -20,8 +20,9 @@ import Testing
     @Test func landedMigrationsNeverChange() throws {
         let folder = repoRoot + "/migrations"
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".sql") }.sorted()
-        #expect(Set(files) == Set(Self.landedMigrations.keys),
-                "a migration was added or removed: pin a new one's SHA-256 in StoreTests.landedMigrations when it lands; never remove one")
+        #expect(
+            Set(files) == Set(Self.landedMigrations.keys),
+            "a migration was added or removed: pin a new one's SHA-256 in StoreTests.landedMigrations when it lands; never remove one")
         for file in files {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + file))
             let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
@@ -36,8 +37,10 @@ import Testing
         let store = try dir.store()
         #expect(try store.schemaVersion() == Migrations.identifiers.last)
         let (appID, journal, fk) = try store.read { db in
-            (try Int32.fetchOne(db, sql: "PRAGMA application_id"), try String.fetchOne(db, sql: "PRAGMA journal_mode"),
-             try Int.fetchOne(db, sql: "PRAGMA foreign_keys"))
+            (
+                try Int32.fetchOne(db, sql: "PRAGMA application_id"), try String.fetchOne(db, sql: "PRAGMA journal_mode"),
+                try Int.fetchOne(db, sql: "PRAGMA foreign_keys")
+            )
         }
         #expect(appID == Store.applicationID)
         #expect(journal == "wal")

@@ -24,8 +24,9 @@ extension WinnowCommand.Flags {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let r = try store.open().importFlags(file: file, detector: detector, scoreField: scoreField,
-                                                 uidField: uidField, threshold: threshold, reasonField: reasonField)
+            let r = try store.open().importFlags(
+                file: file, detector: detector, scoreField: scoreField,
+                uidField: uidField, threshold: threshold, reasonField: reasonField)
             try output.render(r) {
                 emit("\(file): \(r.scanned) scores read, \(r.flagged) flagged as \(detector)\(r.keptReviewed > 0 ? ", \(r.keptReviewed) already reviewed" : "")\n")
             }

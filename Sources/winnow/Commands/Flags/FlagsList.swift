@@ -19,8 +19,10 @@ extension WinnowCommand.Flags {
             if output.json {
                 // Streamed: the document is written flag by flag, never held whole.
                 var written = 0
-                try opened.eachFlag(detector: detector, status: status?.rawValue, limit: cap,
-                                    count: { emit("{\n  \"count\" : \($0),\n  \"flags\" : [") }) { flag in
+                try opened.eachFlag(
+                    detector: detector, status: status?.rawValue, limit: cap,
+                    count: { emit("{\n  \"count\" : \($0),\n  \"flags\" : [") }
+                ) { flag in
                     emit((written == 0 ? "\n    " : ",\n    ") + (try JSONOutput.line(flag)))
                     written += 1
                     if written % 1024 == 0 { try StandardOutput.check() }
@@ -28,8 +30,9 @@ extension WinnowCommand.Flags {
                 emit("\n  ]\n}\n")
                 return
             }
-            var table = StreamingTable(headers: ["uid", "detector", "score", "status", "reason"], csv: output.csv,
-                                       maxCellWidth: max(40, Terminal.width - 50))
+            var table = StreamingTable(
+                headers: ["uid", "detector", "score", "status", "reason"], csv: output.csv,
+                maxCellWidth: max(40, Terminal.width - 50))
             table.rightAligned = [2]
             let count = try opened.eachFlag(detector: detector, status: status?.rawValue, limit: cap, count: { _ in }) { f in
                 try table.add([f.uid, f.detector, String(format: "%.3g", f.score), f.status, f.reason])

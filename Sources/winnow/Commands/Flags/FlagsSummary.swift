@@ -17,17 +17,22 @@ extension WinnowCommand.Flags {
 
         func run() throws {
             let rows = try store.open().flagSummary()
-            try output.render(FlagSummaryReport(detectors: rows), table: {
-                // "unjudged" only matters for stores whose decisions once closed every flag of a sample.
-                let unjudged = rows.contains { $0.unjudged > 0 }
-                var table = Table(headers: ["detector", "open", "confirmed", "dismissed"] + (unjudged ? ["unjudged"] : []) + ["precision"],
-                                  rightAligned: Set(1...(unjudged ? 5 : 4)))
-                for r in rows {
-                    table.rows.append([r.detector, "\(r.open)", "\(r.confirmed)", "\(r.dismissed)"] + (unjudged ? ["\(r.unjudged)"] : [])
-                                      + [r.precision.map { String(format: "%.2f", $0) } ?? "-"])
+            try output.render(
+                FlagSummaryReport(detectors: rows),
+                table: {
+                    // "unjudged" only matters for stores whose decisions once closed every flag of a sample.
+                    let unjudged = rows.contains { $0.unjudged > 0 }
+                    var table = Table(
+                        headers: ["detector", "open", "confirmed", "dismissed"] + (unjudged ? ["unjudged"] : []) + ["precision"],
+                        rightAligned: Set(1...(unjudged ? 5 : 4)))
+                    for r in rows {
+                        table.rows.append(
+                            [r.detector, "\(r.open)", "\(r.confirmed)", "\(r.dismissed)"] + (unjudged ? ["\(r.unjudged)"] : [])
+                                + [r.precision.map { String(format: "%.2f", $0) } ?? "-"])
+                    }
+                    return table
                 }
-                return table
-            }) { table in
+            ) { table in
                 emit(rows.isEmpty ? "no flags yet; run `winnow detect`\n" : table.text())
             }
         }

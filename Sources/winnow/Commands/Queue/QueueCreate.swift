@@ -24,8 +24,9 @@ extension WinnowCommand.Queue {
         @Option(help: "Samples flagged by these detectors (a comma list; repeatable).") var detector: [String] = []
         @Option(name: .customLong("min-score"), help: "Only flags scoring at least this.") var minScore: Double?
         @Option(name: .customLong("flag-status"), help: "Flag status to select on: open, confirmed, dismissed.") var flagStatus: FlagStatus = .open
-        @Option(name: .customLong("exclude-flagged"), defaultAsFlag: "", parsing: .next,
-                help: ArgumentHelp("Leave out samples with open flags: of any detector, or of these (a comma list; any score).", valueName: "detectors"))
+        @Option(
+            name: .customLong("exclude-flagged"), defaultAsFlag: "", parsing: .next,
+            help: ArgumentHelp("Leave out samples with open flags: of any detector, or of these (a comma list; any score).", valueName: "detectors"))
         var excludeFlagged: String?
         @OptionGroup var filters: SelectionOptions
         @Option(help: "A random audit sample of N items.") var audit: Int?

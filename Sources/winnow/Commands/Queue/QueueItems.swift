@@ -22,15 +22,18 @@ extension WinnowCommand.Queue {
         func run() throws {
             let tabular = output.format == .text
             let result = try store.open().queueItems(name, state: state?.rawValue, limit: limit ?? (tabular ? 50 : nil))
-            try output.render(result, table: {
-                var t = Table(headers: ["item", "uid", "label", "status", "state", "flags", "decisions"], rightAligned: [0])
-                for i in result.items {
-                    let flags = i.flags.map { "\($0.detector) \(String(format: "%.2f", $0.score))\($0.status == "open" ? "" : " " + $0.status)" }
-                    let decisions = i.decisions.map { "\($0.reviewer): \($0.action)\($0.label.map { " " + $0 } ?? "")\($0.bulk.map { " (bulk \($0))" } ?? "")" }
-                    t.rows.append(["\(i.item)", i.uid, i.label ?? "", i.status, i.state, flags.joined(separator: ", "), decisions.joined(separator: "; ")])
+            try output.render(
+                result,
+                table: {
+                    var t = Table(headers: ["item", "uid", "label", "status", "state", "flags", "decisions"], rightAligned: [0])
+                    for i in result.items {
+                        let flags = i.flags.map { "\($0.detector) \(String(format: "%.2f", $0.score))\($0.status == "open" ? "" : " " + $0.status)" }
+                        let decisions = i.decisions.map { "\($0.reviewer): \($0.action)\($0.label.map { " " + $0 } ?? "")\($0.bulk.map { " (bulk \($0))" } ?? "")" }
+                        t.rows.append(["\(i.item)", i.uid, i.label ?? "", i.status, i.state, flags.joined(separator: ", "), decisions.joined(separator: "; ")])
+                    }
+                    return t
                 }
-                return t
-            }) { t in
+            ) { t in
                 var out = result.items.isEmpty ? "no items\(state.map { " in state \($0.rawValue)" } ?? "") in \(name)\n" : t.text(maxCellWidth: 50)
                 if result.count > result.items.count { out += "(\(result.items.count) of \(result.count); --limit N or --json for more)\n" }
                 emit(out)

@@ -15,7 +15,8 @@ extension WinnowCommand.Review {
             let a = try store.open().agreement(queue: queue)
             try output.render(a) {
                 var out = "\(a.queue): \(a.items) items rated by 2+ of \(a.reviewers.joined(separator: ", "))\n"
-                out += "raw agreement \(decimal(a.rawAgreement, 3, none: "-")) · Cohen's kappa \(decimal(a.cohenKappa, 3, none: "-")) · Fleiss' kappa \(decimal(a.fleissKappa, 3, none: "-"))\n"
+                out +=
+                    "raw agreement \(decimal(a.rawAgreement, 3, none: "-")) · Cohen's kappa \(decimal(a.cohenKappa, 3, none: "-")) · Fleiss' kappa \(decimal(a.fleissKappa, 3, none: "-"))\n"
                 if !a.disagreements.isEmpty {
                     var t = Table(headers: ["item", "uid", "decisions"], rightAligned: [0])
                     for d in a.disagreements { t.rows.append(["\(d.item)", d.uid, d.decisions.joined(separator: "; ")]) }

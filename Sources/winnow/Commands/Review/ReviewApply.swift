@@ -6,7 +6,9 @@ extension WinnowCommand.Review {
     struct Apply: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Apply a JSONL of decisions made elsewhere, all or nothing.",
-            discussion: "Each line: {\"uid\" or \"item\", \"action\", \"label\", \"text\", \"note\", \"all_flags\"}. Example: winnow review apply verdicts.jsonl --queue noisy --reviewer alice")
+            discussion:
+                "Each line: {\"uid\" or \"item\", \"action\", \"label\", \"text\", \"note\", \"all_flags\"}. Example: winnow review apply verdicts.jsonl --queue noisy --reviewer alice"
+        )
         @OptionGroup var store: StoreOptions
         @Argument(help: "The decisions file.") var file: String
         @Option(help: "The queue the items are in.", transform: nameArgument(.queue)) var queue: String

@@ -39,7 +39,9 @@ extension WinnowCommand.Review {
             if let minScore, !minScore.isFinite { throw ValidationError("--min-score takes a number, for example --min-score 0.9.") }
             // A score is a detector's: without --flag the bulk would act on every open flag.
             if minScore != nil && flag.isEmpty {
-                throw ValidationError("--min-score needs --flag DETECTORS (whose flags' scores it reads, and which the decisions confirm or dismiss), for example --flag label-noise --min-score 0.9.")
+                throw ValidationError(
+                    "--min-score needs --flag DETECTORS (whose flags' scores it reads, and which the decisions confirm or dismiss), for example --flag label-noise --min-score 0.9."
+                )
             }
         }
 
@@ -73,7 +75,10 @@ extension WinnowCommand.Review {
                 out = "nothing to decide: no open item matches; nothing was recorded\n"
             }
             if !o.states.isEmpty { out += "  " + o.states.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + "\n" }
-            if !o.changes.isEmpty { out += "  labels: " + o.changes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n" }
+            if !o.changes.isEmpty {
+                out +=
+                    "  labels: " + o.changes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
+            }
             if !o.items.isEmpty {
                 var t = Table(headers: ["item", "uid", "label", "to", "state"], rightAligned: [0])
                 for i in o.items.prefix(max(0, limit)) { t.rows.append(["\(i.item)", i.uid, i.label ?? "", i.to ?? "", i.state]) }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import WinnowKit
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The terminal state to restore on exit, reachable from signal handlers.
@@ -65,7 +65,8 @@ extension WinnowCommand.Review {
                 guard FileIdentity(path: store.path) == identity else {
                     restoreTerminal()
                     emit("\u{1B}[2J\u{1B}[H")
-                    throw WinnowError.storeUnavailable(path: store.path, detail: "it was deleted or replaced while this review ran, so the key pressed was not applied; find the store and start the review again")
+                    throw WinnowError.storeUnavailable(
+                        path: store.path, detail: "it was deleted or replaced while this review ran, so the key pressed was not applied; find the store and start the review again")
                 }
                 do {
                     switch key {
@@ -150,7 +151,9 @@ extension WinnowCommand.Review {
                 rawWrite("\r\ninterrupted; decisions so far are saved\r\n")
                 Glibc.exit(130)
             }
-            signal(SIGTERM) { _ in restoreTerminal(); Glibc.exit(143) }
+            signal(SIGTERM) { _ in
+                restoreTerminal(); Glibc.exit(143)
+            }
             // A resize interrupts the read so the screen is drawn again at the new width.
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { _ in resized = 1 }

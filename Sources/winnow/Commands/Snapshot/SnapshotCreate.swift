@@ -20,8 +20,9 @@ extension WinnowCommand.Snapshot {
         @OptionGroup var store: StoreOptions
         @Argument(help: "The snapshot's name.", transform: nameArgument(.snapshot)) var name: String
         @Option(name: [.customShort("m"), .long], help: "A message kept with the snapshot.") var message: String?
-        @Option(name: .customLong("exclude-flagged"), defaultAsFlag: "", parsing: .next,
-                help: ArgumentHelp("Leave out samples with open flags: of any detector, or of these (a comma list).", valueName: "detectors"))
+        @Option(
+            name: .customLong("exclude-flagged"), defaultAsFlag: "", parsing: .next,
+            help: ArgumentHelp("Leave out samples with open flags: of any detector, or of these (a comma list).", valueName: "detectors"))
         var excludeFlagged: String?
         @Option(name: .customLong("min-score"), help: "With --exclude-flagged: only flags scoring at least this count.") var minScore: Double?
         @OptionGroup var filters: SelectionOptions
@@ -57,7 +58,8 @@ extension WinnowCommand.Snapshot {
         private func emptyReason(leftOut: Int) -> String {
             if leftOut > 0, let excludeFlagged {
                 let option = "--exclude-flagged" + (excludeFlagged.isEmpty ? "" : " " + excludeFlagged) + (minScore.map { " --min-score \($0)" } ?? "")
-                return "snapshot \(name) would be empty: \(option) left out all \(leftOut) samples the other filters matched; nothing was made (snapshots are immutable, so an empty one is refused); narrow the exclusion to fewer detectors or a higher --min-score"
+                return
+                    "snapshot \(name) would be empty: \(option) left out all \(leftOut) samples the other filters matched; nothing was made (snapshots are immutable, so an empty one is refused); narrow the exclusion to fewer detectors or a higher --min-score"
             }
             var given: [String] = []
             if let label = filters.label { given.append("--label \(label)") }
@@ -65,7 +67,8 @@ extension WinnowCommand.Snapshot {
             if let source = filters.source { given.append("--source \(source)") }
             if let excludeFlagged { given.append("--exclude-flagged" + (excludeFlagged.isEmpty ? "" : " " + excludeFlagged)) }
             if given.isEmpty { return "snapshot \(name) would be empty: the store holds no active sample; nothing was made (import samples first)" }
-            return "snapshot \(name) would be empty: no active sample matches \(given.joined(separator: " ")); nothing was made (snapshots are immutable, so an empty one is refused); check the filters with `winnow samples \(given.filter { !$0.hasPrefix("--exclude-flagged") }.joined(separator: " ")) --count`"
+            return
+                "snapshot \(name) would be empty: no active sample matches \(given.joined(separator: " ")); nothing was made (snapshots are immutable, so an empty one is refused); check the filters with `winnow samples \(given.filter { !$0.hasPrefix("--exclude-flagged") }.joined(separator: " ")) --count`"
         }
     }
 }

@@ -16,7 +16,8 @@ extension WinnowCommand.Snapshot {
         func run() throws {
             let d = try store.open().diffSnapshots(from, to, limit: limit)
             try output.render(d) {
-                var out = "\(d.from) → \(d.to): \(d.added) added, \(d.removed) removed, \(d.contentChanged) content changed, \(d.relabeled) relabeled, \(d.reannotated) re-annotated\n"
+                var out =
+                    "\(d.from) → \(d.to): \(d.added) added, \(d.removed) removed, \(d.contentChanged) content changed, \(d.relabeled) relabeled, \(d.reannotated) re-annotated\n"
                 for (kind, uids) in (d.uids ?? [:]).sorted(by: { $0.key < $1.key }) where !uids.isEmpty {
                     out += "  \(kind): \(uids.joined(separator: ", "))\n"
                 }

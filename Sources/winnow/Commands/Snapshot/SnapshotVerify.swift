@@ -13,7 +13,9 @@ extension WinnowCommand.Snapshot {
         func run() throws {
             let (stored, recomputed, members) = try store.open().verifySnapshot(name)
             guard stored == recomputed else {
-                throw WinnowError.invalidArgument("snapshot \(name) does NOT verify: stored fingerprint \(stored), recomputed from its \(members) members \(recomputed); its data was changed outside winnow — restore the store from a backup")
+                throw WinnowError.invalidArgument(
+                    "snapshot \(name) does NOT verify: stored fingerprint \(stored), recomputed from its \(members) members \(recomputed); its data was changed outside winnow — restore the store from a backup"
+                )
             }
             emit("snapshot \(name): ok (\(members) members, fingerprint \(stored))\n")
         }

@@ -27,7 +27,9 @@ extension WinnowCommand.Taxonomy {
             let taxonomy = try WinnowKit.Taxonomy.parse(text, file: file)
             try store.open(.createIfMissing).loadTaxonomy(taxonomy)
             let categories = taxonomy.dimensions.reduce(0) { $0 + $1.categories.count }
-            emit("loaded \(file): \(taxonomy.dimensions.count) dimension\(taxonomy.dimensions.count == 1 ? "" : "s"), \(categories) categories\(taxonomy.labels.isEmpty ? "" : ", label order \(taxonomy.labels.joined(separator: ", "))")\n")
+            emit(
+                "loaded \(file): \(taxonomy.dimensions.count) dimension\(taxonomy.dimensions.count == 1 ? "" : "s"), \(categories) categories\(taxonomy.labels.isEmpty ? "" : ", label order \(taxonomy.labels.joined(separator: ", "))")\n"
+            )
         }
     }
 }

@@ -11,16 +11,21 @@ extension WinnowCommand.Taxonomy {
 
         func run() throws {
             let taxonomy = try store.open().taxonomy()
-            try output.render(taxonomy, table: {
-                var table = Table(headers: ["dimension", "category", "target", "weight"], rightAligned: [2, 3])
-                for dimension in taxonomy.dimensions {
-                    for category in dimension.categories {
-                        table.rows.append([dimension.name, category.name, category.target.map(String.init) ?? "",
-                                           String(format: "%g", category.weight)])
+            try output.render(
+                taxonomy,
+                table: {
+                    var table = Table(headers: ["dimension", "category", "target", "weight"], rightAligned: [2, 3])
+                    for dimension in taxonomy.dimensions {
+                        for category in dimension.categories {
+                            table.rows.append([
+                                dimension.name, category.name, category.target.map(String.init) ?? "",
+                                String(format: "%g", category.weight),
+                            ])
+                        }
                     }
+                    return table
                 }
-                return table
-            }) { table in
+            ) { table in
                 if taxonomy.dimensions.isEmpty && taxonomy.labels.isEmpty {
                     emit("no taxonomy yet; load one with `winnow taxonomy load FILE`\n")
                     return

@@ -198,7 +198,7 @@ extension Store {
 
     /// Records the decision and gives up the reviewer's lease on the item; returns its id.
     static func record(_ db: Database, _ request: DecisionRequest, _ target: DecisionTarget, now: String) throws -> Int64 {
-        var decision = DecisionRecord(
+        let decision = DecisionRecord(
             id: nil, itemId: request.item, sampleId: target.sampleID, reviewer: request.reviewer,
             action: request.action, label: request.label, revisionId: nil, note: request.note,
             createdAt: now, undoneAt: nil, text: request.text, adjudication: request.adjudicate,
@@ -279,7 +279,7 @@ extension Store {
             db, sql: "SELECT s.uid FROM contents c JOIN samples s ON s.id = c.sample_id WHERE c.hash = ?",
             arguments: [Data(hash)])
         {
-            throw WinnowError.invalidArgument("the edited content is already in the store as \(other); drop this sample instead of making it a duplicate")
+            throw WinnowError.alreadyExists("the edited content is already in the store as \(other); drop this sample instead of making it a duplicate")
         }
         try db.execute(
             sql: """
@@ -293,7 +293,7 @@ extension Store {
         _ db: Database, sampleID: Int64, contentID: Int64, label: String?, score: Double?, origin: RevisionOrigin,
         decision: Int64?, now: String
     ) throws {
-        var revision = RevisionRecord(
+        let revision = RevisionRecord(
             id: nil, sampleId: sampleID, contentId: contentID, label: label, score: score, origin: origin,
             decisionId: decision, createdAt: now)
         try revision.insert(db)

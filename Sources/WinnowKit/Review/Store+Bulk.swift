@@ -333,7 +333,7 @@ extension Store {
                 throw WinnowError.invalidArgument("bulk decision \(id) is \(bulk.reviewer)'s, not \(reviewer)'s; nothing was undone")
             }
             if let at = bulk.undoneAt {
-                throw WinnowError.invalidArgument("bulk decision \(id) was undone at \(at) already")
+                throw WinnowError.alreadyExists("bulk decision \(id) was undone at \(at) already")
             }
             let now = Timestamp.string(clock.now())
             let decisions = try LiveDecision.fetchAll(

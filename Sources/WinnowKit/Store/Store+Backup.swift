@@ -115,7 +115,7 @@ extension Store {
             )
         }
         if !force {
-            throw WinnowError.invalidArgument("\(destination) exists; pass --force to replace it, or name another file")
+            throw WinnowError.alreadyExists("\(destination) exists; pass --force to replace it, or name another file")
         }
         if (target.st_mode & S_IFMT) != S_IFREG {
             throw WinnowError.invalidArgument("\(destination) is not a regular file; name another file")

@@ -349,10 +349,7 @@ extension Store {
 
     /// A queue's items in review order, with each sample's label, status, flags and the
     /// item's decisions; `state` narrows to one state, `limit` to the first N.
-    public func queueItems(_ name: String, state: String? = nil, limit: Int? = nil) throws -> QueueItems {
-        if let state, QueueItemState(rawValue: state) == nil {
-            throw WinnowError.invalidArgument("--state \(state): choose \(QueueItemState.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+    public func queueItems(_ name: String, state: QueueItemState? = nil, limit: Int? = nil) throws -> QueueItems {
         let now = Timestamp.string(clock.now())
         return try read { db in
             let (queue, overlap) = try Store.queueID(db, name)
@@ -375,7 +372,7 @@ extension Store {
                     resolved: try row.value("resolved_at", as: String?.self) != nil,
                     verdicts: live.filter { $0.action != DecisionAction.skip.rawValue }.count,
                     overlap: overlap, claimed: try row.value("claimed"))
-                if let state, state != itemState.rawValue { continue }
+                if let state, state != itemState { continue }
                 items.append(
                     QueueItemInfo(
                         item: id, uid: try row.value("uid"), label: try row.value("label"), status: try row.value("status"),

@@ -12,17 +12,13 @@ extension QueuePriority: ExpressibleByArgument {}
 extension DecisionAction: ExpressibleByArgument {}
 extension InputFormat: ExpressibleByArgument {}
 extension OnError: ExpressibleByArgument {}
+extension QueueItemState: ExpressibleByArgument {}
 
 /// `review bulk --action`: the decisions one verdict over many items can be.
 enum BulkAction: String, CaseIterable, ExpressibleByArgument {
     case keep, drop, relabel
 
     var decision: DecisionAction { DecisionAction(rawValue: rawValue) ?? .keep }
-}
-
-/// `queue items --state`: the states an item of a queue is in.
-enum QueueItemState: String, CaseIterable, ExpressibleByArgument {
-    case pending, claimed, waiting, disagreement, decided
 }
 
 /// `export --group`: what to keep together in one split.

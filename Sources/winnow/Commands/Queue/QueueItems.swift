@@ -15,13 +15,13 @@ extension WinnowCommand.Queue {
                 """)
         @OptionGroup var store: StoreOptions
         @Argument(help: "The queue.", transform: nameArgument(.queue)) var name: String
-        @Option(help: "Only items in this state: pending, claimed, waiting, disagreement, decided.") var state: QueueItemState?
+        @Option(help: "Only items in this state.") var state: QueueItemState?
         @Option(help: "At most N items (tables default to 50; JSON and CSV list all).") var limit: Int?
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             let tabular = output.format == .text
-            let result = try store.open().queueItems(name, state: state?.rawValue, limit: limit ?? (tabular ? 50 : nil))
+            let result = try store.open().queueItems(name, state: state, limit: limit ?? (tabular ? 50 : nil))
             try output.render(
                 result,
                 table: {

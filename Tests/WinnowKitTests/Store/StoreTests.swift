@@ -15,6 +15,7 @@ import Testing
         "0004_content_hash.sql": "5c9974e22875d5921c2952dc188059ab8772a04f79f0e72402e2df9a780bcd45",
         "0005_bulk_decisions.sql": "b6e8dd7e6ab2d136113121befbd40e6147b176171a2fd31c2ad34c37cbe8f6e3",
         "0006_snapshot_clusters.sql": "6a36410a3e96b22f2ecfb0eedb319c9043337fd353fb784a4ff48baf2132a5aa",
+        "0007_augmentation.sql": "d117d8d787da8b381abb0e8e1bb5ee7b2ec56147d105230704b48a758c0e7c15",
     ]
 
     @Test func landedMigrationsNeverChange() throws {

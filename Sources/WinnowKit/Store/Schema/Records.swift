@@ -3,6 +3,86 @@
 import Foundation
 import GRDB
 
+/// One `winnow augment` run: what it was asked for and what it made.
+///
+/// A row of `augment_runs`.
+struct AugmentRunRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "augment_runs"
+    var id: Int64?
+    /// 'scene.DIM=CAT' or 'label=L'
+    var target: String
+    /// the operations asked for, comma-separated ('' with a command)
+    var operations: String
+    /// the share of words an operation touches
+    var rate: Double?
+    var seed: Int64
+    /// the external generator, when one made the candidates
+    var command: String?
+    var requested: Int64
+    /// augmented samples stored
+    var made: Int64
+    /// candidates left out (content already stored, unchanged text)
+    var skipped: Int64
+    var startedAt: String
+    var finishedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case target
+        case operations
+        case rate
+        case seed
+        case command
+        case requested
+        case made
+        case skipped
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+
+    /// The table's columns, for GRDB's query interface.
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let target = Column(CodingKeys.target)
+        static let operations = Column(CodingKeys.operations)
+        static let rate = Column(CodingKeys.rate)
+        static let seed = Column(CodingKeys.seed)
+        static let command = Column(CodingKeys.command)
+        static let requested = Column(CodingKeys.requested)
+        static let made = Column(CodingKeys.made)
+        static let skipped = Column(CodingKeys.skipped)
+        static let startedAt = Column(CodingKeys.startedAt)
+        static let finishedAt = Column(CodingKeys.finishedAt)
+    }
+}
+
+/// An augmented sample, its parent and how it was made.
+///
+/// A row of `augmented_samples`.
+struct AugmentedSampleRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "augmented_samples"
+    var sampleId: Int64?
+    var parentId: Int64
+    var runId: Int64
+    /// JSON array of the operations applied, e.g. ["synonym","swap"]; ["command"] for a generator
+    var operations: String
+
+    enum CodingKeys: String, CodingKey {
+        case sampleId = "sample_id"
+        case parentId = "parent_id"
+        case runId = "run_id"
+        case operations
+    }
+
+    /// The table's columns, for GRDB's query interface.
+    enum Columns {
+        static let sampleId = Column(CodingKeys.sampleId)
+        static let parentId = Column(CodingKeys.parentId)
+        static let runId = Column(CodingKeys.runId)
+        static let operations = Column(CodingKeys.operations)
+    }
+}
+
 /// A row of `bulk_decisions`.
 struct BulkDecisionRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "bulk_decisions"

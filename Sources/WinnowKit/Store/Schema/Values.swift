@@ -20,6 +20,12 @@ public enum RevisionOrigin: String, CaseIterable, Codable, Sendable, DatabaseVal
     case `import`, relabel, edit, undo
 }
 
+/// Where a sample came from: read from an input file, or made by `winnow augment` from a
+/// parent (a row in `augmented_samples`). Not a column: derived from that table.
+public enum SampleOrigin: String, CaseIterable, Codable, Sendable {
+    case `import`, augmented
+}
+
 /// Where a scene annotation came from (`scene_annotations.origin`).
 public enum AnnotationOrigin: String, CaseIterable, Codable, Sendable, DatabaseValueConvertible {
     case `import`, file, rules, review

@@ -76,16 +76,22 @@ public struct TextAugmenter: Sendable {
                 words.words[i] = Casing.carry(from: words.words[i], to: options[RandomDraw.below(options.count, using: &rng)])
             }
         case .insert:
+            let sources = withSynonyms.map { words.words[$0] }
             for _ in 0..<n {
-                let source = words.words[withSynonyms[RandomDraw.below(withSynonyms.count, using: &rng)]]
+                let source = sources[RandomDraw.below(sources.count, using: &rng)]
                 let options = synonyms(source)
                 let synonym = options[RandomDraw.below(options.count, using: &rng)]
                 words.insert(synonym, before: RandomDraw.below(words.words.count, using: &rng))
             }
         case .swap:
-            for _ in 0..<n {
+            // n swaps, and one more while they cancel out (a swap of two different words
+            // always changes the text, and there are two: `distinctWords >= 2`).
+            let original = words.words
+            var done = 0
+            while done < n || words.words == original {
                 let i = RandomDraw.below(words.words.count, using: &rng)
                 let others = words.words.indices.filter { words.words[$0] != words.words[i] }
+                done += 1
                 guard !others.isEmpty else { continue }
                 words.words.swapAt(i, others[RandomDraw.below(others.count, using: &rng)])
             }
@@ -252,7 +258,8 @@ enum Typo {
             let i = letters[RandomDraw.below(letters.count, using: &rng)]
             chars.insert(chars[i], at: i)
         case .transpose:
-            chars.swapAt(pairs[RandomDraw.below(pairs.count, using: &rng)], pairs[RandomDraw.below(pairs.count, using: &rng)] + 1)
+            let i = pairs[RandomDraw.below(pairs.count, using: &rng)]
+            chars.swapAt(i, i + 1)
         }
         return String(chars)
     }

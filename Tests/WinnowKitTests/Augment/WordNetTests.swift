@@ -10,9 +10,12 @@ import Testing
 
     /// The fixture's offsets are what the data files hold: the synset lines start there.
     @Test func fixtureOffsetsPointAtTheirSynsets() throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: fixtures + "/wordnet/data.noun"))
+        let path = fixtures + "/wordnet/data.noun"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let data = try MappedFile(path: path)
+        #expect(Array(data.bytes) == Array(bytes))
         for (offset, words) in [(154, ["car", "auto", "automobile"]), (223, ["car", "railcar", "railway_car"]), (733, ["Lincoln", "Abraham_Lincoln", "President_Lincoln"])] {
-            #expect(String(decoding: data[offset..<offset + 8], as: UTF8.self) == String(format: "%08d", offset))
+            #expect(String(decoding: bytes[offset..<offset + 8], as: UTF8.self) == String(format: "%08d", offset))
             #expect(WordNet.synsetWords(in: data, at: offset) == words)
         }
         // w_cnt is hexadecimal: "0b" is eleven words.

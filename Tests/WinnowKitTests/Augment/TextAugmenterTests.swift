@@ -49,6 +49,16 @@ private func isOneTypo(_ a: String, _ b: String) -> Bool {
         }
     }
 
+    @Test func insertionGoesBeforeAWordWithASpace() {
+        var s = WordSequence("a b")
+        s.insert([("x", 0), ("y", 0), ("z", 1)])
+        #expect(s.text == "x y a z b")
+        var t = WordSequence("Hi, there!")
+        t.insert([("hello", 1)])
+        #expect(t.text == "Hi, hello there!")
+        #expect(t.words == ["Hi", "hello", "there"])
+    }
+
     @Test func deletionMergesTheRunsAroundAWord() {
         func kept(_ text: String, _ mask: [Bool]) -> String {
             var s = WordSequence(text)
@@ -94,11 +104,12 @@ private func isOneTypo(_ a: String, _ b: String) -> Bool {
 
     @Test func exactOutputs() {
         // n = max(1, ⌊0.25 · 8⌋) = 2. Read: synonym quickly → speedily, larger → big (larger is
-        // large by morphy's er → e); insert quick (of quickly) and glad (of happy); swap
-        // happy/and then quickly/larger; delete drops "got"; typo doubles a c, swaps e and r.
+        // large by morphy's er → e); insert quick (of quickly) before happy and glad (of
+        // happy) before larger; swap happy/and then quickly/larger; delete drops "got"; typo
+        // doubles a c and swaps e and r.
         let cases: [(AugmentOperation, UInt64, String)] = [
             (.synonym, 1, "The boss is happy and speedily got big."),
-            (.insert, 1, "The boss is quick happy and quickly glad got larger."),
+            (.insert, 1, "The boss is quick happy and quickly got glad larger."),
             (.swap, 1, "The boss is and happy larger got quickly."),
             (.delete, 1, "The boss is happy and quickly larger."),
             (.typo, 1, "The boss is happy and quicckly got largre."),

@@ -8,9 +8,9 @@ import Foundation
 ///
 /// The files are mapped (`mmap`), not parsed: a word is found by binary search over the
 /// sorted `index.*` and `*.exc` files (as WordNet's own library does), and its synsets are
-/// read at their byte offsets in `data.*`. Opening takes under a millisecond where loading
-/// the indexes into dictionaries took over a second, and a lookup tens of microseconds
-/// (README, "Augmentation operations", has the figures); answers are cached per word.
+/// read at their byte offsets in `data.*`. Opening takes under a millisecond (loading the
+/// indexes into dictionaries took 0.6–1.5 s) and a lookup tens of microseconds (README,
+/// "Augmentation operations", has the figures); answers are cached per word.
 public final class WordNet: @unchecked Sendable { // immutable but for `cache`, which `lock` guards
     /// Where Debian's `wordnet-base` puts the database.
     public static let defaultDirectory = "/usr/share/wordnet"

@@ -284,3 +284,53 @@ private func isOneTypo(_ a: String, _ b: String) -> Bool {
         }
     }
 }
+
+/// The operations over the real WordNet 3.0 (Debian's wordnet-base): every variant is the
+/// sentence with one word replaced by (or one word's synonym inserted before) a WordNet
+/// synonym, found by trying them all.
+@Suite struct TextAugmenterWordNet30Tests {
+    let wordNet: WordNet
+    let sentence = "The happy driver parked her old car quickly."
+    init() throws { wordNet = try WordNet() }
+
+    @Test func synonymReplacesAWordWithOneOfItsWordNetSynonyms() {
+        let a = TextAugmenter(operations: [.synonym], rate: 0.1, wordNet: wordNet) // n = 1
+        let before = WordSequence(sentence)
+        var possible: Set<String> = []
+        for (i, word) in before.words.enumerated() where !TextAugmenter.stopWords.contains(word.lowercased()) {
+            for synonym in wordNet.synonyms(of: word) {
+                var copy = before
+                copy.words[i] = Casing.carry(from: word, to: synonym)
+                possible.insert(copy.text)
+            }
+        }
+        #expect(possible.contains("The felicitous driver parked her old car quickly."))
+        #expect(possible.contains("The happy driver parked her old automobile quickly."))
+        for seed in UInt64(0)..<50 {
+            var rng = SeededGenerator(seed: seed)
+            let out = a.augment(sentence, using: &rng)
+            #expect(out.applied == [.synonym])
+            #expect(possible.contains(out.text), "\(out.text)")
+        }
+    }
+
+    @Test func insertPutsInAWordNetSynonymOfOneOfTheWords() {
+        let a = TextAugmenter(operations: [.insert], rate: 0.1, wordNet: wordNet) // n = 1
+        let before = WordSequence(sentence)
+        let pool = Set(before.words.filter { !TextAugmenter.stopWords.contains($0.lowercased()) }.flatMap { wordNet.synonyms(of: $0) })
+        var possible: Set<String> = []
+        for synonym in pool {
+            for position in before.words.indices {
+                var copy = before
+                copy.insert([(synonym, position)])
+                possible.insert(copy.text)
+            }
+        }
+        for seed in UInt64(0)..<50 {
+            var rng = SeededGenerator(seed: seed)
+            let out = a.augment(sentence, using: &rng)
+            #expect(out.applied == [.insert])
+            #expect(possible.contains(out.text), "\(out.text)")
+        }
+    }
+}

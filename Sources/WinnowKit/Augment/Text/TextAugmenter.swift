@@ -16,6 +16,8 @@ public struct TextAugmenter: Sendable {
     /// Where synonyms come from; without it `synonym` and `insert` never apply.
     public let wordNet: WordNet?
 
+    /// An augmenter drawing from `operations` (repeats ignored) at `rate`; `wordNet` may be
+    /// nil when neither `synonym` nor `insert` is asked (they then never apply).
     public init(operations: [AugmentOperation], rate: Double, wordNet: WordNet?) {
         var seen: Set<AugmentOperation> = []
         self.operations = operations.filter { seen.insert($0).inserted }

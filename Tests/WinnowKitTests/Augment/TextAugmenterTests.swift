@@ -49,6 +49,16 @@ private func isOneTypo(_ a: String, _ b: String) -> Bool {
         }
     }
 
+    @Test func insertionGoesBeforeAWordWithASpace() {
+        var s = WordSequence("a b")
+        s.insert([("x", 0), ("y", 0), ("z", 1)])
+        #expect(s.text == "x y a z b")
+        var t = WordSequence("Hi, there!")
+        t.insert([("hello", 1)])
+        #expect(t.text == "Hi, hello there!")
+        #expect(t.words == ["Hi", "hello", "there"])
+    }
+
     @Test func deletionMergesTheRunsAroundAWord() {
         func kept(_ text: String, _ mask: [Bool]) -> String {
             var s = WordSequence(text)
@@ -94,11 +104,12 @@ private func isOneTypo(_ a: String, _ b: String) -> Bool {
 
     @Test func exactOutputs() {
         // n = max(1, ⌊0.25 · 8⌋) = 2. Read: synonym quickly → speedily, larger → big (larger is
-        // large by morphy's er → e); insert quick (of quickly) and glad (of happy); swap
-        // happy/and then quickly/larger; delete drops "got"; typo doubles a c, swaps e and r.
+        // large by morphy's er → e); insert quick (of quickly) before happy and glad (of
+        // happy) before larger; swap happy/and then quickly/larger; delete drops "got"; typo
+        // doubles a c and swaps e and r.
         let cases: [(AugmentOperation, UInt64, String)] = [
             (.synonym, 1, "The boss is happy and speedily got big."),
-            (.insert, 1, "The boss is quick happy and quickly glad got larger."),
+            (.insert, 1, "The boss is quick happy and quickly got glad larger."),
             (.swap, 1, "The boss is and happy larger got quickly."),
             (.delete, 1, "The boss is happy and quickly larger."),
             (.typo, 1, "The boss is happy and quicckly got largre."),
@@ -270,6 +281,56 @@ private func isOneTypo(_ a: String, _ b: String) -> Bool {
             let out = run(augmenter([.swap, .delete, .typo]), "Hello", seed: seed)
             #expect(out.applied == [.typo])
             #expect(out.text != "Hello")
+        }
+    }
+}
+
+/// The operations over the real WordNet 3.0 (Debian's wordnet-base): every variant is the
+/// sentence with one word replaced by (or one word's synonym inserted before) a WordNet
+/// synonym, found by trying them all.
+@Suite struct TextAugmenterWordNet30Tests {
+    let wordNet: WordNet
+    let sentence = "The happy driver parked her old car quickly."
+    init() throws { wordNet = try WordNet() }
+
+    @Test func synonymReplacesAWordWithOneOfItsWordNetSynonyms() {
+        let a = TextAugmenter(operations: [.synonym], rate: 0.1, wordNet: wordNet) // n = 1
+        let before = WordSequence(sentence)
+        var possible: Set<String> = []
+        for (i, word) in before.words.enumerated() where !TextAugmenter.stopWords.contains(word.lowercased()) {
+            for synonym in wordNet.synonyms(of: word) {
+                var copy = before
+                copy.words[i] = Casing.carry(from: word, to: synonym)
+                possible.insert(copy.text)
+            }
+        }
+        #expect(possible.contains("The felicitous driver parked her old car quickly."))
+        #expect(possible.contains("The happy driver parked her old automobile quickly."))
+        for seed in UInt64(0)..<50 {
+            var rng = SeededGenerator(seed: seed)
+            let out = a.augment(sentence, using: &rng)
+            #expect(out.applied == [.synonym])
+            #expect(possible.contains(out.text), "\(out.text)")
+        }
+    }
+
+    @Test func insertPutsInAWordNetSynonymOfOneOfTheWords() {
+        let a = TextAugmenter(operations: [.insert], rate: 0.1, wordNet: wordNet) // n = 1
+        let before = WordSequence(sentence)
+        let pool = Set(before.words.filter { !TextAugmenter.stopWords.contains($0.lowercased()) }.flatMap { wordNet.synonyms(of: $0) })
+        var possible: Set<String> = []
+        for synonym in pool {
+            for position in before.words.indices {
+                var copy = before
+                copy.insert([(synonym, position)])
+                possible.insert(copy.text)
+            }
+        }
+        for seed in UInt64(0)..<50 {
+            var rng = SeededGenerator(seed: seed)
+            let out = a.augment(sentence, using: &rng)
+            #expect(out.applied == [.insert])
+            #expect(possible.contains(out.text), "\(out.text)")
         }
     }
 }

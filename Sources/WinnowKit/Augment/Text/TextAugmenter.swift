@@ -16,6 +16,8 @@ public struct TextAugmenter: Sendable {
     /// Where synonyms come from; without it `synonym` and `insert` never apply.
     public let wordNet: WordNet?
 
+    /// An augmenter drawing from `operations` (repeats ignored) at `rate`; `wordNet` may be
+    /// nil when neither `synonym` nor `insert` is asked (they then never apply).
     public init(operations: [AugmentOperation], rate: Double, wordNet: WordNet?) {
         var seen: Set<AugmentOperation> = []
         self.operations = operations.filter { seen.insert($0).inserted }
@@ -55,7 +57,8 @@ public struct TextAugmenter: Sendable {
             synonymCache[word] = found
             return found
         }
-        let withSynonyms = words.words.indices.filter { !synonyms(words.words[$0]).isEmpty }
+        let wantsSynonyms = operations.contains(.synonym) || operations.contains(.insert)
+        let withSynonyms = wantsSynonyms ? words.words.indices.filter { !synonyms(words.words[$0]).isEmpty } : []
         let distinctWords = Set(words.words).count
         let typoable = words.words.indices.filter { Typo.canEdit(words.words[$0]) }
         let applicable = operations.filter { op in
@@ -76,24 +79,42 @@ public struct TextAugmenter: Sendable {
                 words.words[i] = Casing.carry(from: words.words[i], to: options[RandomDraw.below(options.count, using: &rng)])
             }
         case .insert:
+            // Each synonym goes before a word of the text, drawn among its words as they were
+            // (the text is rebuilt once, so a long text costs no more than a short one).
             let sources = withSynonyms.map { words.words[$0] }
+            var insertions: [(word: String, before: Int)] = []
             for _ in 0..<n {
                 let source = sources[RandomDraw.below(sources.count, using: &rng)]
                 let options = synonyms(source)
                 let synonym = options[RandomDraw.below(options.count, using: &rng)]
-                words.insert(synonym, before: RandomDraw.below(words.words.count, using: &rng))
+                insertions.append((synonym, RandomDraw.below(words.words.count, using: &rng)))
             }
+            words.insert(insertions)
         case .swap:
-            // n swaps, and one more while they cancel out (a swap of two different words
+            // n swaps, then one more while they cancel out (a swap of two different words
             // always changes the text, and there are two: `distinctWords >= 2`).
             let original = words.words
             var done = 0
             while done < n || words.words == original {
-                let i = RandomDraw.below(words.words.count, using: &rng)
-                let others = words.words.indices.filter { words.words[$0] != words.words[i] }
+                let count = words.words.count
+                let i = RandomDraw.below(count, using: &rng)
                 done += 1
-                guard !others.isEmpty else { continue }
-                words.words.swapAt(i, others[RandomDraw.below(others.count, using: &rng)])
+                // A partner that differs from words[i]: a few uniform draws among the
+                // others, then the list of those that differ (a text of nearly one word).
+                var partner: Int?
+                for _ in 0..<8 {
+                    var j = RandomDraw.below(count - 1, using: &rng)
+                    if j >= i { j += 1 }
+                    if words.words[j] != words.words[i] {
+                        partner = j
+                        break
+                    }
+                }
+                if partner == nil {
+                    let others = words.words.indices.filter { words.words[$0] != words.words[i] }
+                    if !others.isEmpty { partner = others[RandomDraw.below(others.count, using: &rng)] }
+                }
+                if let partner { words.words.swapAt(i, partner) }
             }
         case .delete:
             var keep = words.words.indices.map { _ in RandomDraw.unit(using: &rng) >= rate }
@@ -159,10 +180,26 @@ struct WordSequence {
         return out
     }
 
-    /// Inserts `word` before `words[position]`, with one space after it.
-    mutating func insert(_ word: String, before position: Int) {
-        words.insert(word, at: position)
-        separators.insert(" ", at: position + 1)
+    /// Inserts each word before `words[before]` (of the words as they are now), with one
+    /// space after it; words inserted before the same word keep their order.
+    mutating func insert(_ insertions: [(word: String, before: Int)]) {
+        var at = [[String]](repeating: [], count: words.count)
+        for insertion in insertions { at[insertion.before].append(insertion.word) }
+        var newWords: [String] = []
+        var newSeparators: [String] = []
+        newWords.reserveCapacity(words.count + insertions.count)
+        newSeparators.reserveCapacity(separators.count + insertions.count)
+        for (k, word) in words.enumerated() {
+            newSeparators.append(separators[k])
+            for inserted in at[k] {
+                newWords.append(inserted)
+                newSeparators.append(" ")
+            }
+            newWords.append(word)
+        }
+        newSeparators.append(separators[words.count])
+        words = newWords
+        separators = newSeparators
     }
 
     /// Keeps the words marked `true` and drops the others. The runs around a dropped word

@@ -63,6 +63,8 @@ import Testing
         #expect(rows.map { $0["count"] as? Int } == [10, 4, 0])
         #expect(rows.map { $0["needed"] as? Int } == [0, 6, 10])
         #expect(rows.map { $0["parents"] as? Int } == [10, 2, 0]) // s13, s14 are augmented
+        #expect(rows.map { $0["augmented"] as? Int } == [0, 2, 0])
+        #expect(rows.map { $0["capacity"] as? Int } == [80, 14, 0]) // s11 gave 2 of its 8
         #expect(rows.map { $0["augmentable"] as? Int } == [0, 6, 0])
         #expect(rows.map { $0["new_data"] as? Int } == [0, 0, 10])
         #expect(rows.map { $0["resampled"] as? Int } == [10, 10, 0])
@@ -97,39 +99,46 @@ import Testing
         let run = try winnow(["plan", "--of", "scene.domain", "--max-per-parent", "2", "--db", db])
         #expect(run.status == 0, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        // b's 2 parents give 2 × 2 = 4 of its 6; the other 2 are new data.
+        // b's 2 parents may give 2 × 2, less the 2 that s11 already gave: 2 of its 6; 4 are new data.
         #expect(
             Array(lines.prefix(7)) == [
                 "scene.domain · targets: taxonomy · Q: taxonomy · up to 2 per parent · resampling: over",
-                "category  count  target  needed  parents  augmentable  new data      Q  factor  resampled  aug+resampled",
-                "────────  ─────  ──────  ──────  ───────  ───────────  ────────  ─────  ──────  ─────────  ─────────────",
-                "a            10      10       0       10            0         0  0.333    1.00         10             10",
-                "b             4      10       6        2            4         2  0.333    2.50         10             10",
-                "c             0      10      10        0            0        10  0.333                  0              0",
-                "total        14              16                     4        12                        20             20",
+                "category  count  augmented  target  needed  parents  augmentable  new data      Q  factor  resampled  aug+resampled",
+                "────────  ─────  ─────────  ──────  ──────  ───────  ───────────  ────────  ─────  ──────  ─────────  ─────────────",
+                "a            10          0      10       0       10            0         0  0.333    1.00         10             10",
+                "b             4          2      10       6        2            2         4  0.333    2.50         10             10",
+                "c             0          0      10      10        0            0        10  0.333                  0              0",
+                "total        14          2              16                     2        14                        20             20",
             ])
-        // Now 10/4/0: (1 + 0.4)/3, KL 0.7218, JS 0.2191; augmented 10/8/0: (1 + 0.8)/3,
-        // KL (5/9)·log2(15/9) + (4/9)·log2(12/9) = 0.5939; resampled over to 10/10/0: log2 1.5.
+        // Now 10/4/0: (1 + 0.4)/3, KL 0.7218, JS 0.2191; augmented 10/6/0: (1 + 0.6)/3,
+        // KL (5/8)·log2(15/8) + (3/8)·log2(9/8) = 0.6305; resampled over to 10/10/0: log2 1.5.
         #expect(
             Array(lines[8..<14]) == [
                 "stage               samples  sample coverage  KL(P‖Q)      JS",
                 "──────────────────  ───────  ───────────────  ───────  ──────",
                 "now                      14            0.467   0.7218  0.2191",
-                "after augmentation       18            0.600   0.5939  0.1927",
+                "after augmentation       16            0.533   0.6305  0.2001",
                 "after resampling         20            0.667   0.5850  0.1909",
                 "after both               20            0.667   0.5850  0.1909",
             ])
         #expect(
-            run.stdout.contains(
-                "\nnext:\n  winnow augment --scene domain=b --count 4 --max-per-parent 2\n  winnow snapshot create NEXT\n  winnow export NEXT --out DIR --resample scene.domain\n"
-            ))
-        #expect(run.stdout.contains("note: new data to collect: b 2 (beyond 2 per parent), c 10 (no parents)\n"))
+            Array(lines[14...]) == [
+                "",
+                "next:",
+                "  winnow augment --scene domain=b --count 2 --max-per-parent 2",
+                "  winnow snapshot create NEXT",
+                "  winnow export NEXT --out DIR --resample scene.domain",
+                "note: new data to collect: b 4 (beyond 2 per parent), c 10 (no parents)",
+                "note: augmented samples made before count against the cap of 2 per parent: b has room for 2 (2 × 2 − 2)",
+                "note: after augmentation, resampling: 'c' has no samples to copy, so it stays at 0 of the 10 Q asks for (import or augment samples of it)",
+                "", "",
+            ])
 
         let csv = try winnow(["plan", "--csv", "--of", "labels", "--db", db])
         #expect(
             csv.stdout
-                == "of,category,count,target,needed,parents,augmentable,new_data,q,resample_factor,resampled,resampled_after_augment\n"
-                + "labels,neg,4,10,6,2,6,0,0.5000,2.5000,10,10\nlabels,pos,10,10,0,10,0,0,0.5000,1.0000,10,10\n")
+                == "of,category,count,augmented,target,needed,parents,capacity,augmentable,new_data,q,resample_factor,resampled,resampled_after_augment\n"
+                + "labels,neg,4,2,10,6,2,14,6,0,0.5000,2.5000,10,10\nlabels,pos,10,0,10,0,10,80,0,0,0.5000,1.0000,10,10\n")
     }
 
     @Test func overASnapshotAndAgainstAFile() throws {

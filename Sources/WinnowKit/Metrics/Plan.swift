@@ -18,13 +18,18 @@ public struct SubjectPlan: Codable, Sendable, Equatable {
     public struct Category: Codable, Sendable, Equatable {
         public var category: String
         public var count: Int
+        /// Of `count`, the samples `winnow augment` made (as `coverage` shows them).
+        public var augmented: Int
         /// n_c*: nil for a category outside the targets (unknown to the taxonomy, or absent from Q for labels).
         @NullEncodable public var target: Int?
         /// max(0, n_c* − n_c), as `coverage` computes it.
         public var needed: Int
         /// Active samples of the category that are not themselves augmented.
         public var parents: Int
-        /// min(needed, parents × max per parent).
+        /// Augmented samples the parents may still give: Σ max(0, K − the variants each has), which is
+        /// parents × K until some have variants (augment's cap per parent counts every run).
+        public var capacity: Int
+        /// min(needed, capacity).
         public var augmentable: Int
         /// needed − augmentable: what only new data can fill.
         public var newData: Int
@@ -38,7 +43,7 @@ public struct SubjectPlan: Codable, Sendable, Equatable {
         @NullEncodable public var resampledAfterAugment: Int?
 
         enum CodingKeys: String, CodingKey {
-            case category, count, target, needed, parents, augmentable, q, resampled
+            case category, count, augmented, target, needed, parents, capacity, augmentable, q, resampled
             case newData = "new_data"
             case resampleFactor = "resample_factor"
             case resampledAfterAugment = "resampled_after_augment"
@@ -66,11 +71,12 @@ public struct SubjectPlan: Codable, Sendable, Equatable {
     /// Column sums of the rows.
     public struct Totals: Codable, Sendable, Equatable {
         public var count: Int
+        public var augmented: Int
         public var needed: Int
         public var augmentable: Int
         public var newData: Int
         enum CodingKeys: String, CodingKey {
-            case count, needed, augmentable
+            case count, augmented, needed, augmentable
             case newData = "new_data"
         }
     }
@@ -118,6 +124,11 @@ public enum Plan {
         public var counts: [String: Int]
         /// Parents per category: active samples that are not augmented.
         public var parents: [String: Int]
+        /// Per category, the parents that already have augmented samples, by how many they have
+        /// (`[3: 2]`: two parents with 3 each); a parent absent here has none.
+        public var variants: [String: [Int: Int]]
+        /// Of the counts, the augmented samples.
+        public var augmented: [String: Int]
         /// The order to list categories in (the taxonomy's, or label-index order).
         public var order: [String]
         /// Q (counts or proportions), nil when there is no reference.
@@ -128,12 +139,15 @@ public enum Plan {
 
         public init(
             subject: DistributionSubject, categories: [Coverage.Spec], counts: [String: Int], parents: [String: Int],
-            order: [String], reference: [String: Double]?, against: String?, unannotated: Int
+            order: [String], reference: [String: Double]?, against: String?, unannotated: Int,
+            variants: [String: [Int: Int]] = [:], augmented: [String: Int] = [:]
         ) {
             self.subject = subject
             self.categories = categories
             self.counts = counts
             self.parents = parents
+            self.variants = variants
+            self.augmented = augmented
             self.order = order
             self.reference = reference
             self.against = against
@@ -151,7 +165,7 @@ public enum Plan {
         /// `--to REF` as the user gave it (passed on to the suggested export), nil for the default.
         public var to: String?
 
-        public init(maxPerParent: Int = Plan.defaultMaxPerParent, strategy: ResampleStrategy = .over, maxCopies: Int? = nil, snapshot: String? = nil, to: String? = nil) {
+        public init(maxPerParent: Int = Augment.maxPerParent, strategy: ResampleStrategy = .over, maxCopies: Int? = nil, snapshot: String? = nil, to: String? = nil) {
             self.maxPerParent = maxPerParent
             self.strategy = strategy
             self.maxCopies = maxCopies
@@ -160,13 +174,21 @@ public enum Plan {
         }
     }
 
-    /// Augmented samples one parent may give (`augment --max-per-parent`'s default).
-    public static let defaultMaxPerParent = 8
+    /// Augmentation's capacity in a category: each parent may give `maxPerParent` less the
+    /// variants it already has (augment's cap counts every run), so parents × K when none has any.
+    /// `variants`: the parents that have some, by how many they have.
+    public static func capacity(parents: Int, variants: [Int: Int] = [:], maxPerParent: Int) -> Int {
+        let k = max(0, maxPerParent)
+        let full = parents.multipliedReportingOverflow(by: k)
+        guard !full.overflow else { return Int.max }
+        var used = 0
+        for (have, parentsWith) in variants where have > 0 && parentsWith > 0 { used += min(have, k) * parentsWith }
+        return max(0, full.partialValue - used)
+    }
 
-    /// The capacity rule: augmentation fills `needed` up to `parents × maxPerParent`.
-    public static func augmentable(needed: Int, parents: Int, maxPerParent: Int) -> Int {
-        let capacity = parents.multipliedReportingOverflow(by: max(0, maxPerParent))
-        return min(max(0, needed), capacity.overflow ? Int.max : max(0, capacity.partialValue))
+    /// The capacity rule: augmentation fills `needed` up to the capacity.
+    public static func augmentable(needed: Int, capacity: Int) -> Int {
+        min(max(0, needed), max(0, capacity))
     }
 
     /// Labels' targets: the counts Q asks for at the smallest total at which no label is above
@@ -208,9 +230,11 @@ public enum Plan {
         let needed = Dictionary(uniqueKeysWithValues: coverage.categories.map { ($0.category, $0.needed) })
         let target = Dictionary(uniqueKeysWithValues: specs.compactMap { spec in spec.target.map { (spec.name, $0) } })
 
+        var capacity: [String: Int] = [:]
         var augmentable: [String: Int] = [:]
         for name in names {
-            augmentable[name] = Plan.augmentable(needed: needed[name] ?? 0, parents: input.parents[name] ?? 0, maxPerParent: options.maxPerParent)
+            capacity[name] = Plan.capacity(parents: input.parents[name] ?? 0, variants: input.variants[name] ?? [:], maxPerParent: options.maxPerParent)
+            augmentable[name] = Plan.augmentable(needed: needed[name] ?? 0, capacity: capacity[name] ?? 0)
         }
         let counts = Dictionary(uniqueKeysWithValues: names.map { ($0, input.counts[$0] ?? 0) })
         let augmented = counts.merging(augmentable) { $0 + $1 }
@@ -239,8 +263,8 @@ public enum Plan {
             let a = augmentable[name] ?? 0
             let q: Double? = resampledNow.map { $0.q[name] ?? 0 }
             return SubjectPlan.Category(
-                category: name, count: n, target: target[name], needed: needed[name] ?? 0,
-                parents: input.parents[name] ?? 0, augmentable: a, newData: (needed[name] ?? 0) - a,
+                category: name, count: n, augmented: input.augmented[name] ?? 0, target: target[name], needed: needed[name] ?? 0,
+                parents: input.parents[name] ?? 0, capacity: capacity[name] ?? 0, augmentable: a, newData: (needed[name] ?? 0) - a,
                 q: q, resampleFactor: resampledNow?.category(name)?.factor,
                 resampled: resampledNow?.category(name)?.after, resampledAfterAugment: resampledBoth?.category(name)?.after)
         }
@@ -248,7 +272,7 @@ public enum Plan {
             of: input.subject.name, against: reference == nil ? nil : input.against, targets: targetsFrom,
             unannotated: input.unannotated, categories: rows,
             totals: .init(
-                count: rows.map(\.count).reduce(0, +), needed: rows.map(\.needed).reduce(0, +),
+                count: rows.map(\.count).reduce(0, +), augmented: rows.map(\.augmented).reduce(0, +), needed: rows.map(\.needed).reduce(0, +),
                 augmentable: rows.map(\.augmentable).reduce(0, +), newData: rows.map(\.newData).reduce(0, +)),
             now: effect(counts), afterAugment: effect(augmented),
             afterResample: resampledNow.map { effect(afterCounts($0)) }, afterBoth: resampledBoth.map { effect(afterCounts($0)) },
@@ -258,19 +282,27 @@ public enum Plan {
         return plan
     }
 
-    /// The commands that carry the plan out: one `augment` per category augmentation can fill
-    /// (`--to-target` when it fills the whole gap, else `--count N`), then a snapshot and an
-    /// export resampled to Q when resampling still moves the distribution.
+    /// The commands that carry the plan out: one `augment` per category augmentation can fill,
+    /// then a snapshot and an export resampled to Q when resampling still moves the
+    /// distribution. `--to-target` only where augment would make exactly `augmentable` by it: the
+    /// whole gap, over the live store (augment counts there), and for a label the gap to the
+    /// largest label (augment's rule; Q other than uniform asks for other counts); else `--count N`.
     static func commands(_ plan: SubjectPlan, subject: DistributionSubject, options: Options) -> [String] {
         var commands: [String] = []
-        let perParent = options.maxPerParent == defaultMaxPerParent ? "" : " --max-per-parent \(options.maxPerParent)"
+        let perParent = options.maxPerParent == Augment.maxPerParent ? "" : " --max-per-parent \(options.maxPerParent)"
+        let largest = plan.categories.map(\.count).max() ?? 0
         for row in plan.categories where row.augmentable > 0 {
             let what: String
+            let toTarget: Bool
             switch subject {
-            case .scene(let dimension): what = "--scene " + ShellWord.quote("\(dimension)=\(row.category)")
-            case .labels: what = "--label " + ShellWord.quote(row.category)
+            case .scene(let dimension):
+                what = "--scene " + ShellWord.quote("\(dimension)=\(row.category)")
+                toTarget = row.augmentable == row.needed
+            case .labels:
+                what = "--label " + ShellWord.quote(row.category)
+                toTarget = row.augmentable == row.needed && row.target == largest
             }
-            let amount = row.augmentable == row.needed ? "--to-target" : "--count \(row.augmentable)"
+            let amount = toTarget && options.snapshot == nil ? "--to-target" : "--count \(row.augmentable)"
             commands.append("winnow augment \(what) \(amount)\(perParent)")
         }
         if let before = plan.afterAugment.js, let after = plan.afterBoth?.js, after < before - 1e-12 {
@@ -295,6 +327,15 @@ public enum Plan {
             "\(row.category) \(row.newData) (\(row.parents == 0 ? "no parents" : "beyond \(options.maxPerParent) per parent"))"
         }
         if !collect.isEmpty { notes.append("new data to collect: " + collect.joined(separator: ", ")) }
+        let k = options.maxPerParent
+        let used = plan.categories.compactMap { row -> String? in
+            let full = capacity(parents: row.parents, maxPerParent: k)
+            guard row.needed > 0, row.capacity < full else { return nil }
+            return "\(row.category) has room for \(row.capacity) (\(row.parents) × \(k) − \(full - row.capacity))"
+        }
+        if !used.isEmpty {
+            notes.append("augmented samples made before count against the cap of \(k) per parent: " + used.joined(separator: ", "))
+        }
         switch input.subject {
         case .scene(let dimension):
             if input.categories.isEmpty {
@@ -398,10 +439,12 @@ extension Store {
             subjects = taxonomy.dimensionNames(with: try Store.sceneCounts(db, snapshot: snapshot)).map { .scene($0) }
             if try Store.labelCounts(db, snapshot: snapshot).contains(where: { $0.count > 0 }) { subjects.append(.labels) }
         }
+        let augmentedScenes = try Store.augmentedSceneCounts(db, snapshot: snapshot)
         var inputs: [Plan.Input] = []
         for subject in subjects {
             let (counts, order) = try Store.subjectCounts(db, subject: subject, snapshot: snapshot, taxonomy: taxonomy)
             let categories: [Coverage.Spec]
+            let augmented: [String: Int]
             switch subject {
             case .labels:
                 guard counts.values.contains(where: { $0 > 0 }) else {
@@ -409,42 +452,57 @@ extension Store {
                         "no labelled samples to plan\(snapshot.map { " in snapshot '\($0.name)'" } ?? ""); import samples with a label field (`winnow import FILE`)")
                 }
                 categories = []
+                augmented = try Store.augmentedLabelCounts(db, snapshot: snapshot)
             case .scene(let dimension):
                 categories = taxonomy.coverageSpecs(of: dimension)
+                augmented = augmentedScenes[dimension] ?? [:]
             }
+            let (parents, variants) = try Store.parents(db, of: subject)
             inputs.append(
                 Plan.Input(
-                    subject: subject, categories: categories, counts: counts, parents: try Store.parents(db, of: subject),
-                    order: order, reference: nil, against: nil, unannotated: max(0, samples - counts.values.reduce(0, +))))
+                    subject: subject, categories: categories, counts: counts, parents: parents,
+                    order: order, reference: nil, against: nil, unannotated: max(0, samples - counts.values.reduce(0, +)),
+                    variants: variants, augmented: augmented))
         }
         return inputs
     }
 
-    /// Parents per category of `subject` in the live store: active samples with the category
-    /// (the current annotation, or the current label) that are not themselves augmented.
-    static func parents(_ db: Database, of subject: DistributionSubject) throws -> [String: Int] {
+    /// Parents per category of `subject` in the live store — active samples with the category
+    /// (the current annotation, or the current label) that are not themselves augmented, as
+    /// `augment` picks them — and, per category, the parents that already have augmented
+    /// samples by how many they have (every one counts against augment's cap per parent).
+    static func parents(_ db: Database, of subject: DistributionSubject) throws -> (parents: [String: Int], variants: [String: [Int: Int]]) {
         let notAugmented = "NOT EXISTS (SELECT 1 FROM augmented_samples g WHERE g.sample_id = s.id)"
+        let variants = "(SELECT count(*) FROM augmented_samples x WHERE x.parent_id = s.id)"
         let rows: [Row]
         switch subject {
         case .labels:
             rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT r.label AS name, count(*) AS n FROM samples s \(CurrentRevision.join)
-                    WHERE s.status = '\(SampleStatus.active.rawValue)' AND r.label IS NOT NULL AND \(notAugmented)
-                    GROUP BY r.label
+                    SELECT name, v, count(*) AS n FROM (
+                        SELECT r.label AS name, \(variants) AS v FROM samples s \(CurrentRevision.join)
+                        WHERE s.status = '\(SampleStatus.active.rawValue)' AND r.label IS NOT NULL AND \(notAugmented))
+                    GROUP BY name, v
                     """)
         case .scene(let dimension):
             rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT a.category AS name, count(*) AS n FROM scene_annotations a JOIN samples s ON s.id = a.sample_id
-                    WHERE a.dimension = ? AND a.replaced_by IS NULL AND s.status = '\(SampleStatus.active.rawValue)' AND \(notAugmented)
-                    GROUP BY a.category
+                    SELECT name, v, count(*) AS n FROM (
+                        SELECT a.category AS name, \(variants) AS v FROM scene_annotations a JOIN samples s ON s.id = a.sample_id
+                        WHERE a.dimension = ? AND a.replaced_by IS NULL AND s.status = '\(SampleStatus.active.rawValue)' AND \(notAugmented))
+                    GROUP BY name, v
                     """, arguments: [dimension])
         }
         var parents: [String: Int] = [:]
-        for row in rows { parents[try row.value("name")] = try row.value("n", as: Int.self) }
-        return parents
+        var histogram: [String: [Int: Int]] = [:]
+        for row in rows {
+            let name: String = try row.value("name")
+            let v: Int = try row.value("v"), n: Int = try row.value("n")
+            parents[name, default: 0] += n
+            if v > 0 { histogram[name, default: [:]][v] = n }
+        }
+        return (parents, histogram)
     }
 }

@@ -30,7 +30,7 @@ extension WinnowCommand {
         var to: String?
         @Option(help: "Plan over this snapshot's members as frozen, instead of the live store.", transform: nameArgument(.snapshot)) var snapshot: String?
         @Option(name: .customLong("max-per-parent"), help: ArgumentHelp("Augmented samples one parent may give (as augment --max-per-parent).", valueName: "K"))
-        var maxPerParent = WinnowKit.Plan.defaultMaxPerParent
+        var maxPerParent = WinnowKit.Augment.maxPerParent
         @Option(help: ArgumentHelp("Resampling strategy assumed (as export --strategy): over, under or both.", valueName: "strategy")) var strategy = ResampleStrategy.over.rawValue
         @Option(name: .customLong("max-copies"), help: ArgumentHelp("Cap on copies of a sample when resampling (as export --max-copies).", valueName: "K")) var maxCopies: Int?
 
@@ -51,13 +51,14 @@ extension WinnowCommand {
                 report,
                 table: {
                     var table = Table(headers: [
-                        "of", "category", "count", "target", "needed", "parents", "augmentable", "new_data", "q", "resample_factor", "resampled",
+                        "of", "category", "count", "augmented", "target", "needed", "parents", "capacity", "augmentable", "new_data", "q", "resample_factor", "resampled",
                         "resampled_after_augment",
                     ])
                     for s in report.subjects {
                         for c in s.categories {
                             table.rows.append([
-                                s.of, c.category, "\(c.count)", c.target.map(String.init) ?? "", "\(c.needed)", "\(c.parents)", "\(c.augmentable)",
+                                s.of, c.category, "\(c.count)", "\(c.augmented)", c.target.map(String.init) ?? "", "\(c.needed)", "\(c.parents)", "\(c.capacity)",
+                                "\(c.augmentable)",
                                 "\(c.newData)", decimal(c.q, 4), decimal(c.resampleFactor, 4), c.resampled.map(String.init) ?? "",
                                 c.resampledAfterAugment.map(String.init) ?? "",
                             ])
@@ -76,16 +77,16 @@ extension WinnowCommand {
                 out += "\(s.of) · targets: \(targets) · Q: \(s.against ?? "none") · up to \(report.maxPerParent) per parent · resampling: \(report.strategy.rawValue)"
                 out += report.maxCopies.map { ", at most \($0) copies\n" } ?? "\n"
                 var t = Table(
-                    headers: ["category", "count", "target", "needed", "parents", "augmentable", "new data", "Q", "factor", "resampled", "aug+resampled"],
-                    rightAligned: Set(1...10))
+                    headers: ["category", "count", "augmented", "target", "needed", "parents", "augmentable", "new data", "Q", "factor", "resampled", "aug+resampled"],
+                    rightAligned: Set(1...11))
                 for c in s.categories {
                     t.rows.append([
-                        c.category, "\(c.count)", c.target.map(String.init) ?? "", "\(c.needed)", "\(c.parents)", "\(c.augmentable)", "\(c.newData)",
+                        c.category, "\(c.count)", "\(c.augmented)", c.target.map(String.init) ?? "", "\(c.needed)", "\(c.parents)", "\(c.augmentable)", "\(c.newData)",
                         decimal(c.q, 3), decimal(c.resampleFactor, 2), c.resampled.map(String.init) ?? "", c.resampledAfterAugment.map(String.init) ?? "",
                     ])
                 }
                 t.rows.append([
-                    "total", "\(s.totals.count)", "", "\(s.totals.needed)", "", "\(s.totals.augmentable)", "\(s.totals.newData)", "", "",
+                    "total", "\(s.totals.count)", "\(s.totals.augmented)", "", "\(s.totals.needed)", "", "\(s.totals.augmentable)", "\(s.totals.newData)", "", "",
                     s.afterResample.map { "\($0.samples)" } ?? "", s.afterBoth.map { "\($0.samples)" } ?? "",
                 ])
                 out += t.text()

@@ -9,13 +9,15 @@ import Testing
         return abs(a - b) < tolerance
     }
 
-    /// Targets 10/10/10, counts 10/4/0, parents 10/2/0, 8 per parent: needed 0/6/10,
-    /// augmentable 0/6/0 (b's 2 parents could give 16), new data 0/0/10 (c has no parents).
+    /// Targets 10/10/10, counts 10/4/0 (b's other 2 samples are augmented, children of one of its
+    /// 2 parents), 8 per parent: needed 0/6/10, capacity 80/14/0 (16 less the 2 variants made),
+    /// augmentable 0/6/0, new data 0/0/10 (c has no parents).
     @Test func aDimensionWithAGapAugmentationCanFillAndOneOnlyNewDataCan() {
         let input = Plan.Input(
             subject: .scene("d"), categories: ["a", "b", "c"].map { Coverage.Spec(name: $0, target: 10) },
             counts: ["a": 10, "b": 4], parents: ["a": 10, "b": 2], order: ["a", "b", "c"],
-            reference: ["a": 10, "b": 10, "c": 10], against: "taxonomy", unannotated: 1)
+            reference: ["a": 10, "b": 10, "c": 10], against: "taxonomy", unannotated: 1,
+            variants: ["b": [2: 1]], augmented: ["b": 2])
         let plan = Plan.plan(input)
         #expect(plan.of == "scene.d")
         #expect(plan.targets == .taxonomy)
@@ -23,9 +25,11 @@ import Testing
         #expect(plan.categories.map(\.target) == [10, 10, 10])
         #expect(plan.categories.map(\.needed) == [0, 6, 10])
         #expect(plan.categories.map(\.parents) == [10, 2, 0])
+        #expect(plan.categories.map(\.augmented) == [0, 2, 0])
+        #expect(plan.categories.map(\.capacity) == [80, 14, 0])
         #expect(plan.categories.map(\.augmentable) == [0, 6, 0])
         #expect(plan.categories.map(\.newData) == [0, 0, 10])
-        #expect(plan.totals == .init(count: 14, needed: 16, augmentable: 6, newData: 10))
+        #expect(plan.totals == .init(count: 14, augmented: 2, needed: 16, augmentable: 6, newData: 10))
         #expect(plan.categories.allSatisfy { close($0.q, 1.0 / 3) })
 
         // Now: sample coverage (1 + 4/10 + 0)/3; P = (5/7, 2/7, 0) against Q = (1/3, 1/3, 1/3).
@@ -106,6 +110,8 @@ import Testing
             parents: ["negative": 600, "neutral": 300, "positive": 100], order: ["negative", "neutral", "positive"],
             reference: ["negative": 1, "neutral": 1, "positive": 1], against: "mix.json", unannotated: 0)
         let plan = Plan.plan(input, options: .init(maxPerParent: 2, strategy: .over, maxCopies: 2, snapshot: "v1", to: "mix.json"))
+        // Over a snapshot augment's --to-target (which counts the live store) could make another
+        // number, so the counts are spelled out.
         // 300 parents × 2 = 600 ≥ 300; 100 × 2 = 200 < 500.
         #expect(plan.categories.map(\.augmentable) == [0, 300, 200])
         #expect(plan.categories.map(\.newData) == [0, 0, 300])
@@ -116,7 +122,7 @@ import Testing
         #expect(plan.against == "mix.json")
         #expect(
             plan.commands == [
-                "winnow augment --label neutral --to-target --max-per-parent 2",
+                "winnow augment --label neutral --count 300 --max-per-parent 2",
                 "winnow augment --label positive --count 200 --max-per-parent 2",
                 "winnow snapshot create NEXT",
                 "winnow export NEXT --out DIR --resample labels --to mix.json --max-copies 2",
@@ -157,12 +163,38 @@ import Testing
         #expect(plan.notes.contains { $0.contains("not in the taxonomy") })
     }
 
-    /// The capacity rule, at its edges.
-    @Test func capacityIsNeededUpToParentsTimesMaxPerParent() {
-        #expect(Plan.augmentable(needed: 6, parents: 2, maxPerParent: 8) == 6)
-        #expect(Plan.augmentable(needed: 20, parents: 2, maxPerParent: 8) == 16)
-        #expect(Plan.augmentable(needed: 10, parents: 0, maxPerParent: 8) == 0)
-        #expect(Plan.augmentable(needed: 0, parents: 5, maxPerParent: 8) == 0)
-        #expect(Plan.augmentable(needed: 5, parents: Int.max, maxPerParent: 8) == 5)
+    /// The capacity rule, at its edges: parents × K, less the variants parents already have
+    /// (each counted up to K: a parent over the cap has no room, it does not take others').
+    @Test func capacityIsParentsTimesMaxPerParentLessWhatTheyGave() {
+        #expect(Plan.capacity(parents: 2, maxPerParent: 8) == 16)
+        #expect(Plan.capacity(parents: 2, variants: [7: 1, 8: 1], maxPerParent: 8) == 1)
+        #expect(Plan.capacity(parents: 3, variants: [12: 1], maxPerParent: 8) == 16)
+        #expect(Plan.capacity(parents: 0, maxPerParent: 8) == 0)
+        #expect(Plan.capacity(parents: Int.max, maxPerParent: 8) == Int.max)
+        #expect(Plan.augmentable(needed: 6, capacity: 16) == 6)
+        #expect(Plan.augmentable(needed: 20, capacity: 16) == 16)
+        #expect(Plan.augmentable(needed: 10, capacity: 0) == 0)
+        #expect(Plan.augmentable(needed: 0, capacity: 40) == 0)
+        let full = Plan.plan(
+            Plan.Input(
+                subject: .scene("d"), categories: [.init(name: "a", target: 20)], counts: ["a": 17], parents: ["a": 2],
+                order: ["a"], reference: nil, against: nil, unannotated: 0, variants: ["a": [7: 1, 8: 1]], augmented: ["a": 15]))
+        #expect(full.categories.map(\.augmentable) == [1])
+        #expect(full.categories.map(\.newData) == [2])
+        #expect(full.commands == ["winnow augment --scene d=a --count 1"])
+        #expect(full.notes.contains { $0 == "augmented samples made before count against the cap of 8 per parent: a has room for 1 (2 × 8 − 15)" })
+    }
+
+    /// A label's --to-target is augment's: the gap to the largest label. Against another Q the
+    /// plan's target differs, so the command spells the count out.
+    @Test func labelCommandsFollowAugmentsRule() {
+        let plan = Plan.plan(
+            Plan.Input(
+                subject: .labels, categories: [], counts: ["a": 4, "b": 11], parents: ["a": 4, "b": 11], order: ["a", "b"],
+                reference: ["a": 1, "b": 3], against: "mix.json", unannotated: 0))
+        // a's 4 at Q 1/4 sets the total, 16: targets 4 and 12.
+        #expect(plan.categories.map(\.target) == [4, 12])
+        #expect(plan.categories.map(\.needed) == [0, 1])
+        #expect(plan.commands.first == "winnow augment --label b --count 1")
     }
 }

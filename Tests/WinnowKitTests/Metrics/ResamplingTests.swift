@@ -123,4 +123,35 @@ import Testing
         let mean = (6 * v.perCategory["a"]! + 2 * v.perCategory["b"]! + v.perCategory["c"]! + v.uncategorised) / 10
         #expect(close(mean, 1))
     }
+
+    /// Over many random splits and references: every category without a shortfall lands within
+    /// one sample of Q × total, the targets sum to the total, and over never drops, under never repeats.
+    @Test func withinOneSampleOfQ() {
+        var rng = SeededGenerator(seed: 2026)
+        for _ in 0..<300 {
+            let k = Int(rng.next(upperBound: UInt64(6))) + 1
+            let names = (0..<k).map { "c\($0)" }
+            var counts: [String: Int] = [:]
+            var reference: [String: Double] = [:]
+            for name in names {
+                counts[name] = Int(rng.next(upperBound: UInt64(40)))
+                reference[name] = Double(rng.next(upperBound: UInt64(10)))
+            }
+            guard reference.values.contains(where: { $0 > 0 }), counts.values.contains(where: { $0 > 0 }) else { continue }
+            let cap: Int? = rng.next(upperBound: UInt64(2)) == 0 ? nil : Int(rng.next(upperBound: UInt64(4))) + 1
+            for strategy in ResampleStrategy.allCases {
+                let size = strategy == .both ? Int(rng.next(upperBound: UInt64(100))) + 1 : nil
+                let plan = Resampling.plan(counts: counts, order: names, reference: reference, temperature: nil, strategy: strategy, size: size, maxCopies: cap)
+                if strategy == .both { #expect(plan.categories.map(\.target).reduce(0, +) == plan.total) }
+                for c in plan.categories where c.shortfall == nil {
+                    let quota = (plan.q[c.name] ?? 0) * Double(plan.total)
+                    #expect(abs(Double(c.after) - quota) < 1 + 1e-9 || (strategy == .under && c.after == c.before), "\(strategy) \(c)")
+                    if strategy == .over { #expect(c.after >= c.before) }
+                    if strategy == .under { #expect(c.after <= c.before) }
+                    if let cap { #expect(c.after <= cap * c.before) }
+                }
+                if plan.shortfalls.isEmpty && strategy != .under { #expect(plan.totalAfter == plan.total) }
+            }
+        }
+    }
 }

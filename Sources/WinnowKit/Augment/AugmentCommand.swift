@@ -139,7 +139,8 @@ enum AugmentCommand {
             throw RecordError(reason: "names parent '\(uid)', which is not among the \(parents.count) parents sent on standard input; a candidate must name one of their uids")
         }
         if let kind = object["kind"], (kind as? String) != parent.kind.rawValue {
-            throw RecordError(reason: "has kind \(kind) but its parent \(uid) is a \(parent.kind.rawValue) sample; a candidate has its parent's kind and fields (\(fields(parent.kind)))")
+            throw RecordError(
+                reason: "has kind \(kind) but its parent \(uid) is a \(parent.kind.rawValue) sample; a candidate has its parent's kind and fields (\(fields(parent.kind)))")
         }
         let record: PreparedRecord
         do {
@@ -178,7 +179,8 @@ extension Store {
             let again = try Store.augmentPlan(db, request)
             guard again.order == plan.order && again.slots == plan.slots else {
                 throw WinnowError.invalidArgument(
-                    "the store changed while the generator ran (the parents of \(request.target.text) or their variants are not what was sent); nothing was stored — run the command again")
+                    "the store changed while the generator ran (the parents of \(request.target.text) or their variants are not what was sent); nothing was stored — run the command again"
+                )
             }
             var result = plan.result
             var problems: [RecordProblem] = []

@@ -55,7 +55,7 @@ extension WinnowCommand {
 
         /// The default operations: EDA's four (typo is noise injection, asked for by name).
         static let defaultOperations = ["synonym", "insert", "swap", "delete"]
-        static let knownOperations = ["synonym", "insert", "swap", "delete", "typo"]
+        static let knownOperations = AugmentOperation.allCases.map(\.rawValue)
 
         func validate() throws {
             if (scene == nil) == (label == nil) {

@@ -183,7 +183,7 @@ import Testing
         #expect(dimension.stderr.contains("no dimension 'nope'"))
         let taxonomy = try winnow(["plan", "--of", "labels", "--to", "taxonomy", "--db", db])
         #expect(taxonomy.status == 1)
-        #expect(taxonomy.stderr.contains("labels have no targets in the taxonomy"))
+        #expect(taxonomy.stderr.contains("--to taxonomy: the taxonomy sets targets for scene dimensions, not labels"))
         let noOf = try winnow(["plan", "--to", "mix.json", "--db", db])
         #expect(noOf.status == 64)
         #expect(noOf.stderr.contains("--to needs --of"))

@@ -387,48 +387,21 @@ extension Store {
         if options.to != nil && subject == nil {
             throw WinnowError.invalidArgument("--to needs --of labels|scene.DIM: each subject has its own categories")
         }
-        var inputs = try read { db in try Store.planInputs(db, subject: subject, snapshot: options.snapshot) }
+        let inputs = try read { db in try Store.planInputs(db, subject: subject, snapshot: options.snapshot, to: options.to) }
         if inputs.isEmpty {
             throw WinnowError.invalidArgument(
                 "nothing to plan: no taxonomy, no scene annotations and no labelled samples; load a taxonomy with targets (`winnow taxonomy load FILE`) or import labelled samples (`winnow import FILE`)"
             )
-        }
-        for i in inputs.indices {
-            (inputs[i].reference, inputs[i].against) = try planReference(inputs[i], to: options.to, snapshot: options.snapshot)
         }
         return PlanReport(
             snapshot: options.snapshot, maxPerParent: options.maxPerParent, strategy: options.strategy, maxCopies: options.maxCopies,
             subjects: inputs.map { Plan.plan($0, options: options) })
     }
 
-    /// Q for one subject and its name, nil when there is none (a dimension without targets and
-    /// no `--to`). Read by `distribution` itself, so that plan and distribution agree.
-    private func planReference(_ input: Plan.Input, to: String?, snapshot: String?) throws -> ([String: Double]?, String?) {
-        func q(_ against: String?) throws -> ([String: Double], String) {
-            let report = try distribution(of: input.subject, against: against, snapshot: snapshot)
-            return (Dictionary(uniqueKeysWithValues: report.divergence.categories.map { ($0.category, $0.q) }), report.against)
-        }
-        switch (to, input.subject) {
-        case ("uniform", _):
-            var names = input.order
-            for name in input.counts.keys.sorted() where !names.contains(name) && (input.counts[name] ?? 0) > 0 { names.append(name) }
-            guard !names.isEmpty else { throw WinnowError.invalidArgument("--to uniform: \(input.subject.name) has no categories to spread Q over") }
-            return (Dictionary(uniqueKeysWithValues: names.map { ($0, 1.0) }), "uniform")
-        case ("taxonomy", .labels):
-            throw WinnowError.invalidArgument("--to taxonomy: labels have no targets in the taxonomy; use --to uniform, a FILE or snapshot:NAME")
-        case ("taxonomy", .scene), (nil, .scene):
-            // Without targets there is no Q (distribution would refuse); --to taxonomy asks for it.
-            if to == nil && !input.categories.contains(where: { ($0.target ?? 0) > 0 }) { return (nil, nil) }
-            return try q(nil)
-        case (nil, .labels):
-            return try q(nil)
-        case (let file?, _):
-            return try q(file)
-        }
-    }
-
-    /// The counts, order, targets and parents of each subject to plan, in one read.
-    static func planInputs(_ db: Database, subject: DistributionSubject?, snapshot name: String?) throws -> [Plan.Input] {
+    /// The counts, order, targets, parents and Q of each subject to plan, in one read. Q is
+    /// `Store.reference`'s, the reading `distribution --against` and `export --to` share; a
+    /// dimension without targets has none unless `to` names one.
+    static func planInputs(_ db: Database, subject: DistributionSubject?, snapshot name: String?, to: String?) throws -> [Plan.Input] {
         let snapshot = try MetricSnapshot.named(name, in: db)
         let taxonomy = try Store.taxonomy(db)
         let samples = try Store.sampleCount(db, snapshot: snapshot)
@@ -457,12 +430,17 @@ extension Store {
                 categories = taxonomy.coverageSpecs(of: dimension)
                 augmented = augmentedScenes[dimension] ?? [:]
             }
+            var reference: (reference: [String: Double], name: String)? = nil
+            if to != nil || subject == .labels || categories.contains(where: { ($0.target ?? 0) > 0 }) {
+                let present = order + counts.keys.sorted().filter { !order.contains($0) }
+                reference = try Store.reference(db, against: to, subject: subject, order: present, taxonomy: taxonomy, option: "--to")
+            }
             let (parents, variants) = try Store.parents(db, of: subject)
             inputs.append(
                 Plan.Input(
                     subject: subject, categories: categories, counts: counts, parents: parents,
-                    order: order, reference: nil, against: nil, unannotated: max(0, samples - counts.values.reduce(0, +)),
-                    variants: variants, augmented: augmented))
+                    order: order, reference: reference?.reference, against: reference?.name,
+                    unannotated: max(0, samples - counts.values.reduce(0, +)), variants: variants, augmented: augmented))
         }
         return inputs
     }

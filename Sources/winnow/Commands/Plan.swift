@@ -31,22 +31,19 @@ extension WinnowCommand {
         @Option(help: "Plan over this snapshot's members as frozen, instead of the live store.", transform: nameArgument(.snapshot)) var snapshot: String?
         @Option(name: .customLong("max-per-parent"), help: ArgumentHelp("Augmented samples one parent may give (as augment --max-per-parent).", valueName: "K"))
         var maxPerParent = WinnowKit.Augment.maxPerParent
-        @Option(help: ArgumentHelp("Resampling strategy assumed (as export --strategy): over, under or both.", valueName: "strategy")) var strategy = ResampleStrategy.over.rawValue
+        @Option(help: "Resampling strategy assumed (as export --strategy).") var strategy = ResampleStrategy.over
         @Option(name: .customLong("max-copies"), help: ArgumentHelp("Cap on copies of a sample when resampling (as export --max-copies).", valueName: "K")) var maxCopies: Int?
 
         func validate() throws {
             if maxPerParent < 1 { throw ValidationError("--max-per-parent must be 1 or more.") }
             if let maxCopies, maxCopies < 1 { throw ValidationError("--max-copies must be 1 or more.") }
-            if ResampleStrategy(rawValue: strategy) == nil {
-                throw ValidationError("--strategy takes \(ResampleStrategy.allCases.map(\.rawValue).joined(separator: ", ")), not '\(strategy)'.")
-            }
             if to != nil && of == nil { throw ValidationError("--to needs --of labels|scene.DIM: each subject has its own categories.") }
         }
 
         func run() throws {
             let report = try store.open().plan(
                 subject: try of.map(DistributionSubject.init),
-                options: .init(maxPerParent: maxPerParent, strategy: ResampleStrategy(rawValue: strategy) ?? .over, maxCopies: maxCopies, snapshot: snapshot, to: to))
+                options: .init(maxPerParent: maxPerParent, strategy: strategy, maxCopies: maxCopies, snapshot: snapshot, to: to))
             try output.render(
                 report,
                 table: {

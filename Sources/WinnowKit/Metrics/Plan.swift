@@ -346,7 +346,9 @@ public enum Plan {
         case .labels:
             break
         }
-        if input.reference == nil { notes.append("no reference Q, so no divergence or resampling; pass --to FILE") }
+        if input.reference == nil {
+            notes.append("no reference Q, so no divergence or resampling; name one with `winnow plan --of \(input.subject.name) --to REF`")
+        }
         for shortfall in plan.shortfalls { notes.append("after augmentation, resampling: " + shortfall.message) }
         return notes
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// `winnow augment` through the built binary: counts against a small taxonomy, provenance,
@@ -226,6 +227,28 @@ import Testing
         #expect(made > 0 && skipped > 0 && made + skipped == 40)
         #expect(try query(db, "SELECT count(DISTINCT hash) FROM contents") == query(db, "SELECT count(*) FROM contents"))
         #expect(try query(db, "SELECT count(*) FROM samples") == 1 + made)
+    }
+
+    @Test func checkValidatesAugmentedSamplesAndAKilledRunLeavesNothing() throws {
+        let (dir, db) = try store()
+        defer { withExtendedLifetime(dir) {} }
+        // Killed just before its commit: nothing of the run is there, and the store is sound.
+        let killed = try winnow(["augment", "--label", "spam", "--count", "2", "--ops", "swap,delete", "--db", db], env: ["WINNOW_FAULT_AT": "augment:1"])
+        #expect(killed.status != 0)
+        #expect(try query(db, "SELECT count(*) FROM samples") == 6 && query(db, "SELECT count(*) FROM augment_runs") == 0)
+        #expect(try query(db, "PRAGMA integrity_check", as: String.self) == "ok")
+        #expect(try winnow(["augment", "--label", "spam", "--count", "2", "--command", Self.suffix, "--db", db]).status == 0)
+        let check = try json(try winnow(["check", "--json", "--db", db]))
+        #expect(check["ok"] as? Bool == true && check["augmentation_problems"] as? Int == 0)
+        // A row Winnow never writes: an augmented sample made the parent of another.
+        let writer = try DatabaseQueue(path: db)
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE augmented_samples SET parent_id = (SELECT max(sample_id) FROM augmented_samples) WHERE sample_id = (SELECT min(sample_id) FROM augmented_samples)")
+        }
+        try writer.close()
+        let bad = try winnow(["check", "--db", db])
+        #expect(bad.status == 4 && bad.stderr.contains("1 augmented_samples rows with an augmented parent"), "\(bad.stderr)")
     }
 
 }

@@ -33,10 +33,10 @@ extension WinnowCommand {
         @Option(help: "Augment the samples with this label.") var label: String?
         @Flag(name: .customLong("to-target"), help: "Make what the category needs to reach its target (coverage's needed), or the label's gap to the largest label.")
         var toTarget = false
-        @Option(help: "Make N augmented samples.") var count: Int?
+        @Option(help: ArgumentHelp("Make N augmented samples.", valueName: "N")) var count: Int?
         @Option(
             help: ArgumentHelp(
-                "Built-in operations to apply, a comma list of synonym, insert, swap, delete, typo.", valueName: "ops"))
+                "Built-in operations, a comma list of synonym, insert, swap, delete, typo (default: synonym,insert,swap,delete).", valueName: "ops"))
         var ops: String?
         @Option(help: "Share of a text's words an operation touches, in (0, 1].") var rate: Double = WinnowKit.Augment.defaultRate
         @Option(help: "Seed of the parents' order and of every draw.") var seed: UInt64 = 0
@@ -47,7 +47,7 @@ extension WinnowCommand {
             name: .customLong("on-error"),
             help: "With --command: abort stores nothing when a candidate is bad; skip stores the good ones and counts the rest.")
         var onError: OnError = .abort
-        @Option(name: .customLong("max-per-parent"), help: "At most K augmented samples per parent, over all runs.")
+        @Option(name: .customLong("max-per-parent"), help: ArgumentHelp("At most K augmented samples per parent, over all runs.", valueName: "K"))
         var maxPerParent: Int = WinnowKit.Augment.maxPerParent
         @Flag(name: .customLong("include-output"), help: "Also change an instruction's expected output (kept as the parent's by default).")
         var includeOutput = false

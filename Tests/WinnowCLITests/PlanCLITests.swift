@@ -172,6 +172,36 @@ import Testing
         #expect(close((subject["now"] as? [String: Any])?["js"], distribution["js"] as? Double ?? -1))
     }
 
+    /// The loop on the demo corpus: the command plan suggests for travel (6 of 20) is a real
+    /// command, and once run, plan shows the gap closed and the parents' room used.
+    @Test func theSuggestedAugmentClosesTheGap() throws {
+        let dir = TempDir()
+        let db = dir.file("w.db")
+        #expect(try winnow(["import", repoRoot + "/demo/reviews.jsonl", "--map", "scene.domain=domain", "--on-error", "skip", "--db", db]).status == 0)
+        #expect(try winnow(["taxonomy", "load", repoRoot + "/demo/taxonomy.yaml", "--db", db]).status == 0)
+        func travel() throws -> (row: [String: Any], commands: [String]) {
+            let doc = try json(try winnow(["plan", "--of", "scene.domain", "--json", "--db", db]))
+            let subject = try #require((doc["subjects"] as? [[String: Any]])?.first)
+            let rows = try #require(subject["categories"] as? [[String: Any]])
+            return (try #require(rows.first { $0["category"] as? String == "travel" }), subject["commands"] as? [String] ?? [])
+        }
+        let before = try travel()
+        #expect(before.row["needed"] as? Int == 14)
+        #expect(before.row["capacity"] as? Int == 48)
+        #expect(before.row["augmentable"] as? Int == 14)
+        let command = try #require(before.commands.first { $0.contains("domain=travel") })
+        #expect(command == "winnow augment --scene domain=travel --to-target")
+        let run = try winnow(Array(command.split(separator: " ").dropFirst().map(String.init)) + ["--ops", "swap,delete", "--db", db])
+        #expect(run.status == 0, "\(run.stderr)")
+        let after = try travel()
+        #expect(after.row["count"] as? Int == 20)
+        #expect(after.row["augmented"] as? Int == 14)
+        #expect(after.row["needed"] as? Int == 0)
+        #expect(after.row["parents"] as? Int == 6)
+        #expect(after.row["capacity"] as? Int == 34) // 6 × 8 − 14
+        #expect(!after.commands.contains { $0.contains("domain=travel") })
+    }
+
     @Test func errorsSayWhatToDo() throws {
         let (dir, db) = try smallStore()
         defer { withExtendedLifetime(dir) {} }

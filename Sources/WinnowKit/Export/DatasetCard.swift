@@ -65,6 +65,9 @@ enum DatasetCard {
         var dimensions: Set<String> = []
         /// The keys of chat messages other than role and content, and their types.
         var messageExtras: [String: Feature] = [:]
+        /// A resampled export's `copy` (int64) or `weight` (float64), after scenes; splits not
+        /// resampled lack it, and datasets fills it with null there.
+        var resampleField: (String, Feature)?
 
         mutating func add(_ member: ExportMember) {
             kinds.insert(member.kind)
@@ -96,6 +99,7 @@ enum DatasetCard {
                 }
             }
             result.append(("scenes", .fields(Dictionary(uniqueKeysWithValues: dimensions.map { ($0, Feature.string) }))))
+            if let resampleField { result.append(resampleField) }
             return result.contains { $0.1.hasConflict } ? nil : result
         }
     }

@@ -57,9 +57,13 @@ public struct ExportManifest: Encodable, Sendable, Equatable {
     public var coverage: [CoverageReport]
     public var flags: [String: [String: Int]]
     public var review: [String: Int]
+    /// `--resample`: the subject, reference, settings and, per resampled split, the counts per
+    /// category before and after, KL/JS to Q before and after, the factors and the shortfalls.
+    /// Absent (not null) without --resample, so such manifests stay as they were.
+    public var resample: ResampleManifest? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case snapshot, fingerprint, format, seed, scheme, stratify, group, labels, splits, coverage, flags, review
+        case snapshot, fingerprint, format, seed, scheme, stratify, group, labels, splits, coverage, flags, review, resample
         case toolVersion = "tool_version"
         case classWeights = "class_weights"
         case classWeightsOver = "class_weights_over"
@@ -88,7 +92,9 @@ public struct ExportManifest: Encodable, Sendable, Equatable {
             .splits: jsonObject(splits.splits.map { ($0.name, Self.text($0)) }),
             .coverage: try canonical(coverage), .flags: try canonical(flags), .review: try canonical(review),
         ]
-        return jsonObject(Self.keyOrder.map { ($0.rawValue, values[$0] ?? "null") })
+        var pairs = Self.keyOrder.map { ($0.rawValue, values[$0] ?? "null") }
+        if let resample { pairs.append((CodingKeys.resample.rawValue, try canonical(resample))) }
+        return jsonObject(pairs)
     }
 
     static func text(_ w: Balance.Weights) -> String {
@@ -117,6 +123,7 @@ extension ExportManifest {
             group: settings.groupNearDuplicates ? "near-duplicate" : nil, labels: metrics.labels,
             classWeights: metrics.classWeights,
             trainClassWeights: train.map { t in Balance.weights(metrics.labels.map { t.labels[$0] ?? 0 }) },
-            splits: Splits(splits: splits), coverage: metrics.coverage, flags: metrics.flags, review: metrics.review)
+            splits: Splits(splits: splits), coverage: metrics.coverage, flags: metrics.flags, review: metrics.review,
+            resample: plan.resampling?.manifest)
     }
 }

@@ -36,6 +36,8 @@ public struct ExportOptions: Sendable {
     public var force = false
     /// csv: write cells exactly, without the formula-injection guard.
     public var raw = false
+    /// `--resample`: move the chosen splits toward a reference distribution (nil: write them as split).
+    public var resample: ResampleOptions?
     public init(out: String) { self.out = out }
 }
 
@@ -72,8 +74,10 @@ public struct ExportResult: Sendable {
     public var settings: SplitSettings
     /// Missing parent folders of `--out` that the export created, outermost first.
     public var createdFolders: [String]
-    /// What the user should know about the files (an hf card without features).
+    /// What the user should know about the files (an hf card without features, resampling's shortfalls).
     public var warnings: [String] = []
+    /// One line per resampled split: its counts and KL/JS to Q before and after.
+    public var resampled: [String] = []
 }
 
 /// One member as splitting and the formats see it; its content is streamed separately.

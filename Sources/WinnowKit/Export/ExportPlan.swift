@@ -10,6 +10,8 @@ struct ExportPlan {
     var members: [ExportMember]
     var metrics: SnapshotMetrics
     var splits: SplitPlan
+    /// `--resample`: the resampled splits (nil without it).
+    var resampling: ExportResampling?
 
     init(_ db: Database, snapshot name: String, options: ExportOptions) throws {
         snapshot = try Store.snapshotRecord(db, name: name)
@@ -17,6 +19,11 @@ struct ExportPlan {
         try Self.check(members, snapshot: name, format: options.format)
         metrics = try JSONDecoder().decode(SnapshotMetrics.self, from: Data(snapshot.metrics.utf8))
         splits = try Store.planSplits(db, snapshot: snapshot.id ?? 0, records: members, options: options)
+        if let resample = options.resample {
+            resampling = try ExportResampling(
+                db, options: resample, snapshot: snapshot, members: members, splitOf: splits.splits,
+                splitNames: splits.settings.ratios.map(\.0), labels: metrics.labels, seed: splits.settings.seed, format: options.format)
+        }
     }
 
     /// The members with their frozen revision's label and score and the scenes in force at the

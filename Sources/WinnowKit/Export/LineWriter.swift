@@ -14,8 +14,11 @@ struct LineWriter {
         labelIndex = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
     }
 
-    /// What each split file starts with (csv: its header line).
-    var header: String? { format == .csv ? CSVExport.header + "\n" : nil }
+    /// What each split file starts with (csv: its header line, with a last column `extra`
+    /// for a resampled split's `copy` or `weight`).
+    func header(extra: String? = nil) -> String? {
+        format == .csv ? CSVExport.header + (extra.map { "," + $0 } ?? "") + "\n" : nil
+    }
 
     /// jsonl and hf write a text sample's line straight from the store's bytes
     /// (`SplitWriter.writeTextLine`), without Swift strings for the content.
@@ -23,14 +26,19 @@ struct LineWriter {
         (format == .jsonl || format == .hf) && member.kind == .text
     }
 
-    /// One record in the chosen format.
-    func line(_ r: ExportMember, content: SampleContent) -> String {
+    /// One record in the chosen format; `extra` (a resampled line's `copy` or `weight`, its
+    /// value as JSON) is the last key of jsonl, hf and alpaca lines and the last csv cell.
+    func line(_ r: ExportMember, content: SampleContent, extra: (String, String)? = nil) -> String {
+        func with(_ object: String) -> String {
+            guard let (key, value) = extra else { return object }
+            return String(object.dropLast()) + ",\(JSONText.quote(key)):\(value)}"
+        }
         switch format {
-        case .jsonl, .hf: return Self.jsonl(r, content)
+        case .jsonl, .hf: return with(Self.jsonl(r, content))
         case .openaiChat: return Self.openAIChat(r, content, system: options.system)
-        case .alpaca: return Self.alpaca(content)
+        case .alpaca: return with(Self.alpaca(content))
         case .pairs: return Self.pairs(r, content, labelIndex: labelIndex)
-        case .csv: return Self.csv(r, content, raw: options.raw)
+        case .csv: return Self.csv(r, content, raw: options.raw) + (extra.map { "," + $0.1 } ?? "")
         }
     }
 

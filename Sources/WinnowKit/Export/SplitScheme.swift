@@ -31,8 +31,11 @@ extension Store {
             while let r = try stored.next() { existing[try r.decode(atIndex: 0)] = try r.decode(atIndex: 1) }
         }
         let clusters = settings.groupNearDuplicates ? try NearDuplicateClusters.of(snapshot: snapshot, db) : nil
-        let clusterOf = (clusters?.clusterOf ?? [:]).mapValues { "c\($0)" }
-        let (units, unitOf) = splitUnits(records, settings: settings, existing: existing, clusterOf: clusterOf)
+        let families = try AugmentedFamilies.of(records, db)
+        let (groupOf, groupExisting) = groups(records, clusters: clusters?.clusterOf ?? [:], families: families, existing: existing)
+        var (units, unitOf) = splitUnits(records, settings: settings, existing: existing, clusterOf: groupOf)
+        // A family whose parent is not exported but has its split goes there.
+        for u in units.indices where units[u].existing == nil { units[u].existing = groupExisting[units[u].key] }
         let placed = Splits.assign(units, ratios: settings.ratios, seed: settings.seed)
         var plan = SplitPlan(
             schemeID: scheme?.id, settings: settings, splits: [], fresh: [], assigned: existing.count,
@@ -45,6 +48,50 @@ extension Store {
             if existing[record.sampleID] == nil { plan.fresh.append((record.sampleID, split)) }
         }
         return plan
+    }
+
+    /// The group key of every record that must share a split with others: its near-duplicate
+    /// cluster (`c<representative>`, with --group near-duplicate), merged with its augmented
+    /// family (the parent and every sample augmented from it) when they meet; a family outside
+    /// any cluster is keyed by its parent's uid, the key the parent alone has, so adding
+    /// children never moves a parent. Also, per group key, the split of a parent that is not
+    /// among the records but already has one in the scheme.
+    static func groups(
+        _ records: [ExportMember], clusters: [Int64: Int64], families: AugmentedFamilies, existing: [Int64: String]
+    ) -> (groupOf: [Int64: String], existing: [String: String]) {
+        guard !families.parentOf.isEmpty else { return (clusters.mapValues { "c\($0)" }, [:]) }
+        // Union-find over sample ids: a child with its parent, a clustered sample with its representative.
+        var root: [Int64: Int64] = [:]
+        func find(_ x: Int64) -> Int64 {
+            var x = x
+            while let r = root[x], r != x { root[x] = root[r] ?? r; x = r }
+            return x
+        }
+        func union(_ a: Int64, _ b: Int64) {
+            let ra = find(a), rb = find(b)
+            if ra != rb { root[max(ra, rb)] = min(ra, rb) }
+        }
+        let ids = Set(records.map(\.sampleID))
+        for (sample, rep) in clusters where ids.contains(sample) { union(sample, rep) }
+        for (child, parent) in families.parentOf { union(child, parent) }
+        // Each component's key: its smallest cluster representative, else its parent's uid.
+        var clusterKey: [Int64: Int64] = [:]
+        for (sample, rep) in clusters where ids.contains(sample) {
+            let r = find(sample)
+            clusterKey[r] = min(clusterKey[r] ?? rep, rep)
+        }
+        var parentKey: [Int64: String] = [:]
+        for (child, parent) in families.parentOf { parentKey[find(child)] = families.uid[parent] ?? "p\(parent)" }
+        var groupOf: [Int64: String] = [:]
+        for record in records {
+            let r = find(record.sampleID)
+            if let c = clusterKey[r] { groupOf[record.sampleID] = "c\(c)" } else if let p = parentKey[r] { groupOf[record.sampleID] = p }
+        }
+        var outside: [String: String] = [:]
+        for (child, parent) in families.parentOf.sorted(by: { $0.key < $1.key }) where !ids.contains(parent) {
+            if let split = existing[parent], let key = groupOf[child], outside[key] == nil { outside[key] = split }
+        }
+        return (groupOf, outside)
     }
 
     /// The units splitting places, and the unit of each record: a record alone, or with
@@ -139,5 +186,27 @@ extension Store {
         let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO split_assignments (scheme_id, sample_id, split) VALUES (?, ?, ?)")
         for (sample, split) in plan.fresh { try insert.execute(arguments: [scheme, sample, split]) }
         return true
+    }
+}
+
+/// Augmented samples and their parents among an export's records (`augmented_samples`): each
+/// augmented record's parent, and the uid of every parent named.
+struct AugmentedFamilies {
+    var parentOf: [Int64: Int64] = [:]
+    var uid: [Int64: String] = [:]
+
+    static func of(_ records: [ExportMember], _ db: Database) throws -> AugmentedFamilies {
+        var families = AugmentedFamilies()
+        let ids = Set(records.map(\.sampleID))
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT a.sample_id, a.parent_id, p.uid FROM augmented_samples a JOIN samples p ON p.id = a.parent_id")
+        while let r = try rows.next() {
+            let child: Int64 = try r.decode(atIndex: 0)
+            guard ids.contains(child) else { continue }
+            let parent: Int64 = try r.decode(atIndex: 1)
+            families.parentOf[child] = parent
+            families.uid[parent] = try r.decode(atIndex: 2)
+        }
+        return families
     }
 }

@@ -9,8 +9,8 @@ struct SplitFiles {
     let writers: [SplitWriter]
     private let byName: [String: SplitWriter]
 
-    /// Creates the files in `folder` (hf: under data/), each starting with `header`.
-    init(_ splits: [String], in folder: URL, format: ExportFormat, header: String?) throws {
+    /// Creates the files in `folder` (hf: under data/), each starting with its `header`.
+    init(_ splits: [String], in folder: URL, format: ExportFormat, header: (String) -> String?) throws {
         let dataDir = format == .hf ? "data/" : ""
         if format == .hf { try FileManager.default.createDirectory(at: folder.appendingPathComponent("data"), withIntermediateDirectories: true) }
         let ext = format == .csv ? "csv" : "jsonl"
@@ -18,7 +18,7 @@ struct SplitFiles {
         writers = try splits.map { split in
             let file = "\(dataDir)\(split).\(ext)"
             let writer = try SplitWriter(url: folder.appendingPathComponent(file), file: file)
-            if let header { try writer.write(header) }
+            if let header = header(split) { try writer.write(header) }
             return writer
         }
         byName = Dictionary(uniqueKeysWithValues: zip(names, writers))
@@ -46,9 +46,17 @@ extension Store {
         -> (splits: [ExportManifest.Split], shape: DatasetCard.Shape)
     {
         let lines = LineWriter(options: options, labels: plan.metrics.labels)
-        let files = try SplitFiles(plan.splits.settings.ratios.map(\.0), in: folder, format: options.format, header: lines.header)
+        let resampling = plan.resampling
+        // The field resampled lines carry, where the format has room for it.
+        let field = resampling.flatMap { ExportResampling.carries(options.format) ? $0.fieldName : nil }
+        let files = try SplitFiles(plan.splits.settings.ratios.map(\.0), in: folder, format: options.format) { split in
+            lines.header(extra: resampling?.splits[split] != nil ? field : nil)
+        }
         var shape = DatasetCard.Shape()
-        if options.format == .hf { for member in plan.members { shape.add(member) } }
+        if options.format == .hf {
+            for member in plan.members { shape.add(member) }
+            if let field { shape.resampleField = (field, field == "copy" ? .int64 : .float64) }
+        }
         try read { db in
             try db.execute(sql: "PRAGMA mmap_size = \(Store.scanMapSize)")
             defer { try? db.execute(sql: "PRAGMA mmap_size = 0") }
@@ -59,19 +67,32 @@ extension Store {
             let raw = RawStatement(statement)
             let stmt = raw.handle
             for (index, member) in plan.members.enumerated() {
+                let split = plan.splits.splits[index]
+                guard let writer = files[split] else {
+                    throw WinnowError.writeFailed(path: options.out, detail: "\(member.uid) is assigned to split '\(split)', which this export does not write")
+                }
+                // A resampled split: the member's lines (0 when dropped), each with its copy
+                // index or its weight; any other split: one line, as without --resample.
+                let resampled = resampling?.splits[split]
+                let copies = resampled.map { $0.multiplicity[index] ?? 1 } ?? 1
+                if copies == 0 { continue }
                 try Store.stepContent(raw, of: member, out: options.out)
-                guard let writer = files[plan.splits.splits[index]] else {
-                    throw WinnowError.writeFailed(path: options.out, detail: "\(member.uid) is assigned to split '\(plan.splits.splits[index])', which this export does not write")
+                let direct = lines.writesTextDirectly(member) ? Store.columnBytes(stmt, 1) : nil
+                let content = direct == nil ? ContentColumns.content(stmt) : nil
+                if options.format == .hf, case .chat(let messages)? = content { shape.add(messages) }
+                for copy in 0..<copies {
+                    var extra: (String, String)?
+                    if let resampled, let field {
+                        extra = (field, field == "copy" ? "\(copy)" : jsonNumber(resampled.weight[index] ?? 1))
+                    }
+                    if let direct {
+                        try writer.writeTextLine(member, text: direct, extra: extra)
+                    } else if let content {
+                        try writer.write(lines.line(member, content: content, extra: extra) + "\n")
+                    }
                 }
-                if lines.writesTextDirectly(member), let text = Store.columnBytes(stmt, 1) {
-                    try writer.writeTextLine(member, text: text)
-                } else {
-                    let content = ContentColumns.content(stmt)
-                    if options.format == .hf, case .chat(let messages) = content { shape.add(messages) }
-                    try writer.write(lines.line(member, content: content) + "\n")
-                }
-                writer.count += 1
-                if let l = member.label { writer.labels[l, default: 0] += 1 }
+                writer.count += copies
+                if let l = member.label { writer.labels[l, default: 0] += copies }
             }
             raw.reset()
         }
@@ -120,7 +141,7 @@ final class SplitWriter: @unchecked Sendable {
 
     /// A jsonl/hf line of a text sample, escaped straight from the store's bytes; the same
     /// bytes as `LineWriter.jsonl` writes for it.
-    func writeTextLine(_ m: ExportMember, text: UnsafeBufferPointer<UInt8>) throws {
+    func writeTextLine(_ m: ExportMember, text: UnsafeBufferPointer<UInt8>, extra: (String, String)? = nil) throws {
         buffer.append(contentsOf: #"{"uid":"#.utf8)
         var uid = m.uid
         uid.withUTF8 { JSONText.appendQuoted($0, to: &buffer) }
@@ -130,6 +151,7 @@ final class SplitWriter: @unchecked Sendable {
         if var label = m.label { label.withUTF8 { JSONText.appendQuoted($0, to: &buffer) } } else { buffer.append(contentsOf: "null".utf8) }
         buffer.append(contentsOf: #","scenes":"#.utf8)
         buffer.append(contentsOf: jsonObject(m.scenes.map { ($0.0, JSONText.quote($0.1)) }).utf8)
+        if let (key, value) = extra { buffer.append(contentsOf: ",\(JSONText.quote(key)):\(value)".utf8) }
         buffer.append(contentsOf: "}\n".utf8)
         if buffer.count >= 1 << 20 { try flush() }
     }

@@ -53,6 +53,12 @@ extension Store {
         {
             warnings.append(warning)
         }
+        var resampled: [String] = []
+        if let resampling = plan.resampling {
+            let report = resampling.report(format: options.format)
+            resampled = report.summaries
+            warnings += report.warnings
+        }
         let manifest = ExportManifest(plan, options: options, splits: splits)
         try Data((try manifest.text() + "\n").utf8).write(to: staging.folder.appendingPathComponent("manifest.json"))
 
@@ -77,6 +83,6 @@ extension Store {
                 "the export of \(name) was complete but could not be put at --out \(options.out): \(detail). The split assignments were saved, so the same export run again writes the same files"
             )
         }
-        return ExportResult(manifest: manifest, settings: plan.splits.settings, createdFolders: missingParents, warnings: warnings)
+        return ExportResult(manifest: manifest, settings: plan.splits.settings, createdFolders: missingParents, warnings: warnings, resampled: resampled)
     }
 }

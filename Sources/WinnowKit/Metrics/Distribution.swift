@@ -58,44 +58,58 @@ extension Store {
             let (counts, order) = try Store.subjectCounts(
                 db, subject: subject, snapshot: try MetricSnapshot.named(snapshot, in: db),
                 taxonomy: taxonomy)
-            let reference: [String: Double]
-            let againstName: String
-            if let against, against.hasPrefix("snapshot:") {
-                let other = try MetricSnapshot.named(String(against.dropFirst("snapshot:".count)), in: db)
-                let q = try Store.subjectCounts(db, subject: subject, snapshot: other, taxonomy: taxonomy).counts
-                guard q.values.reduce(0, +) > 0 else {
-                    let what: String
-                    switch subject {
-                    case .labels: what = "labelled members"
-                    case .scene(let dimension): what = "members with a category in '\(dimension)'"
-                    }
-                    throw WinnowError.invalidArgument("--against \(against): that snapshot has no \(what) to compare with")
-                }
-                reference = q.mapValues(Double.init)
-                againstName = against
-            } else if let against {
-                reference = try Store.referenceDistribution(file: against, subject: subject)
-                againstName = against
-            } else {
-                switch subject {
-                case .labels:
-                    guard !order.isEmpty else { throw WinnowError.invalidArgument("no labelled samples to measure") }
-                    reference = Dictionary(uniqueKeysWithValues: order.map { ($0, 1.0) })
-                    againstName = "uniform"
-                case .scene(let dimension):
-                    guard let dim = taxonomy.dimension(dimension),
-                        dim.categories.contains(where: { ($0.target ?? 0) > 0 })
-                    else {
-                        throw WinnowError.invalidArgument(
-                            "dimension '\(dimension)' has no targets in the taxonomy; set targets with `winnow taxonomy load`, or pass --against FILE")
-                    }
-                    reference = Dictionary(uniqueKeysWithValues: dim.categories.map { ($0.name, Double($0.target ?? 0)) })
-                    againstName = "taxonomy"
-                }
-            }
+            let present = order + counts.keys.sorted().filter { !order.contains($0) }
+            let (reference, againstName) = try Store.reference(db, against: against, subject: subject, order: present, taxonomy: taxonomy, option: "--against")
             return DistributionReport(
                 of: subject.name, against: againstName,
                 divergence: Divergence.report(counts: counts, reference: reference, order: order))
+        }
+    }
+
+    /// The reference distribution Q that `distribution --against` and `export --resample --to`
+    /// compare with, and its name: `against` nil is the default (the taxonomy's targets for a
+    /// dimension, uniform over `order` for labels); `taxonomy`, `uniform` (over `order`),
+    /// `snapshot:NAME` (that snapshot's counts) or a file (`referenceDistribution`).
+    /// `option` names the option in messages.
+    static func reference(
+        _ db: Database, against: String?, subject: DistributionSubject, order: [String], taxonomy: Taxonomy,
+        option: String
+    ) throws -> (reference: [String: Double], name: String) {
+        if let against, against.hasPrefix("snapshot:") {
+            let other = try MetricSnapshot.named(String(against.dropFirst("snapshot:".count)), in: db)
+            let q = try Store.subjectCounts(db, subject: subject, snapshot: other, taxonomy: taxonomy).counts
+            guard q.values.reduce(0, +) > 0 else {
+                let what: String
+                switch subject {
+                case .labels: what = "labelled members"
+                case .scene(let dimension): what = "members with a category in '\(dimension)'"
+                }
+                throw WinnowError.invalidArgument("\(option) \(against): that snapshot has no \(what) to compare with")
+            }
+            return (q.mapValues(Double.init), against)
+        }
+        if against == "uniform" {
+            guard !order.isEmpty else { throw WinnowError.invalidArgument("\(option) uniform: no categories to spread over") }
+            return (Dictionary(uniqueKeysWithValues: order.map { ($0, 1.0) }), "uniform")
+        }
+        if let against, against != "taxonomy" {
+            return (try Store.referenceDistribution(file: against, subject: subject), against)
+        }
+        switch subject {
+        case .labels:
+            if against == "taxonomy" {
+                throw WinnowError.invalidArgument("\(option) taxonomy: the taxonomy sets targets for scene dimensions, not labels; use uniform, a FILE or snapshot:NAME")
+            }
+            guard !order.isEmpty else { throw WinnowError.invalidArgument("no labelled samples to measure") }
+            return (Dictionary(uniqueKeysWithValues: order.map { ($0, 1.0) }), "uniform")
+        case .scene(let dimension):
+            guard let dim = taxonomy.dimension(dimension),
+                dim.categories.contains(where: { ($0.target ?? 0) > 0 })
+            else {
+                throw WinnowError.invalidArgument(
+                    "dimension '\(dimension)' has no targets in the taxonomy; set targets with `winnow taxonomy load`, or pass \(option) FILE")
+            }
+            return (Dictionary(uniqueKeysWithValues: dim.categories.map { ($0.name, Double($0.target ?? 0)) }), "taxonomy")
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import WinnowKit
 
 extension ExportFormat: ExpressibleByArgument {}
+extension ResampleStrategy: ExpressibleByArgument {}
 
 extension WinnowCommand {
     /// `winnow export SNAPSHOT --out DIR --format F`.
@@ -17,9 +18,18 @@ extension WinnowCommand {
                 left out are the scheme's saved ones. Missing parent folders of --out are created. \
                 The same snapshot and options give byte-identical files.
 
+                --resample labels|scene.DIM moves the train split (or --splits) toward a \
+                reference Q after splitting: --to taxonomy (a dimension's default), uniform (the \
+                labels' default), FILE or snapshot:NAME, read as `distribution --against` reads \
+                it, or --temperature T for Q ∝ n^(1/T). --strategy over repeats samples (a \
+                `copy` field, 0 for the first), under drops by a seeded choice, both reaches \
+                --size; --weights writes a `weight` field instead. Other splits are written as \
+                without --resample; samples with no label or category are kept once.
+
                 Examples:
                   winnow export v1 --out out/v1 --format hf --split train=0.8,validation=0.1,test=0.1
                   winnow export v1 --out out/chat --format openai-chat --system "You are a helpful assistant."
+                  winnow export v1 --out out/bal --split train=0.8,test=0.2 --resample labels --max-copies 4
                 """)
         @OptionGroup var store: StoreOptions
         @Argument(help: "The snapshot.", transform: nameArgument(.snapshot)) var snapshot: String
@@ -34,10 +44,38 @@ extension WinnowCommand {
         @Option(help: "openai-chat: a system message for every conversation.") var system: String?
         @Flag(help: "Replace a non-empty --out folder.") var force = false
         @Flag(help: "csv: write cells exactly, without the formula-injection guard.") var raw = false
+        @Option(help: "Resample labels or scene.DIM toward --to after splitting (the train split, or --splits).") var resample: ResampleSubject?
+        @Option(help: "The reference Q: taxonomy, uniform, FILE or snapshot:NAME (default: taxonomy for a dimension, uniform for labels).") var to: String?
+        @Option(help: "over repeats samples, under drops them, both reaches --size (default: over).") var strategy: ResampleStrategy?
+        @Option(help: "--strategy both: the split's size after resampling (default: its size).") var size: Int?
+        @Option(help: "The most lines one sample may become (default: no cap).") var maxCopies: Int?
+        @Option(help: "Q(c) ∝ n_c^(1/T) from the split's own counts, instead of --to.") var temperature: Double?
+        @Option(help: "The splits to resample, e.g. train,validation (default: train).") var splits: String?
+        @Flag(help: "Write a weight field (Q/P, mean 1 over the split) instead of copying.") var weights = false
 
         func validate() throws {
             if split != nil && kfold != nil { throw ValidationError("Pass --split or --kfold, not both.") }
             if let kfold, kfold < 2 { throw ValidationError("--kfold takes 2 or more folds.") }
+            let resampling = [to != nil, strategy != nil, size != nil, maxCopies != nil, temperature != nil, splits != nil, weights]
+            if resample == nil, let i = resampling.firstIndex(of: true) {
+                let names = ["--to", "--strategy", "--size", "--max-copies", "--temperature", "--splits", "--weights"]
+                throw ValidationError("\(names[i]) needs --resample labels or --resample scene.DIM.")
+            }
+            do { try resampleOptions?.check() } catch let error as WinnowError { throw ValidationError(error.description) }
+        }
+
+        /// The resampling the options ask for (nil without --resample).
+        var resampleOptions: ResampleOptions? {
+            guard let resample else { return nil }
+            var options = ResampleOptions(subject: resample.subject)
+            options.to = to
+            options.strategy = strategy
+            options.size = size
+            options.maxCopies = maxCopies
+            options.temperature = temperature
+            options.splits = splits.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) } }
+            options.weights = weights
+            return options
         }
 
         func run() throws {
@@ -52,10 +90,12 @@ extension WinnowCommand {
             options.system = system
             options.force = force
             options.raw = raw
+            options.resample = resampleOptions
             let result = try store.open().export(snapshot: snapshot, options: options)
             if !result.settings.reused.isEmpty {
                 emit("split scheme '\(scheme)' exists: reused its saved \(result.settings.reused.joined(separator: ", "))\n")
             }
+            for line in result.resampled { Terminal.note(line) }
             for warning in result.warnings { Terminal.note("warning: " + warning) }
             if !result.createdFolders.isEmpty { emit("created the missing folders of --out: \(result.createdFolders.joined(separator: ", "))\n") }
             let summary = result.manifest.splits.splits.sorted { $0.name < $1.name }.map { "\($0.name) \($0.count)" }.joined(separator: ", ")

@@ -37,3 +37,15 @@ struct Stratification: ExpressibleByArgument {
 
     static var allValueStrings: [String] { ["label", "scene.DIM"] }
 }
+
+/// `export --resample`: `labels` or `scene.DIM` (a dimension, checked by the export).
+struct ResampleSubject: ExpressibleByArgument {
+    var subject: DistributionSubject
+
+    init?(argument: String) {
+        guard let subject = try? DistributionSubject(argument) else { return nil }
+        self.subject = subject
+    }
+
+    static var allValueStrings: [String] { ["labels", "scene.DIM"] }
+}

@@ -12,7 +12,8 @@ TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2) + LogisticRegre
 (lbfgs, max_iter=3000, random_state=S) and scores it on the clean held-out test set (never
 imported into the store). `weights`: "field" passes each line's `weight` (export --weights) as
 sample_weight; an object passes those per-label weights as class_weight; null trains
-unweighted. Prints one JSON object:
+unweighted. `"vocabulary": "unique"` fits the TF-IDF vocabulary and IDF on each uid's
+first line only (a resampled split's copies counted once). Prints one JSON object:
 
   {"runs": [{"name", "train_lines", "train_labels": {LABEL: n}, "macro_f1", "accuracy",
              "minority_recall", "minority_precision", "minority_f1",
@@ -104,7 +105,16 @@ def main():
         elif isinstance(weights, dict):
             class_weight = {k: float(v) for k, v in weights.items()}
         vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
-        xtr = vec.fit_transform(x)
+        if run.get("vocabulary") == "unique":
+            # Vocabulary and IDF from each sample once (a resampled split's copies share a uid),
+            # so copies change only the model's training, not which words it can see.
+            first = {}
+            for o in train:
+                first.setdefault(o.get("uid"), o["text"])
+            vec.fit(list(first.values()))
+            xtr = vec.transform(x)
+        else:
+            xtr = vec.fit_transform(x)
         clf = LogisticRegression(max_iter=3000, random_state=seed, class_weight=class_weight)
         clf.fit(xtr, y, sample_weight=sample_weight)
         pred = clf.predict(vec.transform(test_x))

@@ -127,6 +127,16 @@ import Testing
         let run = try export(db, dir.file("t"), split + ["--resample", "labels", "--splits", "test"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir.file("t/train.jsonl"))) == (try Data(contentsOf: URL(fileURLWithPath: dir.file("plain/train.jsonl")))))
+        // --splits train,test resamples both, each within itself.
+        let two = try export(db, dir.file("two"), split + ["--resample", "labels", "--splits", "train,test"])
+        #expect(two.status == 0, "\(two.stderr)")
+        let sections = try #require((try manifest(dir.file("two"))["resample"] as? [String: Any])?["splits"] as? [String: Any])
+        #expect(sections.keys.sorted() == ["test", "train"])
+        for name in ["train", "test"] {
+            let rows = try lines(dir.file("two/\(name).jsonl"))
+            #expect(rows.count == (sections[name] as? [String: Any])?["count_after"] as? Int)
+            #expect(Set(rows.compactMap { $0["uid"] as? String }) == (name == "train" ? train : test))
+        }
         // The split assignments are the scheme's, with or without --resample.
         #expect(train == Set(try lines(dir.file("plain/train.jsonl")).compactMap { $0["uid"] as? String }))
     }

@@ -168,7 +168,8 @@ struct ExportResampling {
         let dimension: String?
         if case .scene(let d) = options.subject { dimension = d } else { dimension = nil }
         func category(_ m: ExportMember) -> String? { dimension.map { d in m.scenes.first { $0.0 == d }?.1 } ?? m.label }
-        for m in members { if let c = category(m), !order.contains(c) { order.append(c) } }
+        var known = Set(order)
+        for m in members { if let c = category(m), known.insert(c).inserted { order.append(c) } }
         let reference: [String: Double]?
         if options.temperature != nil {
             reference = nil

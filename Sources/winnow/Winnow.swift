@@ -15,7 +15,7 @@ struct WinnowCommand: ParsableCommand {
         version: Winnow.version,
         subcommands: [
             Init.self, Import.self, Samples.self, Show.self, Taxonomy.self, Annotate.self,
-            Coverage.self, Distribution.self, Stats.self, Detect.self, Flags.self,
+            Coverage.self, Distribution.self, Stats.self, Augment.self, Detect.self, Flags.self,
             Queue.self, Review.self, Snapshot.self, Export.self,
             SQL.self, Check.self, Backup.self,
         ]

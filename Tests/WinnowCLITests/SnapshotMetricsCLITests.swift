@@ -137,7 +137,7 @@ import Testing
 
         // Stats. v1: labels neg 2 (a3, a4), pos 2; words 2, 3, 1, 2; 8 words, 7 distinct.
         let s1 = try json(try winnow(["stats", "--snapshot", "v1", "--json", "--db", db]))
-        #expect(s1["samples"] as? [String: Int] == ["total": 4, "active": 4, "dropped": 0])
+        #expect(s1["samples"] as? [String: Int] == ["total": 4, "active": 4, "dropped": 0, "augmented": 0])
         let labels1 = try #require(s1["labels"] as? [[String: Any]])
         #expect(labels1.map { $0["label"] as? String } == ["neg", "pos"])
         #expect(labels1.map { $0["count"] as? Int } == [2, 2])
@@ -159,7 +159,7 @@ import Testing
 
         // v2: labels neg 1 (b1), pos 4; words 2, 4, 1, 3, 1; its review: queue "all" on a1–a3.
         let s2 = try json(try winnow(["stats", "--snapshot", "v2", "--json", "--db", db]))
-        #expect(s2["samples"] as? [String: Int] == ["total": 5, "active": 5, "dropped": 0])
+        #expect(s2["samples"] as? [String: Int] == ["total": 5, "active": 5, "dropped": 0, "augmented": 0])
         #expect((s2["labels"] as? [[String: Any]])?.map { $0["count"] as? Int } == [1, 4])
         #expect(close(s2["imbalance_ratio"], 4))
         let lengths2 = try #require((s2["lengths"] as? [String: Any])?["all"] as? [String: Any])
@@ -170,7 +170,7 @@ import Testing
 
         // Live: 6 samples, a4 dropped; the late queue and decision count.
         let sLive = try json(try winnow(["stats", "--json", "--db", db]))
-        #expect(sLive["samples"] as? [String: Int] == ["total": 6, "active": 5, "dropped": 1])
+        #expect(sLive["samples"] as? [String: Int] == ["total": 6, "active": 5, "dropped": 1, "augmented": 0])
         #expect((sLive["labels"] as? [[String: Any]])?.map { $0["count"] as? Int } == [1, 4])
         #expect(sLive["review"] as? [String: Int] == ["queues": 2, "items": 5, "decisions": 5, "decided_samples": 5])
         #expect((sLive["flags"] as? [String: Any])?["open"] as? Int == 0)

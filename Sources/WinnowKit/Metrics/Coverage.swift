@@ -15,6 +15,9 @@ public struct CoverageReport: Codable, Sendable, Equatable {
         public var status: String
         /// max(0, n_c* - n_c).
         public var needed: Int
+        /// Of `count`, the samples `winnow augment` made (set by `coverage`; nil, and left out
+        /// of the JSON, in the figures frozen with a snapshot and written in a manifest).
+        public var augmented: Int? = nil
     }
 
     public var dimension: String

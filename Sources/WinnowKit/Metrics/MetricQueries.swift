@@ -89,12 +89,15 @@ extension Store {
                 names = [dimension]
             }
             let samples = try Store.sampleCount(db, snapshot: snapshot)
+            let augmented = try Store.augmentedSceneCounts(db, snapshot: snapshot)
             return names.map { name in
                 let dimensionCounts = counts[name] ?? [:]
-                return Coverage.report(
+                var report = Coverage.report(
                     dimension: name, categories: taxonomy.coverageSpecs(of: name), counts: dimensionCounts,
                     unannotated: max(0, samples - dimensionCounts.values.reduce(0, +)),
                     minCount: minCount, overFill: overFill)
+                for i in report.categories.indices { report.categories[i].augmented = augmented[name]?[report.categories[i].category] ?? 0 }
+                return report
             }
         }
     }

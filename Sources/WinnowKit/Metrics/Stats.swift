@@ -7,6 +7,8 @@ public struct StatsReport: Codable, Sendable {
         public var total: Int
         public var active: Int
         public var dropped: Int
+        /// Of `active`, the samples `winnow augment` made.
+        public var augmented: Int? = nil
     }
     public struct Label: Codable, Sendable {
         public var label: String
@@ -15,8 +17,10 @@ public struct StatsReport: Codable, Sendable {
         public var weightInverse: Double
         public var weightBalanced: Double
         public var weightNormalized: Double
+        /// Of `count`, the samples `winnow augment` made.
+        public var augmented: Int? = nil
         enum CodingKeys: String, CodingKey {
-            case label, index, count
+            case label, index, count, augmented
             case weightInverse = "weight_inverse"
             case weightBalanced = "weight_balanced"
             case weightNormalized = "weight_normalized"
@@ -91,10 +95,12 @@ extension Store {
             let total = snapshot == nil ? try Int.fetchOne(db, sql: "SELECT count(*) FROM samples") ?? 0 : active
             let labelCounts = try Store.labelCounts(db, snapshot: snapshot)
             let weights = Balance.weights(labelCounts.map(\.count))
+            let augmentedLabels = try Store.augmentedLabelCounts(db, snapshot: snapshot)
             let labels = labelCounts.enumerated().map { i, entry in
                 StatsReport.Label(
                     label: entry.label, index: i, count: entry.count, weightInverse: weights.inverse[i],
-                    weightBalanced: weights.balanced[i], weightNormalized: weights.normalized[i])
+                    weightBalanced: weights.balanced[i], weightNormalized: weights.normalized[i],
+                    augmented: augmentedLabels[entry.label] ?? 0)
             }
             let taxonomy = try Store.taxonomy(db)
             var scenes: [String: DiversityReport] = [:]
@@ -150,7 +156,7 @@ extension Store {
             let review = try Store.reviewProgress(db, snapshot: snapshot)
 
             return StatsReport(
-                samples: .init(total: total, active: active, dropped: total - active),
+                samples: .init(total: total, active: active, dropped: total - active, augmented: try Store.augmentedCount(db, snapshot: snapshot)),
                 labels: labels,
                 imbalanceRatio: Balance.imbalanceRatio(labelCounts.map(\.count)),
                 diversity: .init(

@@ -18,6 +18,9 @@ public struct QueueSelection: Sendable {
     public var overlap = 1
     /// Leave out samples with such open flags (`--exclude-flagged [DETECTORS]`: any score).
     public var excludeFlagged: FlagSelection?
+    /// Only imported samples, or only augmented ones (`--origin augmented`: an audit of what
+    /// `winnow augment` made).
+    public var origin: SampleOrigin?
     public init() {}
 
     /// The detectors a queue was made from, read back from its `selection` JSON: the flags its
@@ -36,6 +39,7 @@ public struct QueueSelection: Sendable {
         pairs += filter.jsonPairs
         if let audit { pairs.append(("audit", "\(audit)")); pairs.append(("seed", "\(seed)")) }
         if let excludeFlagged { pairs.append(("exclude_detectors", jsonArray(excludeFlagged.detectors))) }
+        if let origin { pairs.append(("origin", JSONText.quote(origin.rawValue))) }
         return jsonObject(pairs)
     }
 }
@@ -144,6 +148,7 @@ extension Store {
             scoreArguments = flagArguments
         }
         conditions.filter(selection.filter)
+        if let origin = selection.origin { conditions.origin(origin) }
         conditions.add("NOT EXISTS (SELECT 1 FROM queue_items qi WHERE qi.queue_id = ? AND qi.sample_id = s.id)", [queue])
         let excluded = try selection.excludeFlagged.map { try conditions.excludeFlagged(db, $0, alias: "x") }
         var candidates = try Row.fetchAll(

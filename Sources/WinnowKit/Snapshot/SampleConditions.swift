@@ -48,6 +48,12 @@ struct SampleConditions {
         arguments += shared.arguments
     }
 
+    /// Only imported samples, or only augmented ones (those with an `augmented_samples` row):
+    /// `samples --origin`, `queue create --origin`, `snapshot create --exclude-augmented`.
+    mutating func origin(_ origin: SampleOrigin) {
+        add("\(origin == .augmented ? "" : "NOT ")EXISTS (SELECT 1 FROM augmented_samples ax WHERE ax.sample_id = s.id)")
+    }
+
     /// Only samples with an open flag `flags` selects (flag alias `alias`).
     mutating func requireOpenFlag(_ flags: FlagSelection, alias: String = "f") {
         let flag = flags.condition(alias)

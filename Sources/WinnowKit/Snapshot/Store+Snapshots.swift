@@ -78,6 +78,8 @@ public struct SnapshotSelection: Sendable {
     public var label: String?
     public var scene: (dimension: String, category: String)?
     public var source: String?
+    /// Leave out augmented samples (`--exclude-augmented`).
+    public var excludeAugmented = false
     public init() {}
 
     var json: String {
@@ -87,6 +89,7 @@ public struct SnapshotSelection: Sendable {
             if let minScore = excludeFlagged.minScore { pairs.append(("exclude_min_score", jsonNumber(minScore))) }
         }
         pairs += filter.jsonPairs
+        if excludeAugmented { pairs.append(("exclude_augmented", "true")) }
         return jsonObject(pairs)
     }
 
@@ -146,6 +149,7 @@ extension Store {
         try selection.filter.check(db, detectors: selection.excludeFlagged.map { [($0.detectors, "--exclude-flagged")] } ?? [])
         var conditions = SampleConditions()
         conditions.filter(selection.filter)
+        if selection.excludeAugmented { conditions.origin(.import) }
         let excluded = try selection.excludeFlagged.map { try conditions.excludeFlagged(db, $0) }
         return (conditions, excluded)
     }

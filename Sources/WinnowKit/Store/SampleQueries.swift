@@ -10,6 +10,8 @@ public struct SampleFilter: Sendable {
     public var status: String?
     public var source: String?
     public var kind: SampleKind?
+    /// Only imported samples, or only augmented ones (`--origin`).
+    public var origin: SampleOrigin?
     public var limit: Int?
     public var offset: Int = 0
     public init() {}
@@ -95,12 +97,16 @@ public struct SampleDetail: Codable, Sendable {
     public var scenes: [Scene]
     public var flags: [Flag]
     public var decisions: [Decision]
+    /// `import`, or `augmented` for a sample `winnow augment` made.
+    public var origin: SampleOrigin = .import
+    /// An augmented sample's provenance: parent, operations, run (nil for an imported one).
+    @NullEncodable public var augmentation: AugmentProvenance? = nil
     /// The record id asked for when it is not this sample's uid but the id of one of its
     /// occurrences (a duplicate merged into this sample); nil when asked by uid.
     public var resolvedFrom: String?
 
     enum CodingKeys: String, CodingKey {
-        case uid, kind, status, label, score, content, meta, revisions, occurrences, scenes, flags, decisions
+        case uid, kind, status, label, score, content, meta, revisions, occurrences, scenes, flags, decisions, origin, augmentation
         case contentHash = "content_hash"
         case resolvedFrom = "resolved_from"
     }
@@ -240,6 +246,11 @@ extension Store {
             if let kind = filter.kind {
                 conditions.append("s.kind = ?"); arguments += [kind.rawValue]
             }
+            if let origin = filter.origin {
+                var only = SampleConditions()
+                only.origin(origin)
+                conditions.append(only.conditions.last!)
+            }
             if let detector = filter.flagDetector {
                 conditions.append("EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.detector = ? AND f.status = '\(FlagStatus.open.rawValue)')")
                 arguments += [detector]
@@ -354,12 +365,14 @@ extension Store {
                     reviewer: try $0.value("reviewer"), action: try $0.value("action"), label: try $0.value("label"),
                     note: try $0.value("note"), createdAt: try $0.value("created_at"), undone: try $0.value("undone"))
             }
+            let augmentation = try Store.augmentProvenance(db, sampleID: id)
             return SampleDetail(
                 uid: try row.value("uid"), kind: try row.value("kind"), status: try row.value("status"),
                 label: try row.value("label"), score: try row.value("score"),
                 contentHash: ContentHash.hex([UInt8](try row.value("hash", as: Data.self))), content: content,
                 meta: try row.value("meta"),
                 revisions: revisions, occurrences: occurrences, scenes: scenes, flags: flags, decisions: decisions,
+                origin: augmentation == nil ? .import : .augmented, augmentation: augmentation,
                 resolvedFrom: resolvedFrom)
         }
     }

@@ -23,6 +23,7 @@ extension WinnowCommand {
             try output.render(report) {
                 var out = "integrity: \(report.integrity.joined(separator: "; "))\n"
                 out += "foreign keys: \(report.foreignKeyProblems == 0 ? "ok" : "\(report.foreignKeyProblems) broken references")\n"
+                if report.augmentationProblems > 0 { out += "augmented samples: \(report.augmentationProblems) rows Winnow does not write\n" }
                 for s in report.snapshots {
                     out +=
                         "snapshot \(s.name): "
@@ -34,6 +35,9 @@ extension WinnowCommand {
                 var problems: [String] = []
                 if report.integrity != ["ok"] { problems.append("integrity_check: \(report.integrity.first ?? "?")") }
                 if report.foreignKeyProblems > 0 { problems.append("\(report.foreignKeyProblems) broken foreign keys") }
+                if report.augmentationProblems > 0 {
+                    problems.append("\(report.augmentationProblems) augmented_samples rows with an augmented parent, the sample as its own parent, or operations not a JSON array")
+                }
                 let bad = report.snapshots.filter { !$0.ok }.map(\.name)
                 if !bad.isEmpty { problems.append("snapshot \(bad.joined(separator: ", ")) no longer matches its fingerprint") }
                 throw WinnowError.storeDamaged(path: store.path, detail: problems.joined(separator: "; "))

@@ -34,16 +34,19 @@ extension WinnowCommand {
             let reports = try store.open().coverage(
                 dimension: dimension, minCount: minCount, overFill: overFill,
                 snapshot: snapshot)
+            // The augmented column (of count, the samples `winnow augment` made) only once there are some.
+            let anyAugmented = reports.contains { $0.categories.contains { ($0.augmented ?? 0) > 0 } }
             try output.render(
                 CoverageJSON(dimensions: reports),
                 table: {
-                    var table = Table(headers: ["dimension", "category", "count", "target", "fill", "weight", "status", "needed"])
+                    var table = Table(headers: ["dimension", "category", "count", "target", "fill", "weight", "status", "needed"] + (anyAugmented ? ["augmented"] : []))
                     for r in reports {
                         for c in r.categories {
-                            table.rows.append([
-                                r.dimension, c.category, "\(c.count)", c.target.map(String.init) ?? "", decimal(c.fill),
-                                decimal(c.weight), c.status, "\(c.needed)",
-                            ])
+                            table.rows.append(
+                                [
+                                    r.dimension, c.category, "\(c.count)", c.target.map(String.init) ?? "", decimal(c.fill),
+                                    decimal(c.weight), c.status, "\(c.needed)",
+                                ] + (anyAugmented ? ["\(c.augmented ?? 0)"] : []))
                         }
                     }
                     return table
@@ -64,12 +67,15 @@ extension WinnowCommand {
                     emit(
                         "\(r.dimension): scene coverage \(decimal(r.sceneCoverage)) · sample coverage \(decimal(r.sampleCoverage)) · covered fill \(decimal(r.coveredFill, none: "-")) · unannotated \(r.unannotated)\n"
                     )
-                    var t = Table(headers: ["category", "count", "target", "fill", "", "weight", "status", "needed"], rightAligned: [1, 2, 3, 5, 7])
+                    var t = Table(
+                        headers: ["category", "count", "target", "fill", "", "weight", "status", "needed"] + (anyAugmented ? ["augmented"] : []),
+                        rightAligned: [1, 2, 3, 5, 7, 8])
                     for c in r.categories {
-                        t.rows.append([
-                            c.category, "\(c.count)", c.target.map(String.init) ?? "", decimal(c.fill, 2),
-                            bar((c.fill ?? 0) / 1.5, width: 15), decimal(c.weight, 2), c.status, "\(c.needed)",
-                        ])
+                        t.rows.append(
+                            [
+                                c.category, "\(c.count)", c.target.map(String.init) ?? "", decimal(c.fill, 2),
+                                bar((c.fill ?? 0) / 1.5, width: 15), decimal(c.weight, 2), c.status, "\(c.needed)",
+                            ] + (anyAugmented ? ["\(c.augmented ?? 0)"] : []))
                     }
                     emit(t.text())
                     if !r.unknown.isEmpty { emit("unknown categories (not in the taxonomy): \(r.unknown.joined(separator: ", "))\n") }

@@ -22,6 +22,7 @@ extension WinnowCommand {
         @Option(help: ArgumentHelp("Only samples with an open flag from this detector.", valueName: "DETECTOR")) var flag: String?
         @Option(help: "Only samples with this status (active, dropped).") var status: SampleStatus?
         @Option(help: "Only samples of this kind (text, pair, instruction, chat).") var kind: SampleKind?
+        @Option(help: "Only imported samples, or only those `winnow augment` made (import, augmented).") var origin: SampleOrigin?
         @Option(help: "List at most N samples (default 20 in tables; all in --json and --csv).") var limit: Int?
         @Flag(help: "Print only the count.") var count = false
 
@@ -36,6 +37,7 @@ extension WinnowCommand {
             filter.status = status?.rawValue
             filter.source = selection.source
             filter.kind = kind
+            filter.origin = origin
             filter.scene = selection.sceneFilter
             filter.limit = count ? 0 : (limit ?? ((output.json || output.csv) ? nil : 20))
             let opened = try store.open()

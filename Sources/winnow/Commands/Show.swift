@@ -30,6 +30,11 @@ extension WinnowCommand {
                     out += "  #\(r.id) \(r.origin) \(r.createdAt) label=\(r.label ?? "-") hash=\(r.contentHash.prefix(16))\n"
                 }
                 out += "provenance:\n"
+                if let a = s.augmentation {
+                    out += "  augmented from \(a.parent) by run \(a.run) (\(a.target)): operations \(a.operations.joined(separator: ", "))"
+                    out += a.rate.map { ", rate \($0)" } ?? ""
+                    out += ", seed \(a.seed)\(a.command.map { ", command `\($0)`" } ?? "")\n"
+                }
                 for o in s.occurrences {
                     out += "  \(o.source):\(o.line)\(o.recordId.map { " id=\($0)" } ?? "")\(o.label.map { " label=\($0)" } ?? "")\n"
                 }

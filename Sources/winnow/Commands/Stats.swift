@@ -28,19 +28,24 @@ extension WinnowCommand {
             let s = try store.open().stats(snapshot: snapshot)
             try output.render(s) {
                 var out = snapshot.map { "snapshot \($0)\n" } ?? ""
-                out += "samples: \(s.samples.total) total, \(s.samples.active) active, \(s.samples.dropped) dropped\n\n"
+                let augmented = s.samples.augmented ?? 0
+                out += "samples: \(s.samples.total) total, \(s.samples.active) active, \(s.samples.dropped) dropped"
+                out += augmented > 0 ? " · \(augmented) of the active augmented (`winnow augment`)\n\n" : "\n\n"
                 if !s.labels.isEmpty {
                     let most = s.labels.map(\.count).max() ?? 1
-                    var t = Table(
-                        headers: ["#", "label", "count", "", "inverse", "balanced", "normalized", "words p50", "p95"],
-                        rightAligned: [0, 2, 4, 5, 6, 7, 8])
+                    // The augmented column only once `winnow augment` has made samples.
+                    var headers = ["#", "label", "count", "", "inverse", "balanced", "normalized", "words p50", "p95"]
+                    if augmented > 0 { headers.insert("augmented", at: 3) }
+                    var t = Table(headers: headers, rightAligned: augmented > 0 ? [0, 2, 3, 5, 6, 7, 8, 9] : [0, 2, 4, 5, 6, 7, 8])
                     for l in s.labels {
                         let lengths = s.lengths[l.label]
-                        t.rows.append([
+                        var row = [
                             "\(l.index)", l.label, "\(l.count)", bar(Double(l.count) / Double(max(most, 1)), width: 12),
                             decimal(l.weightInverse, 4), decimal(l.weightBalanced, 4), decimal(l.weightNormalized, 4),
                             lengths.map { "\($0.p50)" } ?? "", lengths.map { "\($0.p95)" } ?? "",
-                        ])
+                        ]
+                        if augmented > 0 { row.insert("\(l.augmented ?? 0)", at: 3) }
+                        t.rows.append(row)
                     }
                     out += t.text()
                     out += "imbalance ratio \(decimal(s.imbalanceRatio, 2))\n\n"

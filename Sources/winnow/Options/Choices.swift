@@ -13,6 +13,7 @@ extension DecisionAction: ExpressibleByArgument {}
 extension InputFormat: ExpressibleByArgument {}
 extension OnError: ExpressibleByArgument {}
 extension QueueItemState: ExpressibleByArgument {}
+extension SampleOrigin: ExpressibleByArgument {}
 
 /// `review bulk --action`: the decisions one verdict over many items can be.
 enum BulkAction: String, CaseIterable, ExpressibleByArgument {

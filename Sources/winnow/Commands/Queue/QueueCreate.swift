@@ -29,6 +29,7 @@ extension WinnowCommand.Queue {
             help: ArgumentHelp("Leave out samples with open flags: of any detector, or of these (a comma list; any score).", valueName: "detectors"))
         var excludeFlagged: String?
         @OptionGroup var filters: SelectionOptions
+        @Option(help: "Only imported samples, or only augmented ones (an audit of what `winnow augment` made).") var origin: SampleOrigin?
         @Option(help: "A random audit sample of N items.") var audit: Int?
         @Option(help: "Seed for --audit and --priority random.") var seed: UInt64 = 0
         @Option(help: "Order: score (highest flag first), random, oldest.") var priority: QueuePriority = .score
@@ -46,6 +47,7 @@ extension WinnowCommand.Queue {
             selection.label = filters.label
             selection.scene = filters.sceneFilter
             selection.source = filters.source
+            selection.origin = origin
             selection.audit = audit
             selection.seed = seed
             selection.priority = priority.rawValue

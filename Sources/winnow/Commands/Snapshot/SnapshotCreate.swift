@@ -26,6 +26,7 @@ extension WinnowCommand.Snapshot {
         var excludeFlagged: String?
         @Option(name: .customLong("min-score"), help: "With --exclude-flagged: only flags scoring at least this count.") var minScore: Double?
         @OptionGroup var filters: SelectionOptions
+        @Flag(name: .customLong("exclude-augmented"), help: "Leave out the samples `winnow augment` made.") var excludeAugmented = false
         @OptionGroup var output: JSONOption
 
         func validate() throws {
@@ -41,6 +42,7 @@ extension WinnowCommand.Snapshot {
             selection.label = filters.label
             selection.source = filters.source
             selection.scene = filters.sceneFilter
+            selection.excludeAugmented = excludeAugmented
             let info: SnapshotInfo
             do {
                 info = try store.open().createSnapshot(name: name, message: message, selection: selection)
@@ -66,6 +68,7 @@ extension WinnowCommand.Snapshot {
             if let scene = filters.scene { given.append("--scene \(scene)") }
             if let source = filters.source { given.append("--source \(source)") }
             if let excludeFlagged { given.append("--exclude-flagged" + (excludeFlagged.isEmpty ? "" : " " + excludeFlagged)) }
+            if excludeAugmented { given.append("--exclude-augmented") }
             if given.isEmpty { return "snapshot \(name) would be empty: the store holds no active sample; nothing was made (import samples first)" }
             return
                 "snapshot \(name) would be empty: no active sample matches \(given.joined(separator: " ")); nothing was made (snapshots are immutable, so an empty one is refused); check the filters with `winnow samples \(given.filter { !$0.hasPrefix("--exclude-flagged") }.joined(separator: " ")) --count`"

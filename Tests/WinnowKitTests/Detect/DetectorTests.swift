@@ -168,6 +168,19 @@ func run(_ detector: Detector, _ texts: [String], labels: [String?]? = nil) -> [
         #expect((hits[4]?.score ?? 0) > 0.98)
     }
 
+    /// Three full batches and a part, signed on all cores: every signature must come back (a
+    /// lost one crashed `insert`, issue 13), so exactly the planted copies are flagged, each time.
+    @Test func parallelBatchesLoseNoSignature() {
+        let n = 3 * NearDuplicateDetector.batchSize + 100
+        var texts = (0..<n).map { Self.text(UInt64(10_000 + $0), words: 8).joined(separator: " ") }
+        let planted = Set(stride(from: 1000, to: n, by: 1000))
+        for k in planted { texts[k] = texts[k - 500] }
+        for _ in 0..<3 {
+            let hits = run(NearDuplicateDetector(), texts)
+            #expect(Set(hits.keys) == Set(planted.map { Int64($0 + 1) }))
+        }
+    }
+
     @Test func belowTheThresholdIsNotFlagged() {
         var half = Self.text(3, words: 200)
         for i in stride(from: 0, to: 200, by: 4) { half[i] = "z\(i)" }

@@ -252,4 +252,34 @@ import Testing
         // Nothing was saved either: the default scheme does not exist.
         #expect(try query(db, "SELECT COUNT(*) FROM split_schemes") == 0)
     }
+
+    /// Review finding 1: with many labels and odd shares, --weights writes the same bytes in
+    /// every process (a Double sum over a dictionary changed its last bits from run to run).
+    @Test func weightsAreByteIdenticalFromRunToRun() throws {
+        var extra: [String] = []
+        var n = 100
+        for label in 1...12 {
+            for _ in 0..<(1 + (label * 5) % 7) {
+                n += 1
+                extra.append(#"{"id":"s\#(n)","text":"another sample \#(n) of l\#(label)","label":"l\#(label)"}"#)
+            }
+        }
+        let (dir, db) = try store(extra: extra)
+        let shares = ["a": 0.013, "b": 0.29, "c": 0.07] as [String: Double]
+        var q = shares
+        for label in 1...12 { q["l\(label)"] = [0.11, 0.031, 0.017, 0.19, 0.023, 0.041, 0.057, 0.003, 0.089, 0.007, 0.037, 0.026][label - 1] }
+        try JSONSerialization.data(withJSONObject: q).write(to: URL(fileURLWithPath: dir.file("q.json")))
+        var first: [Data]?
+        for run in 0..<8 {
+            let out = dir.file("w\(run)")
+            let r = try export(db, out, ["--resample", "labels", "--weights", "--to", dir.file("q.json"), "--format", "hf"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let files = try #require(FileManager.default.subpaths(atPath: out)).sorted().filter {
+                var folder: ObjCBool = false
+                return FileManager.default.fileExists(atPath: out + "/" + $0, isDirectory: &folder) && !folder.boolValue
+            }
+            let bytes = try files.map { try Data(contentsOf: URL(fileURLWithPath: out + "/" + $0)) }
+            if let first { #expect(bytes == first, "run \(run) wrote other bytes (\(files))") } else { first = bytes }
+        }
+    }
 }

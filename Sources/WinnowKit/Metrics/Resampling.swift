@@ -233,12 +233,15 @@ public enum Resampling {
     /// the weight per category and the weight of an uncategorised sample.
     public static func weights(counts: [String: Int], q: [String: Double], uncategorised: Int) -> (perCategory: [String: Double], uncategorised: Double) {
         let total = counts.values.reduce(0, +)
+        // Sorted by name: a Double sum depends on its order, and a dictionary's order changes
+        // from one process to the next, so the weights' last bits (and the files) would too.
+        let names = counts.keys.sorted()
         var raw: [String: Double] = [:]
-        for (name, count) in counts where count > 0 {
-            raw[name] = (q[name] ?? 0) / (Double(count) / Double(total))
+        for name in names where counts[name, default: 0] > 0 {
+            raw[name] = (q[name] ?? 0) / (Double(counts[name, default: 0]) / Double(total))
         }
         var sum = Double(uncategorised)
-        for (name, count) in counts where count > 0 { sum += Double(count) * (raw[name] ?? 0) }
+        for name in names where counts[name, default: 0] > 0 { sum += Double(counts[name, default: 0]) * (raw[name] ?? 0) }
         let lines = Double(total + uncategorised)
         guard sum > 0 else { return (raw, 1) }
         let scale = lines / sum

@@ -154,4 +154,26 @@ import Testing
             }
         }
     }
+
+    /// Review of issue 13, finding 1: a Double sum over a dictionary depends on its order,
+    /// which changes per process (and with the capacity); the weights must not.
+    @Test func weightsDoNotDependOnDictionaryOrder() {
+        let names = (1...15).map { "label\($0)" }
+        let shares = [0.013, 0.29, 0.07, 0.11, 0.031, 0.017, 0.19, 0.023, 0.041, 0.057, 0.003, 0.089, 0.007, 0.037, 0.026]
+        let q = Dictionary(uniqueKeysWithValues: zip(names, Divergence.normalize(shares)))
+        var orders = Set<[String]>()
+        var results = Set<[Double]>()
+        for capacity in [0, 16, 17, 31, 64, 100, 257, 1000] {
+            for reversed in [false, true] {
+                var counts = [String: Int](minimumCapacity: capacity)
+                let indices = reversed ? Array(names.indices.reversed()) : Array(names.indices)
+                for i in indices { counts[names[i]] = 3 + (i * 7) % 11 }
+                orders.insert(Array(counts.keys))
+                let w = Resampling.weights(counts: counts, q: q, uncategorised: 3)
+                results.insert(names.map { w.perCategory[$0] ?? -1 } + [w.uncategorised])
+            }
+        }
+        #expect(orders.count > 1, "the dictionaries all iterated in one order, so this test proves nothing")
+        #expect(results.count == 1, "the weights' bits depend on the dictionary's order")
+    }
 }

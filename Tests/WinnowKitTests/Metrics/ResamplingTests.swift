@@ -176,4 +176,31 @@ import Testing
         #expect(orders.count > 1, "the dictionaries all iterated in one order, so this test proves nothing")
         #expect(results.count == 1, "the weights' bits depend on the dictionary's order")
     }
+
+    /// Finding 2: absurd caps, sizes and shares plan without trapping (clamped to maxTotal).
+    @Test func hugeCapsSizesAndSharesDoNotOverflow() {
+        let capped = Resampling.plan(
+            counts: ["a": 6, "b": 2], order: ["a", "b"], reference: nil, temperature: nil, strategy: .over, size: nil, maxCopies: Int.max)
+        #expect(capped.categories.map(\.after) == [6, 6] && capped.shortfalls.isEmpty)
+        let huge = Resampling.plan(
+            counts: ["a": 1], order: ["a"], reference: nil, temperature: nil, strategy: .both, size: Int.max, maxCopies: nil)
+        #expect(huge.total == Resampling.maxTotal && huge.categories.map(\.target) == [Resampling.maxTotal])
+        let tiny = Resampling.plan(
+            counts: ["a": 1, "b": 1], order: ["a", "b"], reference: ["a": 1e-300, "b": 1], temperature: nil, strategy: .over, size: nil, maxCopies: 10)
+        #expect(tiny.total == Resampling.maxTotal)
+        #expect(tiny.category("b")?.after == 10 && tiny.category("b")?.shortfall == .maxCopies)
+        #expect(Resampling.largestRemainder(total: Int.max, q: [1]) == [Int.max])
+        #expect(Resampling.largestRemainder(total: Int.max, q: [0.5, 0.5]).reduce(0, &+) == Int.max)
+    }
+
+    /// Finding 3: under and both drop a category Q gives no share, and say so.
+    @Test func underAndBothWarnWhenTheyDropACategory() {
+        for strategy in [ResampleStrategy.under, .both] {
+            let plan = Resampling.plan(
+                counts: ["a": 6, "b": 2, "c": 1], order: ["a", "b", "c"], reference: ["a": 1, "b": 1], temperature: nil,
+                strategy: strategy, size: nil, maxCopies: nil)
+            #expect(plan.category("c")?.after == 0)
+            #expect(plan.shortfalls.map(\.category) == ["c"] && plan.shortfalls.first?.reason == .droppedNotInReference, "\(strategy)")
+        }
+    }
 }

@@ -7,7 +7,9 @@ import Testing
 /// `COLUMNS=100 .build/debug/winnow snapshot create --help > Tests/Fixtures/help/snapshot_create.txt`.
 @Suite struct HelpScreenTests {
     /// The command paths with an expected screen (Tests/Fixtures/help/NAME.txt, NAME the path joined by `_`).
-    static let screens: [[String]] = [[], ["samples"], ["snapshot", "create"], ["review", "bulk"], ["export"], ["queue", "create"], ["augment"], ["plan"]]
+    static let screens: [[String]] = [
+        [], ["samples"], ["snapshot", "create"], ["review", "bulk"], ["export"], ["queue", "create"], ["augment"], ["plan"], ["distribution"],
+    ]
 
     @Test(arguments: screens) func helpIsAsExpected(_ path: [String]) throws {
         let name = path.isEmpty ? "winnow" : path.joined(separator: "_")

@@ -252,4 +252,113 @@ import Testing
         // Nothing was saved either: the default scheme does not exist.
         #expect(try query(db, "SELECT COUNT(*) FROM split_schemes") == 0)
     }
+
+    func train(_ dir: String) throws -> [String: Any] {
+        try #require(((try manifest(dir)["resample"] as? [String: Any])?["splits"] as? [String: Any])?["train"] as? [String: Any])
+    }
+
+    /// Review finding 1: with many labels and odd shares, --weights writes the same bytes in
+    /// every process (a Double sum over a dictionary changed its last bits from run to run).
+    @Test func weightsAreByteIdenticalFromRunToRun() throws {
+        var extra: [String] = []
+        var n = 100
+        for label in 1...12 {
+            for _ in 0..<(1 + (label * 5) % 7) {
+                n += 1
+                extra.append(#"{"id":"s\#(n)","text":"another sample \#(n) of l\#(label)","label":"l\#(label)"}"#)
+            }
+        }
+        let (dir, db) = try store(extra: extra)
+        let shares = ["a": 0.013, "b": 0.29, "c": 0.07] as [String: Double]
+        var q = shares
+        for label in 1...12 { q["l\(label)"] = [0.11, 0.031, 0.017, 0.19, 0.023, 0.041, 0.057, 0.003, 0.089, 0.007, 0.037, 0.026][label - 1] }
+        try JSONSerialization.data(withJSONObject: q).write(to: URL(fileURLWithPath: dir.file("q.json")))
+        var first: [Data]?
+        for run in 0..<8 {
+            let out = dir.file("w\(run)")
+            let r = try export(db, out, ["--resample", "labels", "--weights", "--to", dir.file("q.json"), "--format", "hf"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let files = try #require(FileManager.default.subpaths(atPath: out)).sorted().filter {
+                var folder: ObjCBool = false
+                return FileManager.default.fileExists(atPath: out + "/" + $0, isDirectory: &folder) && !folder.boolValue
+            }
+            let bytes = try files.map { try Data(contentsOf: URL(fileURLWithPath: out + "/" + $0)) }
+            if let first { #expect(bytes == first, "run \(run) wrote other bytes (\(files))") } else { first = bytes }
+        }
+    }
+
+    /// Finding 2: absurd --max-copies is no cap; an absurd --size or extreme --to shares are
+    /// refused with the option to change, never a crash, and nothing is written.
+    @Test func absurdSizesCapsAndSharesAreRefusedNotCrashed() throws {
+        let (dir, db) = try store()
+        let uncapped = try export(db, dir.file("m"), ["--resample", "labels", "--max-copies", "9223372036854775807"])
+        #expect(uncapped.status == 0, "\(uncapped.stderr)")
+        #expect(try lines(dir.file("m/train.jsonl")).count == 18)
+        try #"{"a":1e-300,"b":1,"c":1}"#.write(toFile: dir.file("tiny.json"), atomically: true, encoding: .utf8)
+        try #"{"a":1e-6,"b":1,"c":1}"#.write(toFile: dir.file("small.json"), atomically: true, encoding: .utf8)
+        let refused: [([String], [String])] = [
+            (["--resample", "labels", "--strategy", "both", "--size", "9223372036854775807"], ["--size 9223372036854775807", "100×", "pass a smaller --size"]),
+            (["--resample", "labels", "--strategy", "both", "--size", "901"], ["--size 901", "at most 100× its lines (900)"]),
+            (["--resample", "labels", "--to", dir.file("tiny.json")], ["'a' has 6 samples but a share of", "add --max-copies K"]),
+            (["--resample", "labels", "--to", dir.file("small.json")], ["more than 100× its lines (900)", "add --max-copies K"]),
+            (["--resample", "labels", "--to", dir.file("small.json"), "--max-copies", "1000000"], ["--max-copies 1000000 still lets Q ask for"]),
+        ]
+        for (i, (args, messages)) in refused.enumerated() {
+            let run = try export(db, dir.file("r\(i)"), args)
+            #expect(run.status == 1, "\(args): \(run.status) \(run.stderr)")
+            #expect(!run.stderr.contains("Fatal error"), "\(args): \(run.stderr)")
+            for message in messages { #expect(run.stderr.contains(message), "\(args): \(run.stderr)") }
+            #expect(!FileManager.default.fileExists(atPath: dir.file("r\(i)")))
+        }
+        // With a cap, the extreme shares are fine: b and c reach 2 × their counts.
+        let capped = try export(db, dir.file("c"), ["--resample", "labels", "--to", dir.file("tiny.json"), "--max-copies", "2"])
+        #expect(capped.status == 0, "\(capped.stderr)")
+        #expect(labelCounts(try lines(dir.file("c/train.jsonl"))) == ["a": 6, "b": 4, "c": 2])
+    }
+
+    /// Finding 3: a reference sharing no category with the split is refused; a category it
+    /// leaves out is dropped (or weighted 0) with a warning; KL/JS after are null without P.
+    @Test func aReferenceWithoutTheSplitsCategories() throws {
+        let (dir, db) = try store()
+        try #"{"zz":1,"yy":2}"#.write(toFile: dir.file("none.json"), atomically: true, encoding: .utf8)
+        try #"{"a":1,"b":1}"#.write(toFile: dir.file("ab.json"), atomically: true, encoding: .utf8)
+        for (i, how) in [["--strategy", "under"], ["--strategy", "both"], ["--weights"], []].enumerated() {
+            let run = try export(db, dir.file("n\(i)"), ["--resample", "labels", "--to", dir.file("none.json")] + how)
+            #expect(run.status == 1, "\(how): \(run.stderr)")
+            #expect(run.stderr.contains("gives no share to any category of train (train has: a, b, c; the reference has: yy, zz)"), "\(how): \(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.file("n\(i)")))
+        }
+        let under = try export(db, dir.file("u"), ["--resample", "labels", "--to", dir.file("ab.json"), "--strategy", "under"])
+        #expect(under.status == 0, "\(under.stderr)")
+        #expect(labelCounts(try lines(dir.file("u/train.jsonl"))) == ["a": 2, "b": 2])
+        #expect(under.stderr.contains("warning: train: 'c' is not in the reference (Q gives it no share), so all of its samples are dropped"), "\(under.stderr)")
+        #expect((try train(dir.file("u"))["shortfalls"] as? [[String: Any]])?.first?["reason"] as? String == "dropped-not-in-reference")
+        let weights = try export(db, dir.file("w"), ["--resample", "labels", "--to", dir.file("ab.json"), "--weights"])
+        #expect(weights.status == 0, "\(weights.stderr)")
+        #expect(weights.stderr.contains("warning: train: 'c' is not in the reference (Q gives it no share), so --weights gives its 1 samples weight 0"), "\(weights.stderr)")
+        let rows = try lines(dir.file("w/train.jsonl"))
+        #expect(abs(rows.map { $0["weight"] as? Double ?? -1 }.reduce(0, +) / 9 - 1) < 1e-12)
+        #expect(rows.first { $0["label"] as? String == "c" }?["weight"] as? Double == 0)
+        // A train split with no categorised sample: nothing to compare, so KL/JS are null.
+        try "dimensions:\n  colour:\n    categories:\n      red: {target: 1}\n".write(toFile: dir.file("t.yaml"), atomically: true, encoding: .utf8)
+        #expect(try winnow(["taxonomy", "load", dir.file("t.yaml"), "--db", db]).status == 0)
+        let empty = try export(db, dir.file("e"), ["--resample", "scene.colour"])
+        #expect(empty.status == 0, "\(empty.stderr)")
+        let split = try train(dir.file("e"))
+        #expect(split["kl_after"] is NSNull && split["js_after"] is NSNull && split["kl_before"] is NSNull, "\(split)")
+        #expect(empty.stdout.contains("KL n/a → n/a") || empty.stderr.contains("KL n/a → n/a"), "\(empty.stdout)\(empty.stderr)")
+    }
+
+    /// Finding 4: --strategy both --size at or below the uncategorised count is refused.
+    @Test func aSizeBelowTheUncategorisedIsRefused() throws {
+        let (dir, db) = try store()
+        // s9 (label c) has no domain: 1 uncategorised sample, kept once and counted in --size.
+        let run = try export(db, dir.file("s"), ["--resample", "scene.domain", "--to", "uniform", "--strategy", "both", "--size", "1"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("--size 1: train has 1 samples with no category in 'domain'"), "\(run.stderr)")
+        #expect(run.stderr.contains("pass --size 2 or more"), "\(run.stderr)")
+        let two = try export(db, dir.file("t"), ["--resample", "scene.domain", "--to", "uniform", "--strategy", "both", "--size", "2"])
+        #expect(two.status == 0, "\(two.stderr)")
+        #expect(try lines(dir.file("t/train.jsonl")).count == 2)
+    }
 }

@@ -76,10 +76,11 @@ public struct ResampleManifest: Encodable, Sendable, Equatable {
         /// The weight of an uncategorised line (--weights only).
         public var uncategorisedWeight: Double?
         public var categories: [Category]
-        public var klBefore: Double
-        public var jsBefore: Double
-        public var klAfter: Double
-        public var jsAfter: Double
+        /// KL/JS to Q; null when the split has no categorised sample (no P to compare).
+        @NullEncodable public var klBefore: Double?
+        @NullEncodable public var jsBefore: Double?
+        @NullEncodable public var klAfter: Double?
+        @NullEncodable public var jsAfter: Double?
         public var shortfalls: [Shortfall]
 
         enum CodingKeys: String, CodingKey {
@@ -126,6 +127,10 @@ struct ResampledSplit {
 
 /// The resampling of one export: the split files' resampled splits and what the manifest says.
 struct ExportResampling {
+    /// A resampled split may hold at most this many times its lines before (a documented
+    /// limit: past it, extreme --to shares, a huge --size or --max-copies would fill the disk).
+    static let growthLimit = 100
+
     var options: ResampleOptions
     var referenceName: String
     var splits: [String: ResampledSplit]
@@ -187,6 +192,31 @@ struct ExportResampling {
                 if let c = category(members[i]) { byCategory[c, default: []].append(i) } else { uncategorised += 1 }
             }
             let counts = byCategory.mapValues(\.count)
+            let what: String
+            switch options.subject {
+            case .labels: what = "label"
+            case .scene(let dimension): what = "category in '\(dimension)'"
+            }
+            let limit = indices.count.multipliedReportingOverflow(by: Self.growthLimit)
+            let maxLines = limit.overflow ? Int.max : limit.partialValue
+            if let size = options.size, !options.weights {
+                if size > maxLines {
+                    throw WinnowError.invalidArgument(
+                        "--size \(size): \(name) has \(indices.count) lines, and a resampled split may hold at most \(Self.growthLimit)× its lines (\(maxLines)); pass a smaller --size"
+                    )
+                }
+                if size <= uncategorised && !counts.isEmpty {
+                    throw WinnowError.invalidArgument(
+                        "--size \(size): \(name) has \(uncategorised) samples with no \(what), kept once and counted in --size, so nothing would be left for the \(counts.values.reduce(0, +)) that have one; pass --size \(uncategorised + 1) or more"
+                    )
+                }
+            }
+            if let reference, !counts.isEmpty, !counts.contains(where: { $0.value > 0 && (reference[$0.key] ?? 0) > 0 }) {
+                let shared = (order + reference.keys.sorted().filter { !known.contains($0) }).filter { (reference[$0] ?? 0) > 0 }
+                throw WinnowError.invalidArgument(
+                    "--to \(referenceName): the reference gives no share to any category of \(name) (\(name) has: \(order.filter { counts[$0] != nil }.joined(separator: ", ")); the reference has: \(shared.isEmpty ? "none" : shared.joined(separator: ", "))); pass a reference that shares categories with the split"
+                )
+            }
             let size = options.size.map { max(0, $0 - uncategorised) }
             let plan = Resampling.plan(
                 counts: counts, order: order, reference: reference, temperature: options.temperature,
@@ -197,6 +227,7 @@ struct ExportResampling {
                     countBefore: indices.count, countAfter: indices.count, uncategorised: uncategorised, uncategorisedWeight: nil,
                     categories: [], klBefore: plan.before.klPQ, jsBefore: plan.before.js, klAfter: plan.before.klPQ, jsAfter: plan.before.js,
                     shortfalls: []), plan: plan)
+            if plan.totalBefore == 0 { (split.manifest.klBefore, split.manifest.jsBefore) = (nil, nil) }
             if options.weights {
                 let w = Resampling.weights(counts: counts, q: plan.q, uncategorised: uncategorised)
                 for (c, members) in byCategory { for i in members { split.weight[i] = w.perCategory[c] ?? 0 } }
@@ -205,14 +236,37 @@ struct ExportResampling {
                 let names = plan.categories.map(\.name)
                 let p = Divergence.normalize(names.map { Double(counts[$0] ?? 0) * (w.perCategory[$0] ?? 0) })
                 let q = names.map { plan.q[$0] ?? 0 }
-                split.manifest.klAfter = Divergence.kl(p, q).value
-                split.manifest.jsAfter = Divergence.js(p, q)
+                let empty = !p.contains { $0 > 0 }
+                split.manifest.klAfter = empty ? nil : Divergence.kl(p, q).value
+                split.manifest.jsAfter = empty ? nil : Divergence.js(p, q)
                 split.manifest.categories = plan.categories.map {
                     ResampleManifest.Category(
                         name: $0.name, q: plan.q[$0.name] ?? 0, before: $0.before, target: $0.before, after: $0.before, factor: nil,
-                        weight: $0.before > 0 ? w.perCategory[$0.name] ?? 0 : nil, shortfall: nil)
+                        weight: $0.before > 0 ? w.perCategory[$0.name] ?? 0 : nil,
+                        shortfall: $0.before > 0 && (plan.q[$0.name] ?? 0) == 0 ? ResampleShortfallReason.droppedNotInReference.rawValue : nil)
+                }
+                split.manifest.shortfalls = plan.categories.filter { $0.before > 0 && (plan.q[$0.name] ?? 0) == 0 }.map {
+                    ResampleManifest.Shortfall(
+                        category: $0.name, target: 0, reached: $0.before, reason: ResampleShortfallReason.droppedNotInReference.rawValue,
+                        message:
+                            "'\($0.name)' is not in the reference (Q gives it no share), so --weights gives its \($0.before) samples weight 0 (give it a share in --to to keep it)"
+                    )
                 }
             } else {
+                if plan.totalAfter + uncategorised > maxLines {
+                    let cause: String
+                    if let maxCopies = options.maxCopies {
+                        cause = "--max-copies \(maxCopies) still lets Q ask for \(plan.totalAfter + uncategorised) lines; pass a smaller --max-copies"
+                    } else {
+                        let setter = plan.categories.filter { $0.before > 0 && (plan.q[$0.name] ?? 0) > 0 }
+                            .min { Double($0.before) / (plan.q[$0.name] ?? 1) > Double($1.before) / (plan.q[$1.name] ?? 1) }
+                        let share = setter.map { " ('\($0.name)' has \($0.before) samples but a share of \(jsonNumber(plan.q[$0.name] ?? 0)))" } ?? ""
+                        cause =
+                            "Q's shares (\(referenceName))\(share) ask for \(plan.total >= Resampling.maxTotal ? "more than \(Resampling.maxTotal)" : "\(plan.totalAfter + uncategorised)") lines; add --max-copies K (such as --max-copies 10), or use --strategy under or both"
+                    }
+                    throw WinnowError.invalidArgument(
+                        "resampling \(name) (\(indices.count) lines) would write more than \(Self.growthLimit)× its lines (\(maxLines)), the limit: \(cause)")
+                }
                 var generator = SeededGenerator(seed: seed)
                 for target in plan.categories {
                     let members = byCategory[target.name] ?? []
@@ -220,8 +274,8 @@ struct ExportResampling {
                     for (i, k) in zip(members, counts) where k != 1 { split.multiplicity[i] = k }
                 }
                 split.manifest.countAfter = plan.totalAfter + uncategorised
-                split.manifest.klAfter = plan.after.klPQ
-                split.manifest.jsAfter = plan.after.js
+                split.manifest.klAfter = plan.totalAfter > 0 ? plan.after.klPQ : nil
+                split.manifest.jsAfter = plan.totalAfter > 0 ? plan.after.js : nil
                 split.manifest.categories = plan.categories.map {
                     ResampleManifest.Category(
                         name: $0.name, q: plan.q[$0.name] ?? 0, before: $0.before, target: $0.target, after: $0.after, factor: $0.factor,
@@ -246,7 +300,7 @@ struct ExportResampling {
     func report(format: ExportFormat) -> (summaries: [String], warnings: [String]) {
         var summaries: [String] = []
         var warnings: [String] = []
-        func bits(_ x: Double) -> String { String(format: "%.4f", x) }
+        func bits(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "n/a" }
         for name in (options.splits ?? ["train"]) {
             guard let split = splits[name] else { continue }
             let m = split.manifest

@@ -34,8 +34,9 @@ extension Store {
         let families = try AugmentedFamilies.of(records, db)
         let (groupOf, groupExisting) = groups(records, clusters: clusters?.clusterOf ?? [:], families: families, existing: existing)
         var (units, unitOf) = splitUnits(records, settings: settings, existing: existing, clusterOf: groupOf)
-        // A family whose parent is not exported but has its split goes there.
-        for u in units.indices where units[u].existing == nil { units[u].existing = groupExisting[units[u].key] }
+        // A family with a saved split (its parent's, else a member's, exported now or not) goes
+        // there, before any near-duplicate the family is merged with.
+        for u in units.indices { if let split = groupExisting[units[u].key] { units[u].existing = split } }
         let placed = Splits.assign(units, ratios: settings.ratios, seed: settings.seed)
         var plan = SplitPlan(
             schemeID: scheme?.id, settings: settings, splits: [], fresh: [], assigned: existing.count,
@@ -53,9 +54,10 @@ extension Store {
     /// The group key of every record that must share a split with others: its near-duplicate
     /// cluster (`c<representative>`, with --group near-duplicate), merged with its augmented
     /// family (the parent and every sample augmented from it) when they meet; a family outside
-    /// any cluster is keyed by its parent's uid, the key the parent alone has, so adding
-    /// children never moves a parent. Also, per group key, the split of a parent that is not
-    /// among the records but already has one in the scheme.
+    /// any cluster is keyed by its root ancestor's uid (the smallest, in a store edited so that
+    /// a family has several), the key the parent alone has, so adding children never moves a
+    /// parent. Also, per group key, the family's saved split in the scheme: its root ancestor's,
+    /// else the first of its members' (by sample id), whether exported now or not.
     static func groups(
         _ records: [ExportMember], clusters: [Int64: Int64], families: AugmentedFamilies, existing: [Int64: String]
     ) -> (groupOf: [Int64: String], existing: [String: String]) {
@@ -73,25 +75,45 @@ extension Store {
         }
         let ids = Set(records.map(\.sampleID))
         for (sample, rep) in clusters where ids.contains(sample) { union(sample, rep) }
-        for (child, parent) in families.parentOf { union(child, parent) }
-        // Each component's key: its smallest cluster representative, else its parent's uid.
+        // Sorted: a dictionary's order changes per process, and the keys must not.
+        let links = families.parentOf.sorted { $0.key < $1.key }
+        for (child, parent) in links { union(child, parent) }
+        // Each component's key: its smallest cluster representative, else its root ancestor's uid.
         var clusterKey: [Int64: Int64] = [:]
         for (sample, rep) in clusters where ids.contains(sample) {
             let r = find(sample)
             clusterKey[r] = min(clusterKey[r] ?? rep, rep)
         }
         var parentKey: [Int64: String] = [:]
-        for (child, parent) in families.parentOf { parentKey[find(child)] = families.uid[parent] ?? "p\(parent)" }
+        var rootKey: [Int64: String] = [:]
+        var rootOf: [Int64: Int64] = [:] // component → its root ancestor with the smallest uid
+        for (_, parent) in links {
+            let key = families.uid[parent] ?? "p\(parent)"
+            let r = find(parent)
+            parentKey[r] = min(parentKey[r] ?? key, key)
+            if families.parentOf[parent] == nil, key <= rootKey[r] ?? key {
+                rootKey[r] = key
+                rootOf[r] = parent
+            }
+        }
+        for (r, key) in rootKey { parentKey[r] = key } // a root ancestor first; the smallest parent uid in a cycle
         var groupOf: [Int64: String] = [:]
         for record in records {
             let r = find(record.sampleID)
             if let c = clusterKey[r] { groupOf[record.sampleID] = "c\(c)" } else if let p = parentKey[r] { groupOf[record.sampleID] = p }
         }
-        var outside: [String: String] = [:]
-        for (child, parent) in families.parentOf.sorted(by: { $0.key < $1.key }) where !ids.contains(parent) {
-            if let split = existing[parent], let key = groupOf[child], outside[key] == nil { outside[key] = split }
+        // The family's saved split: its root's, else its first member's with one.
+        var saved: [Int64: String] = [:]
+        for (r, root) in rootOf { if let split = existing[root] { saved[r] = split } }
+        for (child, parent) in links {
+            let r = find(child)
+            if saved[r] == nil, let split = existing[parent] ?? existing[child] { saved[r] = split }
         }
-        return (groupOf, outside)
+        var familySplit: [String: String] = [:]
+        for record in records {
+            if let key = groupOf[record.sampleID], let split = saved[find(record.sampleID)], familySplit[key] == nil { familySplit[key] = split }
+        }
+        return (groupOf, familySplit)
     }
 
     /// The units splitting places, and the unit of each record: a record alone, or with
@@ -189,20 +211,19 @@ extension Store {
     }
 }
 
-/// Augmented samples and their parents among an export's records (`augmented_samples`): each
-/// augmented record's parent, and the uid of every parent named.
+/// Augmented samples and their parents (`augmented_samples`), the whole store's: an export's
+/// records must meet children they do not hold (another snapshot's, with a saved split), and
+/// a chain's links. Each augmented sample's parent, and the uid of every parent named.
 struct AugmentedFamilies {
     var parentOf: [Int64: Int64] = [:]
     var uid: [Int64: String] = [:]
 
     static func of(_ records: [ExportMember], _ db: Database) throws -> AugmentedFamilies {
         var families = AugmentedFamilies()
-        let ids = Set(records.map(\.sampleID))
         let rows = try Row.fetchCursor(
             db, sql: "SELECT a.sample_id, a.parent_id, p.uid FROM augmented_samples a JOIN samples p ON p.id = a.parent_id")
         while let r = try rows.next() {
             let child: Int64 = try r.decode(atIndex: 0)
-            guard ids.contains(child) else { continue }
             let parent: Int64 = try r.decode(atIndex: 1)
             families.parentOf[child] = parent
             families.uid[parent] = try r.decode(atIndex: 2)

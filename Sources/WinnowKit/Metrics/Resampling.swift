@@ -18,6 +18,8 @@ public enum ResampleShortfallReason: String, Codable, Sendable {
     case empty
     /// Q gives the category no mass, but `over` never drops a sample, so it stays as it was.
     case notInReference = "not-in-reference"
+    /// Q gives the category no mass, so `under`/`both` drop all of it (or `--weights` gives it weight 0).
+    case droppedNotInReference = "dropped-not-in-reference"
 }
 
 /// One category's plan: its count before, the count Q asks for, the count reached, the factor.
@@ -63,6 +65,8 @@ public struct ResampleShortfall: Codable, Sendable, Equatable {
             return "'\(category)' has no samples to copy, so it stays at 0 of the \(target) Q asks for (import or augment samples of it)"
         case .notInReference:
             return "'\(category)' is not in the reference, but --strategy over never drops, so its \(reached) samples stay (use --strategy under or both to drop them)"
+        case .droppedNotInReference:
+            return "'\(category)' is not in the reference (Q gives it no share), so all of its samples are dropped or weighted 0 (give it a share in --to to keep it)"
         }
     }
 }
@@ -105,8 +109,10 @@ public enum Resampling {
     /// - `under`: the largest total at which no category is above its count; nothing repeated.
     /// - `both`: `size` (default: the current total), repeating and dropping as needed.
     ///
-    /// `size` is used by `both` only. `maxCopies` caps a category at `maxCopies` × its count.
-    /// Targets are Q × total, rounded by largest remainder (ties to the earlier category).
+    /// `size` is used by `both` only. `maxCopies` caps a category at `maxCopies` × its count
+    /// (a cap at or above the target is no cap). Targets are Q × total, rounded by largest
+    /// remainder (ties to the earlier category). A total beyond `maxTotal` (extreme shares, a
+    /// huge size) is clamped to it, so nothing overflows; callers refuse such plans.
     public static func plan(
         counts: [String: Int], order: [String], reference: [String: Double]?, temperature: Double?,
         strategy: ResampleStrategy, size: Int?, maxCopies: Int?
@@ -119,7 +125,10 @@ public enum Resampling {
         let n = names.map { max(0, counts[$0] ?? 0) }
         let weights: [Double]
         if let temperature, temperature > 0 {
-            weights = n.map { $0 > 0 ? pow(Double($0), 1 / temperature) : 0 }
+            // n^(1/T) scaled by the largest count's, in log space: a small T would overflow
+            // pow to infinity (and infinities cannot be normalised).
+            let top = log(Double(max(1, n.max() ?? 1)))
+            weights = n.map { $0 > 0 ? exp((log(Double($0)) - top) / temperature) : 0 }
         } else if let reference {
             weights = names.map { max(0, reference[$0] ?? 0) }
         } else {
@@ -129,21 +138,23 @@ public enum Resampling {
         let totalBefore = n.reduce(0, +)
         let slack = 1e-9
 
-        let total: Int
+        // In Double first: n / q can be far beyond Int (a share of 1e-300).
+        let exact: Double
         switch strategy {
         case .over:
             // The category most over-represented against Q keeps its count; the rest grow.
             var needed = 0.0
             for i in names.indices where q[i] > 0 && n[i] > 0 { needed = max(needed, Double(n[i]) / q[i]) }
-            total = Int((needed - slack).rounded(.up))
+            exact = (needed - slack).rounded(.up)
         case .under:
             // The category most under-represented against Q (and not empty) keeps its count.
             var allowed = Double.infinity
             for i in names.indices where q[i] > 0 && n[i] > 0 { allowed = min(allowed, Double(n[i]) / q[i]) }
-            total = allowed.isFinite ? Int((allowed + slack).rounded(.down)) : 0
+            exact = allowed.isFinite ? (allowed + slack).rounded(.down) : 0
         case .both:
-            total = max(0, size ?? totalBefore)
+            exact = Double(max(0, size ?? totalBefore))
         }
+        let total = exact.isNaN || exact <= 0 ? 0 : (exact >= Double(maxTotal) ? maxTotal : Int(exact))
         var targets = largestRemainder(total: total, q: q)
         if strategy == .over {
             // Rounding must not ask for a drop.
@@ -164,9 +175,15 @@ public enum Resampling {
             } else if n[i] == 0 && targets[i] > 0 {
                 after = 0
                 reason = .empty
-            } else if let maxCopies, after > n[i] * max(1, maxCopies) {
-                after = n[i] * max(1, maxCopies)
-                reason = .maxCopies
+            } else if strategy != .over && q[i] == 0 && n[i] > 0 {
+                reason = .droppedNotInReference
+            } else if let maxCopies {
+                // Overflow-checked: a cap beyond Int is no cap.
+                let cap = n[i].multipliedReportingOverflow(by: max(1, maxCopies))
+                if !cap.overflow && after > cap.partialValue {
+                    after = cap.partialValue
+                    reason = .maxCopies
+                }
             }
             if let reason { shortfalls.append(ResampleShortfall(category: names[i], target: targets[i], reached: after, reason: reason)) }
             rows.append(
@@ -184,13 +201,22 @@ public enum Resampling {
             after: Divergence.report(counts: afterCounts, reference: qMap, order: names))
     }
 
+    /// The largest total a plan asks for (2^53, where Double still counts every integer); a
+    /// larger one is clamped to it. No export writes that many lines: it refuses long before.
+    public static let maxTotal = 1 << 53
+
     /// Splits `total` over proportions `q` (summing to 1, or all zero): each gets ⌊q·total⌋,
     /// and the remaining units go to the largest fractional parts, ties to the earlier index.
     public static func largestRemainder(total: Int, q: [Double]) -> [Int] {
         guard total > 0, q.contains(where: { $0 > 0 }) else { return q.map { _ in 0 } }
         let quotas = q.map { $0 * Double(total) }
-        var result = quotas.map { Int(($0 + 1e-9).rounded(.down)) }
-        var left = total - result.reduce(0, +)
+        // Clamped to total: q·total in Double can round above Int.max.
+        var result = quotas.map { quota -> Int in
+            let floor = (quota + 1e-9).rounded(.down)
+            return floor >= Double(total) ? total : Int(max(0, floor))
+        }
+        var left = total
+        for r in result { left -= r } // each ≤ total, so this cannot overflow
         let order = q.indices.filter { q[$0] > 0 }.sorted { a, b in
             let ra = quotas[a] - Double(result[a])
             let rb = quotas[b] - Double(result[b])
@@ -233,12 +259,15 @@ public enum Resampling {
     /// the weight per category and the weight of an uncategorised sample.
     public static func weights(counts: [String: Int], q: [String: Double], uncategorised: Int) -> (perCategory: [String: Double], uncategorised: Double) {
         let total = counts.values.reduce(0, +)
+        // Sorted by name: a Double sum depends on its order, and a dictionary's order changes
+        // from one process to the next, so the weights' last bits (and the files) would too.
+        let names = counts.keys.sorted()
         var raw: [String: Double] = [:]
-        for (name, count) in counts where count > 0 {
-            raw[name] = (q[name] ?? 0) / (Double(count) / Double(total))
+        for name in names where counts[name, default: 0] > 0 {
+            raw[name] = (q[name] ?? 0) / (Double(counts[name, default: 0]) / Double(total))
         }
         var sum = Double(uncategorised)
-        for (name, count) in counts where count > 0 { sum += Double(count) * (raw[name] ?? 0) }
+        for name in names where counts[name, default: 0] > 0 { sum += Double(counts[name, default: 0]) * (raw[name] ?? 0) }
         let lines = Double(total + uncategorised)
         guard sum > 0 else { return (raw, 1) }
         let scale = lines / sum

@@ -11,7 +11,8 @@ extension WinnowCommand {
             discussion: """
                 P is the dataset (the live store, or with --snapshot NAME that snapshot's members as \
                 frozen), Q the reference: the taxonomy's targets (default; for labels, uniform), \
-                --against FILE (a JSON object {category: proportion or count}, a CSV \
+                --against taxonomy or --against uniform (keywords: a file named so must be given \
+                as ./uniform), --against FILE (a JSON object {category: proportion or count}, a CSV \
                 category,proportion or category,count, or a JSONL of samples carrying the field), or \
                 --against snapshot:NAME (that snapshot's distribution of the same labels or dimension). \
                 Logs are base 2; where Q is 0 but P is not, ε = 1e-9 stands in and the output says so. \
@@ -25,7 +26,7 @@ extension WinnowCommand {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "labels or scene.DIM") var of: String
-        @Option(help: "Reference: a file, or snapshot:NAME (default: the taxonomy's targets; uniform for labels).") var against: String?
+        @Option(help: "Reference: taxonomy, uniform, a file, or snapshot:NAME (default: the taxonomy's targets; uniform for labels).") var against: String?
         @Option(help: "Compute P over this snapshot's members as frozen, instead of the live store.", transform: nameArgument(.snapshot)) var snapshot: String?
 
         func run() throws {

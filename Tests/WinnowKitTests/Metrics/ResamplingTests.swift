@@ -89,6 +89,21 @@ import Testing
         #expect(same.categories.map(\.after) == [6, 2, 1])
     }
 
+    /// A small T: n^(1/T) would be infinite (10_000^100) and Q unreadable; in log space Q is
+    /// all but one-hot on the largest category, finite, and the plan's totals stay bounded.
+    @Test func aSmallTemperatureDoesNotOverflow() {
+        let plan = Resampling.plan(
+            counts: ["a": 10_000, "b": 10], order: ["a", "b"], reference: nil, temperature: 0.01, strategy: .under, size: nil, maxCopies: nil)
+        #expect(plan.q.values.allSatisfy(\.isFinite))
+        #expect(close(plan.q["a"], 1))
+        #expect(plan.q["b"]! < 1e-200)
+        #expect(plan.categories.allSatisfy { $0.after <= $0.before })
+        let over = Resampling.plan(
+            counts: ["a": 10_000, "b": 10], order: ["a", "b"], reference: nil, temperature: 0.01, strategy: .over, size: nil, maxCopies: nil)
+        #expect(over.q.values.allSatisfy(\.isFinite))
+        #expect(over.total <= Resampling.maxTotal) // huge, and the export refuses it (100× the split)
+    }
+
     @Test func overKeepsACategoryTheReferenceLacks() {
         let plan = Resampling.plan(counts: counts, order: order, reference: ["a": 1, "b": 1], temperature: nil, strategy: .over, size: nil, maxCopies: nil)
         #expect(plan.categories.map(\.after) == [6, 6, 1])
@@ -152,6 +167,55 @@ import Testing
                 }
                 if plan.shortfalls.isEmpty && strategy != .under { #expect(plan.totalAfter == plan.total) }
             }
+        }
+    }
+
+    /// Review of issue 13, finding 1: a Double sum over a dictionary depends on its order,
+    /// which changes per process (and with the capacity); the weights must not.
+    @Test func weightsDoNotDependOnDictionaryOrder() {
+        let names = (1...15).map { "label\($0)" }
+        let shares = [0.013, 0.29, 0.07, 0.11, 0.031, 0.017, 0.19, 0.023, 0.041, 0.057, 0.003, 0.089, 0.007, 0.037, 0.026]
+        let q = Dictionary(uniqueKeysWithValues: zip(names, Divergence.normalize(shares)))
+        var orders = Set<[String]>()
+        var results = Set<[Double]>()
+        for capacity in [0, 16, 17, 31, 64, 100, 257, 1000] {
+            for reversed in [false, true] {
+                var counts = [String: Int](minimumCapacity: capacity)
+                let indices = reversed ? Array(names.indices.reversed()) : Array(names.indices)
+                for i in indices { counts[names[i]] = 3 + (i * 7) % 11 }
+                orders.insert(Array(counts.keys))
+                let w = Resampling.weights(counts: counts, q: q, uncategorised: 3)
+                results.insert(names.map { w.perCategory[$0] ?? -1 } + [w.uncategorised])
+            }
+        }
+        #expect(orders.count > 1, "the dictionaries all iterated in one order, so this test proves nothing")
+        #expect(results.count == 1, "the weights' bits depend on the dictionary's order")
+    }
+
+    /// Finding 2: absurd caps, sizes and shares plan without trapping (clamped to maxTotal).
+    @Test func hugeCapsSizesAndSharesDoNotOverflow() {
+        let capped = Resampling.plan(
+            counts: ["a": 6, "b": 2], order: ["a", "b"], reference: nil, temperature: nil, strategy: .over, size: nil, maxCopies: Int.max)
+        #expect(capped.categories.map(\.after) == [6, 6] && capped.shortfalls.isEmpty)
+        let huge = Resampling.plan(
+            counts: ["a": 1], order: ["a"], reference: nil, temperature: nil, strategy: .both, size: Int.max, maxCopies: nil)
+        #expect(huge.total == Resampling.maxTotal && huge.categories.map(\.target) == [Resampling.maxTotal])
+        let tiny = Resampling.plan(
+            counts: ["a": 1, "b": 1], order: ["a", "b"], reference: ["a": 1e-300, "b": 1], temperature: nil, strategy: .over, size: nil, maxCopies: 10)
+        #expect(tiny.total == Resampling.maxTotal)
+        #expect(tiny.category("b")?.after == 10 && tiny.category("b")?.shortfall == .maxCopies)
+        #expect(Resampling.largestRemainder(total: Int.max, q: [1]) == [Int.max])
+        #expect(Resampling.largestRemainder(total: Int.max, q: [0.5, 0.5]).reduce(0, &+) == Int.max)
+    }
+
+    /// Finding 3: under and both drop a category Q gives no share, and say so.
+    @Test func underAndBothWarnWhenTheyDropACategory() {
+        for strategy in [ResampleStrategy.under, .both] {
+            let plan = Resampling.plan(
+                counts: ["a": 6, "b": 2, "c": 1], order: ["a", "b", "c"], reference: ["a": 1, "b": 1], temperature: nil,
+                strategy: strategy, size: nil, maxCopies: nil)
+            #expect(plan.category("c")?.after == 0)
+            #expect(plan.shortfalls.map(\.category) == ["c"] && plan.shortfalls.first?.reason == .droppedNotInReference, "\(strategy)")
         }
     }
 }

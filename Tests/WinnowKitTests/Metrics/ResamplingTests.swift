@@ -94,13 +94,13 @@ import Testing
     @Test func aSmallTemperatureDoesNotOverflow() {
         let plan = Resampling.plan(
             counts: ["a": 10_000, "b": 10], order: ["a", "b"], reference: nil, temperature: 0.01, strategy: .under, size: nil, maxCopies: nil)
-        #expect(plan.q.values.allSatisfy(\.isFinite))
+        #expect(plan.q.values.allSatisfy { $0.isFinite })
         #expect(close(plan.q["a"], 1))
         #expect(plan.q["b"]! < 1e-200)
         #expect(plan.categories.allSatisfy { $0.after <= $0.before })
         let over = Resampling.plan(
             counts: ["a": 10_000, "b": 10], order: ["a", "b"], reference: nil, temperature: 0.01, strategy: .over, size: nil, maxCopies: nil)
-        #expect(over.q.values.allSatisfy(\.isFinite))
+        #expect(over.q.values.allSatisfy { $0.isFinite })
         #expect(over.total <= Resampling.maxTotal) // huge, and the export refuses it (100× the split)
     }
 

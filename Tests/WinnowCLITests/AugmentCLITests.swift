@@ -187,6 +187,28 @@ import Testing
         #expect(try query(db, "SELECT count(*) FROM augment_runs") == 0)
     }
 
+    @Test func hugeCapsAndCountsAreCountedWithoutOverflowOrRefusedClearly() throws {
+        let (dir, db) = try store()
+        defer { withExtendedLifetime(dir) {} }
+        // Two parents with room Int.max each: the capacity saturates instead of trapping.
+        let huge = try winnow(["augment", "--scene", "domain=finance", "--count", "1", "--max-per-parent", "9223372036854775807", "--dry-run", "--json", "--db", db])
+        #expect(huge.status == 0, "\(huge.stderr)")
+        let r = try json(huge)
+        #expect(r["planned"] as? Int == 1 && r["parents_used"] as? Int == 1 && r["capacity"] as? Int == Int.max)
+        // The deal is round-robin at any cap: 3 variants over 2 parents use both.
+        let three = try json(try winnow(["augment", "--scene", "domain=finance", "--count", "3", "--max-per-parent", "9223372036854775807", "--dry-run", "--json", "--db", db]))
+        #expect(three["planned"] as? Int == 3 && three["parents_used"] as? Int == 2)
+        // An absurd count is refused before anything is planned.
+        let absurd = try winnow(["augment", "--scene", "domain=finance", "--count", "1000000000", "--max-per-parent", "10000000", "--dry-run", "--db", db])
+        #expect(absurd.status == 1 && absurd.stderr.contains("--count 1000000000 is more than one run makes (at most 1000000 augmented samples)"), "\(absurd.stderr)")
+        #expect(!absurd.stderr.contains("Fatal error"))
+        let target = dir.write("big.yaml", "dimensions:\n  domain:\n    categories:\n      news: 4\n      finance: 2000002\n      legal: 3\n")
+        #expect(try winnow(["taxonomy", "load", target, "--db", db]).status == 0)
+        let toTarget = try winnow(["augment", "--scene", "domain=finance", "--to-target", "--max-per-parent", "10000000", "--dry-run", "--db", db])
+        #expect(toTarget.status == 1 && toTarget.stderr.contains("needs 2000000 samples, more than one run makes (at most 1000000)"), "\(toTarget.stderr)")
+        #expect(try query(db, "SELECT count(*) FROM augment_runs") == 0)
+    }
+
     @Test func theBuiltInOperationsMakeNewTextsAndRecordWhatTheyApplied() throws {
         let (dir, db) = try store()
         defer { withExtendedLifetime(dir) {} }

@@ -94,6 +94,10 @@ extension Store {
         if case .count(let n) = request.amount, n < 1 {
             throw WinnowError.invalidArgument("--count must be 1 or more (got \(n))")
         }
+        if case .count(let n) = request.amount, n > Augment.maxRequested {
+            throw WinnowError.invalidArgument(
+                "--count \(n) is more than one run makes (at most \(Augment.maxRequested) augmented samples); ask for fewer, in several runs if need be")
+        }
         guard request.rate > 0 && request.rate <= 1 else {
             throw WinnowError.invalidArgument("--rate must be in (0, 1]: the share of a text's words an operation touches (got \(request.rate); default \(Augment.defaultRate))")
         }
@@ -143,6 +147,11 @@ extension Store {
         case .count(let n): requested = n
         case .toTarget: requested = try augmentNeeded(db, request.target)
         }
+        if requested > Augment.maxRequested {
+            throw WinnowError.invalidArgument(
+                "--to-target: \(request.target.text) needs \(requested) samples, more than one run makes (at most \(Augment.maxRequested)); make them in several runs of --count \(Augment.maxRequested) or less, or check the category's target in the taxonomy"
+            )
+        }
         // Fisher–Yates with the run's generator: the same seed gives the same order anywhere.
         var rng = SeededGenerator(seed: request.seed)
         if ids.count > 1 {
@@ -152,17 +161,24 @@ extension Store {
             }
         }
         let room = ids.map { max(0, request.maxPerParent - (variants[$0] ?? 0)) }
-        let capacity = room.reduce(0, +)
-        var slots: [Int] = []
+        // Σ room saturates at Int.max: `--max-per-parent` may be as large as an Int.
+        let capacity = room.reduce(0) { sum, free in sum > Int.max - free ? Int.max : sum + free }
         let planned = min(requested, capacity)
+        // Round r deals one variant to every parent with more than r free; a parent leaves
+        // the deal once full, so this costs O(planned + parents) whatever the caps are.
+        var slots: [Int] = []
+        slots.reserveCapacity(planned)
+        var open = room.indices.filter { room[$0] > 0 }
+        let parentsUsed = min(planned, open.count)
         var round = 0
         while slots.count < planned {
-            for (index, free) in room.enumerated() where free > round && slots.count < planned { slots.append(index) }
+            for index in open where slots.count < planned { slots.append(index) }
             round += 1
+            open.removeAll { room[$0] <= round }
         }
         let result = AugmentResult(
             target: request.target.text, requested: requested, parents: ids.count, capacity: capacity, planned: planned,
-            parentsUsed: Set(slots).count, dryRun: request.dryRun)
+            parentsUsed: parentsUsed, dryRun: request.dryRun)
         return AugmentPlan(result: result, order: ids, slots: slots, rng: rng)
     }
 

@@ -296,13 +296,14 @@ import Testing
         #expect(try winnow(["import", input, "--db", db]).status == 0)
         // A swap cannot change one word: every draw is the text unchanged.
         let swap = try json(try winnow(["augment", "--label", "one", "--count", "3", "--ops", "swap", "--json", "--db", db]))
-        #expect(swap["made"] as? Int == 0 && swap["skipped_unchanged"] as? Int == 3 && swap["run"] as? Int != nil)
+        #expect(swap["made"] as? Int == 0 && swap["skipped_unchanged"] as? Int == 3 && swap["run"] is NSNull)
+        #expect(try query(db, "SELECT count(*) FROM augment_runs") == 0) // a run that made nothing is not recorded
         // Typos of "hi" are few: later draws meet earlier ones and are skipped as duplicates.
         let typo = try winnow(["augment", "--label", "one", "--count", "40", "--max-per-parent", "40", "--ops", "typo", "--rate", "1", "--db", db])
         #expect(typo.status == 0, "\(typo.stderr)")
         #expect(typo.stdout.contains("duplicates of content already stored (each after 5 draws)") || typo.stdout.contains("duplicate of content already stored"))
-        let made = try #require(try query(db, "SELECT made FROM augment_runs WHERE id = 2"))
-        let skipped = try #require(try query(db, "SELECT skipped FROM augment_runs WHERE id = 2"))
+        let made = try #require(try query(db, "SELECT made FROM augment_runs WHERE id = 1"))
+        let skipped = try #require(try query(db, "SELECT skipped FROM augment_runs WHERE id = 1"))
         #expect(made > 0 && skipped > 0 && made + skipped == 40)
         #expect(try query(db, "SELECT count(DISTINCT hash) FROM contents") == query(db, "SELECT count(*) FROM contents"))
         #expect(try query(db, "SELECT count(*) FROM samples") == 1 + made)

@@ -57,6 +57,7 @@ extension Store {
             var result = plan.result
             result.run = runID
             var made: Set<[UInt8]> = []
+            var usedParents: Set<Int64> = []
             let now = Timestamp.string(clock.now())
             for slot in plan.slots {
                 let parent = parents[plan.order[slot]]!
@@ -75,6 +76,7 @@ extension Store {
                     let uid = try Store.insertAugmented(
                         db, parent: parent, content: draw.content, hash: hash, operations: draw.applied, run: runID, now: now)
                     result.samples.append(uid)
+                    usedParents.insert(parent.id)
                     stored = true
                     break
                 }
@@ -83,6 +85,13 @@ extension Store {
                 }
             }
             result.made = result.samples.count
+            result.parentsUsed = usedParents.count
+            if result.made == 0 {
+                // A run that made nothing leaves no trace (the summary says why).
+                try db.execute(sql: "DELETE FROM augment_runs WHERE id = ?", arguments: [runID])
+                result.run = nil
+                return result
+            }
             try Store.finishAugmentRun(db, run: runID, result: result, finished: Timestamp.string(clock.now()))
             Faults.point("augment") // before the commit: the run vanishes whole
             return result

@@ -180,6 +180,7 @@ import Testing
             (["--scene", "topic=x", "--count", "1"], "unknown scene dimension 'topic'"),
             (["--label", "eggs", "--count", "1"], "unknown label 'eggs'; known: ham, spam"),
             (["--scene", "domain=legal", "--count", "1"], "no parent to augment from"),
+            (["--scene", "domain=legal", "--to-target"], "it needs 3 new samples to reach its target (as `winnow plan` reports); augmentation cannot fill an empty category"),
         ]
         for (arguments, message) in store {
             let run = try winnow(["augment"] + arguments + ["--command", Self.suffix, "--db", db])

@@ -147,8 +147,12 @@ extension Store {
         var variants: [Int64: Int] = [:]
         for (id, row) in zip(ids, rows) { variants[id] = try row.value("variants", as: Int.self) }
         if ids.isEmpty {
+            let needed =
+                (try? augmentNeeded(db, request.target)).map { n in
+                    n > 0 ? "; it needs \(n) new sample\(n == 1 ? "" : "s") to reach its target (as `winnow plan` reports)" : ""
+                } ?? ""
             throw WinnowError.notFound(
-                "no parent to augment from: no active, non-augmented sample has \(request.target.option.dropFirst(2)); see `winnow samples \(request.target.option)` (augmented samples are never parents)"
+                "no parent to augment from: no active, non-augmented sample has \(request.target.option.dropFirst(2))\(needed); augmentation cannot fill an empty category or label, import data for it (`winnow import FILE`); see `winnow samples \(request.target.option)` (augmented samples are never parents)"
             )
         }
         let requested: Int

@@ -98,7 +98,9 @@ import Testing
         let (dir, db) = try store()
         defer { withExtendedLifetime(dir) {} }
         let bad = "python3 \(Self.generators)/bad-lines.py"
-        let run = try winnow(["augment", "--scene", "domain=finance", "--count", "2", "--command", bad, "--db", db])
+        // --count 4: two variants each, so lines 5 and 6 (the first parent's second and third)
+        // are checked, not left out as extras.
+        let run = try winnow(["augment", "--scene", "domain=finance", "--count", "4", "--command", bad, "--db", db])
         #expect(run.status == 1)
         for expected in [
             "\(bad) output:2: is not valid JSON",
@@ -114,7 +116,7 @@ import Testing
         #expect(!run.stderr.contains("output:1:") && !run.stderr.contains("output:7:"))
         #expect(try query(db, "SELECT count(*) FROM samples") == 6 && query(db, "SELECT count(*) FROM augment_runs") == 0)
 
-        let skip = try json(try winnow(["augment", "--scene", "domain=finance", "--count", "2", "--command", bad, "--on-error", "skip", "--json", "--db", db]))
+        let skip = try json(try winnow(["augment", "--scene", "domain=finance", "--count", "4", "--command", bad, "--on-error", "skip", "--json", "--db", db]))
         #expect(skip["made"] as? Int == 2 && skip["skipped_invalid"] as? Int == 4 && skip["skipped_duplicate"] as? Int == 2)
         #expect(try query(db, "SELECT skipped FROM augment_runs") == 6)
     }
@@ -178,6 +180,7 @@ import Testing
             (["--scene", "topic=x", "--count", "1"], "unknown scene dimension 'topic'"),
             (["--label", "eggs", "--count", "1"], "unknown label 'eggs'; known: ham, spam"),
             (["--scene", "domain=legal", "--count", "1"], "no parent to augment from"),
+            (["--scene", "domain=legal", "--to-target"], "it needs 3 new samples to reach its target (as `winnow plan` reports); augmentation cannot fill an empty category"),
         ]
         for (arguments, message) in store {
             let run = try winnow(["augment"] + arguments + ["--command", Self.suffix, "--db", db])
@@ -185,6 +188,83 @@ import Testing
             #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
         }
         #expect(try query(db, "SELECT count(*) FROM augment_runs") == 0)
+    }
+
+    @Test func hugeCapsAndCountsAreCountedWithoutOverflowOrRefusedClearly() throws {
+        let (dir, db) = try store()
+        defer { withExtendedLifetime(dir) {} }
+        // Two parents with room Int.max each: the capacity saturates instead of trapping.
+        let huge = try winnow(["augment", "--scene", "domain=finance", "--count", "1", "--max-per-parent", "9223372036854775807", "--dry-run", "--json", "--db", db])
+        #expect(huge.status == 0, "\(huge.stderr)")
+        let r = try json(huge)
+        #expect(r["planned"] as? Int == 1 && r["parents_used"] as? Int == 1 && r["capacity"] as? Int == Int.max)
+        // The deal is round-robin at any cap: 3 variants over 2 parents use both.
+        let three = try json(try winnow(["augment", "--scene", "domain=finance", "--count", "3", "--max-per-parent", "9223372036854775807", "--dry-run", "--json", "--db", db]))
+        #expect(three["planned"] as? Int == 3 && three["parents_used"] as? Int == 2)
+        // An absurd count is refused before anything is planned.
+        let absurd = try winnow(["augment", "--scene", "domain=finance", "--count", "1000000000", "--max-per-parent", "10000000", "--dry-run", "--db", db])
+        #expect(absurd.status == 1 && absurd.stderr.contains("--count 1000000000 is more than one run makes (at most 1000000 augmented samples)"), "\(absurd.stderr)")
+        #expect(!absurd.stderr.contains("Fatal error"))
+        let target = dir.write("big.yaml", "dimensions:\n  domain:\n    categories:\n      news: 4\n      finance: 2000002\n      legal: 3\n")
+        #expect(try winnow(["taxonomy", "load", target, "--db", db]).status == 0)
+        let toTarget = try winnow(["augment", "--scene", "domain=finance", "--to-target", "--max-per-parent", "10000000", "--dry-run", "--db", db])
+        #expect(toTarget.status == 1 && toTarget.stderr.contains("needs 2000000 samples, more than one run makes (at most 1000000)"), "\(toTarget.stderr)")
+        #expect(try query(db, "SELECT count(*) FROM augment_runs") == 0)
+    }
+
+    @Test func aGeneratorThatFloodsItsOutputIsStoppedAndNothingIsStored() throws {
+        let (dir, db) = try store()
+        defer { withExtendedLifetime(dir) {} }
+        // Endless output: read as a stream and stopped past 10 lines a variant (at least 100).
+        let flood = #"yes '{"parent": "f1", "text": "flood"}'"#
+        let run = try winnow(["augment", "--scene", "domain=finance", "--count", "2", "--command", flood, "--on-error", "skip", "--db", db])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("was stopped: it wrote more than 100 candidate lines for the 2 variants asked"), "\(run.stderr)")
+        #expect(try query(db, "SELECT count(*) FROM samples") == 6 && query(db, "SELECT count(*) FROM augment_runs") == 0)
+        // Many bad lines: the count, and only the first 100 listed.
+        let bad = "cat > /dev/null; for i in $(seq 1 150); do echo 'not json'; done"
+        let many = try winnow(["augment", "--scene", "domain=finance", "--count", "20", "--command", bad, "--db", db])
+        #expect(many.status == 1)
+        #expect(many.stderr.contains("output:100: is not valid JSON") && !many.stderr.contains("output:101:"), "\(many.stderr)")
+        #expect(many.stderr.contains("… and 50 more bad records"), "\(many.stderr)")
+    }
+
+    @Test func aGeneratorsInvalidUTF8IsRefusedAsTheImporterRefusesIt() throws {
+        let (dir, db) = try store()
+        defer { withExtendedLifetime(dir) {} }
+        let latin1 = #"cat > /dev/null; printf '{"parent": "f1", "text": "caf\351 x"}\n'"#
+        let run = try winnow(["augment", "--scene", "domain=finance", "--count", "1", "--command", latin1, "--db", db])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("\(latin1) output:1: invalid UTF-8 (byte 0xE9 at column 30)"), "\(run.stderr)")
+        #expect(try query(db, "SELECT count(*) FROM samples") == 6)
+        #expect(try query(db, "SELECT count(*) FROM contents WHERE text LIKE '%' || char(65533) || '%'") == 0)
+    }
+
+    @Test func parentsUsedCountsStoredCandidatesAndARunThatMakesNothingIsNotRecorded() throws {
+        let (dir, db) = try store()
+        defer { withExtendedLifetime(dir) {} }
+        let one = #"cat > /dev/null; echo '{"parent": "f1", "text": "a new finance note"}'"#
+        let r = try json(try winnow(["augment", "--scene", "domain=finance", "--count", "2", "--command", one, "--json", "--db", db]))
+        #expect(r["made"] as? Int == 1 && r["parents_used"] as? Int == 1 && r["missing"] as? Int == 1 && r["parents"] as? Int == 2)
+        #expect(try query(db, "SELECT count(*) FROM augment_runs") == 1)
+        let nothing = try winnow(["augment", "--scene", "domain=finance", "--count", "2", "--command", "cat > /dev/null", "--db", db])
+        #expect(nothing.status == 0, "\(nothing.stderr)")
+        #expect(nothing.stdout.contains("scene.domain=finance: nothing made from the 2 parents (asked 2); no run was recorded"), "\(nothing.stdout)")
+        #expect(nothing.stdout.contains("the generator gave no usable candidate for 2 of the 2 variants asked"), "\(nothing.stdout)")
+        #expect(try query(db, "SELECT count(*) FROM augment_runs") == 1 && query(db, "SELECT count(*) FROM samples") == 7)
+    }
+
+    @Test func anExtraCandidateIsLeftOutEvenWhenItIsADuplicate() throws {
+        let (dir, db) = try store()
+        defer { withExtendedLifetime(dir) {} }
+        // --count 2: one variant each of f1 and f2; lines 2 and 3 are f1's extras, a duplicate
+        // of line 1 and of the store: left out as extras, not bad lines.
+        let extras =
+            #"cat > /dev/null; printf '%s\n' '{"parent": "f1", "text": "fresh one"}' '{"parent": "f1", "text": "fresh one"}' '{"parent": "f1", "text": "finance note number 2"}' '{"parent": "f2", "text": "fresh two"}'"#
+        let run = try winnow(["augment", "--scene", "domain=finance", "--count", "2", "--command", extras, "--json", "--db", db])
+        #expect(run.status == 0, "\(run.stderr)")
+        let r = try json(run)
+        #expect(r["made"] as? Int == 2 && r["skipped_extra"] as? Int == 2 && r["skipped_duplicate"] as? Int == 0 && r["skipped_invalid"] as? Int == 0)
     }
 
     @Test func theBuiltInOperationsMakeNewTextsAndRecordWhatTheyApplied() throws {
@@ -217,13 +297,14 @@ import Testing
         #expect(try winnow(["import", input, "--db", db]).status == 0)
         // A swap cannot change one word: every draw is the text unchanged.
         let swap = try json(try winnow(["augment", "--label", "one", "--count", "3", "--ops", "swap", "--json", "--db", db]))
-        #expect(swap["made"] as? Int == 0 && swap["skipped_unchanged"] as? Int == 3 && swap["run"] as? Int != nil)
+        #expect(swap["made"] as? Int == 0 && swap["skipped_unchanged"] as? Int == 3 && swap["run"] is NSNull)
+        #expect(try query(db, "SELECT count(*) FROM augment_runs") == 0) // a run that made nothing is not recorded
         // Typos of "hi" are few: later draws meet earlier ones and are skipped as duplicates.
         let typo = try winnow(["augment", "--label", "one", "--count", "40", "--max-per-parent", "40", "--ops", "typo", "--rate", "1", "--db", db])
         #expect(typo.status == 0, "\(typo.stderr)")
         #expect(typo.stdout.contains("duplicates of content already stored (each after 5 draws)") || typo.stdout.contains("duplicate of content already stored"))
-        let made = try #require(try query(db, "SELECT made FROM augment_runs WHERE id = 2"))
-        let skipped = try #require(try query(db, "SELECT skipped FROM augment_runs WHERE id = 2"))
+        let made = try #require(try query(db, "SELECT made FROM augment_runs WHERE id = 1"))
+        let skipped = try #require(try query(db, "SELECT skipped FROM augment_runs WHERE id = 1"))
         #expect(made > 0 && skipped > 0 && made + skipped == 40)
         #expect(try query(db, "SELECT count(DISTINCT hash) FROM contents") == query(db, "SELECT count(*) FROM contents"))
         #expect(try query(db, "SELECT count(*) FROM samples") == 1 + made)

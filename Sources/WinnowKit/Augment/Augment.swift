@@ -11,6 +11,9 @@ public enum Augment {
     /// Draws tried for one variant before it is skipped (its content already stored, or the
     /// operations left the text unchanged).
     public static let attempts = 5
+    /// Most augmented samples one run asks for (`--count`, or what `--to-target` needs): a run
+    /// plans and holds its variants in memory, so a larger request is refused, not attempted.
+    public static let maxRequested = 1_000_000
     /// The operation name an external generator's samples carry in `augmented_samples`.
     public static let commandOperation = "command"
 }

@@ -10,16 +10,26 @@ import GRDB
 /// error goes to the user's. Input is written on another thread while the output is read,
 /// so neither side blocks on a full pipe.
 enum AugmentCommand {
-    /// What the generator wrote, line by line, and how it ended.
+    /// How the generator ended, and why Winnow stopped reading it early, if it did.
     struct Output {
-        var lines: [Substring]
         var status: Int32
         var signalled: Bool
+        /// Set when `onLine` asked to stop (or a line was too long): the generator was
+        /// terminated and its output is not used.
+        var stopped: String?
     }
 
+    /// Longest output line read, as the importer's default `--max-record-bytes`.
+    static let maxLineBytes = 16 << 20
+
     /// Runs `command` with `input` on its standard input; the seed and rate are given to it as
-    /// `WINNOW_AUGMENT_SEED` and `WINNOW_AUGMENT_RATE`.
-    static func run(_ command: String, input: Data, seed: UInt64, rate: Double) throws -> Output {
+    /// `WINNOW_AUGMENT_SEED` and `WINNOW_AUGMENT_RATE`. Its standard output is read as a stream:
+    /// each line (without its newline) goes to `onLine` with its 1-based number as it arrives,
+    /// so memory holds one line at a time. `onLine` returns a reason to stop, or nil: on a
+    /// reason the generator is terminated and the reason is returned in `Output.stopped`.
+    static func run(
+        _ command: String, input: Data, seed: UInt64, rate: Double, onLine: (UnsafeRawBufferPointer, Int) -> String?
+    ) throws -> Output {
         signal(SIGPIPE, SIG_IGN) // a generator that stops reading gives EPIPE, not a dead winnow
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -52,13 +62,41 @@ enum AugmentCommand {
             close(writeFD)
             done.signal()
         }
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
+        let readFD = stdout.fileHandleForReading.fileDescriptor
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var number = 0
+        var stopped: String?
+        reading: while true {
+            let n = chunk.withUnsafeMutableBytes { read(readFD, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            var from = 0
+            for i in 0..<n where chunk[i] == 0x0A {
+                pending.append(contentsOf: chunk[from..<i])
+                from = i + 1
+                number += 1
+                if let reason = pending.withUnsafeBytes({ onLine($0, number) }) {
+                    stopped = reason
+                    break reading
+                }
+                pending.removeAll(keepingCapacity: pending.count <= 1 << 20)
+            }
+            pending.append(contentsOf: chunk[from..<n])
+            if pending.count > maxLineBytes {
+                stopped = "output line \(number + 1) is over \(maxLineBytes) bytes (the longest line a candidate may be)"
+                break
+            }
+        }
+        if stopped == nil && !pending.isEmpty {
+            number += 1
+            stopped = pending.withUnsafeBytes { onLine($0, number) }
+        }
+        if stopped != nil && process.isRunning { process.terminate() }
+        close(readFD) // a generator still writing gets EPIPE
         done.wait()
         process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
-        return Output(lines: lines, status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal)
+        return Output(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal, stopped: stopped)
     }
 
     /// The error of a generator that failed: nothing is stored.
@@ -120,17 +158,19 @@ enum AugmentCommand {
 
     /// Reads one output line into a candidate: its parent and content. Problems are reasons
     /// for `CMD output:LINE: reason`.
-    static func candidate(_ line: Substring, parents: [String: AugmentParent], number: Int) throws(RecordError) -> (parent: AugmentParent, content: SampleContent, hash: [UInt8]) {
+    static func candidate(_ line: UnsafeRawBufferPointer, parents: [String: AugmentParent], number: Int) throws(RecordError) -> Candidate {
+        if let problem = ByteChecks.textProblem(line, advice: "the generator must write UTF-8") { throw RecordError(reason: problem) }
         let object: [String: Any]
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            guard let parsed = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
                 throw RecordError(reason: "is not a JSON object; each output line is one candidate {\"parent\": UID, …content fields}")
             }
             object = parsed
         } catch let error as RecordError {
             throw error
         } catch {
-            throw RecordError(reason: "is not valid JSON; each output line is one candidate {\"parent\": UID, …content fields} (\(line.prefix(60))…)")
+            throw RecordError(
+                reason: "is not valid JSON; each output line is one candidate {\"parent\": UID, …content fields} (\(String(decoding: line.prefix(60), as: UTF8.self))…)")
         }
         guard let uid = object["parent"] as? String else {
             throw RecordError(reason: "has no \"parent\" string: each candidate names the uid of the parent it was made from")
@@ -148,8 +188,38 @@ enum AugmentCommand {
         } catch {
             throw RecordError(reason: "\(error.reason); a candidate of a \(parent.kind.rawValue) parent has \(fields(parent.kind))")
         }
-        return (parent, record.content, record.hash)
+        return Candidate(line: number, parent: parent, content: record.content, hash: record.hash)
     }
+
+    /// A candidate line that reads well; whether it is kept is decided with the store.
+    struct Candidate {
+        var line: Int
+        var parent: AugmentParent
+        var content: SampleContent
+        var hash: [UInt8]
+    }
+
+    /// Problems of a run: how many, and the first `kept` in line order (messages stay short
+    /// however bad the output is).
+    struct Problems {
+        static let kept = 100
+        var first: [RecordProblem] = []
+        var total = 0
+
+        mutating func add(_ problem: RecordProblem) {
+            total += 1
+            if first.count < Self.kept { first.append(problem) }
+        }
+
+        /// Both lists, merged in line order.
+        func merged(_ other: Problems) -> Problems {
+            Problems(first: Array((first + other.first).sorted { $0.line < $1.line }.prefix(Self.kept)), total: total + other.total)
+        }
+    }
+
+    /// Most non-blank output lines read for `planned` variants: 10 a variant (room for
+    /// retries, extras and bad lines), at least 100; past it the generator is stopped.
+    static func lineLimit(planned: Int) -> Int { max(100, planned.multipliedReportingOverflow(by: 10).overflow ? Int.max : planned * 10) }
 }
 
 extension Store {
@@ -172,7 +242,28 @@ extension Store {
             sent[parent.uid] = parent
             input.append(contentsOf: Array((AugmentCommand.line(parent, variants: variants[id]!) + "\n").utf8))
         }
-        let output = try AugmentCommand.run(command, input: input, seed: request.seed, rate: request.rate)
+        let limit = AugmentCommand.lineLimit(planned: plan.result.planned)
+        var read = 0
+        var readProblems = AugmentCommand.Problems()
+        var candidates: [AugmentCommand.Candidate] = []
+        let output = try AugmentCommand.run(command, input: input, seed: request.seed, rate: request.rate) { line, number in
+            if ByteChecks.isBlank(line) { return nil }
+            read += 1
+            if read > limit {
+                return "it wrote more than \(limit) candidate lines for the \(plan.result.planned) variants asked (at most 10 a variant, at least 100)"
+            }
+            do {
+                candidates.append(try AugmentCommand.candidate(line, parents: sent, number: number))
+            } catch let error as RecordError {
+                readProblems.add(RecordProblem(line: number, reason: error.reason))
+            } catch {
+                readProblems.add(RecordProblem(line: number, reason: "\(error)"))
+            }
+            return nil
+        }
+        if let stopped = output.stopped {
+            throw WinnowError.invalidArgument("the generator `\(command)` was stopped: \(stopped); nothing was stored — fix the generator")
+        }
         guard output.status == 0 && !output.signalled else { throw AugmentCommand.failed(command, output) }
         let where_ = "\(command) output"
         return try writeImmediate { db in
@@ -183,46 +274,44 @@ extension Store {
                 )
             }
             var result = plan.result
-            var problems: [RecordProblem] = []
-            var accepted: [(parent: AugmentParent, content: SampleContent, hash: [UInt8])] = []
+            var problems = AugmentCommand.Problems()
+            var accepted: [AugmentCommand.Candidate] = []
             var seen: [[UInt8]: Int] = [:]
             var taken: [Int64: Int] = [:]
-            for (index, line) in output.lines.enumerated() {
-                let number = index + 1
-                if line.allSatisfy(\.isWhitespace) { continue }
-                do {
-                    let candidate = try AugmentCommand.candidate(line, parents: sent, number: number)
-                    if candidate.hash == candidate.parent.hash {
-                        throw RecordError(reason: "is its parent \(candidate.parent.uid) unchanged (the same content once normalised); a candidate must change the text")
-                    }
-                    if let earlier = seen[candidate.hash] {
-                        throw RecordError(reason: "duplicate: the same content as the candidate on output line \(earlier)")
-                    }
-                    if let owner = try Store.contentOwner(db, hash: candidate.hash) {
-                        throw RecordError(reason: "duplicate: its content is already in the store as \(owner)")
-                    }
-                    seen[candidate.hash] = number
-                    if taken[candidate.parent.id, default: 0] >= variants[candidate.parent.id]! {
-                        result.skippedExtra += 1 // beyond what was asked of this parent
-                        continue
-                    }
+            result.skippedInvalid = readProblems.total
+            for candidate in candidates {
+                // Beyond what was asked of its parent: left out, whatever it is.
+                if taken[candidate.parent.id, default: 0] >= variants[candidate.parent.id]! {
+                    result.skippedExtra += 1
+                    continue
+                }
+                let reason: String
+                if candidate.hash == candidate.parent.hash {
+                    reason = "is its parent \(candidate.parent.uid) unchanged (the same content once normalised); a candidate must change the text"
+                } else if let earlier = seen[candidate.hash] {
+                    reason = "duplicate: the same content as the candidate on output line \(earlier)"
+                } else if let owner = try Store.contentOwner(db, hash: candidate.hash) {
+                    reason = "duplicate: its content is already in the store as \(owner)"
+                } else {
+                    seen[candidate.hash] = candidate.line
                     taken[candidate.parent.id, default: 0] += 1
                     accepted.append(candidate)
-                } catch let error as RecordError {
-                    problems.append(RecordProblem(line: number, reason: error.reason))
-                    if error.reason.hasPrefix("duplicate") || error.reason.hasPrefix("is its parent") {
-                        result.skippedDuplicate += 1
-                    } else {
-                        result.skippedInvalid += 1
-                    }
+                    continue
                 }
+                problems.add(RecordProblem(line: candidate.line, reason: reason))
+                result.skippedDuplicate += 1
             }
-            if !problems.isEmpty && request.onError == .abort {
+            let all = readProblems.merged(problems)
+            if all.total > 0 && request.onError == .abort {
                 throw WinnowError.badRecords(
-                    path: where_, problems: problems, total: problems.count,
+                    path: where_, problems: all.first, total: all.total,
                     outcome:
                         "nothing was stored (--on-error abort); fix the generator's output, or pass --on-error skip to store the good candidates and count the rest as skipped")
             }
+            result.parentsUsed = Set(accepted.map(\.parent.id)).count
+            result.missing = plan.result.planned - accepted.count
+            // A run that made nothing leaves no trace: no augment_runs row (the summary says why).
+            if accepted.isEmpty { return result }
             let runID = try Store.insertAugmentRun(db, request, requested: plan.result.requested, started: started)
             result.run = runID
             let now = Timestamp.string(clock.now())

@@ -57,6 +57,7 @@ extension Store {
             var result = plan.result
             result.run = runID
             var made: Set<[UInt8]> = []
+            var usedParents: Set<Int64> = []
             let now = Timestamp.string(clock.now())
             for slot in plan.slots {
                 let parent = parents[plan.order[slot]]!
@@ -75,6 +76,7 @@ extension Store {
                     let uid = try Store.insertAugmented(
                         db, parent: parent, content: draw.content, hash: hash, operations: draw.applied, run: runID, now: now)
                     result.samples.append(uid)
+                    usedParents.insert(parent.id)
                     stored = true
                     break
                 }
@@ -83,6 +85,13 @@ extension Store {
                 }
             }
             result.made = result.samples.count
+            result.parentsUsed = usedParents.count
+            if result.made == 0 {
+                // A run that made nothing leaves no trace (the summary says why).
+                try db.execute(sql: "DELETE FROM augment_runs WHERE id = ?", arguments: [runID])
+                result.run = nil
+                return result
+            }
             try Store.finishAugmentRun(db, run: runID, result: result, finished: Timestamp.string(clock.now()))
             Faults.point("augment") // before the commit: the run vanishes whole
             return result
@@ -93,6 +102,10 @@ extension Store {
     static func checkAugmentRequest(_ request: AugmentRequest) throws {
         if case .count(let n) = request.amount, n < 1 {
             throw WinnowError.invalidArgument("--count must be 1 or more (got \(n))")
+        }
+        if case .count(let n) = request.amount, n > Augment.maxRequested {
+            throw WinnowError.invalidArgument(
+                "--count \(n) is more than one run makes (at most \(Augment.maxRequested) augmented samples); ask for fewer, in several runs if need be")
         }
         guard request.rate > 0 && request.rate <= 1 else {
             throw WinnowError.invalidArgument("--rate must be in (0, 1]: the share of a text's words an operation touches (got \(request.rate); default \(Augment.defaultRate))")
@@ -134,14 +147,23 @@ extension Store {
         var variants: [Int64: Int] = [:]
         for (id, row) in zip(ids, rows) { variants[id] = try row.value("variants", as: Int.self) }
         if ids.isEmpty {
+            let needed =
+                (try? augmentNeeded(db, request.target)).map { n in
+                    n > 0 ? "; it needs \(n) new sample\(n == 1 ? "" : "s") to reach its target (as `winnow plan` reports)" : ""
+                } ?? ""
             throw WinnowError.notFound(
-                "no parent to augment from: no active, non-augmented sample has \(request.target.option.dropFirst(2)); see `winnow samples \(request.target.option)` (augmented samples are never parents)"
+                "no parent to augment from: no active, non-augmented sample has \(request.target.option.dropFirst(2))\(needed); augmentation cannot fill an empty category or label, import data for it (`winnow import FILE`); see `winnow samples \(request.target.option)` (augmented samples are never parents)"
             )
         }
         let requested: Int
         switch request.amount {
         case .count(let n): requested = n
         case .toTarget: requested = try augmentNeeded(db, request.target)
+        }
+        if requested > Augment.maxRequested {
+            throw WinnowError.invalidArgument(
+                "--to-target: \(request.target.text) needs \(requested) samples, more than one run makes (at most \(Augment.maxRequested)); make them in several runs of --count \(Augment.maxRequested) or less, or check the category's target in the taxonomy"
+            )
         }
         // Fisher–Yates with the run's generator: the same seed gives the same order anywhere.
         var rng = SeededGenerator(seed: request.seed)
@@ -152,17 +174,24 @@ extension Store {
             }
         }
         let room = ids.map { max(0, request.maxPerParent - (variants[$0] ?? 0)) }
-        let capacity = room.reduce(0, +)
-        var slots: [Int] = []
+        // Σ room saturates at Int.max: `--max-per-parent` may be as large as an Int.
+        let capacity = room.reduce(0) { sum, free in sum > Int.max - free ? Int.max : sum + free }
         let planned = min(requested, capacity)
+        // Round r deals one variant to every parent with more than r free; a parent leaves
+        // the deal once full, so this costs O(planned + parents) whatever the caps are.
+        var slots: [Int] = []
+        slots.reserveCapacity(planned)
+        var open = room.indices.filter { room[$0] > 0 }
+        let parentsUsed = min(planned, open.count)
         var round = 0
         while slots.count < planned {
-            for (index, free) in room.enumerated() where free > round && slots.count < planned { slots.append(index) }
+            for index in open where slots.count < planned { slots.append(index) }
             round += 1
+            open.removeAll { room[$0] <= round }
         }
         let result = AugmentResult(
             target: request.target.text, requested: requested, parents: ids.count, capacity: capacity, planned: planned,
-            parentsUsed: Set(slots).count, dryRun: request.dryRun)
+            parentsUsed: parentsUsed, dryRun: request.dryRun)
         return AugmentPlan(result: result, order: ids, slots: slots, rng: rng)
     }
 

@@ -126,13 +126,14 @@ enum ByteChecks {
         return 0
     }
 
-    /// Problems common to every text format: NUL bytes and invalid UTF-8.
-    static func textProblem(_ bytes: UnsafeRawBufferPointer) -> String? {
+    /// Problems common to every text format: NUL bytes and invalid UTF-8 (`advice` ends the
+    /// UTF-8 message: what to do; `augment --command` tells the generator's author).
+    static func textProblem(_ bytes: UnsafeRawBufferPointer, advice: String = "re-encode the file as UTF-8") -> String? {
         if let base = bytes.baseAddress, let nul = memchr(base, 0, bytes.count) {
             return "NUL byte at column \(base.distance(to: UnsafeRawPointer(nul)) + 1); the line holds binary data, not text"
         }
         if let bad = firstInvalidUTF8(bytes) {
-            return String(format: "invalid UTF-8 (byte 0x%02X at column %d); re-encode the file as UTF-8", bytes[bad], bad + 1)
+            return String(format: "invalid UTF-8 (byte 0x%02X at column %d); ", bytes[bad], bad + 1) + advice
         }
         return nil
     }

@@ -122,6 +122,8 @@ extension WinnowCommand {
             var out = ""
             if r.dryRun {
                 out += "\(r.target): would make \(r.planned) from \(r.parentsUsed) of \(r.parents) parents (\(amount); dry run, nothing was written)\n"
+            } else if r.made == 0 {
+                out += "\(r.target): nothing made from the \(r.parents) parents (\(amount)); no run was recorded\n"
             } else {
                 out += "\(r.target): made \(r.made) augmented sample\(r.made == 1 ? "" : "s") from \(r.parentsUsed) of \(r.parents) parents (\(amount))"
                 out += r.run.map { ", run \($0)\n" } ?? "\n"

@@ -202,6 +202,41 @@ import Testing
         #expect(!after.commands.contains { $0.contains("domain=travel") })
     }
 
+    /// Against a Q that is not uniform, the label commands plan suggests, run in the order
+    /// printed, ask augment for the plan's augmentable each and leave each label at the plan's
+    /// count + augmentable (demo: negative 33 + 87, neutral 18 + 42, positive 60), less what
+    /// augment skipped (a short review the operations leave unchanged).
+    @Test func theSuggestedLabelCommandsRunInOrderGiveThePlansCounts() throws {
+        let dir = TempDir()
+        let db = dir.file("w.db")
+        #expect(try winnow(["import", repoRoot + "/demo/reviews.jsonl", "--on-error", "skip", "--db", db]).status == 0)
+        let q = dir.write("q.json", #"{"negative": 0.5, "neutral": 0.25, "positive": 0.25}"#)
+        func labels() throws -> (rows: [[String: Any]], commands: [String]) {
+            let doc = try json(try winnow(["plan", "--of", "labels", "--to", q, "--json", "--db", db]))
+            let subject = try #require((doc["subjects"] as? [[String: Any]])?.first)
+            return (try #require(subject["categories"] as? [[String: Any]]), subject["commands"] as? [String] ?? [])
+        }
+        let before = try labels()
+        #expect(before.rows.map { $0["category"] as? String } == ["negative", "neutral", "positive"])
+        #expect(before.rows.map { $0["augmentable"] as? Int } == [87, 42, 0])
+        let planned = before.rows.map { ($0["count"] as? Int ?? 0) + ($0["augmentable"] as? Int ?? 0) }
+        #expect(planned == [120, 60, 60])
+        let augments = before.commands.filter { $0.hasPrefix("winnow augment ") }
+        #expect(augments == ["winnow augment --label negative --count 87", "winnow augment --label neutral --count 42"])
+        var made = [0, 0, 0]
+        for (i, command) in augments.enumerated() {
+            let run = try winnow(Array(command.split(separator: " ").dropFirst().map(String.init)) + ["--ops", "swap,delete", "--json", "--db", db])
+            #expect(run.status == 0, "\(run.stderr)")
+            let doc = try json(run)
+            #expect(doc["requested"] as? Int == before.rows[i]["augmentable"] as? Int)
+            made[i] = doc["made"] as? Int ?? 0
+            #expect(made[i] + (doc["skipped"] as? Int ?? -1) == doc["requested"] as? Int)
+        }
+        let after = try labels()
+        #expect(after.rows.map { $0["count"] as? Int } == zip(before.rows, made).map { ($0["count"] as? Int ?? 0) + $1 })
+        #expect(after.rows.map { $0["augmented"] as? Int } == made)
+    }
+
     @Test func errorsSayWhatToDo() throws {
         let (dir, db) = try smallStore()
         defer { withExtendedLifetime(dir) {} }

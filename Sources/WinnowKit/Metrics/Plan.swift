@@ -284,13 +284,17 @@ public enum Plan {
 
     /// The commands that carry the plan out: one `augment` per category augmentation can fill,
     /// then a snapshot and an export resampled to Q when resampling still moves the
-    /// distribution. `--to-target` only where augment would make exactly `augmentable` by it: the
-    /// whole gap, over the live store (augment counts there), and for a label the gap to the
-    /// largest label (augment's rule; Q other than uniform asks for other counts); else `--count N`.
+    /// distribution. `--to-target` only where augment would make exactly `augmentable` by it,
+    /// whatever ran before: the whole gap, over the live store (augment counts there), and for a
+    /// label only when every label's target is the same, the largest count (augment's rule is
+    /// the gap to the largest label at the time it runs, which an earlier `--count` for a label Q
+    /// asks more of would move); else `--count N`.
     static func commands(_ plan: SubjectPlan, subject: DistributionSubject, options: Options) -> [String] {
         var commands: [String] = []
         let perParent = options.maxPerParent == Augment.maxPerParent ? "" : " --max-per-parent \(options.maxPerParent)"
         let largest = plan.categories.map(\.count).max() ?? 0
+        let targets = Set(plan.categories.map(\.target))
+        let uniform = targets.count == 1 && targets.first! == largest
         for row in plan.categories where row.augmentable > 0 {
             let what: String
             let toTarget: Bool
@@ -300,7 +304,7 @@ public enum Plan {
                 toTarget = row.augmentable == row.needed
             case .labels:
                 what = "--label " + ShellWord.quote(row.category)
-                toTarget = row.augmentable == row.needed && row.target == largest
+                toTarget = row.augmentable == row.needed && uniform
             }
             let amount = toTarget && options.snapshot == nil ? "--to-target" : "--count \(row.augmentable)"
             commands.append("winnow augment \(what) \(amount)\(perParent)")

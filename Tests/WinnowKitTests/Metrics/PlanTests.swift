@@ -197,4 +197,19 @@ import Testing
         #expect(plan.categories.map(\.needed) == [0, 1])
         #expect(plan.commands.first == "winnow augment --label b --count 1")
     }
+
+    /// Labels against a Q that is not uniform: an earlier `--count` may make another label the
+    /// largest, and augment's `--to-target` fills to the largest label when it runs, so every
+    /// label command spells its count out. a 20, b 30, c 10 against 1/2, 1/4, 1/4: b's 30 sets the
+    /// total, 120: targets 60, 30, 30; c's target is the largest count now (30), but after a's 40
+    /// the largest is 60 and `--to-target` would make 50 for c, not 20.
+    @Test func labelCommandsDoWhatThePlanSaysWhenRunInOrder() {
+        let plan = Plan.plan(
+            Plan.Input(
+                subject: .labels, categories: [], counts: ["a": 20, "b": 30, "c": 10], parents: ["a": 20, "b": 30, "c": 10], order: ["a", "b", "c"],
+                reference: ["a": 0.5, "b": 0.25, "c": 0.25], against: "q.json", unannotated: 0))
+        #expect(plan.categories.map(\.target) == [60, 30, 30])
+        #expect(plan.categories.map(\.augmentable) == [40, 0, 20])
+        #expect(plan.commands == ["winnow augment --label a --count 40", "winnow augment --label c --count 20"])
+    }
 }

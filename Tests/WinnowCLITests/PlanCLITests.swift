@@ -237,6 +237,25 @@ import Testing
         #expect(after.rows.map { $0["augmented"] as? Int } == made)
     }
 
+    /// Over `--snapshot NAME`, the suggested `snapshot create NEXT` repeats NAME's selection
+    /// (here `--source`): run as printed, NEXT holds NAME's 14 samples, not the store's 15.
+    @Test func theSuggestedSnapshotKeepsTheSnapshotsSelection() throws {
+        let (dir, db) = try smallStore()
+        defer { withExtendedLifetime(dir) {} }
+        let more = dir.write("more.jsonl", #"{"id": "s15", "text": "one more of a", "label": "pos", "domain": "a"}"# + "\n")
+        #expect(try winnow(["import", more, "--map", "scene.domain=domain", "--db", db]).status == 0)
+        #expect(try winnow(["snapshot", "create", "v1", "--source", "data.jsonl", "--db", db]).status == 0)
+        let doc = try json(try winnow(["plan", "--snapshot", "v1", "--of", "scene.domain", "--max-per-parent", "2", "--json", "--db", db]))
+        let subject = try #require((doc["subjects"] as? [[String: Any]])?.first)
+        #expect((subject["totals"] as? [String: Any])?["count"] as? Int == 14)
+        let commands = subject["commands"] as? [String] ?? []
+        #expect(commands.contains("winnow snapshot create NEXT --source data.jsonl"), "\(commands)")
+        let create = try #require(commands.first { $0.hasPrefix("winnow snapshot create ") })
+        let run = try winnow(Array(create.split(separator: " ").dropFirst().map(String.init)) + ["--json", "--db", db])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try json(run)["members"] as? Int == 14)
+    }
+
     @Test func errorsSayWhatToDo() throws {
         let (dir, db) = try smallStore()
         defer { withExtendedLifetime(dir) {} }

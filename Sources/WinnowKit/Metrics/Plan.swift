@@ -164,8 +164,15 @@ public enum Plan {
         public var snapshot: String?
         /// `--to REF` as the user gave it (passed on to the suggested export), nil for the default.
         public var to: String?
+        /// `snapshot`'s stored selection (JSON, as `snapshot create` wrote it), which the suggested
+        /// `snapshot create NEXT` repeats; `Store.plan` reads it.
+        public var snapshotSelection: String?
 
-        public init(maxPerParent: Int = Augment.maxPerParent, strategy: ResampleStrategy = .over, maxCopies: Int? = nil, snapshot: String? = nil, to: String? = nil) {
+        public init(
+            maxPerParent: Int = Augment.maxPerParent, strategy: ResampleStrategy = .over, maxCopies: Int? = nil, snapshot: String? = nil, to: String? = nil,
+            snapshotSelection: String? = nil
+        ) {
+            self.snapshotSelection = snapshotSelection
             self.maxPerParent = maxPerParent
             self.strategy = strategy
             self.maxCopies = maxCopies
@@ -312,8 +319,9 @@ public enum Plan {
         if let before = plan.afterAugment.js, let after = plan.afterBoth?.js, after < before - 1e-12 {
             var snapshot = options.snapshot.map(ShellWord.quote) ?? "NEXT"
             if !commands.isEmpty || options.snapshot == nil {
+                let flags = options.snapshot == nil ? [] : snapshotFlags(options.snapshotSelection, augmenting: !commands.isEmpty).flags
                 snapshot = "NEXT"
-                commands.append("winnow snapshot create NEXT")
+                commands.append((["winnow snapshot create NEXT"] + flags).joined(separator: " "))
             }
             var export = "winnow export \(snapshot) --out DIR --resample \(ShellWord.quote(plan.of))"
             if let to = options.to { export += " --to " + ShellWord.quote(to) }
@@ -324,9 +332,75 @@ public enum Plan {
         return commands
     }
 
+    /// The `snapshot create` flags that repeat a snapshot's stored selection, in the order of
+    /// its usage line, and notes on what they cannot repeat. `augmenting`: augment commands come
+    /// first, so `--exclude-augmented` is left out (NEXT must hold what they make) and a label or
+    /// scene filter keeps only the augmented samples inside it.
+    static func snapshotFlags(_ json: String?, augmenting: Bool) -> (flags: [String], notes: [String]) {
+        guard let json else { return ([], []) }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            return ([], ["its selection is not readable, so the snapshot create command above may select other samples; repeat its filters by hand"])
+        }
+        var flags: [String] = []
+        var notes: [String] = []
+        var unknown: [String] = []
+        func string(_ key: String) -> String? {
+            guard let value = object[key] else { return nil }
+            if let text = value as? String { return text }
+            unknown.append(key)
+            return nil
+        }
+        func flag(_ key: String) -> Bool {
+            guard let value = object[key] else { return false }
+            if let bool = value as? Bool { return bool }
+            unknown.append(key)
+            return false
+        }
+        if flag("exclude_flagged") {
+            var option = "--exclude-flagged"
+            if let detectors = object["exclude_detectors"] {
+                if let names = detectors as? [String] {
+                    if !names.isEmpty { option += " " + ShellWord.quote(names.joined(separator: ",")) }
+                } else {
+                    unknown.append("exclude_detectors")
+                }
+            }
+            flags.append(option)
+            if let score = object["exclude_min_score"] {
+                if let score = score as? Double { flags.append("--min-score \(score)") } else { unknown.append("exclude_min_score") }
+            }
+        }
+        let label = string("label"), scene = string("scene"), source = string("source")
+        if let label { flags.append("--label " + ShellWord.quote(label)) }
+        if let scene { flags.append("--scene " + ShellWord.quote(scene)) }
+        if let source { flags.append("--source " + ShellWord.quote(source)) }
+        if flag("exclude_augmented") {
+            if augmenting {
+                notes.append(
+                    "it was made with --exclude-augmented; NEXT is not, so that it holds what the augment commands make (and so also the augmented samples made before)")
+            } else {
+                flags.append("--exclude-augmented")
+            }
+        }
+        if augmenting && (label != nil || scene != nil) {
+            notes.append("NEXT repeats its \(label != nil ? "--label" : "--scene") filter, so it holds only the augmented samples inside it")
+        }
+        let known: Set = ["exclude_flagged", "exclude_detectors", "exclude_min_score", "label", "scene", "source", "exclude_augmented"]
+        unknown += object.keys.filter { !known.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            notes.append(
+                "its selection has \(unknown.joined(separator: ", ")), which snapshot create has no flag for, so NEXT may select other samples; repeat that selection by hand")
+        }
+        return (flags, notes)
+    }
+
     /// Notes on what the commands cannot do.
     static func notes(_ plan: SubjectPlan, input: Input, options: Options) -> [String] {
         var notes: [String] = []
+        if let name = options.snapshot, plan.commands.contains(where: { $0.hasPrefix("winnow snapshot create ") }) {
+            let augmenting = plan.commands.contains { $0.hasPrefix("winnow augment ") }
+            for note in snapshotFlags(options.snapshotSelection, augmenting: augmenting).notes { notes.append("snapshot \(name): " + note) }
+        }
         let collect = plan.categories.filter { $0.newData > 0 }.map { row in
             "\(row.category) \(row.newData) (\(row.parents == 0 ? "no parents" : "beyond \(options.maxPerParent) per parent"))"
         }
@@ -393,7 +467,11 @@ extension Store {
         if options.to != nil && subject == nil {
             throw WinnowError.invalidArgument("--to needs --of labels|scene.DIM: each subject has its own categories")
         }
-        let inputs = try read { db in try Store.planInputs(db, subject: subject, snapshot: options.snapshot, to: options.to) }
+        var options = options
+        let inputs = try read { db in
+            if let name = options.snapshot { options.snapshotSelection = try Store.snapshotRecord(db, name: name).selection }
+            return try Store.planInputs(db, subject: subject, snapshot: options.snapshot, to: options.to)
+        }
         if inputs.isEmpty {
             throw WinnowError.invalidArgument(
                 "nothing to plan: no taxonomy, no scene annotations and no labelled samples; load a taxonomy with targets (`winnow taxonomy load FILE`) or import labelled samples (`winnow import FILE`)"

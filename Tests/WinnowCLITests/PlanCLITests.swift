@@ -256,6 +256,29 @@ import Testing
         #expect(try json(run)["members"] as? Int == 14)
     }
 
+    /// An empty store with a taxonomy: 0 samples have no divergence to Q — "-" on the screen,
+    /// null in --json — rather than KL 0 (which reads as a perfect match) and JS 0.5.
+    @Test func anEmptyStoreHasNoDivergence() throws {
+        let dir = TempDir()
+        let db = dir.file("w.db")
+        #expect(try winnow(["init", "--db", db]).status == 0)
+        let taxonomy = dir.write("taxonomy.yaml", "dimensions:\n  domain:\n    categories:\n      a: 3\n      b: 1\n")
+        #expect(try winnow(["taxonomy", "load", taxonomy, "--db", db]).status == 0)
+        let run = try winnow(["plan", "--db", db])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        let now = try #require(lines.first { $0.hasPrefix("now ") })
+        #expect(now.split(separator: " ").map(String.init) == ["now", "0", "0.000", "-", "-"])
+        #expect(!run.stdout.contains("0.5000"))
+        let doc = try json(try winnow(["plan", "--json", "--db", db]))
+        let subject = try #require((doc["subjects"] as? [[String: Any]])?.first)
+        for stage in ["now", "after_augment", "after_resample", "after_both"] {
+            let effect = try #require(subject[stage] as? [String: Any], "\(stage)")
+            #expect(effect["samples"] as? Int == 0)
+            for key in ["kl_pq", "kl_qp", "js"] { #expect(effect[key] is NSNull, "\(stage).\(key)") }
+        }
+    }
+
     @Test func errorsSayWhatToDo() throws {
         let (dir, db) = try smallStore()
         defer { withExtendedLifetime(dir) {} }

@@ -56,6 +56,7 @@ public struct SubjectPlan: Codable, Sendable, Equatable {
         public var samples: Int
         /// Σ w_c · min(1, n_c / n_c*) over the targets (nil when there are none).
         @NullEncodable public var sampleCoverage: Double?
+        /// KL and JS to Q in bits; nil without Q or without a sample at this stage.
         @NullEncodable public var klPQ: Double?
         @NullEncodable public var klQP: Double?
         @NullEncodable public var js: Double?
@@ -247,9 +248,11 @@ public enum Plan {
         let augmented = counts.merging(augmentable) { $0 + $1 }
 
         func effect(_ stage: [String: Int]) -> SubjectPlan.Effect {
-            let divergence = reference.map { Divergence.report(counts: stage, reference: $0, order: names) }
+            let samples = stage.values.reduce(0, +)
+            // No sample, no P: no divergence (Divergence would give KL(P‖Q) 0, a perfect match).
+            let divergence = samples == 0 ? nil : reference.map { Divergence.report(counts: stage, reference: $0, order: names) }
             return SubjectPlan.Effect(
-                samples: stage.values.reduce(0, +),
+                samples: samples,
                 sampleCoverage: specs.isEmpty
                     ? nil : Coverage.report(dimension: input.subject.name, categories: specs, counts: stage, unannotated: input.unannotated).sampleCoverage,
                 klPQ: divergence?.klPQ, klQP: divergence?.klQP, js: divergence?.js)

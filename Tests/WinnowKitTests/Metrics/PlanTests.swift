@@ -248,4 +248,26 @@ import Testing
         #expect(odd.flags.isEmpty)
         #expect(odd.notes == ["its selection has origin, which snapshot create has no flag for, so NEXT may select other samples; repeat that selection by hand"])
     }
+
+    /// No sample in the subject: no P, so no divergence (nil), not KL 0 (a perfect match) and JS
+    /// 0.5; sample coverage is a true 0.
+    @Test func noSamplesNoDivergence() {
+        let plan = Plan.plan(
+            Plan.Input(
+                subject: .scene("d"), categories: [.init(name: "a", target: 3), .init(name: "b", target: 1)], counts: [:], parents: [:],
+                order: ["a", "b"], reference: ["a": 3, "b": 1], against: "taxonomy", unannotated: 0))
+        for effect in [plan.now, plan.afterAugment, plan.afterResample, plan.afterBoth] {
+            #expect(effect?.samples == 0)
+            #expect(effect?.sampleCoverage == 0)
+            #expect(effect?.klPQ == nil)
+            #expect(effect?.klQP == nil)
+            #expect(effect?.js == nil)
+        }
+        // Once there are samples, the divergence is back: P = (1, 0) against (3/4, 1/4).
+        let one = Plan.plan(
+            Plan.Input(
+                subject: .scene("d"), categories: [.init(name: "a", target: 3), .init(name: "b", target: 1)], counts: ["a": 1], parents: [:],
+                order: ["a", "b"], reference: ["a": 3, "b": 1], against: "taxonomy", unannotated: 0))
+        #expect(close(one.now.klPQ, log2(4.0 / 3)))
+    }
 }

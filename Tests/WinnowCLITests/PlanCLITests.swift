@@ -202,6 +202,83 @@ import Testing
         #expect(!after.commands.contains { $0.contains("domain=travel") })
     }
 
+    /// Against a Q that is not uniform, the label commands plan suggests, run in the order
+    /// printed, ask augment for the plan's augmentable each and leave each label at the plan's
+    /// count + augmentable (demo: negative 33 + 87, neutral 18 + 42, positive 60), less what
+    /// augment skipped (a short review the operations leave unchanged).
+    @Test func theSuggestedLabelCommandsRunInOrderGiveThePlansCounts() throws {
+        let dir = TempDir()
+        let db = dir.file("w.db")
+        #expect(try winnow(["import", repoRoot + "/demo/reviews.jsonl", "--on-error", "skip", "--db", db]).status == 0)
+        let q = dir.write("q.json", #"{"negative": 0.5, "neutral": 0.25, "positive": 0.25}"#)
+        func labels() throws -> (rows: [[String: Any]], commands: [String]) {
+            let doc = try json(try winnow(["plan", "--of", "labels", "--to", q, "--json", "--db", db]))
+            let subject = try #require((doc["subjects"] as? [[String: Any]])?.first)
+            return (try #require(subject["categories"] as? [[String: Any]]), subject["commands"] as? [String] ?? [])
+        }
+        let before = try labels()
+        #expect(before.rows.map { $0["category"] as? String } == ["negative", "neutral", "positive"])
+        #expect(before.rows.map { $0["augmentable"] as? Int } == [87, 42, 0])
+        let planned = before.rows.map { ($0["count"] as? Int ?? 0) + ($0["augmentable"] as? Int ?? 0) }
+        #expect(planned == [120, 60, 60])
+        let augments = before.commands.filter { $0.hasPrefix("winnow augment ") }
+        #expect(augments == ["winnow augment --label negative --count 87", "winnow augment --label neutral --count 42"])
+        var made = [0, 0, 0]
+        for (i, command) in augments.enumerated() {
+            let run = try winnow(Array(command.split(separator: " ").dropFirst().map(String.init)) + ["--ops", "swap,delete", "--json", "--db", db])
+            #expect(run.status == 0, "\(run.stderr)")
+            let doc = try json(run)
+            #expect(doc["requested"] as? Int == before.rows[i]["augmentable"] as? Int)
+            made[i] = doc["made"] as? Int ?? 0
+            #expect(made[i] + (doc["skipped"] as? Int ?? -1) == doc["requested"] as? Int)
+        }
+        let after = try labels()
+        #expect(after.rows.map { $0["count"] as? Int } == zip(before.rows, made).map { ($0["count"] as? Int ?? 0) + $1 })
+        #expect(after.rows.map { $0["augmented"] as? Int } == made)
+    }
+
+    /// Over `--snapshot NAME`, the suggested `snapshot create NEXT` repeats NAME's selection
+    /// (here `--source`): run as printed, NEXT holds NAME's 14 samples, not the store's 15.
+    @Test func theSuggestedSnapshotKeepsTheSnapshotsSelection() throws {
+        let (dir, db) = try smallStore()
+        defer { withExtendedLifetime(dir) {} }
+        let more = dir.write("more.jsonl", #"{"id": "s15", "text": "one more of a", "label": "pos", "domain": "a"}"# + "\n")
+        #expect(try winnow(["import", more, "--map", "scene.domain=domain", "--db", db]).status == 0)
+        #expect(try winnow(["snapshot", "create", "v1", "--source", "data.jsonl", "--db", db]).status == 0)
+        let doc = try json(try winnow(["plan", "--snapshot", "v1", "--of", "scene.domain", "--max-per-parent", "2", "--json", "--db", db]))
+        let subject = try #require((doc["subjects"] as? [[String: Any]])?.first)
+        #expect((subject["totals"] as? [String: Any])?["count"] as? Int == 14)
+        let commands = subject["commands"] as? [String] ?? []
+        #expect(commands.contains("winnow snapshot create NEXT --source data.jsonl"), "\(commands)")
+        let create = try #require(commands.first { $0.hasPrefix("winnow snapshot create ") })
+        let run = try winnow(Array(create.split(separator: " ").dropFirst().map(String.init)) + ["--json", "--db", db])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try json(run)["members"] as? Int == 14)
+    }
+
+    /// An empty store with a taxonomy: 0 samples have no divergence to Q — "-" on the screen,
+    /// null in --json — rather than KL 0 (which reads as a perfect match) and JS 0.5.
+    @Test func anEmptyStoreHasNoDivergence() throws {
+        let dir = TempDir()
+        let db = dir.file("w.db")
+        #expect(try winnow(["init", "--db", db]).status == 0)
+        let taxonomy = dir.write("taxonomy.yaml", "dimensions:\n  domain:\n    categories:\n      a: 3\n      b: 1\n")
+        #expect(try winnow(["taxonomy", "load", taxonomy, "--db", db]).status == 0)
+        let run = try winnow(["plan", "--db", db])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        let now = try #require(lines.first { $0.hasPrefix("now ") })
+        #expect(now.split(separator: " ").map(String.init) == ["now", "0", "0.000", "-", "-"])
+        #expect(!run.stdout.contains("0.5000"))
+        let doc = try json(try winnow(["plan", "--json", "--db", db]))
+        let subject = try #require((doc["subjects"] as? [[String: Any]])?.first)
+        for stage in ["now", "after_augment", "after_resample", "after_both"] {
+            let effect = try #require(subject[stage] as? [String: Any], "\(stage)")
+            #expect(effect["samples"] as? Int == 0)
+            for key in ["kl_pq", "kl_qp", "js"] { #expect(effect[key] is NSNull, "\(stage).\(key)") }
+        }
+    }
+
     @Test func errorsSayWhatToDo() throws {
         let (dir, db) = try smallStore()
         defer { withExtendedLifetime(dir) {} }

@@ -56,6 +56,7 @@ public struct SubjectPlan: Codable, Sendable, Equatable {
         public var samples: Int
         /// Σ w_c · min(1, n_c / n_c*) over the targets (nil when there are none).
         @NullEncodable public var sampleCoverage: Double?
+        /// KL and JS to Q in bits; nil without Q or without a sample at this stage.
         @NullEncodable public var klPQ: Double?
         @NullEncodable public var klQP: Double?
         @NullEncodable public var js: Double?
@@ -164,8 +165,15 @@ public enum Plan {
         public var snapshot: String?
         /// `--to REF` as the user gave it (passed on to the suggested export), nil for the default.
         public var to: String?
+        /// `snapshot`'s stored selection (JSON, as `snapshot create` wrote it), which the suggested
+        /// `snapshot create NEXT` repeats; `Store.plan` reads it.
+        public var snapshotSelection: String?
 
-        public init(maxPerParent: Int = Augment.maxPerParent, strategy: ResampleStrategy = .over, maxCopies: Int? = nil, snapshot: String? = nil, to: String? = nil) {
+        public init(
+            maxPerParent: Int = Augment.maxPerParent, strategy: ResampleStrategy = .over, maxCopies: Int? = nil, snapshot: String? = nil, to: String? = nil,
+            snapshotSelection: String? = nil
+        ) {
+            self.snapshotSelection = snapshotSelection
             self.maxPerParent = maxPerParent
             self.strategy = strategy
             self.maxCopies = maxCopies
@@ -240,9 +248,11 @@ public enum Plan {
         let augmented = counts.merging(augmentable) { $0 + $1 }
 
         func effect(_ stage: [String: Int]) -> SubjectPlan.Effect {
-            let divergence = reference.map { Divergence.report(counts: stage, reference: $0, order: names) }
+            let samples = stage.values.reduce(0, +)
+            // No sample, no P: no divergence (Divergence would give KL(P‖Q) 0, a perfect match).
+            let divergence = samples == 0 ? nil : reference.map { Divergence.report(counts: stage, reference: $0, order: names) }
             return SubjectPlan.Effect(
-                samples: stage.values.reduce(0, +),
+                samples: samples,
                 sampleCoverage: specs.isEmpty
                     ? nil : Coverage.report(dimension: input.subject.name, categories: specs, counts: stage, unannotated: input.unannotated).sampleCoverage,
                 klPQ: divergence?.klPQ, klQP: divergence?.klQP, js: divergence?.js)
@@ -284,13 +294,17 @@ public enum Plan {
 
     /// The commands that carry the plan out: one `augment` per category augmentation can fill,
     /// then a snapshot and an export resampled to Q when resampling still moves the
-    /// distribution. `--to-target` only where augment would make exactly `augmentable` by it: the
-    /// whole gap, over the live store (augment counts there), and for a label the gap to the
-    /// largest label (augment's rule; Q other than uniform asks for other counts); else `--count N`.
+    /// distribution. `--to-target` only where augment would make exactly `augmentable` by it,
+    /// whatever ran before: the whole gap, over the live store (augment counts there), and for a
+    /// label only when every label's target is the same, the largest count (augment's rule is
+    /// the gap to the largest label at the time it runs, which an earlier `--count` for a label Q
+    /// asks more of would move); else `--count N`.
     static func commands(_ plan: SubjectPlan, subject: DistributionSubject, options: Options) -> [String] {
         var commands: [String] = []
         let perParent = options.maxPerParent == Augment.maxPerParent ? "" : " --max-per-parent \(options.maxPerParent)"
         let largest = plan.categories.map(\.count).max() ?? 0
+        let targets = Set(plan.categories.map(\.target))
+        let uniform = targets.count == 1 && targets.first! == largest
         for row in plan.categories where row.augmentable > 0 {
             let what: String
             let toTarget: Bool
@@ -300,7 +314,7 @@ public enum Plan {
                 toTarget = row.augmentable == row.needed
             case .labels:
                 what = "--label " + ShellWord.quote(row.category)
-                toTarget = row.augmentable == row.needed && row.target == largest
+                toTarget = row.augmentable == row.needed && uniform
             }
             let amount = toTarget && options.snapshot == nil ? "--to-target" : "--count \(row.augmentable)"
             commands.append("winnow augment \(what) \(amount)\(perParent)")
@@ -308,8 +322,9 @@ public enum Plan {
         if let before = plan.afterAugment.js, let after = plan.afterBoth?.js, after < before - 1e-12 {
             var snapshot = options.snapshot.map(ShellWord.quote) ?? "NEXT"
             if !commands.isEmpty || options.snapshot == nil {
+                let flags = options.snapshot == nil ? [] : snapshotFlags(options.snapshotSelection, augmenting: !commands.isEmpty).flags
                 snapshot = "NEXT"
-                commands.append("winnow snapshot create NEXT")
+                commands.append((["winnow snapshot create NEXT"] + flags).joined(separator: " "))
             }
             var export = "winnow export \(snapshot) --out DIR --resample \(ShellWord.quote(plan.of))"
             if let to = options.to { export += " --to " + ShellWord.quote(to) }
@@ -320,9 +335,75 @@ public enum Plan {
         return commands
     }
 
+    /// The `snapshot create` flags that repeat a snapshot's stored selection, in the order of
+    /// its usage line, and notes on what they cannot repeat. `augmenting`: augment commands come
+    /// first, so `--exclude-augmented` is left out (NEXT must hold what they make) and a label or
+    /// scene filter keeps only the augmented samples inside it.
+    static func snapshotFlags(_ json: String?, augmenting: Bool) -> (flags: [String], notes: [String]) {
+        guard let json else { return ([], []) }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            return ([], ["its selection is not readable, so the snapshot create command above may select other samples; repeat its filters by hand"])
+        }
+        var flags: [String] = []
+        var notes: [String] = []
+        var unknown: [String] = []
+        func string(_ key: String) -> String? {
+            guard let value = object[key] else { return nil }
+            if let text = value as? String { return text }
+            unknown.append(key)
+            return nil
+        }
+        func flag(_ key: String) -> Bool {
+            guard let value = object[key] else { return false }
+            if let bool = value as? Bool { return bool }
+            unknown.append(key)
+            return false
+        }
+        if flag("exclude_flagged") {
+            var option = "--exclude-flagged"
+            if let detectors = object["exclude_detectors"] {
+                if let names = detectors as? [String] {
+                    if !names.isEmpty { option += " " + ShellWord.quote(names.joined(separator: ",")) }
+                } else {
+                    unknown.append("exclude_detectors")
+                }
+            }
+            flags.append(option)
+            if let score = object["exclude_min_score"] {
+                if let score = score as? Double { flags.append("--min-score \(score)") } else { unknown.append("exclude_min_score") }
+            }
+        }
+        let label = string("label"), scene = string("scene"), source = string("source")
+        if let label { flags.append("--label " + ShellWord.quote(label)) }
+        if let scene { flags.append("--scene " + ShellWord.quote(scene)) }
+        if let source { flags.append("--source " + ShellWord.quote(source)) }
+        if flag("exclude_augmented") {
+            if augmenting {
+                notes.append(
+                    "it was made with --exclude-augmented; NEXT is not, so that it holds what the augment commands make (and so also the augmented samples made before)")
+            } else {
+                flags.append("--exclude-augmented")
+            }
+        }
+        if augmenting && (label != nil || scene != nil) {
+            notes.append("NEXT repeats its \(label != nil ? "--label" : "--scene") filter, so it holds only the augmented samples inside it")
+        }
+        let known: Set = ["exclude_flagged", "exclude_detectors", "exclude_min_score", "label", "scene", "source", "exclude_augmented"]
+        unknown += object.keys.filter { !known.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            notes.append(
+                "its selection has \(unknown.joined(separator: ", ")), which snapshot create has no flag for, so NEXT may select other samples; repeat that selection by hand")
+        }
+        return (flags, notes)
+    }
+
     /// Notes on what the commands cannot do.
     static func notes(_ plan: SubjectPlan, input: Input, options: Options) -> [String] {
         var notes: [String] = []
+        if let name = options.snapshot, plan.commands.contains(where: { $0.hasPrefix("winnow snapshot create ") }) {
+            let augmenting = plan.commands.contains { $0.hasPrefix("winnow augment ") }
+            for note in snapshotFlags(options.snapshotSelection, augmenting: augmenting).notes { notes.append("snapshot \(name): " + note) }
+        }
         let collect = plan.categories.filter { $0.newData > 0 }.map { row in
             "\(row.category) \(row.newData) (\(row.parents == 0 ? "no parents" : "beyond \(options.maxPerParent) per parent"))"
         }
@@ -389,7 +470,11 @@ extension Store {
         if options.to != nil && subject == nil {
             throw WinnowError.invalidArgument("--to needs --of labels|scene.DIM: each subject has its own categories")
         }
-        let inputs = try read { db in try Store.planInputs(db, subject: subject, snapshot: options.snapshot, to: options.to) }
+        var options = options
+        let inputs = try read { db in
+            if let name = options.snapshot { options.snapshotSelection = try Store.snapshotRecord(db, name: name).selection }
+            return try Store.planInputs(db, subject: subject, snapshot: options.snapshot, to: options.to)
+        }
         if inputs.isEmpty {
             throw WinnowError.invalidArgument(
                 "nothing to plan: no taxonomy, no scene annotations and no labelled samples; load a taxonomy with targets (`winnow taxonomy load FILE`) or import labelled samples (`winnow import FILE`)"

@@ -197,4 +197,77 @@ import Testing
         #expect(plan.categories.map(\.needed) == [0, 1])
         #expect(plan.commands.first == "winnow augment --label b --count 1")
     }
+
+    /// Labels against a Q that is not uniform: an earlier `--count` may make another label the
+    /// largest, and augment's `--to-target` fills to the largest label when it runs, so every
+    /// label command spells its count out. a 20, b 30, c 10 against 1/2, 1/4, 1/4: b's 30 sets the
+    /// total, 120: targets 60, 30, 30; c's target is the largest count now (30), but after a's 40
+    /// the largest is 60 and `--to-target` would make 50 for c, not 20.
+    @Test func labelCommandsDoWhatThePlanSaysWhenRunInOrder() {
+        let plan = Plan.plan(
+            Plan.Input(
+                subject: .labels, categories: [], counts: ["a": 20, "b": 30, "c": 10], parents: ["a": 20, "b": 30, "c": 10], order: ["a", "b", "c"],
+                reference: ["a": 0.5, "b": 0.25, "c": 0.25], against: "q.json", unannotated: 0))
+        #expect(plan.categories.map(\.target) == [60, 30, 30])
+        #expect(plan.categories.map(\.augmentable) == [40, 0, 20])
+        #expect(plan.commands == ["winnow augment --label a --count 40", "winnow augment --label c --count 20"])
+    }
+
+    /// Over `--snapshot NAME`, the suggested `snapshot create NEXT` repeats NAME's selection, so
+    /// NEXT holds the samples the plan counted plus what the augment commands make.
+    @Test func theSuggestedSnapshotRepeatsTheSelection() {
+        // b: 1 of 4, its one parent gives 1 at K = 1; resampling then still moves b from 2 to 4.
+        let input = Plan.Input(
+            subject: .scene("d"), categories: [.init(name: "a", target: 4), .init(name: "b", target: 4)],
+            counts: ["a": 4, "b": 1], parents: ["a": 4, "b": 1], order: ["a", "b"],
+            reference: ["a": 1, "b": 1], against: "taxonomy", unannotated: 0)
+        let selection = #"{"exclude_flagged":true,"exclude_detectors":["label-noise","near-duplicate"],"exclude_min_score":0.5,"label":"it's","source":"a.jsonl"}"#
+        let plan = Plan.plan(input, options: .init(maxPerParent: 1, snapshot: "v1", snapshotSelection: selection))
+        #expect(
+            plan.commands == [
+                "winnow augment --scene d=b --count 1 --max-per-parent 1",
+                "winnow snapshot create NEXT --exclude-flagged label-noise,near-duplicate --min-score 0.5 --label 'it'\\''s' --source a.jsonl",
+                "winnow export NEXT --out DIR --resample scene.d",
+            ])
+        #expect(plan.notes.contains("snapshot v1: NEXT repeats its --label filter, so it holds only the augmented samples inside it"))
+
+        #expect(
+            Plan.snapshotFlags(#"{"exclude_flagged":true,"exclude_detectors":[],"exclude_augmented":true}"#, augmenting: false).flags == [
+                "--exclude-flagged", "--exclude-augmented",
+            ])
+        #expect(Plan.snapshotFlags(#"{"exclude_flagged":false,"scene":"d=a"}"#, augmenting: false).flags == ["--scene d=a"])
+        // Augment commands first: NEXT must hold what they make, so --exclude-augmented is left
+        // out, and a note says so.
+        let augmentedOut = Plan.plan(input, options: .init(maxPerParent: 1, snapshot: "v1", snapshotSelection: #"{"exclude_flagged":false,"exclude_augmented":true}"#))
+        #expect(augmentedOut.commands[1] == "winnow snapshot create NEXT")
+        #expect(
+            augmentedOut.notes.contains(
+                "snapshot v1: it was made with --exclude-augmented; NEXT is not, so that it holds what the augment commands make (and so also the augmented samples made before)"))
+        // What snapshot create has no flag for is said, not dropped silently.
+        let odd = Plan.snapshotFlags(#"{"exclude_flagged":false,"origin":"x"}"#, augmenting: false)
+        #expect(odd.flags.isEmpty)
+        #expect(odd.notes == ["its selection has origin, which snapshot create has no flag for, so NEXT may select other samples; repeat that selection by hand"])
+    }
+
+    /// No sample in the subject: no P, so no divergence (nil), not KL 0 (a perfect match) and JS
+    /// 0.5; sample coverage is a true 0.
+    @Test func noSamplesNoDivergence() {
+        let plan = Plan.plan(
+            Plan.Input(
+                subject: .scene("d"), categories: [.init(name: "a", target: 3), .init(name: "b", target: 1)], counts: [:], parents: [:],
+                order: ["a", "b"], reference: ["a": 3, "b": 1], against: "taxonomy", unannotated: 0))
+        for effect in [plan.now, plan.afterAugment, plan.afterResample, plan.afterBoth] {
+            #expect(effect?.samples == 0)
+            #expect(effect?.sampleCoverage == 0)
+            #expect(effect?.klPQ == nil)
+            #expect(effect?.klQP == nil)
+            #expect(effect?.js == nil)
+        }
+        // Once there are samples, the divergence is back: P = (1, 0) against (3/4, 1/4).
+        let one = Plan.plan(
+            Plan.Input(
+                subject: .scene("d"), categories: [.init(name: "a", target: 3), .init(name: "b", target: 1)], counts: ["a": 1], parents: [:],
+                order: ["a", "b"], reference: ["a": 3, "b": 1], against: "taxonomy", unannotated: 0))
+        #expect(close(one.now.klPQ, log2(4.0 / 3)))
+    }
 }

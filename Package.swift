@@ -17,6 +17,8 @@ let package = Package(
     targets: [
         // zlib from the system (Debian's zlib1g-dev), for reading .gz input as a stream.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // OpenBLAS from the system (Debian's libopenblas-dev): matrix products and LAPACK.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         // The domain, the store and the metrics. Never imports ArgumentParser.
         .target(
             name: "WinnowKit",
@@ -26,6 +28,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 "CZlib",
+                "CBLAS",
             ]
         ),
         // The `winnow` command: parses options, calls WinnowKit, renders.

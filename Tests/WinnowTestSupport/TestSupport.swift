@@ -83,3 +83,21 @@ public enum SeededCorpus {
         try out.write(toFile: path, atomically: true, encoding: .utf8)
     }
 }
+
+/// Vectors written straight into a store for tests of what reads them: `vectors[uid]` is
+/// stored for the current content of sample `uid`, under model `model` (made if missing).
+public func storeTestVectors(
+    _ store: Store, model name: String = "test-model", dtype: VectorDType = .float32, _ vectors: [String: [Float]]
+) throws
+    -> EmbeddingModel
+{
+    let dimension = vectors.values.first?.count ?? 1
+    let model = try store.registerEmbeddingModel(name: name, dimension: dimension, dtype: dtype, origin: .import)
+    var rows: [(contentID: Int64, vector: [Float])] = []
+    for (uid, vector) in vectors.sorted(by: { $0.key < $1.key }) {
+        guard let content = try store.currentContentID(uid: uid) else { throw WinnowError.unknownSample(uid: uid) }
+        rows.append((content, vector))
+    }
+    try store.storeVectors(rows, model: model)
+    return model
+}

@@ -159,6 +159,84 @@ struct CategoryRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     }
 }
 
+/// A discovered topic: its centroid (unit length, the model's dtype) and its name.
+///
+/// A row of `cluster_centroids`.
+struct ClusterCentroidRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "cluster_centroids"
+    var runId: Int64?
+    var position: Int64?
+    /// the category written for its samples
+    var category: String
+    /// JSON array of its top TF-IDF terms
+    var terms: String
+    var size: Int64
+    var centroid: Data
+
+    enum CodingKeys: String, CodingKey {
+        case runId = "run_id"
+        case position
+        case category
+        case terms
+        case size
+        case centroid
+    }
+
+    /// The table's columns, for GRDB's query interface.
+    enum Columns {
+        static let runId = Column(CodingKeys.runId)
+        static let position = Column(CodingKeys.position)
+        static let category = Column(CodingKeys.category)
+        static let terms = Column(CodingKeys.terms)
+        static let size = Column(CodingKeys.size)
+        static let centroid = Column(CodingKeys.centroid)
+    }
+}
+
+/// One `winnow cluster` run: spherical k-means over one model's vectors of the active samples.
+///
+/// A row of `cluster_runs`.
+struct ClusterRunRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "cluster_runs"
+    var id: Int64?
+    /// the scene dimension its topics were written to
+    var dimension: String
+    var modelId: Int64
+    var k: Int64
+    var seed: Int64
+    /// samples clustered
+    var samples: Int64
+    var iterations: Int64
+    /// mean cosine of each sample to its centroid
+    var objective: Double?
+    var createdAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case dimension
+        case modelId = "model_id"
+        case k
+        case seed
+        case samples
+        case iterations
+        case objective
+        case createdAt = "created_at"
+    }
+
+    /// The table's columns, for GRDB's query interface.
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let dimension = Column(CodingKeys.dimension)
+        static let modelId = Column(CodingKeys.modelId)
+        static let k = Column(CodingKeys.k)
+        static let seed = Column(CodingKeys.seed)
+        static let samples = Column(CodingKeys.samples)
+        static let iterations = Column(CodingKeys.iterations)
+        static let objective = Column(CodingKeys.objective)
+        static let createdAt = Column(CodingKeys.createdAt)
+    }
+}
+
 /// Content, stored once per distinct content hash. Only the columns of the sample's kind
 /// are set: text; text_a + text_b (pair); instruction + input + output; messages (chat,
 /// a JSON array of {"role", "content"}). Text is kept as it came in; the hash is taken
@@ -333,6 +411,48 @@ struct DimensionRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     enum Columns {
         static let name = Column(CodingKeys.name)
         static let description = Column(CodingKeys.description)
+    }
+}
+
+/// A model whose vectors the store holds: one `winnow embed` encoder or one `vectors import`.
+///
+/// A row of `embedding_models`.
+struct EmbeddingModelRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "embedding_models"
+    var id: Int64?
+    /// 'all-MiniLM-L6-v2', or the name given to `vectors import --model`
+    var name: String
+    var dimension: Int64
+    /// how vectors.vector is encoded (little-endian)
+    var dtype: VectorDType
+    var origin: EmbeddingOrigin
+    /// embed: SHA-256 (hex) of the model's weights file
+    var fingerprint: String?
+    /// embed: the truncation the vectors were made with
+    var maxTokens: Int64?
+    var createdAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case name
+        case dimension
+        case dtype
+        case origin
+        case fingerprint
+        case maxTokens = "max_tokens"
+        case createdAt = "created_at"
+    }
+
+    /// The table's columns, for GRDB's query interface.
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let name = Column(CodingKeys.name)
+        static let dimension = Column(CodingKeys.dimension)
+        static let dtype = Column(CodingKeys.dtype)
+        static let origin = Column(CodingKeys.origin)
+        static let fingerprint = Column(CodingKeys.fingerprint)
+        static let maxTokens = Column(CodingKeys.maxTokens)
+        static let createdAt = Column(CodingKeys.createdAt)
     }
 }
 
@@ -962,5 +1082,28 @@ struct SplitSchemeRecord: Codable, Sendable, FetchableRecord, PersistableRecord 
         static let grouping = Column(CodingKeys.grouping)
         static let seed = Column(CodingKeys.seed)
         static let createdAt = Column(CodingKeys.createdAt)
+    }
+}
+
+/// One vector per (model, content): `dimension` values, L2-normalised by embed.
+///
+/// A row of `vectors`.
+struct VectorRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "vectors"
+    var modelId: Int64?
+    var contentId: Int64?
+    var vector: Data
+
+    enum CodingKeys: String, CodingKey {
+        case modelId = "model_id"
+        case contentId = "content_id"
+        case vector
+    }
+
+    /// The table's columns, for GRDB's query interface.
+    enum Columns {
+        static let modelId = Column(CodingKeys.modelId)
+        static let contentId = Column(CodingKeys.contentId)
+        static let vector = Column(CodingKeys.vector)
     }
 }

@@ -28,7 +28,22 @@ public enum SampleOrigin: String, CaseIterable, Codable, Sendable {
 
 /// Where a scene annotation came from (`scene_annotations.origin`).
 public enum AnnotationOrigin: String, CaseIterable, Codable, Sendable, DatabaseValueConvertible {
-    case `import`, file, rules, review
+    case `import`, file, rules, review, cluster
+}
+
+/// How a stored vector is encoded (`embedding_models.dtype`): little-endian IEEE floats of
+/// 4 or 2 bytes each.
+public enum VectorDType: String, CaseIterable, Codable, Sendable, DatabaseValueConvertible {
+    case float32, float16
+
+    /// Bytes per value.
+    public var byteWidth: Int { self == .float32 ? 4 : 2 }
+}
+
+/// What made a model's vectors (`embedding_models.origin`): `winnow embed`'s encoder, or a
+/// user's own embeddings read by `winnow vectors import`.
+public enum EmbeddingOrigin: String, CaseIterable, Codable, Sendable, DatabaseValueConvertible {
+    case embed, `import`
 }
 
 /// The order a queue hands out its items (`queues.priority`).

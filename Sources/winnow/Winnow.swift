@@ -14,7 +14,7 @@ struct WinnowCommand: ParsableCommand {
             """,
         version: Winnow.version,
         subcommands: [
-            Init.self, Import.self, Samples.self, Show.self, Taxonomy.self, Annotate.self,
+            Init.self, Import.self, Embed.self, Samples.self, Show.self, Taxonomy.self, Annotate.self,
             Coverage.self, Distribution.self, Plan.self, Stats.self, Augment.self, Detect.self, Flags.self,
             Queue.self, Review.self, Snapshot.self, Export.self,
             SQL.self, Check.self, Backup.self,

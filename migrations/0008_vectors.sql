@@ -107,3 +107,49 @@ BEGIN
     WHERE (dimension, category) IN (SELECT dimension, category FROM scene_annotations
                                     WHERE sample_id = NEW.id AND replaced_by IS NULL);
 END;
+
+-- Frozen clusters per detector: `export --group semantic-duplicate` keeps each
+-- semantic-duplicate cluster in one split as `--group near-duplicate` does near-duplicate's, so
+-- a snapshot freezes both detectors' clusters when it is made. The two tables of 0006 are
+-- rebuilt with a `detector` column; their rows are near-duplicate's. (Renaming the new sets table
+-- renames the clusters table's reference to it too.)
+DROP TRIGGER snapshot_cluster_sets_immutable_update;
+DROP TRIGGER snapshot_cluster_sets_immutable_delete;
+DROP TRIGGER snapshot_clusters_immutable_update;
+DROP TRIGGER snapshot_clusters_immutable_delete;
+
+-- A snapshot whose clusters of one detector were frozen when it was made (also when it has none).
+CREATE TABLE snapshot_cluster_sets_0008 (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+    detector    TEXT NOT NULL CHECK (detector IN ('near-duplicate', 'semantic-duplicate')),
+    flags       INTEGER NOT NULL,             -- that detector's flags in the store they were read from
+    PRIMARY KEY (snapshot_id, detector)
+) WITHOUT ROWID;
+INSERT INTO snapshot_cluster_sets_0008 (snapshot_id, detector, flags)
+SELECT snapshot_id, 'near-duplicate', flags FROM snapshot_cluster_sets;
+
+-- A member of a frozen snapshot that was in a cluster of that detector, and that cluster.
+CREATE TABLE snapshot_clusters_0008 (
+    snapshot_id INTEGER NOT NULL,
+    detector    TEXT NOT NULL,
+    sample_id   INTEGER NOT NULL REFERENCES samples(id),
+    cluster     INTEGER NOT NULL,             -- the sample id of the cluster's representative (its earliest member)
+    PRIMARY KEY (snapshot_id, detector, sample_id),
+    FOREIGN KEY (snapshot_id, detector) REFERENCES snapshot_cluster_sets_0008(snapshot_id, detector)
+) WITHOUT ROWID;
+INSERT INTO snapshot_clusters_0008 (snapshot_id, detector, sample_id, cluster)
+SELECT snapshot_id, 'near-duplicate', sample_id, cluster FROM snapshot_clusters;
+
+DROP TABLE snapshot_clusters;
+DROP TABLE snapshot_cluster_sets;
+ALTER TABLE snapshot_cluster_sets_0008 RENAME TO snapshot_cluster_sets;
+ALTER TABLE snapshot_clusters_0008 RENAME TO snapshot_clusters;
+
+CREATE TRIGGER snapshot_cluster_sets_immutable_update BEFORE UPDATE ON snapshot_cluster_sets
+BEGIN SELECT RAISE(ABORT, 'snapshots are immutable'); END;
+CREATE TRIGGER snapshot_cluster_sets_immutable_delete BEFORE DELETE ON snapshot_cluster_sets
+BEGIN SELECT RAISE(ABORT, 'snapshots are immutable'); END;
+CREATE TRIGGER snapshot_clusters_immutable_update BEFORE UPDATE ON snapshot_clusters
+BEGIN SELECT RAISE(ABORT, 'snapshots are immutable'); END;
+CREATE TRIGGER snapshot_clusters_immutable_delete BEFORE DELETE ON snapshot_clusters
+BEGIN SELECT RAISE(ABORT, 'snapshots are immutable'); END;

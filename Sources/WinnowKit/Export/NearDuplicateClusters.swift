@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
 
-/// The near-duplicate clusters `--group near-duplicate` keeps in one split: per sample, the
-/// sample id of its cluster's representative (the cluster's earliest member). Frozen with each
-/// snapshot when it is made (`snapshot_clusters`, migration 0006), so flags changed afterwards
-/// never change how an immutable snapshot is split.
+/// The clusters `--group near-duplicate` (or another duplicate detector's grouping) keeps in
+/// one split: per sample, the sample id of its cluster's representative (the cluster's
+/// earliest member). Frozen per detector with each snapshot when it is made
+/// (`snapshot_clusters`, migrations 0006 and 0008), so flags changed afterwards never change
+/// how an immutable snapshot is split.
 struct NearDuplicateClusters {
     /// Per clustered sample, its cluster's representative.
     var clusterOf: [Int64: Int64]
@@ -17,47 +18,51 @@ struct NearDuplicateClusters {
 
     /// The clusters of snapshot `id`: those frozen with it, else (a snapshot older than 0006)
     /// those of the near-duplicate flags now.
-    static func of(snapshot id: Int64, _ db: Database) throws -> NearDuplicateClusters {
-        guard try SnapshotClusterSetRecord.exists(db, key: id) else { return NearDuplicateClusters(clusterOf: try live(db), frozen: false) }
+    static func of(snapshot id: Int64, detector: String = DetectorName.nearDuplicate.rawValue, _ db: Database) throws -> NearDuplicateClusters {
+        let key: [String: (any DatabaseValueConvertible)?] = ["snapshot_id": id, "detector": detector]
+        guard let set = try SnapshotClusterSetRecord.fetchOne(db, key: key) else {
+            return NearDuplicateClusters(clusterOf: try live(db, detector: detector), frozen: false)
+        }
         var clusterOf: [Int64: Int64] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT sample_id, cluster FROM snapshot_clusters WHERE snapshot_id = ?", arguments: [id])
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT sample_id, cluster FROM snapshot_clusters WHERE snapshot_id = ? AND detector = ?", arguments: [id, detector])
         while let r = try rows.next() { clusterOf[try r.decode(atIndex: 0)] = try r.decode(atIndex: 1) }
         var clusters = NearDuplicateClusters(clusterOf: clusterOf, frozen: true)
-        if clusterOf.isEmpty, try SnapshotClusterSetRecord.fetchOne(db, key: id)?.flags == 0 {
+        if clusterOf.isEmpty, set.flags == 0 {
             clusters.frozenBeforeDetection =
                 try Bool.fetchOne(
                     db,
                     sql: """
                         SELECT EXISTS (SELECT 1 FROM flags f JOIN snapshot_members m ON m.sample_id = f.sample_id AND m.snapshot_id = ?
                                        WHERE f.detector = ?)
-                        """, arguments: [id, DetectorName.nearDuplicate.rawValue]) ?? false
+                        """, arguments: [id, detector]) ?? false
         }
         return clusters
     }
 
     /// At `snapshot create`, inside its transaction once the members are in: keeps the cluster
-    /// of every member that the near-duplicate flags put in one.
-    static func freeze(_ db: Database, snapshot id: Int64) throws {
-        let flags = try FlagRecord.filter(FlagRecord.Columns.detector == DetectorName.nearDuplicate.rawValue).fetchCount(db)
-        try SnapshotClusterSetRecord(snapshotId: id, flags: Int64(flags)).insert(db)
+    /// of every member that `detector`'s flags put in one.
+    static func freeze(_ db: Database, snapshot id: Int64, detector: String = DetectorName.nearDuplicate.rawValue) throws {
+        let flags = try FlagRecord.filter(FlagRecord.Columns.detector == detector).fetchCount(db)
+        try SnapshotClusterSetRecord(snapshotId: id, detector: detector, flags: Int64(flags)).insert(db)
         guard flags > 0 else { return }
         let insert = try db.makeStatement(
             sql: """
-                INSERT INTO snapshot_clusters (snapshot_id, sample_id, cluster)
-                SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM snapshot_members WHERE snapshot_id = ?1 AND sample_id = ?2)
+                INSERT INTO snapshot_clusters (snapshot_id, detector, sample_id, cluster)
+                SELECT ?1, ?4, ?2, ?3 WHERE EXISTS (SELECT 1 FROM snapshot_members WHERE snapshot_id = ?1 AND sample_id = ?2)
                 """)
-        for (sample, cluster) in try live(db) { try insert.execute(arguments: [id, sample, cluster]) }
+        for (sample, cluster) in try live(db, detector: detector) { try insert.execute(arguments: [id, sample, cluster, detector]) }
     }
 
-    /// From the near-duplicate flags in the store now, of any status: a flagged sample and the
+    /// From `detector`'s flags in the store now, of any status: a flagged sample and the
     /// representative its flag names are in that cluster (a sample flagged twice: its last flag's).
-    static func live(_ db: Database) throws -> [Int64: Int64] {
+    static func live(_ db: Database, detector: String = DetectorName.nearDuplicate.rawValue) throws -> [Int64: Int64] {
         var clusterOf: [Int64: Int64] = [:]
         let rows = try Row.fetchCursor(
             db,
             sql: """
                 SELECT sample_id, json_extract(details, '$.cluster') AS cluster FROM flags WHERE detector = ?
-                """, arguments: [DetectorName.nearDuplicate.rawValue])
+                """, arguments: [detector])
         while let r = try rows.next() {
             if let c: Int64 = try r.value("cluster") { clusterOf[try r.value("sample_id")] = c; clusterOf[c] = c }
         }

@@ -115,7 +115,8 @@ extension Store {
                 }
                 guard existing.maxTokens == maxTokens || origin == .import else {
                     throw WinnowError.invalidArgument(
-                        "the store's vectors of model '\(name)' were made with --max-tokens \(existing.maxTokens.map(String.init) ?? "unset"); pass the same, or give this model another name")
+                        "the store's vectors of model '\(name)' were made with --max-tokens \(existing.maxTokens.map(String.init) ?? "unset"); pass the same, or give this model another name"
+                    )
                 }
                 return existing
             }

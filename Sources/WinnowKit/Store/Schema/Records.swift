@@ -849,17 +849,20 @@ struct SceneCountRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 struct SnapshotClusterSetRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "snapshot_cluster_sets"
     var snapshotId: Int64?
+    var detector: String
     /// near-duplicate flags in the store they were read from
     var flags: Int64
 
     enum CodingKeys: String, CodingKey {
         case snapshotId = "snapshot_id"
+        case detector
         case flags
     }
 
     /// The table's columns, for GRDB's query interface.
     enum Columns {
         static let snapshotId = Column(CodingKeys.snapshotId)
+        static let detector = Column(CodingKeys.detector)
         static let flags = Column(CodingKeys.flags)
     }
 }
@@ -870,12 +873,14 @@ struct SnapshotClusterSetRecord: Codable, Sendable, FetchableRecord, Persistable
 struct SnapshotClusterRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "snapshot_clusters"
     var snapshotId: Int64?
+    var detector: String
     var sampleId: Int64?
     /// the sample id of the cluster's representative (its earliest member)
     var cluster: Int64
 
     enum CodingKeys: String, CodingKey {
         case snapshotId = "snapshot_id"
+        case detector
         case sampleId = "sample_id"
         case cluster
     }
@@ -883,6 +888,7 @@ struct SnapshotClusterRecord: Codable, Sendable, FetchableRecord, PersistableRec
     /// The table's columns, for GRDB's query interface.
     enum Columns {
         static let snapshotId = Column(CodingKeys.snapshotId)
+        static let detector = Column(CodingKeys.detector)
         static let sampleId = Column(CodingKeys.sampleId)
         static let cluster = Column(CodingKeys.cluster)
     }

@@ -18,6 +18,7 @@ struct WinnowCommand: ParsableCommand {
             Coverage.self, Distribution.self, Plan.self, Stats.self, Augment.self, Detect.self, Flags.self,
             Queue.self, Review.self, Snapshot.self, Export.self,
             SQL.self, Check.self, Backup.self,
+            Vectors.self, Similar.self,
         ]
     )
 

@@ -31,8 +31,10 @@ public struct StatsReport: Codable, Sendable {
         public var scenes: [String: DiversityReport]
         public var distinct1: Double
         public var distinct2: Double
+        /// Feature-space diversity per model with vectors (empty when the store holds none).
+        public var vectors: [VectorStats] = []
         enum CodingKeys: String, CodingKey {
-            case labels, scenes
+            case labels, scenes, vectors
             case distinct1 = "distinct_1"
             case distinct2 = "distinct_2"
         }
@@ -87,7 +89,8 @@ extension Store {
     /// or over a snapshot's members as frozen (`snapshot`): their revisions' labels and texts,
     /// the scenes in force at its watermark, the flags frozen with it, and the queue items and
     /// decisions on its members up to its creation.
-    public func stats(snapshot: String? = nil) throws -> StatsReport {
+    /// `model` restricts the feature-space diversity to that model's vectors (default: every model's).
+    public func stats(snapshot: String? = nil, model: String? = nil) throws -> StatsReport {
         try read { db in
             let snapshot = try MetricSnapshot.named(snapshot, in: db)
             // A snapshot holds active samples only: its members are its total.
@@ -161,7 +164,8 @@ extension Store {
                 imbalanceRatio: Balance.imbalanceRatio(labelCounts.map(\.count)),
                 diversity: .init(
                     labels: observedLabels > 0 ? DiversityReport(counts: labelCounts.map(\.count), categories: observedLabels) : nil,
-                    scenes: scenes, distinct1: distinct.distinct1, distinct2: distinct.distinct2),
+                    scenes: scenes, distinct1: distinct.distinct1, distinct2: distinct.distinct2,
+                    vectors: try Store.vectorStats(db, snapshot: snapshot, model: model)),
                 lengths: lengths,
                 flags: .init(
                     total: byStatus.values.reduce(0, +), open: byStatus[FlagStatus.open.rawValue] ?? 0,

@@ -13,6 +13,11 @@ extension WinnowCommand {
                 name), the order export writes: inverse = N/n_k, balanced = N/(K·n_k), normalized = \
                 inverse/Σ inverse.
 
+                When the store holds vectors (`winnow embed`, `winnow vectors import`), diversity in \
+                feature space too, per model (--model: one): the Vendi score (the effective number of \
+                distinct samples under the cosine kernel, on a seeded sample of up to 5000) and the \
+                mean pairwise cosine distance (exact), overall, per label and per scene category.
+
                 With --snapshot NAME: over the snapshot's members as frozen (labels, texts, scenes as \
                 of then), with the flags frozen with it and the review on its members up to its creation.
 
@@ -23,9 +28,10 @@ extension WinnowCommand {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption
         @Option(help: "Compute over this snapshot's members as frozen, instead of the live store.", transform: nameArgument(.snapshot)) var snapshot: String?
+        @Option(help: "Feature-space diversity of this model's vectors only (default: every model's).") var model: String?
 
         func run() throws {
-            let s = try store.open().stats(snapshot: snapshot)
+            let s = try store.open().stats(snapshot: snapshot, model: model)
             try output.render(s) {
                 var out = snapshot.map { "snapshot \($0)\n" } ?? ""
                 let augmented = s.samples.augmented ?? 0
@@ -62,6 +68,7 @@ extension WinnowCommand {
                     d.rows.append(["scene.\(name)", decimal(r.entropy), decimal(r.evenness), decimal(r.effectiveNumber, 2), decimal(r.giniSimpson)])
                 }
                 if !d.rows.isEmpty { out += "\n" + d.text() }
+                for v in s.diversity.vectors { out += "\n" + Self.featureSpace(v) }
                 out += "\nflags: \(s.flags.total) (\(s.flags.open) open, \(s.flags.confirmed) confirmed, \(s.flags.dismissed) dismissed)"
                 if !s.flags.byDetector.isEmpty {
                     out += " — " + s.flags.byDetector.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -69,6 +76,23 @@ extension WinnowCommand {
                 out += "\nreview: \(s.review.queues) queues, \(s.review.items) items, \(s.review.decisions) decisions\n"
                 emit(out)
             }
+        }
+
+        /// The feature-space diversity table of one model.
+        static func featureSpace(_ v: VectorStats) -> String {
+            var out = "feature space, model \(v.model) (\(v.dimension) dimensions): Vendi score on a seeded sample of up to \(v.vendiSampleSize)"
+            out += v.withoutVector > 0 ? " · without a vector: \(v.withoutVector)\n" : "\n"
+            var t = Table(headers: ["group", "samples", "vendi score", "mean cosine distance"], rightAligned: [1, 2, 3])
+            func add(_ name: String, _ r: VectorDiversityReport) {
+                let sampled = r.vendiSample < r.samples ? " (of \(r.vendiSample))" : ""
+                t.rows.append([name, "\(r.samples)", decimal(r.vendiScore, 2) + sampled, decimal(r.meanCosineDistance, 4, none: "-")])
+            }
+            add("all", v.all)
+            for (label, r) in v.labels.sorted(by: { $0.key < $1.key }) { add("label \(label)", r) }
+            for (dimension, categories) in v.scenes.sorted(by: { $0.key < $1.key }) {
+                for (category, r) in categories.sorted(by: { $0.key < $1.key }) { add("scene.\(dimension)=\(category)", r) }
+            }
+            return out + t.text()
         }
     }
 }

@@ -16,7 +16,7 @@ struct WinnowCommand: ParsableCommand {
         subcommands: [
             Init.self, Import.self, Samples.self, Show.self, Taxonomy.self, Annotate.self,
             Coverage.self, Distribution.self, Plan.self, Stats.self, Augment.self, Detect.self, Flags.self,
-            Queue.self, Review.self, Snapshot.self, Export.self,
+            Queue.self, Review.self, Snapshot.self, Export.self, Cluster.self,
             SQL.self, Check.self, Backup.self,
         ]
     )

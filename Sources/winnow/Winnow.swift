@@ -14,11 +14,10 @@ struct WinnowCommand: ParsableCommand {
             """,
         version: Winnow.version,
         subcommands: [
-            Init.self, Import.self, Embed.self, Samples.self, Show.self, Taxonomy.self, Annotate.self,
-            Coverage.self, Distribution.self, Plan.self, Stats.self, Augment.self, Detect.self, Flags.self,
-            Queue.self, Review.self, Snapshot.self, Export.self,
-            SQL.self, Check.self, Backup.self,
-            Vectors.self, Similar.self,
+            Init.self, Import.self, Embed.self, Vectors.self, Samples.self, Show.self, Similar.self, Taxonomy.self,
+            Annotate.self, Cluster.self, Coverage.self, Distribution.self, Plan.self, Stats.self, Augment.self,
+            Detect.self, Flags.self, Queue.self, Review.self, Snapshot.self, Export.self, SQL.self, Check.self,
+            Backup.self,
         ]
     )
 

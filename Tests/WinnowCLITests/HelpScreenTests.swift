@@ -8,7 +8,7 @@ import Testing
 @Suite struct HelpScreenTests {
     /// The command paths with an expected screen (Tests/Fixtures/help/NAME.txt, NAME the path joined by `_`).
     static let screens: [[String]] = [
-        [], ["samples"], ["snapshot", "create"], ["review", "bulk"], ["export"], ["queue", "create"], ["augment"], ["plan"], ["distribution"], ["embed"],
+        [], ["samples"], ["snapshot", "create"], ["review", "bulk"], ["export"], ["queue", "create"], ["augment"], ["plan"], ["distribution"], ["embed"], ["cluster"],
         ["vectors", "import"], ["vectors", "export"], ["vectors", "list"], ["similar"], ["stats"],
     ]
 

@@ -1,6 +1,22 @@
 import Foundation
 import GRDB
 
+extension Store {
+    /// `--of` as given: `labels`, `scene.DIM`, or a bare dimension name that a `winnow cluster`
+    /// run wrote (`--of topic`), the same as `scene.topic`.
+    public func distributionSubject(_ text: String) throws -> DistributionSubject {
+        do {
+            return try DistributionSubject(text)
+        } catch {
+            let clustered = try read { db in
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM cluster_runs WHERE dimension = ?)", arguments: [text]) ?? false
+            }
+            if clustered { return .scene(text) }
+            throw error
+        }
+    }
+}
+
 /// What `winnow distribution` measures and against what.
 public enum DistributionSubject: Sendable, Equatable {
     case labels
@@ -10,7 +26,8 @@ public enum DistributionSubject: Sendable, Equatable {
     public init(_ text: String) throws {
         if text == "labels" { self = .labels; return }
         if text.hasPrefix("scene."), text.count > 6 { self = .scene(String(text.dropFirst(6))); return }
-        throw WinnowError.invalidArgument("--of \(text): expected labels or scene.DIM (for example scene.domain)")
+        throw WinnowError.invalidArgument(
+            "--of \(text): expected labels or scene.DIM (for example scene.domain), or the dimension of a `winnow cluster` run (for example topic)")
     }
 
     public var name: String {
@@ -26,34 +43,60 @@ public struct DistributionReport: Codable, Sendable {
     public var of: String
     public var against: String
     public var divergence: DivergenceReport
+    /// With `--against corpus:FILE`: what was read and assigned (left out of the JSON otherwise).
+    public var corpus: CorpusSummary?
 
     public func encode(to encoder: Encoder) throws {
         try divergence.encode(to: encoder)
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(of, forKey: .of)
         try container.encode(against, forKey: .against)
+        try container.encodeIfPresent(corpus, forKey: .corpus)
     }
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         of = try container.decode(String.self, forKey: .of)
         against = try container.decode(String.self, forKey: .against)
+        corpus = try container.decodeIfPresent(CorpusSummary.self, forKey: .corpus)
         divergence = try DivergenceReport(from: decoder)
     }
-    init(of: String, against: String, divergence: DivergenceReport) {
+    init(of: String, against: String, divergence: DivergenceReport, corpus: CorpusSummary? = nil) {
         self.of = of
         self.against = against
         self.divergence = divergence
+        self.corpus = corpus
     }
-    enum Keys: String, CodingKey { case of, against }
+    enum Keys: String, CodingKey { case of, against, corpus }
 }
 
 extension Store {
     /// The dataset's distribution over labels or a dimension against a reference: the
     /// taxonomy targets (default; uniform over labels for `labels`), a file, or another
     /// snapshot (`snapshot:NAME`). P is taken over the live store, or over `snapshot`'s
-    /// members as frozen.
-    public func distribution(of subject: DistributionSubject, against: String?, snapshot: String? = nil) throws -> DistributionReport {
-        try read { db in
+    /// members as frozen. `corpus:FILE` embeds FILE's texts with `embedder` and assigns them to
+    /// the topics of the dimension's latest cluster run (`corpusReference`).
+    public func distribution(
+        of subject: DistributionSubject, against: String?, snapshot: String? = nil,
+        embedder: EmbedderFactory = Store.sentenceEncoderFactory
+    ) throws -> DistributionReport {
+        if let against, against.hasPrefix("corpus:") {
+            let file = String(against.dropFirst("corpus:".count))
+            guard case .scene(let dimension) = subject else {
+                throw WinnowError.invalidArgument(
+                    "--against \(against): a corpus is compared by topic; pass --of DIM, the dimension `winnow cluster` wrote (for example --of topic)")
+            }
+            guard !file.isEmpty else { throw WinnowError.invalidArgument("--against corpus:FILE needs a file after 'corpus:'") }
+            // Embedding happens outside any transaction: it may take a while.
+            let corpus = try corpusReference(file: file, dimension: dimension, embedder: embedder)
+            return try read { db in
+                let taxonomy = try Store.taxonomy(db)
+                let (counts, _) = try Store.subjectCounts(db, subject: subject, snapshot: try MetricSnapshot.named(snapshot, in: db), taxonomy: taxonomy)
+                return DistributionReport(
+                    of: subject.name, against: against,
+                    divergence: Divergence.report(counts: counts, reference: corpus.reference, order: corpus.order), corpus: corpus.summary)
+            }
+        }
+        return try read { db in
             let taxonomy = try Store.taxonomy(db)
             let (counts, order) = try Store.subjectCounts(
                 db, subject: subject, snapshot: try MetricSnapshot.named(snapshot, in: db),

@@ -14,23 +14,28 @@ extension WinnowCommand {
                 --against taxonomy or --against uniform (keywords: a file named so must be given \
                 as ./uniform), --against FILE (a JSON object {category: proportion or count}, a CSV \
                 category,proportion or category,count, or a JSONL of samples carrying the field), or \
-                --against snapshot:NAME (that snapshot's distribution of the same labels or dimension). \
-                Logs are base 2; where Q is 0 but P is not, ε = 1e-9 stands in and the output says so. \
+                --against snapshot:NAME (that snapshot's distribution of the same labels or dimension), \
+                or --against corpus:FILE (a topic dimension only: FILE's texts, one per line or a JSONL \
+                of {"text": …}, embedded with the model of the dimension's latest `winnow cluster` run \
+                and counted by nearest topic centroid; --of topic is short for --of scene.topic once \
+                topic has been clustered). Logs are base 2; where Q is 0 but P is not, ε = 1e-9 stands in and the output says so. \
                 factor = Q/P (over 1: oversample).
 
                 Examples:
                   winnow distribution --of labels
                   winnow distribution --of scene.domain --against production_mix.json
                   winnow distribution --of labels --snapshot v2 --against snapshot:v1
+                  winnow distribution --of topic --against corpus:production_queries.jsonl
                 """)
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
-        @Option(help: "labels or scene.DIM") var of: String
-        @Option(help: "Reference: taxonomy, uniform, a file, or snapshot:NAME (default: the taxonomy's targets; uniform for labels).") var against: String?
+        @Option(help: "labels, scene.DIM, or a clustered dimension (topic)") var of: String
+        @Option(help: "Reference: taxonomy, uniform, a file, snapshot:NAME or corpus:FILE (default: the taxonomy's targets; uniform for labels).") var against: String?
         @Option(help: "Compute P over this snapshot's members as frozen, instead of the live store.", transform: nameArgument(.snapshot)) var snapshot: String?
 
         func run() throws {
-            let report = try store.open().distribution(of: try DistributionSubject(of), against: against, snapshot: snapshot)
+            let opened = try store.open()
+            let report = try opened.distribution(of: try opened.distributionSubject(of), against: against, snapshot: snapshot)
             let d = report.divergence
             try output.render(
                 report,
@@ -51,6 +56,11 @@ extension WinnowCommand {
                         c.category, "\(c.count)", decimal(c.p, 3), bar(c.p, width: 12), decimal(c.q, 3), bar(c.q, width: 12),
                         decimal(c.factor, 2), "\(c.targetCount)",
                     ])
+                }
+                if let corpus = report.corpus {
+                    emit(
+                        "corpus: \(corpus.texts) texts embedded with \(corpus.model), assigned to the topics of cluster run \(corpus.run) · mean cosine to their topic \(decimal(corpus.meanCosine, 3))\n"
+                    )
                 }
                 emit(t.text())
                 if !d.smoothed.isEmpty {

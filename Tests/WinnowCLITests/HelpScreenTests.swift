@@ -40,7 +40,7 @@ import Testing
             (["flags", "--status", "shut"], "Please provide one of 'open', 'confirmed' or 'dismissed'."),
             (["queue", "create", "q", "--priority", "first"], "Please provide one of 'score', 'random' or 'oldest'."),
             (["queue", "items", "q", "--state", "done"], "Please provide one of 'pending', 'claimed', 'waiting', 'disagreement' or 'decided'."),
-            (["export", "v1", "--out", "o", "--group", "cluster"], "Please provide one of 'near-duplicate'."),
+            (["export", "v1", "--out", "o", "--group", "cluster"], "Please provide one of 'near-duplicate' and 'semantic-duplicate'."),
             (["export", "v1", "--out", "o", "--stratify", "domain"], "Please provide one of 'label' and 'scene.DIM'."),
         ] {
             let run = try winnow(args + ["--db", "/nonexistent/w.db"])

@@ -17,6 +17,12 @@ public struct DetectConfig: Sendable {
     public var folds = 5
     public var buckets = 1 << 18
     public var epochs = 8
+    public var labelNoiseFeatures = LabelNoiseFeatures.tfidf
+    public var semanticThreshold = 0.95
+    public var outlierK = 10
+    public var vectorOutlierZ = 3.5
+    /// The stored model the vector detectors read (`detect --model NAME`); nil: the only one.
+    public var model: String?
 
     public init() {}
 
@@ -24,9 +30,11 @@ public struct DetectConfig: Sendable {
     public static let keys: [(String, String)] = [
         ("too-short.min_words", "3"), ("too-long.max_words", "4000"), ("length-outlier.z", "3.5"),
         ("near-duplicate.threshold", "0.8"), ("near-duplicate.bands", "32"), ("near-duplicate.rows", "4"),
+        ("semantic-duplicate.threshold", "0.95"), ("outlier.k", "10"), ("outlier.z", "3.5"),
         ("boilerplate.patterns", "(list of regexes)"), ("boilerplate.max_urls", "3"),
         ("repetition.max_duplicate_line_share", "0.3"), ("repetition.max_top_3gram_share", "0.2"),
         ("label-noise.folds", "5"), ("label-noise.buckets", "262144"), ("label-noise.epochs", "8"),
+        ("label-noise.features", "tfidf"),
     ]
 
     /// Sets one parameter from text; `where` prefixes error messages.
@@ -50,6 +58,9 @@ public struct DetectConfig: Sendable {
         case "near-duplicate.threshold": nearThreshold = try double(0.05...1)
         case "near-duplicate.bands": nearBands = try int(1...512)
         case "near-duplicate.rows": nearRows = try int(1...64)
+        case "semantic-duplicate.threshold": semanticThreshold = try double(0.5...1)
+        case "outlier.k": outlierK = try int(1...1000)
+        case "outlier.z": vectorOutlierZ = try double(0.5...100)
         case "boilerplate.max_urls": maxURLs = try int(0...100_000)
         case "boilerplate.patterns": boilerplatePatterns = [value]
         case "repetition.max_duplicate_line_share": maxDuplicateLines = try double(0...1)
@@ -57,6 +68,11 @@ public struct DetectConfig: Sendable {
         case "label-noise.folds": folds = try int(2...50)
         case "label-noise.buckets": buckets = try int(1024...(1 << 24))
         case "label-noise.epochs": epochs = try int(1...100)
+        case "label-noise.features":
+            guard let f = LabelNoiseFeatures(rawValue: value) else {
+                throw WinnowError.invalidArgument("\(place) \(key)=\(value): expected tfidf or vectors")
+            }
+            labelNoiseFeatures = f
         default:
             throw WinnowError.invalidArgument("\(place): unknown parameter '\(key)'; parameters are \(DetectConfig.keys.map(\.0).joined(separator: ", "))")
         }
@@ -100,7 +116,9 @@ public struct DetectConfig: Sendable {
         case .repetition: return RepetitionDetector(maxDuplicateLines: maxDuplicateLines, maxTop3gram: maxTop3gram)
         case .encoding: return EncodingDetector()
         case .pii: return PIIDetector()
-        case .labelNoise: return LabelNoiseDetector(folds: folds, buckets: buckets, epochs: epochs)
+        case .labelNoise: return LabelNoiseDetector(folds: folds, buckets: buckets, epochs: epochs, features: labelNoiseFeatures)
+        case .semanticDuplicate: return SemanticDuplicateDetector(threshold: semanticThreshold)
+        case .outlier: return OutlierDetector(k: outlierK, z: vectorOutlierZ)
         case .labelConflict: return nil
         }
     }

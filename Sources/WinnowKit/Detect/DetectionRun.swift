@@ -22,6 +22,8 @@ final class DetectionRun {
     /// Each detector's own seconds (label-conflict's include the duplicate detectors run for it alone).
     private(set) var own: [String: Double] = [:]
     private(set) var scanned = 0
+    /// What the user should know about the pass.
+    private(set) var warnings: [String] = []
 
     init(_ names: [DetectorName], config: DetectConfig) throws {
         self.names = names
@@ -39,8 +41,17 @@ final class DetectionRun {
         }
     }
 
-    /// Step 1: every active sample, in id order, shown to each detector.
-    func read(_ db: Database, progress: (@Sendable (DetectProgress) -> Void)?) throws {
+    /// The detectors that need feature vectors in this run.
+    var vectorDetectors: [VectorDetector] {
+        detectors.compactMap { $0.detector as? VectorDetector }.filter(\.wantsVectors)
+    }
+
+    /// Step 1: every active sample, in id order, shown to each detector; then, when `model` is
+    /// given, its vectors of the active samples to the vector detectors (in the same read, so
+    /// both see one state of the store).
+    func read(
+        _ db: Database, vectors model: EmbeddingModel?, path: String, progress: (@Sendable (DetectProgress) -> Void)?
+    ) throws {
         let total = try Store.activeCount(db)
         let cursor = try Row.fetchCursor(
             db,
@@ -72,6 +83,16 @@ final class DetectionRun {
             if scanned % 2048 == 0 { progress?(DetectProgress(step: "reading", done: scanned, total: total, unit: "samples")) }
         }
         try conflicts?.readImported(db)
+        if let model, !vectorDetectors.isEmpty {
+            progress?(DetectProgress(step: "reading vectors", done: 0, total: 1, unit: "steps"))
+            let vectors = try Store.sampleVectors(db, model: model, path: path)
+            if vectors.withoutVector > 0 {
+                warnings.append(
+                    "\(vectors.withoutVector) active sample\(vectors.withoutVector == 1 ? " has" : "s have") no vector of model '\(model.name)' and \(vectors.withoutVector == 1 ? "was" : "were") left out of \(vectorDetectors.map(\.name).joined(separator: ", ")); run `winnow embed` (or `winnow vectors import`) first"
+                )
+            }
+            for d in vectorDetectors { d.use(vectors) }
+        }
         for (i, (name, _)) in detectors.enumerated() { own[name.rawValue, default: 0] += observing[i] }
         own[DetectorName.labelConflict.rawValue, default: 0] += helping
     }
@@ -85,6 +106,7 @@ final class DetectionRun {
                 progress?(DetectProgress(step: step, done: done, total: total, unit: unit))
             }
             own[name.rawValue, default: 0] += monotonicSeconds() - t0
+            warnings += detector.warnings
         }
     }
 

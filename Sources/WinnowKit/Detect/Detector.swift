@@ -53,11 +53,23 @@ public protocol Detector: AnyObject {
     /// `finish()` for a detector with a long step of its own after the pass (label-noise's
     /// training), which tells `progress` how far it is.
     func finish(progress: @escaping DetectProgressHandler) -> [DetectorHit]
+    /// What the user should know about the run, after `finish` (samples left out, …).
+    var warnings: [String] { get }
 }
 
 extension Detector {
     public func finish() -> [DetectorHit] { [] }
     public func finish(progress: @escaping DetectProgressHandler) -> [DetectorHit] { finish() }
+    public var warnings: [String] { [] }
+}
+
+/// A detector that works in feature space: after the pass it is given one model's vectors of
+/// the active samples (`Store.sampleVectors`), read in the pass's transaction.
+public protocol VectorDetector: Detector {
+    /// Whether it needs vectors in this run (label-noise only with `features=vectors`).
+    var wantsVectors: Bool { get }
+    /// The vectors, before `finish`.
+    func use(_ vectors: SampleVectors)
 }
 
 /// How far a long step is: (units done, units in all, the unit's name), called now and then,
@@ -72,20 +84,26 @@ public enum DetectorName: String, CaseIterable, Sendable {
     case lengthOutlier = "length-outlier"
     case exactDuplicate = "exact-duplicate"
     case nearDuplicate = "near-duplicate"
+    case semanticDuplicate = "semantic-duplicate"
     case labelConflict = "label-conflict"
     case boilerplate
     case repetition
     case encoding
     case pii
     case labelNoise = "label-noise"
+    case outlier
+
+    /// Needs feature vectors: `winnow detect` with no names runs it only when the store holds
+    /// vectors (`winnow embed` or `vectors import`).
+    public var needsVectors: Bool { self == .semanticDuplicate || self == .outlier }
 
     /// A detector of a property that may be exactly what a class looks like, or a policy
     /// matter (redact, cap, review), rather than of noise: excluding its flags wholesale
     /// reshapes the data (README, "Cleaning").
     public var isInformational: Bool {
         switch self {
-        case .pii, .boilerplate, .lengthOutlier, .tooShort, .tooLong, .repetition: true
-        case .empty, .encoding, .exactDuplicate, .nearDuplicate, .labelConflict, .labelNoise: false
+        case .pii, .boilerplate, .lengthOutlier, .tooShort, .tooLong, .repetition, .outlier: true
+        case .empty, .encoding, .exactDuplicate, .nearDuplicate, .semanticDuplicate, .labelConflict, .labelNoise: false
         }
     }
 }

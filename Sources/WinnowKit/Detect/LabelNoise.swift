@@ -272,31 +272,57 @@ public enum ConfidentLearning {
     }
 }
 
+/// What label-noise's classifier reads: hashed TF-IDF of the words, or the samples' feature
+/// vectors (one stored model's, `detect --model`).
+public enum LabelNoiseFeatures: String, Sendable, CaseIterable {
+    case tfidf
+    case vectors
+}
+
 /// Label noise: K-fold logistic regression out-of-fold probabilities, then confident
 /// learning, separately for each sample kind (a store may hold sentiment texts and NLI
-/// pairs whose label sets have nothing in common). Score = 1 − p(given label).
-public final class LabelNoiseDetector: Detector {
+/// pairs whose label sets have nothing in common). Score = 1 − p(given label). The features
+/// are hashed TF-IDF of word uni+bigrams, or (`features=vectors`) the samples' embeddings,
+/// standardised per dimension; the same SGD trains both.
+public final class LabelNoiseDetector: VectorDetector {
     public let name = "label-noise"
     let folds: Int
     let model: HashedLogisticRegression
+    let features: LabelNoiseFeatures
     private var samples: [(Int64, Int64, String)] = []
     private var labels: [String] = []
     private var kinds: [SampleKind] = []
     private var counts: [[(UInt32, Float)]] = []
+    private var vectors: SampleVectors?
+    /// features=vectors: the row of each collected sample in `vectors` (nil: it has none).
+    private var rowOf: [Int?] = []
+    public private(set) var warnings: [String] = []
 
     public var parametersJSON: String {
-        jsonObject([
-            ("classifier", "\"logistic regression, TF-IDF of hashed word uni+bigrams\""), ("buckets", "\(model.buckets)"),
-            ("epochs", "\(model.epochs)"), ("folds", "\(folds)"), ("filter", "\"prune_by_noise_rate\""),
-        ])
+        switch features {
+        case .tfidf:
+            return jsonObject([
+                ("classifier", "\"logistic regression, TF-IDF of hashed word uni+bigrams\""), ("features", "\"tfidf\""),
+                ("buckets", "\(model.buckets)"), ("epochs", "\(model.epochs)"), ("folds", "\(folds)"), ("filter", "\"prune_by_noise_rate\""),
+            ])
+        case .vectors:
+            return jsonObject([
+                ("classifier", "\"logistic regression, standardised embedding\""), ("features", "\"vectors\""),
+                ("model", vectors.map { JSONText.quote($0.model.name) } ?? "null"), ("epochs", "\(model.epochs)"),
+                ("folds", "\(folds)"), ("filter", "\"prune_by_noise_rate\""),
+            ])
+        }
     }
+
+    public var wantsVectors: Bool { features == .vectors }
 
     /// A kind's labelled samples are checked only from this many on, with this many per label.
     public static let minimumSamples = 100
     public static let minimumPerLabel = 10
 
-    public init(folds: Int = 5, buckets: Int = 1 << 18, epochs: Int = 8) {
+    public init(folds: Int = 5, buckets: Int = 1 << 18, epochs: Int = 8, features: LabelNoiseFeatures = .tfidf) {
         self.folds = folds
+        self.features = features
         model = HashedLogisticRegression(buckets: buckets, epochs: epochs)
     }
 
@@ -305,15 +331,29 @@ public final class LabelNoiseDetector: Detector {
         samples.append((s.sampleID, s.contentID, s.uid))
         labels.append(label)
         kinds.append(s.content.kind)
-        counts.append(model.counts(s.text))
+        counts.append(features == .tfidf ? model.counts(s.text) : [])
         return []
     }
+
+    public func use(_ vectors: SampleVectors) { self.vectors = vectors }
 
     public func finish() -> [DetectorHit] { finish(progress: { _, _, _ in }) }
 
     /// Trains and checks each sample kind in turn; `progress` counts SGD steps over all of them.
     public func finish(progress: @escaping DetectProgressHandler) -> [DetectorHit] {
-        let groups = SampleKind.allCases.map { kind in kinds.indices.filter { kinds[$0] == kind } }
+        var usable = Array(samples.indices)
+        if features == .vectors {
+            let rows = Dictionary(uniqueKeysWithValues: (vectors?.sampleIDs ?? []).enumerated().map { ($1, $0) })
+            rowOf = samples.map { rows[$0.0] }
+            usable = usable.filter { rowOf[$0] != nil }
+            let missing = samples.count - usable.count
+            if missing > 0 {
+                warnings.append(
+                    "label-noise: \(missing) labelled sample\(missing == 1 ? "" : "s") without a vector \(missing == 1 ? "was" : "were") not checked (features=vectors); run `winnow embed` first, or --set label-noise.features=tfidf"
+                )
+            }
+        }
+        let groups = SampleKind.allCases.map { kind in usable.filter { kinds[$0] == kind } }
         let checked = groups.filter(isCheckable)
         let total = checked.reduce(0) { $0 + steps($1.count) }
         var before = 0
@@ -348,9 +388,16 @@ public final class LabelNoiseDetector: Detector {
         let y = members.map { index[labels[$0]]! }
         // Deterministic folds from the sample id.
         let fold = members.map { Int(MinHash.mix(UInt64(bitPattern: samples[$0].0)) % UInt64(folds)) }
-        let p = model.outOfFoldProbabilities(
-            model.vectors(members.map { counts[$0] }), labels: y, classes: classes.count,
-            folds: folds, fold: fold, progress: progress)
+        let classifier: HashedLogisticRegression
+        let x: [SparseVector]
+        if features == .vectors, let vectors {
+            classifier = HashedLogisticRegression(buckets: vectors.matrix.dimension, epochs: model.epochs)
+            x = LabelNoiseDetector.standardised(vectors.matrix, rows: members.map { rowOf[$0]! })
+        } else {
+            classifier = model
+            x = model.vectors(members.map { counts[$0] })
+        }
+        let p = classifier.outOfFoldProbabilities(x, labels: y, classes: classes.count, folds: folds, fold: fold, progress: progress)
         return ConfidentLearning.findLabelIssues(probabilities: p, labels: y, classes: classes.count).map { n in
             let given = y[n]
             let predicted = p[n].indices.max { p[n][$0] < p[n][$1] } ?? given
@@ -362,6 +409,35 @@ public final class LabelNoiseDetector: Detector {
                     ("given", JSONText.quote(classes[given])), ("predicted", JSONText.quote(classes[predicted])),
                     ("p_given", jsonNumber(p[n][given])), ("p_predicted", jsonNumber(p[n][predicted])),
                 ]))
+        }
+    }
+
+    /// The rows of `matrix` as dense features: each dimension centred and scaled to unit
+    /// variance over these rows, then divided by √dimension so a row's expected squared length
+    /// is 1, as a TF-IDF vector's is (the same SGD rate suits both). Centring removes the
+    /// direction all sentence embeddings share, which carries no class.
+    static func standardised(_ matrix: VectorMatrix, rows: [Int]) -> [SparseVector] {
+        let d = matrix.dimension
+        var mean = [Double](repeating: 0, count: d), square = [Double](repeating: 0, count: d)
+        matrix.values.withUnsafeBufferPointer { v in
+            for r in rows {
+                for j in 0..<d {
+                    let x = Double(v[r * d + j])
+                    mean[j] += x
+                    square[j] += x * x
+                }
+            }
+        }
+        let n = Double(max(rows.count, 1))
+        let scale = (0..<d).map { j -> Float in
+            let m = mean[j] / n
+            let variance = max(square[j] / n - m * m, 0)
+            return variance > 1e-12 ? Float(1 / (variance.squareRoot() * Double(d).squareRoot())) : 0
+        }
+        let shift = mean.map { Float($0 / n) }
+        let indices = (0..<UInt32(d)).map { $0 } // one array, shared by every row (copy on write)
+        return matrix.values.withUnsafeBufferPointer { v in
+            rows.map { r in SparseVector(indices: indices, values: (0..<d).map { j in (v[r * d + j] - shift[j]) * scale[j] }) }
         }
     }
 }

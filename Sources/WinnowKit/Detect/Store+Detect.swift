@@ -36,6 +36,8 @@ public struct DetectPass: Sendable {
     public var runs: [DetectRunResult]
     /// The whole pass, reading the samples included.
     public var seconds: Double
+    /// What the user should know (samples without a vector left out, …).
+    public var warnings: [String] = []
 }
 
 extension Store {
@@ -49,7 +51,9 @@ extension Store {
         let started = Timestamp.string(clock.now())
         let passStarted = monotonicSeconds()
         let run = try DetectionRun(names, config: config)
-        try read { db in try run.read(db, progress: progress) }
+        // The model before the pass: the vector detectors fail here, clearly, on a store without vectors.
+        let model = run.vectorDetectors.isEmpty ? nil : try vectorModel(config.model)
+        try read { db in try run.read(db, vectors: model, path: path, progress: progress) }
         progress?(DetectProgress(step: "reading", done: run.scanned, total: run.scanned, unit: "samples"))
         run.finish(progress: progress)
         run.findLabelConflicts()
@@ -62,7 +66,14 @@ extension Store {
             result.seconds = (run.own[name.rawValue] ?? 0) + monotonicSeconds() - t0
             results.append(result)
         }
-        return DetectPass(runs: results, seconds: monotonicSeconds() - passStarted)
+        return DetectPass(runs: results, seconds: monotonicSeconds() - passStarted, warnings: run.warnings)
+    }
+
+    /// What `winnow detect` runs when no detector is named: every built-in one, less those of
+    /// feature vectors when the store holds none.
+    public func defaultDetectors() throws -> [DetectorName] {
+        let hasVectors = try read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM embedding_models)") ?? false }
+        return DetectorName.allCases.filter { hasVectors || !$0.needsVectors }
     }
 
     /// Records a run and replaces the detector's open flags with `hits`; a hit on content a

@@ -120,7 +120,7 @@ extension ExportManifest {
         self.init(
             snapshot: plan.snapshot.name, fingerprint: plan.snapshot.fingerprint, toolVersion: Winnow.version,
             format: options.format.rawValue, seed: settings.seed, scheme: options.scheme, stratify: settings.stratify,
-            group: settings.groupNearDuplicates ? "near-duplicate" : nil, labels: metrics.labels,
+            group: settings.group?.rawValue, labels: metrics.labels,
             classWeights: metrics.classWeights,
             trainClassWeights: train.map { t in Balance.weights(metrics.labels.map { t.labels[$0] ?? 0 }) },
             splits: Splits(splits: splits), coverage: metrics.coverage, flags: metrics.flags, review: metrics.review,

@@ -17,6 +17,14 @@ public enum ExportFormat: String, CaseIterable, Sendable {
     }
 }
 
+/// What `export --group` keeps in one split: the clusters of a duplicate detector's flags.
+public enum SplitGrouping: String, CaseIterable, Sendable {
+    /// near-duplicate's clusters, frozen with the snapshot when it was made.
+    case nearDuplicate = "near-duplicate"
+    /// semantic-duplicate's clusters, frozen with the snapshot likewise.
+    case semanticDuplicate = "semantic-duplicate"
+}
+
 /// How `winnow export` writes a snapshot.
 public struct ExportOptions: Sendable {
     public var format: ExportFormat = .jsonl
@@ -28,8 +36,8 @@ public struct ExportOptions: Sendable {
     public var kfold: Int?
     /// `label` or `scene.DIM`.
     public var stratify: String?
-    /// Keep each near-duplicate cluster in one split.
-    public var groupNearDuplicates: Bool?
+    /// Keep each cluster of this duplicate detector in one split.
+    public var group: SplitGrouping?
     public var seed: UInt64?
     public var scheme = "default"
     public var system: String?
@@ -45,7 +53,8 @@ public struct ExportOptions: Sendable {
 public struct SplitSettings: Sendable {
     public var ratios: [(String, Double)]
     public var stratify: String
-    public var groupNearDuplicates: Bool
+    /// nil: no grouping.
+    public var group: SplitGrouping?
     public var seed: UInt64
     /// The settings left out of the options and taken from the saved scheme, as command-line
     /// options (`--seed 7`); empty for a new scheme or when every setting was given.
@@ -57,13 +66,13 @@ extension SplitSettings {
     init(_ options: ExportOptions) {
         ratios = options.kfold.map { k in (0..<k).map { ("fold-\($0)", 1 / Double(k)) } } ?? options.split ?? [("train", 1)]
         stratify = options.stratify ?? "label"
-        groupNearDuplicates = options.groupNearDuplicates ?? false
+        group = options.group
         seed = options.seed ?? 0
     }
 
     /// These settings as command-line options.
     var commandLine: [String] {
-        [Splits.option(ratios), "--stratify \(stratify)", groupNearDuplicates ? "--group near-duplicate" : "no --group", "--seed \(seed)"]
+        [Splits.option(ratios), "--stratify \(stratify)", group.map { "--group \($0.rawValue)" } ?? "no --group", "--seed \(seed)"]
     }
 }
 

@@ -16,8 +16,13 @@ struct NearDuplicateClusters {
     /// the snapshot have near-duplicate flags now: grouping keeps nothing together.
     var frozenBeforeDetection = false
 
-    /// The clusters of snapshot `id`: those frozen with it, else (a snapshot older than 0006)
-    /// those of the near-duplicate flags now.
+    /// The clusters `grouping` keeps together for snapshot `id`: its detector's, as `of(snapshot:detector:)`.
+    static func of(snapshot id: Int64, grouping: SplitGrouping, _ db: Database) throws -> NearDuplicateClusters {
+        try of(snapshot: id, detector: grouping.rawValue, db)
+    }
+
+    /// The clusters of snapshot `id`: those frozen with it, else (a snapshot older than 0006,
+    /// or for semantic-duplicate older than 0008) those of the detector's flags now.
     static func of(snapshot id: Int64, detector: String = DetectorName.nearDuplicate.rawValue, _ db: Database) throws -> NearDuplicateClusters {
         let key: [String: (any DatabaseValueConvertible)?] = ["snapshot_id": id, "detector": detector]
         guard let set = try SnapshotClusterSetRecord.fetchOne(db, key: key) else {

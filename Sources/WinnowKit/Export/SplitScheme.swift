@@ -10,8 +10,9 @@ struct SplitPlan {
     var fresh: [(sample: Int64, split: String)]
     /// How many assignments the scheme held when the plan was read.
     var assigned: Int
-    /// With --group near-duplicate: whether the clusters were those frozen with the snapshot
-    /// (false: a snapshot from before migration 0006, split by the flags as they are now).
+    /// With --group: whether the clusters were those frozen with the snapshot (false: a
+    /// snapshot from before migration 0006, or 0008 for semantic-duplicate, split by the flags
+    /// as they are now).
     var clustersFrozen = true
     /// With --group near-duplicate: the snapshot was made before near-duplicate detection ran,
     /// so none were frozen with it though its members have near-duplicate flags now.
@@ -30,7 +31,7 @@ extension Store {
             let stored = try Row.fetchCursor(db, sql: "SELECT sample_id, split FROM split_assignments WHERE scheme_id = ?", arguments: [id])
             while let r = try stored.next() { existing[try r.decode(atIndex: 0)] = try r.decode(atIndex: 1) }
         }
-        let clusters = settings.groupNearDuplicates ? try NearDuplicateClusters.of(snapshot: snapshot, db) : nil
+        let clusters = try settings.group.map { try NearDuplicateClusters.of(snapshot: snapshot, grouping: $0, db) }
         let families = try AugmentedFamilies.of(records, db)
         let (groupOf, groupExisting) = groups(records, clusters: clusters?.clusterOf ?? [:], families: families, existing: existing)
         var (units, unitOf) = splitUnits(records, settings: settings, existing: existing, clusterOf: groupOf)
@@ -161,12 +162,19 @@ extension Store {
         guard let ratios = Splits.ratios(json: stored.ratios) else {
             throw WinnowError.invalidArgument("split scheme '\(options.scheme)' holds ratios Winnow cannot read (\(stored.ratios)); pass --scheme NEW for a new scheme")
         }
+        var group: SplitGrouping?
+        if let grouping = stored.grouping {
+            guard let known = SplitGrouping(rawValue: grouping) else {
+                throw WinnowError.invalidArgument(
+                    "split scheme '\(options.scheme)' groups by '\(grouping)', which this Winnow does not know; pass --scheme NEW for a new scheme")
+            }
+            group = known
+        }
         let saved = SplitSettings(
-            ratios: ratios, stratify: stored.stratify ?? "label",
-            groupNearDuplicates: stored.grouping == "near-duplicate", seed: UInt64(bitPattern: stored.seed))
+            ratios: ratios, stratify: stored.stratify ?? "label", group: group, seed: UInt64(bitPattern: stored.seed))
         let given = SplitSettings(options)
         let savedOptions = saved.commandLine, givenOptions = given.commandLine
-        let isGiven = [options.split != nil || options.kfold != nil, options.stratify != nil, options.groupNearDuplicates != nil, options.seed != nil]
+        let isGiven = [options.split != nil || options.kfold != nil, options.stratify != nil, options.group != nil, options.seed != nil]
         var differing: [String] = []
         var settings = saved
         for i in savedOptions.indices {
@@ -200,7 +208,7 @@ extension Store {
         } else {
             try SplitSchemeRecord(
                 id: nil, name: options.scheme, ratios: Splits.json(plan.settings.ratios), stratify: plan.settings.stratify,
-                grouping: plan.settings.groupNearDuplicates ? "near-duplicate" : nil,
+                grouping: plan.settings.group?.rawValue,
                 seed: Int64(bitPattern: plan.settings.seed), createdAt: Timestamp.string(clock.now())
             ).insert(db)
             scheme = db.lastInsertedRowID

@@ -38,7 +38,11 @@ extension Store {
         defer { staging.remove() } // a failed export leaves no temporary folder
         let (splits, shape) = try writeSplits(plan, into: staging.folder, options: options)
         var warnings: [String] = []
-        if !plan.splits.clustersFrozen {
+        if !plan.splits.clustersFrozen, plan.splits.settings.group == .semanticDuplicate {
+            warnings.append(
+                "snapshot \(name) was made before semantic-duplicate clusters were frozen with snapshots (schema 0008): --group semantic-duplicate took them from the semantic-duplicate flags as they are now, so flags changed since the snapshot was made change its splits (snapshot the same selection again to freeze them)"
+            )
+        } else if !plan.splits.clustersFrozen {
             warnings.append(
                 "snapshot \(name) was made before near-duplicate clusters were frozen with snapshots (migration 0006): --group near-duplicate took them from the near-duplicate flags as they are now, so flags changed since the snapshot was made change its splits (snapshot the same selection again to freeze them)"
             )

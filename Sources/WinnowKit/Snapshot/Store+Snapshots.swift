@@ -123,7 +123,8 @@ extension Store {
             let added = try Store.insertMembers(db, snapshot: snapshotID, conditions: conditions, byLabel: selection.label != nil)
             // An empty snapshot would stay forever (snapshots are immutable): refuse it.
             if added == 0 { throw WinnowError.emptySnapshot(name: name, leftOut: excluded?.excluded ?? 0) }
-            try NearDuplicateClusters.freeze(db, snapshot: snapshotID) // --group near-duplicate splits by these
+            // --group near-duplicate / semantic-duplicate split by these
+            for grouping in SplitGrouping.allCases { try NearDuplicateClusters.freeze(db, snapshot: snapshotID, detector: grouping.rawValue) }
             Faults.point("snapshot")
             let pass = try Store.memberPass(db, snapshot: snapshotID, watermark: watermark)
             let (metrics, labels) = try Store.snapshotMetrics(db, snapshot: snapshotID, pass: pass)

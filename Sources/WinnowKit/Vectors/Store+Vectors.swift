@@ -43,6 +43,8 @@ public struct SampleVectors: Sendable {
     public let model: EmbeddingModel
     /// `samples.id` of row i.
     public let sampleIDs: [Int64]
+    /// The current content of row i (the vector's content).
+    public let contentIDs: [Int64]
     public let uids: [String]
     /// Current label of row i (nil: unlabelled).
     public let labels: [String?]
@@ -167,36 +169,40 @@ extension Store {
     /// The vectors of `model` for the active samples whose current content has one, in sample
     /// id order: read row by row into one matrix (4 · n · dimension bytes, the only copy).
     public func sampleVectors(model: EmbeddingModel) throws -> SampleVectors {
-        try read { db in
-            let active = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples WHERE status = '\(SampleStatus.active.rawValue)'") ?? 0
-            var ids: [Int64] = [], uids: [String] = [], labels: [String?] = []
-            var matrix = VectorMatrix(rows: 0, dimension: model.dimension)
-            matrix.reserveCapacity(rows: active)
-            var row = [Float](repeating: 0, count: model.dimension)
-            let cursor = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT s.id, s.uid, r.label, v.vector FROM samples s \(CurrentRevision.join)
-                    JOIN vectors v ON v.model_id = ? AND v.content_id = r.content_id
-                    WHERE s.status = '\(SampleStatus.active.rawValue)' ORDER BY s.id
-                    """, arguments: [model.id])
-            while let r = try cursor.next() {
-                let ok = try r.withUnsafeData(atIndex: 3) { data -> Bool in
-                    guard let data else { return false }
-                    return data.withUnsafeBytes { raw in
-                        row.withUnsafeMutableBufferPointer { VectorCoding.decode(raw, as: model.dtype, dimension: model.dimension, into: $0.baseAddress!) }
-                    }
+        try read { db in try Self.sampleVectors(db, model: model, path: path) }
+    }
+
+    /// `sampleVectors(model:)` inside a read of the caller's (detect reads them in its pass's).
+    static func sampleVectors(_ db: Database, model: EmbeddingModel, path: String) throws -> SampleVectors {
+        let active = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples WHERE status = '\(SampleStatus.active.rawValue)'") ?? 0
+        var ids: [Int64] = [], contents: [Int64] = [], uids: [String] = [], labels: [String?] = []
+        var matrix = VectorMatrix(rows: 0, dimension: model.dimension)
+        matrix.reserveCapacity(rows: active)
+        var row = [Float](repeating: 0, count: model.dimension)
+        let cursor = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT s.id, s.uid, r.label, v.vector, r.content_id FROM samples s \(CurrentRevision.join)
+                JOIN vectors v ON v.model_id = ? AND v.content_id = r.content_id
+                WHERE s.status = '\(SampleStatus.active.rawValue)' ORDER BY s.id
+                """, arguments: [model.id])
+        while let r = try cursor.next() {
+            let ok = try r.withUnsafeData(atIndex: 3) { data -> Bool in
+                guard let data else { return false }
+                return data.withUnsafeBytes { raw in
+                    row.withUnsafeMutableBufferPointer { VectorCoding.decode(raw, as: model.dtype, dimension: model.dimension, into: $0.baseAddress!) }
                 }
-                guard ok else {
-                    throw WinnowError.unexpectedValue(path: path, detail: "a vector of model '\(model.name)' that is not \(model.dimension) \(model.dtype.rawValue) values")
-                }
-                ids.append(r[0])
-                uids.append(r[1])
-                labels.append(r[2])
-                matrix.append(row)
             }
-            return SampleVectors(model: model, sampleIDs: ids, uids: uids, labels: labels, matrix: matrix, withoutVector: active - ids.count)
+            guard ok else {
+                throw WinnowError.unexpectedValue(path: path, detail: "a vector of model '\(model.name)' that is not \(model.dimension) \(model.dtype.rawValue) values")
+            }
+            ids.append(r[0])
+            contents.append(r[4])
+            uids.append(r[1])
+            labels.append(r[2])
+            matrix.append(row)
         }
+        return SampleVectors(model: model, sampleIDs: ids, contentIDs: contents, uids: uids, labels: labels, matrix: matrix, withoutVector: active - ids.count)
     }
 }
 

@@ -13,15 +13,22 @@ extension WinnowCommand {
                 confirmed or dismissed for unchanged content. Parameters (defaults in the README): \
                 --set DETECTOR.KEY=VALUE or --config FILE ({DETECTOR: {KEY: VALUE}}).
 
+                semantic-duplicate and outlier read feature vectors (`winnow embed` or `vectors \
+                import`) of --model, or of the store's only model; with no detector named they run \
+                only when the store holds vectors. label-noise reads them with --set \
+                label-noise.features=vectors.
+
                 Examples:
                   winnow detect
                   winnow detect near-duplicate label-noise --set near-duplicate.threshold=0.9
+                  winnow detect semantic-duplicate outlier --model all-MiniLM-L6-v2
                 """)
         @OptionGroup var store: StoreOptions
         @Argument(help: "Detectors to run (default: all).") var detectors: [String] = []
         @Option(name: .customLong("set"), help: ArgumentHelp("A parameter, DETECTOR.KEY=VALUE (repeatable).", valueName: "DETECTOR.KEY=VALUE"))
         var settings: [String] = []
         @Option(help: "A YAML or JSON file of parameters: {DETECTOR: {KEY: VALUE}}.") var config: String?
+        @Option(help: "The stored model whose vectors the vector detectors read (default: the only one).") var model: String?
         @OptionGroup var output: JSONOption
 
         func run() throws {
@@ -34,8 +41,10 @@ extension WinnowCommand {
                 }
                 if !names.contains(name) { names.append(name) }
             }
-            if names.isEmpty { names = DetectorName.allCases }
+            let opened = try store.open()
+            if names.isEmpty { names = try opened.defaultDetectors() }
             var cfg = DetectConfig()
+            cfg.model = model
             if let config {
                 guard let data = FileManager.default.contents(atPath: config), let text = String(data: data, encoding: .utf8) else {
                     throw WinnowError.unreadableInput(path: config, reason: "cannot read the config file; check the path")
@@ -49,11 +58,12 @@ extension WinnowCommand {
                 try cfg.set(String(setting[..<eq]), String(setting[setting.index(after: eq)...]))
             }
             let bar = ProgressBar(label: "detect")
-            let pass = try store.open().detect(names, config: cfg) { p in
+            let pass = try opened.detect(names, config: cfg) { p in
                 bar.step(p.step == "reading" ? "detect" : "detect: \(p.step)")
                 bar.update(done: p.done, total: p.total, items: p.done, unit: p.unit)
             }
             bar.finish()
+            for warning in pass.warnings { Terminal.note("warning: " + warning) }
             try output.render(DetectReport(runs: pass.runs, seconds: pass.seconds)) {
                 var table = Table(headers: ["detector", "flagged", "kept reviewed", "scanned", "seconds"], rightAligned: [1, 2, 3, 4])
                 for r in pass.runs {

@@ -12,7 +12,8 @@ extension WinnowCommand {
             abstract: "Write a snapshot for fine-tuning: jsonl, hf, openai-chat, alpaca, pairs or csv, with stable splits and a manifest.",
             discussion: """
                 Splits are stratified by label (or --stratify scene.DIM), optionally keep each \
-                near-duplicate cluster in one split (--group near-duplicate), and are persisted as a \
+                near-duplicate or semantic-duplicate cluster in one split (--group near-duplicate, \
+                --group semantic-duplicate), and are persisted as a \
                 scheme (--scheme, default "default"): a sample keeps its split in every later export \
                 of that scheme. On an existing scheme, --split/--kfold, --stratify, --group and --seed \
                 left out are the scheme's saved ones. Missing parent folders of --out are created. \
@@ -38,7 +39,7 @@ extension WinnowCommand {
         @Option(help: "Splits and ratios, e.g. train=0.8,validation=0.1,test=0.1 (default: the scheme's, or train=1 for a new scheme).") var split: String?
         @Option(help: "K folds instead of --split.") var kfold: Int?
         @Option(help: "Stratify by label or scene.DIM (default: the scheme's, or label).") var stratify: Stratification?
-        @Option(help: "near-duplicate: keep each near-duplicate cluster in one split (default: as the scheme does, or not).") var group: ExportGrouping?
+        @Option(help: "Keep each near-duplicate or semantic-duplicate cluster in one split (default: as the scheme does, or not).") var group: SplitGrouping?
         @Option(help: "Seed of the split order (default: the scheme's, or 0).") var seed: UInt64?
         @Option(help: "The split scheme to use or create.", transform: nameArgument(.scheme)) var scheme: String = "default"
         @Option(help: "openai-chat: a system message for every conversation.") var system: String?
@@ -84,7 +85,7 @@ extension WinnowCommand {
             if let split { options.split = try Splits.parse(split) }
             options.kfold = kfold
             options.stratify = stratify?.rawValue
-            options.groupNearDuplicates = group != nil ? true : nil
+            options.group = group
             options.seed = seed
             options.scheme = scheme
             options.system = system

@@ -22,10 +22,7 @@ enum BulkAction: String, CaseIterable, ExpressibleByArgument {
     var decision: DecisionAction { DecisionAction(rawValue: rawValue) ?? .keep }
 }
 
-/// `export --group`: what to keep together in one split.
-enum ExportGrouping: String, CaseIterable, ExpressibleByArgument {
-    case nearDuplicate = "near-duplicate"
-}
+extension SplitGrouping: ExpressibleByArgument {}
 
 /// `export --stratify`: `label` or `scene.DIM` (a dimension of the taxonomy, checked by the export).
 struct Stratification: ExpressibleByArgument {

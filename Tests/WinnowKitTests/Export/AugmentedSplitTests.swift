@@ -85,7 +85,7 @@ import Testing
                     var options = ExportOptions(out: dir.path("out\(n)"))
                     options.split = ratios
                     options.seed = seed
-                    options.groupNearDuplicates = group
+                    options.group = group ? .nearDuplicate : nil
                     options.scheme = "s\(n)"
                     _ = try store.export(snapshot: "v1", options: options)
                     let split = try splits(dir.path("out\(n)"))

@@ -24,7 +24,7 @@ import Testing
         var options = ExportOptions(out: dir.path("out"))
         options.format = .hf
         options.split = [("train", 0.8), ("validation", 0.1), ("test", 0.1)]
-        options.groupNearDuplicates = true
+        options.group = .nearDuplicate
         let result = try store.export(snapshot: "v1", options: options)
         let file = try #require(FileManager.default.contents(atPath: dir.path("out/manifest.json")))
         #expect(String(decoding: file, as: UTF8.self) == (try result.manifest.text()) + "\n")

@@ -78,10 +78,7 @@ public typealias EmbedderFactory = @Sendable (EmbeddingModel) throws -> any Text
 
 extension Store {
     /// The encoder `distribution --against corpus:FILE` embeds with by default.
-    public static let sentenceEncoderFactory: EmbedderFactory = { model in
-        // Until the encoder lands: SentenceEncoder.forModel(model).
-        throw WinnowError.notFound("embedding a corpus needs the sentence encoder, which this build of Winnow does not have yet (model '\(model.name)')")
-    }
+    public static let sentenceEncoderFactory: EmbedderFactory = { model in try SentenceEncoder.forModel(model) }
 
     /// Q for `--against corpus:FILE`: the texts of `file` embedded with the model of
     /// `dimension`'s latest cluster run and counted by nearest centroid (cosine), per category.

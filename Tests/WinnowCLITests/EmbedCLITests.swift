@@ -144,19 +144,10 @@ struct EmbedCLITests {
         #expect(try query(db, "SELECT max_tokens FROM embedding_models WHERE name = 'minilm-256'") == 256)
     }
 
-    @Test func badOptionsAndFoldersAreRefusedAndChangeNothing() throws {
+    @Test func unreadableModelFoldersAreRefusedAndChangeNothing() throws {
         let dir = TempDir()
         let db = dir.file("w.db")
         #expect(try winnow(["import", try Self.corpus(dir, Array(Self.usable.prefix(3))), "--db", db]).status == 0)
-        for (args, message) in [
-            (["--batch", "0"], "--batch must be between 1 and 100000"),
-            (["--max-tokens", "2"], "--max-tokens must be between 3 and 8192"),
-            (["--name", " "], "--name takes a model name"),
-        ] {
-            let run = try winnow(["embed"] + args + ["--db", db])
-            #expect(run.status == 64, "\(args)")
-            #expect(run.stderr.contains(message), "\(args): \(run.stderr)")
-        }
         let missing = try winnow(["embed", "--model", dir.file("no-such-model"), "--db", db])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("no-such-model"), "\(missing.stderr)")
@@ -167,9 +158,6 @@ struct EmbedCLITests {
         #expect(try query(db, "SELECT count(*) FROM embedding_models") == 0)
         #expect(try query(db, "SELECT count(*) FROM vectors") == 0)
 
-        let noStore = try winnow(["embed", "--db", dir.file("none.db")])
-        #expect(noStore.status != 0)
-        #expect(noStore.stderr.contains("no Winnow store"))
     }
 
     @Test func progressGoesToStandardErrorWithRateAndETA() throws {
@@ -228,5 +216,28 @@ struct EmbedCLITests {
         let worst = final.map { Self.cosine($0.value, expected[$0.key]!) }.min() ?? 0
         #expect(worst >= 0.9999, "a resumed run's vectors are an uninterrupted run's: lowest cosine \(worst)")
         #expect(try winnow(arguments + ["--db", db]).stdout.hasPrefix("nothing to embed"))
+    }
+}
+
+/// `winnow embed`'s options checked before the store or the model is opened (no encoder needed).
+@Suite struct EmbedOptionsCLITests {
+    @Test func badOptionsAreRefusedBeforeAnythingIsOpened() throws {
+        let dir = TempDir()
+        let db = dir.file("w.db")
+        #expect(try winnow(["init", "--db", db]).status == 0)
+        for (args, message) in [
+            (["--batch", "0"], "--batch must be between 1 and 100000"),
+            (["--max-tokens", "2"], "--max-tokens must be between 3 and 8192"),
+            (["--name", " "], "--name takes a model name"),
+        ] {
+            let run = try winnow(["embed"] + args + ["--db", db])
+            #expect(run.status == 64, "\(args)")
+            #expect(run.stderr.contains(message), "\(args): \(run.stderr)")
+        }
+
+        let noStore = try winnow(["embed", "--db", dir.file("none.db")])
+        #expect(noStore.status != 0)
+        #expect(noStore.stderr.contains("no Winnow store"))
+        #expect(try query(db, "SELECT count(*) FROM embedding_models") == 0)
     }
 }

@@ -65,7 +65,8 @@ extension Store {
         guard let existing = try embeddingModel(named: name) else { return nil }
         guard existing.origin == .embed else {
             throw WinnowError.invalidArgument(
-                "the store's vectors named '\(name)' were imported (`winnow vectors import`), not made by `winnow embed`; pass --name NAME to store this model's vectors under another name")
+                "the store's vectors named '\(name)' were imported (`winnow vectors import`), not made by `winnow embed`; pass --name NAME to store this model's vectors under another name"
+            )
         }
         guard existing.dimension == dimension else {
             throw WinnowError.invalidArgument(

@@ -52,7 +52,10 @@ extension WinnowCommand {
             if let maxTokens, maxTokens < 3 || maxTokens > 8192 {
                 throw ValidationError("--max-tokens must be between 3 and 8192 ([CLS], at least one token, [SEP]).")
             }
-            if let name, name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || name.count > 64 || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            if let name,
+                name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || name.count > 64
+                    || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            {
                 throw ValidationError("--name takes a model name of 1 to 64 characters, without control characters.")
             }
         }

@@ -325,4 +325,26 @@ import WinnowKit
         let unknown = try winnow(["stats", "--model", "nope", "--db", db])
         #expect(unknown.status == 1 && unknown.stderr.contains("unknown vector model 'nope'"))
     }
+
+    @Test func similarToATextUsesTheModelsEncoder() throws {
+        let (dir, db) = try store()
+        defer { withExtendedLifetime(dir) {} }
+        // Imported vectors have no encoder: --text says so.
+        dir.write("v.jsonl", jsonl([("s1", [1, 0]), ("s2", [0, 1])]))
+        #expect(try winnow(["vectors", "import", dir.file("v.jsonl"), "--model", "m", "--db", db]).status == 0)
+        let imported = try winnow(["similar", "--text", "hello", "--model", "m", "--db", db])
+        #expect(imported.status == 1 && imported.stderr.contains("holds imported vectors"), "\(imported.stderr)")
+        guard sentenceEncoderIsBuilt else { return }
+        // The default model: a text the same as a sample's is its nearest, at cosine ≈ 1.
+        let embed = try winnow(["embed", "--db", db])
+        #expect(embed.status == 0, "\(embed.stderr)")
+        let models = try json(try winnow(["vectors", "list", "--json", "--db", db]))["models"] as? [[String: Any]]
+        let name = try #require(models?.first { $0["origin"] as? String == "embed" }?["name"] as? String)
+        let doc = try json(try winnow(["similar", "--text", "sample number 4 of the vector tests", "--k", "2", "--model", name, "--json", "--db", db]))
+        #expect(doc["text"] as? String == "sample number 4 of the vector tests" && doc["uid"] is NSNull)
+        let neighbours = try #require(doc["neighbours"] as? [[String: Any]])
+        #expect(neighbours.first?["uid"] as? String == "s4")
+        #expect((neighbours.first?["cosine"] as? Double ?? 0) > 0.999)
+        #expect(neighbours.count == 2)
+    }
 }

@@ -58,8 +58,7 @@ extension WinnowCommand {
 
         /// The text's vector by the model's encoder.
         static func embed(_ text: String, model: EmbeddingModel) throws -> [Float] {
-            // TODO(vectors): SentenceEncoder.forModel(model) once the encoder is on main.
-            throw WinnowError.notFound("--text needs the sentence encoder, which this build does not have yet")
+            try SentenceEncoder.forModel(model).embed([text]).row(0)
         }
     }
 }

@@ -44,9 +44,10 @@ import WinnowKit
         #expect(run.status == 0, "\(run.stderr)")
         let found = try flags(db, "semantic-duplicate")
         #expect(found.map { $0["uid"] as? String } == ["u3", "u4", "u6"])
-        #expect(found.map { $0["reason"] as? String } == [
-            "cosine 0.961 to u4 (mini); cluster of u1", "cosine 0.978 to u1 (mini); cluster of u1", "cosine 1.000 to u2 (mini); cluster of u2",
-        ])
+        #expect(
+            found.map { $0["reason"] as? String } == [
+                "cosine 0.961 to u4 (mini); cluster of u1", "cosine 0.978 to u1 (mini); cluster of u1", "cosine 1.000 to u2 (mini); cluster of u2",
+            ])
         let details = try #require(found[0]["details"] as? [String: Any])
         #expect(details["representative"] as? String == "u1" && details["similar_to"] as? String == "u4" && details["model"] as? String == "mini")
         #expect(abs((details["cosine"] as? Double ?? 0) - 0.961262) < 1e-5)

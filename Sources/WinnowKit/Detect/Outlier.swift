@@ -75,7 +75,8 @@ public final class OutlierDetector: VectorDetector {
                 hits.append(
                     DetectorHit(
                         sampleID: v.sampleIDs[row], contentID: v.contentIDs[row], score: z[j],
-                        reason: "mean cosine distance \(String(format: "%.3f", d)) to its \(k) nearest neighbours of \(group), typical \(String(format: "%.3f", median)) (robust z \(String(format: "%.1f", z[j])))",
+                        reason:
+                            "mean cosine distance \(String(format: "%.3f", d)) to its \(k) nearest neighbours of \(group), typical \(String(format: "%.3f", median)) (robust z \(String(format: "%.1f", z[j])))",
                         details: jsonObject([
                             ("label", JSONText.quote(label)), ("k", "\(k)"), ("mean_distance", jsonNumber(d)),
                             ("median_distance", jsonNumber(median)), ("mad", jsonNumber(mad)), ("z", jsonNumber(z[j])),

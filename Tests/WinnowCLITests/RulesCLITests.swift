@@ -270,7 +270,8 @@ import Testing
     @Test func anUnknownCommandSuggestsTheNearest() throws {
         let typo = try winnow(["snapshto", "list"])
         #expect(typo.status == 64)
-        #expect(typo.stderr.hasPrefix("error: unknown command 'snapshto'; did you mean 'winnow snapshot'? Commands: init, import, embed, vectors, samples, show,"), "\(typo.stderr)")
+        #expect(
+            typo.stderr.hasPrefix("error: unknown command 'snapshto'; did you mean 'winnow snapshot'? Commands: init, import, embed, vectors, samples, show,"), "\(typo.stderr)")
         let nested = try winnow(["snapshot", "creat", "v1"])
         #expect(nested.status == 64)
         #expect(

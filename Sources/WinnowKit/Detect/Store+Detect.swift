@@ -71,9 +71,18 @@ extension Store {
 
     /// What `winnow detect` runs when no detector is named: every built-in one, less those of
     /// feature vectors when the store holds none.
-    public func defaultDetectors() throws -> [DetectorName] {
-        let hasVectors = try read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM embedding_models)") ?? false }
-        return DetectorName.allCases.filter { hasVectors || !$0.needsVectors }
+    /// With vectors of several models and no `model` named, the vector detectors are left out
+    /// too, and `skipped` says why (the text detectors still run).
+    public func defaultDetectors(model: String? = nil) throws -> (detectors: [DetectorName], skipped: String?) {
+        let models = try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM embedding_models") ?? 0 }
+        let vectorDetectors = DetectorName.allCases.filter(\.needsVectors).map(\.rawValue).joined(separator: ", ")
+        if models > 1 && model == nil {
+            return (
+                DetectorName.allCases.filter { !$0.needsVectors },
+                "\(vectorDetectors) not run: the store holds vectors of \(models) models; pass --model NAME to run them"
+            )
+        }
+        return (DetectorName.allCases.filter { models > 0 || !$0.needsVectors }, nil)
     }
 
     /// Records a run and replaces the detector's open flags with `hits`; a hit on content a
@@ -100,9 +109,22 @@ extension Store {
                     INSERT INTO flags (sample_id, content_id, detector, run_id, score, reason, details, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+            // A reviewed flag stays as the reviewer left it, but takes the new run's cluster, so
+            // `--group` keeps the clusters of the latest run together (an old representative may
+            // have been dropped since, and the cluster's survivors re-formed around another).
+            let recluster = try db.makeStatement(
+                sql: """
+                    UPDATE flags SET details = json_set(details, '$.cluster', json_extract(?3, '$.cluster'))
+                    WHERE detector = ?4 AND sample_id = ?1 AND content_id = ?2 AND status <> 'open'
+                      AND json_valid(details) AND json_valid(?3) AND json_extract(?3, '$.cluster') IS NOT NULL
+                    """)
             var flagged = 0, kept = 0
             for hit in hits {
-                if reviewed.contains("\(hit.sampleID):\(hit.contentID)") { kept += 1; continue }
+                if reviewed.contains("\(hit.sampleID):\(hit.contentID)") {
+                    kept += 1
+                    try recluster.execute(arguments: [hit.sampleID, hit.contentID, hit.details, detector])
+                    continue
+                }
                 try insert.execute(arguments: [hit.sampleID, hit.contentID, detector, run, hit.score, hit.reason, hit.details, now])
                 flagged += 1
             }

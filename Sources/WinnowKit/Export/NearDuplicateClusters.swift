@@ -60,17 +60,32 @@ struct NearDuplicateClusters {
     }
 
     /// From `detector`'s flags in the store now, of any status: a flagged sample and the
-    /// representative its flag names are in that cluster (a sample flagged twice: its last flag's).
+    /// representative its flag names are in one cluster, and clusters that share a sample are one.
     static func live(_ db: Database, detector: String = DetectorName.nearDuplicate.rawValue) throws -> [Int64: Int64] {
-        var clusterOf: [Int64: Int64] = [:]
+        // Union-find over (sample, named representative): flags from different runs that chain
+        // (a reviewed flag naming an older cluster) end in one cluster, keyed by its smallest
+        // sample id, which for one run's flags is the representative they name.
+        var root: [Int64: Int64] = [:]
+        func find(_ x: Int64) -> Int64 {
+            var x = x
+            while let r = root[x], r != x { root[x] = root[r] ?? r; x = r }
+            return x
+        }
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT sample_id, json_extract(details, '$.cluster') AS cluster FROM flags WHERE detector = ?
+                SELECT sample_id, json_extract(details, '$.cluster') AS cluster FROM flags WHERE detector = ? ORDER BY id
                 """, arguments: [detector])
         while let r = try rows.next() {
-            if let c: Int64 = try r.value("cluster") { clusterOf[try r.value("sample_id")] = c; clusterOf[c] = c }
+            guard let c: Int64 = try r.value("cluster") else { continue }
+            let sample: Int64 = try r.value("sample_id")
+            if root[sample] == nil { root[sample] = sample }
+            if root[c] == nil { root[c] = c }
+            let ra = find(sample), rc = find(c)
+            if ra != rc { root[max(ra, rc)] = min(ra, rc) }
         }
+        var clusterOf: [Int64: Int64] = [:]
+        for sample in root.keys { clusterOf[sample] = find(sample) }
         return clusterOf
     }
 }

@@ -47,9 +47,9 @@ extension Store {
                 "snapshot \(name) was made before near-duplicate clusters were frozen with snapshots (migration 0006): --group near-duplicate took them from the near-duplicate flags as they are now, so flags changed since the snapshot was made change its splits (snapshot the same selection again to freeze them)"
             )
         }
-        if plan.splits.clustersFrozenBeforeDetection {
+        if plan.splits.clustersFrozenBeforeDetection, let group = plan.splits.settings.group?.rawValue {
             warnings.append(
-                "snapshot \(name) was made before near-duplicate detection ran, so no clusters were frozen with it: --group near-duplicate keeps no near duplicates together, though its members have near-duplicate flags now; to keep them in one split, snapshot the same selection again (clusters are frozen at `snapshot create`)"
+                "snapshot \(name) was made before \(group) detection ran, so no clusters were frozen with it: --group \(group) keeps no \(group == "near-duplicate" ? "near" : "semantic") duplicates together, though its members have \(group) flags now; to keep them in one split, snapshot the same selection again (clusters are frozen at `snapshot create`)"
             )
         }
         if options.format == .hf,

@@ -133,6 +133,7 @@ extension Store {
 
         return try write { db in
             try Self.refuseForeignAnnotations(db, dimension: dimension)
+            try Self.refuseStaleTopics(db, dimension: dimension, clustered: Set(vectors.sampleIDs), model: model.name)
             let now = Timestamp.string(clock.now())
             var run = ClusterRunRecord(
                 id: nil, dimension: dimension, modelId: model.id, k: Int64(k), seed: Int64(bitPattern: options.seed),
@@ -164,6 +165,25 @@ extension Store {
                 withoutVector: vectors.withoutVector, iterations: result.iterations, converged: result.converged, objective: result.objective,
                 annotated: annotate.annotated, replaced: annotate.replaced, unchanged: annotate.unchanged,
                 removedCategories: stale, topics: topics)
+        }
+    }
+
+    /// Refuses a re-run that would leave active samples on an earlier run's topic: samples
+    /// clustered before whose content has no vector now (edited since `embed`) would keep a
+    /// topic that is no longer among the topics, skewing coverage and distribution.
+    static func refuseStaleTopics(_ db: Database, dimension: String, clustered: Set<Int64>, model: String) throws {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT s.id, s.uid FROM scene_annotations a JOIN samples s ON s.id = a.sample_id
+                WHERE a.dimension = ? AND a.replaced_by IS NULL AND a.origin = '\(AnnotationOrigin.cluster.rawValue)'
+                  AND s.status = '\(SampleStatus.active.rawValue)' ORDER BY s.id
+                """, arguments: [dimension])
+        let stale = try rows.filter { !clustered.contains(try $0.value("id")) }.map { try $0.value("uid") as String }
+        guard stale.isEmpty else {
+            throw WinnowError.invalidArgument(
+                "\(stale.count) active samples have a topic of dimension '\(dimension)' from an earlier run but no vector of model '\(model)' now (edited since `winnow embed`: \(stale.prefix(3).joined(separator: ", "))\(stale.count > 3 ? ", …" : "")); run `winnow embed` first, so every clustered sample is clustered again"
+            )
         }
     }
 

@@ -80,6 +80,13 @@ public enum VectorSearch {
                         found.append(SimilarPair(later: i, earlier: b0 + bj, cosine: row[bj]))
                     }
                 }
+                // Hand over a large batch early: memory stays bounded however many pairs match.
+                if found.count >= 1 << 18 {
+                    lock.lock()
+                    body(found)
+                    lock.unlock()
+                    found.removeAll(keepingCapacity: true)
+                }
             }
             lock.lock()
             body(found)

@@ -42,7 +42,11 @@ extension WinnowCommand {
                 if !names.contains(name) { names.append(name) }
             }
             let opened = try store.open()
-            if names.isEmpty { names = try opened.defaultDetectors() }
+            if names.isEmpty {
+                let defaults = try opened.defaultDetectors(model: model)
+                names = defaults.detectors
+                if let skipped = defaults.skipped { Terminal.note("warning: " + skipped) }
+            }
             var cfg = DetectConfig()
             cfg.model = model
             if let config {

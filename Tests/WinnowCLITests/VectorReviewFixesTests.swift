@@ -73,3 +73,65 @@ import WinnowKit
         #expect(try query(db, "SELECT count(*) FROM scene_annotations") == before, "nothing written")
     }
 }
+
+/// Bugs a review of issue 14 found in `vectors import` and `vectors export`.
+@Suite struct VectorFileReviewFixesTests {
+    let base = VectorDetectorCLITests()
+
+    /// A .npy v1.0 file with `header` (padded as numpy pads it) and `payload` bytes of values.
+    static func npy(_ header: String, payload: Data = Data()) -> Data {
+        var text = header
+        while (10 + text.utf8.count + 1) % 64 != 0 { text += " " }
+        text += "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        data.append(contentsOf: [UInt8(text.utf8.count & 0xFF), UInt8(text.utf8.count >> 8)])
+        data.append(contentsOf: Array(text.utf8))
+        data.append(payload)
+        return data
+    }
+
+    /// A shape whose byte count overflows is refused with a message (it trapped, exit 132), and a
+    /// negative row count is named as such.
+    @Test func aHostileNpyShapeIsRefusedNotACrash() throws {
+        let (dir, db) = try base.store()
+        defer { withExtendedLifetime(dir) {} }
+        try Self.npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 4611686018427387904), }").write(to: URL(fileURLWithPath: dir.file("big.npy")))
+        _ = dir.write("big.uids.txt", "u1\n")
+        let big = try winnow(["vectors", "import", dir.file("big.npy"), "--model", "x", "--db", db])
+        #expect(big.status != 0 && big.status < 128, "\(big.status) \(big.stderr)")
+        #expect(big.stderr.contains("needs more bytes than any file holds"), "\(big.stderr)")
+        try Self.npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-2, 4), }").write(to: URL(fileURLWithPath: dir.file("neg.npy")))
+        _ = dir.write("neg.uids.txt", "")
+        let neg = try winnow(["vectors", "import", dir.file("neg.npy"), "--model", "x", "--db", db])
+        #expect(neg.status != 0 && neg.stderr.contains("its shape is (-2, 4)"), "\(neg.stderr)")
+        #expect(try query(db, "SELECT count(*) FROM embedding_models WHERE name = 'x'") == 0)
+    }
+
+    /// A tiny vector (1/|v| overflows a Float) is scaled in Double and stored unit length; it
+    /// was stored as inf and broke similar, stats, cluster and export.
+    @Test func aTinyVectorIsScaledWithoutOverflow() throws {
+        let (dir, db) = try base.store()
+        defer { withExtendedLifetime(dir) {} }
+        let tiny = Array(repeating: "1e-40", count: 8).joined(separator: ", ")
+        let file = dir.write("tiny.jsonl", #"{"uid": "u1", "vector": [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]}"# + "\n" + #"{"uid": "u2", "vector": [\#(tiny)]}"# + "\n")
+        let run = try winnow(["vectors", "import", file, "--model", "tiny", "--db", db])
+        #expect(run.status == 0, "\(run.stderr)")
+        let similar = try winnow(["similar", "u1", "--model", "tiny", "--json", "--db", db])
+        #expect(similar.status == 0, "\(similar.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(similar.stdout.utf8)) as? [String: Any])
+        let first = try #require((doc["neighbours"] as? [[String: Any]])?.first, "\(similar.stdout)")
+        #expect(abs((first["cosine"] as? Double ?? 0) - 1) < 1e-5, "\(first)")
+    }
+
+    /// `--uids` naming the vectors file itself is refused before anything is written (the uids
+    /// landed in it and the export failed, destroying a file replaced with --force).
+    @Test func exportRefusesUidsOntoTheVectorsFile() throws {
+        let (dir, db) = try base.store()
+        defer { withExtendedLifetime(dir) {} }
+        let target = dir.write("same.npy", "precious")
+        let run = try winnow(["vectors", "export", target, "--uids", target, "--force", "--db", db])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("is the vectors file itself"), "\(run.stderr)")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious")
+    }
+}

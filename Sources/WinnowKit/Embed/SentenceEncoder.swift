@@ -100,11 +100,14 @@ public final class SentenceEncoder: TextEmbedder, @unchecked Sendable {
         return parts.last ?? folder.path
     }
 
-    /// Reads the model in `folder`; refuses architectures it does not implement.
-    public init(folder: URL, name: String? = nil, maxTokens: Int = 256) throws {
+    /// Reads the model in `folder`; refuses architectures it does not implement. `maxTokens`
+    /// nil: the model's own `max_seq_length` (sentence_bert_config.json), as sentence-transformers
+    /// truncates, else 256, at most the model's positions.
+    public init(folder: URL, name: String? = nil, maxTokens requested: Int? = nil) throws {
         self.folder = folder
         let config = try BertConfig(url: folder.appendingPathComponent("config.json"))
         modelMaxTokens = try Self.readSentenceBertMaxTokens(folder)
+        let maxTokens = requested ?? min(modelMaxTokens ?? 256, config.maxPositions)
         try Self.checkModules(folder, hidden: config.hidden)
         guard maxTokens >= 2 && maxTokens <= config.maxPositions else {
             throw WinnowError.invalidArgument("--max-tokens \(maxTokens): the model reads 2 to \(config.maxPositions) tokens per text ([CLS] and [SEP] included)")
@@ -185,7 +188,7 @@ public final class SentenceEncoder: TextEmbedder, @unchecked Sendable {
             )
         }
         let folder = try locate(nil, environment: environment)
-        let encoder = try SentenceEncoder(folder: folder, name: model.name, maxTokens: model.maxTokens ?? 256)
+        let encoder = try SentenceEncoder(folder: folder, name: model.name, maxTokens: model.maxTokens)
         guard model.fingerprint == nil || encoder.fingerprint == model.fingerprint else {
             throw WinnowError.invalidArgument(
                 "model \(model.name)'s vectors were made with other weights than those in \(folder.path) (fingerprint \(model.fingerprint!.prefix(12))…, found \(encoder.fingerprint.prefix(12))…): set WINNOW_MODEL to that model's folder"

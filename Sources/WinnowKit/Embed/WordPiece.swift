@@ -230,7 +230,7 @@ public struct WordPieceTokenizer: Sendable {
     /// The CJK Unified Ideographs blocks BERT splits character by character (not kana or hangul).
     static func isCJK(_ v: UInt32) -> Bool {
         (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || (0x20000...0x2A6DF).contains(v) || (0x2A700...0x2B73F).contains(v)
-            || (0x2B740...0x2B81F).contains(v) || (0x2B820...0x2CEAF).contains(v) || (0xF900...0xFAFF).contains(v) || (0x2F800...0x2FA1F).contains(v)
+            || (0x2B740...0x2B81F).contains(v) || (0x2B920...0x2CEAF).contains(v) || (0xF900...0xFAFF).contains(v) || (0x2F800...0x2FA1F).contains(v)
     }
 
     private static func readJSON(_ url: URL) throws -> [String: Any]? {

@@ -236,6 +236,9 @@ extension Store {
             throw WinnowError.invalidArgument("--uids goes with --format npy; JSON Lines names each vector's uid on its line")
         }
         let uidsFile = format == .npy ? (uidsPath ?? VectorFileFormat.defaultUIDsPath(for: file)) : nil
+        if let uidsFile, URL(fileURLWithPath: uidsFile).resolvingSymlinksInPath().path == URL(fileURLWithPath: file).resolvingSymlinksInPath().path {
+            throw WinnowError.invalidArgument("--uids \(uidsFile) is the vectors file itself; name another file for the uids")
+        }
         for path in [file] + (uidsFile.map { [$0] } ?? []) {
             if path == self.path { throw WinnowError.invalidArgument("\(path) is the store; write the vectors elsewhere") }
             var isFolder: ObjCBool = false

@@ -79,9 +79,11 @@ public struct NumpyArray {
         else {
             throw bad("its values are '\(descr)', expected floats ('<f4', '<f2' or '<f8')")
         }
-        guard dims[1] > 0 else { throw bad("its rows have no values (shape (\(dims[0]), 0))") }
-        let (total, overflow) = dims[0].multipliedReportingOverflow(by: dims[1] * width)
-        guard !overflow, data.count - headerStart - headerLength >= total else {
+        guard dims[0] >= 0, dims[1] > 0 else { throw bad("its shape is (\(dims[0]), \(dims[1])): expected a count of rows and a positive dimension") }
+        let (rowBytes, rowOverflow) = dims[1].multipliedReportingOverflow(by: width)
+        let (total, overflow) = dims[0].multipliedReportingOverflow(by: rowOverflow ? 1 : rowBytes)
+        guard !rowOverflow, !overflow, data.count - headerStart - headerLength >= total else {
+            if rowOverflow || overflow { throw bad("its shape (\(dims[0]), \(dims[1])) needs more bytes than any file holds") }
             throw bad("it holds \(data.count - headerStart - headerLength) bytes of values, its shape needs \(total)")
         }
         self.width = width
@@ -161,8 +163,14 @@ enum VectorValues {
         }
         guard sum > 0 else { return "a vector of zeros has no direction; leave the sample out instead" }
         if abs(sum - 1) > 1e-6 {
-            let scale = Float(1 / sum.squareRoot())
-            for i in vector.indices { vector[i] *= scale }
+            // Scaled in Double: 1/|v| of a tiny vector overflows a Float.
+            let norm = sum.squareRoot()
+            for i in vector.indices { vector[i] = Float(Double(vector[i]) / norm) }
+            var check = 0.0
+            for v in vector { check += Double(v) * Double(v) }
+            guard vector.allSatisfy(\.isFinite), abs(check - 1) < 1e-3 else {
+                return "a vector of length \(norm) is too short to give a direction in float32; leave the sample out instead"
+            }
         }
         return nil
     }

@@ -41,7 +41,7 @@ extension WinnowCommand {
         @Option(
             name: .customLong("max-tokens"),
             help: ArgumentHelp(
-                "Tokens per text, [CLS] and [SEP] included; longer texts are truncated (default: 256, or what the store's vectors of this model were made with).",
+                "Tokens per text, [CLS] and [SEP] included; longer texts are truncated (default: the model's max_seq_length, else 256; or what the store's vectors of this model were made with).",
                 valueName: "N"))
         var maxTokens: Int?
 
@@ -63,7 +63,7 @@ extension WinnowCommand {
         func run() throws {
             let opened = try store.open()
             let folder = try SentenceEncoder.locate(model)
-            var encoder = try SentenceEncoder(folder: folder, maxTokens: maxTokens ?? 256)
+            var encoder = try SentenceEncoder(folder: folder, maxTokens: maxTokens)
             let storedName = name ?? encoder.name
             // Without --max-tokens, add to the store's vectors of this model with their truncation.
             if maxTokens == nil, let existing = try opened.embeddingModel(named: storedName), existing.origin == .embed,

@@ -135,3 +135,18 @@ import WinnowKit
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious")
     }
 }
+
+/// The export warning for a snapshot frozen before detection names the grouping asked for.
+@Suite struct GroupingWarningTests {
+    @Test func theFrozenBeforeDetectionWarningNamesSemanticDuplicate() throws {
+        let (dir, db) = try VectorDetectorCLITests().store()
+        defer { withExtendedLifetime(dir) {} }
+        #expect(try winnow(["snapshot", "create", "v1", "--db", db]).status == 0)
+        #expect(try winnow(["detect", "semantic-duplicate", "--db", db]).status == 0)
+        let run = try winnow(["export", "v1", "--out", dir.file("o"), "--split", "train=0.5,test=0.5", "--group", "semantic-duplicate", "--db", db])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("made before semantic-duplicate detection ran"), "\(run.stderr)")
+        #expect(run.stderr.contains("--group semantic-duplicate keeps no semantic duplicates together"), "\(run.stderr)")
+        #expect(!run.stderr.contains("near-duplicate"), "\(run.stderr)")
+    }
+}

@@ -10,10 +10,13 @@ public enum Outliers {
         public let nearest: Int
     }
 
-    /// Each row's neighbourhood among the other rows (k is capped at rows − 1; empty below 2 rows).
-    public static func neighbourhoods(_ matrix: VectorMatrix, k: Int) -> [Neighbourhood] {
-        guard matrix.rows > 1 else { return [] }
-        return VectorSearch.nearest(matrix, in: matrix, k: k, excludingSelf: true).map { list in
+    /// Each row's neighbourhood among the other rows (k is capped at rows − 1; empty below 2
+    /// rows); with `among`, only the rows at those indices, and positions in it for rows.
+    public static func neighbourhoods(_ matrix: VectorMatrix, k: Int, among subset: [Int]? = nil) -> [Neighbourhood] {
+        guard (subset?.count ?? matrix.rows) > 1 else { return [] }
+        let found =
+            subset.map { VectorSearch.nearest(among: $0, of: matrix, k: k) } ?? VectorSearch.nearest(matrix, in: matrix, k: k, excludingSelf: true)
+        return found.map { list in
             let mean = list.reduce(0.0) { $0 + Double($1.cosine) } / Double(list.count)
             return Neighbourhood(meanDistance: 1 - mean, nearest: list[0].index)
         }
@@ -65,9 +68,8 @@ public final class OutlierDetector: VectorDetector {
         for i in 0..<v.matrix.rows { groups[v.labels[i] ?? "", default: []].append(i) }
         var hits: [DetectorHit] = []
         for (label, rows) in groups.sorted(by: { $0.key < $1.key }) where rows.count > k {
-            // One group: the matrix as it is; else a copy of the group's rows, one group at a time.
-            let matrix = groups.count == 1 ? v.matrix : v.matrix.rows(rows)
-            let near = Outliers.neighbourhoods(matrix, k: k)
+            // One group: the matrix as it is; else the group's rows, gathered a block at a time.
+            let near = Outliers.neighbourhoods(v.matrix, k: k, among: groups.count == 1 ? nil : rows)
             guard let (median, mad, z) = Outliers.robustZ(near.map(\.meanDistance)) else { continue }
             let group = label.isEmpty ? "unlabelled samples" : "label '\(label)'"
             for (j, row) in rows.enumerated() where z[j] > bound {

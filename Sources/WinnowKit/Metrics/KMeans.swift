@@ -188,9 +188,8 @@ public enum KMeans {
     /// row of lowest cosine to its own centroid (that row moves to it), one per empty cluster.
     static func update(_ x: VectorMatrix, assignments: inout [Int], best: inout [Float], k: Int) -> VectorMatrix {
         let n = x.rows, d = x.dimension
-        var sums = VectorMatrix(rows: k, dimension: d)
         var sizes = [Int](repeating: 0, count: k)
-        var values = sums.values
+        var values = [Float](repeating: 0, count: k * d)
         x.values.withUnsafeBufferPointer { px in
             values.withUnsafeMutableBufferPointer { ps in
                 for i in 0..<n {
@@ -212,9 +211,11 @@ public enum KMeans {
                 let i = order[taken]
                 taken += 1
                 let old = assignments[i]
-                for j in 0..<d {
-                    values[old * d + j] -= x.values[i * d + j]
-                    values[c * d + j] = x.values[i * d + j]
+                x.values.withUnsafeBufferPointer { px in
+                    for j in 0..<d {
+                        values[old * d + j] -= px[i * d + j]
+                        values[c * d + j] = px[i * d + j]
+                    }
                 }
                 sizes[old] -= 1
                 sizes[c] = 1
@@ -222,7 +223,7 @@ public enum KMeans {
                 best[i] = 1
             }
         }
-        sums = VectorMatrix(dimension: d, values: values)
+        var sums = VectorMatrix(dimension: d, values: values)
         sums.normalizeRows()
         return sums
     }

@@ -99,21 +99,9 @@ extension Store {
                     """, arguments: [model.id])
         }
         var ids: [Int64] = [], labels: [String?] = []
-        var matrix = VectorMatrix(rows: 0, dimension: model.dimension)
-        var row = [Float](repeating: 0, count: model.dimension)
-        while let r = try cursor.next() {
-            let ok = try r.withUnsafeData(atIndex: 2) { data -> Bool in
-                guard let data else { return false }
-                return data.withUnsafeBytes { raw in
-                    row.withUnsafeMutableBufferPointer { VectorCoding.decode(raw, as: model.dtype, dimension: model.dimension, into: $0.baseAddress!) }
-                }
-            }
-            guard ok else {
-                throw WinnowError.unexpectedValue(path: "the store", detail: "a vector of model '\(model.name)' that is not \(model.dimension) \(model.dtype.rawValue) values")
-            }
+        let matrix = try readVectors(cursor, column: 2, model: model, path: "the store") { r in
             ids.append(try r.value("sample_id", as: Int64.self))
             labels.append(try r.value("label", as: String?.self))
-            matrix.append(row)
         }
         return (ids, labels, matrix)
     }

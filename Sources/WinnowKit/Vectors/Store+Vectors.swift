@@ -48,7 +48,7 @@ public struct SampleVectors: Sendable {
     public let uids: [String]
     /// Current label of row i (nil: unlabelled).
     public let labels: [String?]
-    /// One unit-length (for embed's vectors) row per sample, in sample id order.
+    /// One unit-length row per sample, in sample id order (mapped: see `VectorScratch`).
     public let matrix: VectorMatrix
     /// Active samples left out because their content has no vector of this model.
     public let withoutVector: Int
@@ -167,7 +167,8 @@ extension Store {
     }
 
     /// The vectors of `model` for the active samples whose current content has one, in sample
-    /// id order: read row by row into one matrix (4 · n · dimension bytes, the only copy).
+    /// id order, each scaled to unit length: decoded row by row into a mapped scratch file
+    /// (`VectorScratch`), so even a million vectors take no heap.
     public func sampleVectors(model: EmbeddingModel) throws -> SampleVectors {
         try read { db in try Self.sampleVectors(db, model: model, path: path) }
     }
@@ -176,9 +177,6 @@ extension Store {
     static func sampleVectors(_ db: Database, model: EmbeddingModel, path: String) throws -> SampleVectors {
         let active = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples WHERE status = '\(SampleStatus.active.rawValue)'") ?? 0
         var ids: [Int64] = [], contents: [Int64] = [], uids: [String] = [], labels: [String?] = []
-        var matrix = VectorMatrix(rows: 0, dimension: model.dimension)
-        matrix.reserveCapacity(rows: active)
-        var row = [Float](repeating: 0, count: model.dimension)
         let cursor = try Row.fetchCursor(
             db,
             sql: """
@@ -186,23 +184,39 @@ extension Store {
                 JOIN vectors v ON v.model_id = ? AND v.content_id = r.content_id
                 WHERE s.status = '\(SampleStatus.active.rawValue)' ORDER BY s.id
                 """, arguments: [model.id])
-        while let r = try cursor.next() {
-            let ok = try r.withUnsafeData(atIndex: 3) { data -> Bool in
-                guard let data else { return false }
-                return data.withUnsafeBytes { raw in
-                    row.withUnsafeMutableBufferPointer { VectorCoding.decode(raw, as: model.dtype, dimension: model.dimension, into: $0.baseAddress!) }
-                }
-            }
-            guard ok else {
-                throw WinnowError.unexpectedValue(path: path, detail: "a vector of model '\(model.name)' that is not \(model.dimension) \(model.dtype.rawValue) values")
-            }
+        let matrix = try readVectors(cursor, column: 3, model: model, path: path) { r in
             ids.append(r[0])
             contents.append(r[4])
             uids.append(r[1])
             labels.append(r[2])
-            matrix.append(row)
         }
         return SampleVectors(model: model, sampleIDs: ids, contentIDs: contents, uids: uids, labels: labels, matrix: matrix, withoutVector: active - ids.count)
+    }
+
+    /// The vector BLOBs at `column` of every row of `cursor`, decoded, made unit length and
+    /// written to a mapped scratch file; `each` sees every row (for the ids beside the vectors).
+    static func readVectors(_ cursor: RowCursor, column: Int, model: EmbeddingModel, path: String, _ each: (Row) throws -> Void) throws -> VectorMatrix {
+        let writer = try VectorScratch.Writer(dimension: model.dimension)
+        var row = [Float](repeating: 0, count: model.dimension)
+        try row.withUnsafeMutableBufferPointer { out in
+            while let r = try cursor.next() {
+                let ok = try r.withUnsafeData(atIndex: column) { data -> Bool in
+                    guard let data else { return false }
+                    return data.withUnsafeBytes { VectorCoding.decode($0, as: model.dtype, dimension: model.dimension, into: out.baseAddress!) }
+                }
+                guard ok else {
+                    throw WinnowError.unexpectedValue(path: path, detail: "a vector of model '\(model.name)' that is not \(model.dimension) \(model.dtype.rawValue) values")
+                }
+                // Stored vectors are unit length already (embed and import make them so): only
+                // float16 rounding, or a vector written by other means, needs scaling.
+                var square: Float = 0
+                for j in 0..<model.dimension { square += out[j] * out[j] }
+                if abs(square - 1) > 1e-6 { VectorMatrix.normalize(out.baseAddress!, dimension: model.dimension) }
+                try writer.append(UnsafeBufferPointer(out))
+                try each(r)
+            }
+        }
+        return try writer.finish(normalized: true)
     }
 }
 

@@ -32,27 +32,50 @@ public enum VectorSearch {
         workers: Int = ProcessInfo.processInfo.activeProcessorCount
     ) -> [[Neighbour]] {
         precondition(queries.dimension == base.dimension)
-        let k = min(k, base.rows - (excludingSelf ? 1 : 0))
-        guard k > 0, queries.rows > 0 else { return Array(repeating: [], count: queries.rows) }
-        let queryBlocks = (queries.rows + block - 1) / block
-        let results = ResultSlots<[Neighbour]>(count: queries.rows)
-        parallel(blocks: queryBlocks, workers: workers) { qb, scratch in
-            let q0 = qb * block, q1 = min(queries.rows, q0 + block)
-            var heaps = [[Neighbour]](repeating: [], count: q1 - q0)
-            for b0 in stride(from: 0, to: base.rows, by: block) {
-                let b1 = min(base.rows, b0 + block)
-                product(queries, q0, q1, base, b0, b1, into: scratch)
-                let width = b1 - b0
-                for qi in 0..<(q1 - q0) {
-                    let row = scratch.baseAddress! + qi * width
-                    for bj in 0..<width {
-                        let j = b0 + bj
-                        if excludingSelf && j == q0 + qi { continue }
-                        insert(Neighbour(index: j, cosine: row[bj]), into: &heaps[qi], k: k)
+        return nearest(RowSet(queries, nil), in: RowSet(base, nil), k: k, excludingSelf: excludingSelf, workers: workers)
+    }
+
+    /// `nearest(matrix, in: matrix, k:, excludingSelf: true)` among only the rows at `subset`
+    /// (the result's rows and indices are positions in `subset`). The rows are gathered a block
+    /// at a time, so a subset of a large matrix is never copied whole.
+    public static func nearest(
+        among subset: [Int], of matrix: VectorMatrix, k: Int, workers: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) -> [[Neighbour]] {
+        let rows = RowSet(matrix, subset)
+        return nearest(rows, in: rows, k: k, excludingSelf: true, workers: workers)
+    }
+
+    private static func nearest(_ queries: RowSet, in base: RowSet, k: Int, excludingSelf: Bool, workers: Int) -> [[Neighbour]] {
+        let k = min(k, base.count - (excludingSelf ? 1 : 0))
+        guard k > 0, queries.count > 0 else { return Array(repeating: [], count: queries.count) }
+        let d = base.matrix.dimension
+        let queryBlocks = (queries.count + block - 1) / block
+        let results = ResultSlots<[Neighbour]>(count: queries.count)
+        queries.matrix.values.withUnsafeBufferPointer { pq in
+            base.matrix.values.withUnsafeBufferPointer { pb in
+                parallel(blocks: queryBlocks, workers: workers, gathering: queries.subset != nil || base.subset != nil ? d : 0) {
+                    qb, scratch, gather in
+                    let q0 = qb * block, q1 = min(queries.count, q0 + block)
+                    let a = queries.block(q0, q1, in: pq.baseAddress!, gather: gather)
+                    var heaps = [[Neighbour]](repeating: [], count: q1 - q0)
+                    for b0 in stride(from: 0, to: base.count, by: block) {
+                        let b1 = min(base.count, b0 + block)
+                        let b = base.block(b0, b1, in: pb.baseAddress!, gather: gather.map { $0 + block * d })
+                        BLAS.gemm(
+                            transposeB: true, m: q1 - q0, n: b1 - b0, k: d, a: a, lda: d, b: b, ldb: d, c: scratch.baseAddress!, ldc: b1 - b0)
+                        let width = b1 - b0
+                        for qi in 0..<(q1 - q0) {
+                            let row = scratch.baseAddress! + qi * width
+                            for bj in 0..<width {
+                                let j = b0 + bj
+                                if excludingSelf && j == q0 + qi { continue }
+                                insert(Neighbour(index: j, cosine: row[bj]), into: &heaps[qi], k: k)
+                            }
+                        }
                     }
+                    for qi in 0..<(q1 - q0) { results.set(q0 + qi, heaps[qi]) }
                 }
             }
-            for qi in 0..<(q1 - q0) { results.set(q0 + qi, heaps[qi]) }
         }
         return results.values.map { $0 ?? [] }
     }
@@ -66,7 +89,7 @@ public enum VectorSearch {
     ) {
         let blocks = (matrix.rows + block - 1) / block
         let lock = NSLock()
-        parallel(blocks: blocks, workers: workers) { qb, scratch in
+        parallel(blocks: blocks, workers: workers, gathering: 0) { qb, scratch, _ in
             let q0 = qb * block, q1 = min(matrix.rows, q0 + block)
             var found: [SimilarPair] = []
             for b0 in stride(from: 0, to: q1, by: block) {
@@ -121,9 +144,13 @@ public enum VectorSearch {
         list.insert(n, at: at)
     }
 
-    /// Runs `work(block, scratch)` for blocks 0..<blocks on `workers` threads, each thread with
-    /// its own scratch of block² floats and OpenBLAS kept to one thread (restored after).
-    private static func parallel(blocks: Int, workers: Int, _ work: (Int, UnsafeMutableBufferPointer<Float>) -> Void) {
+    /// Runs `work(block, scratch, gather)` for blocks 0..<blocks on `workers` threads, each
+    /// thread with its own scratch of block² floats, room to gather two blocks of rows of
+    /// `gathering` values each (nil when 0), and OpenBLAS kept to one thread (restored after).
+    private static func parallel(
+        blocks: Int, workers: Int, gathering: Int,
+        _ work: (Int, UnsafeMutableBufferPointer<Float>, UnsafeMutablePointer<Float>?) -> Void
+    ) {
         guard blocks > 0 else { return }
         let width = max(1, min(workers, blocks))
         BLAS.setThreads(1)
@@ -134,10 +161,33 @@ public enum VectorSearch {
             let job = UncheckedSendable(work)
             DispatchQueue.concurrentPerform(iterations: width) { _ in
                 let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: block * block)
-                defer { scratch.deallocate() }
-                while let b = next.take(below: blocks) { job.value(b, scratch) }
+                let gather = gathering > 0 ? UnsafeMutablePointer<Float>.allocate(capacity: 2 * block * gathering) : nil
+                defer {
+                    scratch.deallocate()
+                    gather?.deallocate()
+                }
+                while let b = next.take(below: blocks) { job.value(b, scratch, gather) }
             }
         }
+    }
+}
+
+/// Rows of a matrix, all of them or those at `subset`, handed out as contiguous blocks.
+private struct RowSet {
+    let matrix: VectorMatrix
+    let subset: [Int]?
+    init(_ matrix: VectorMatrix, _ subset: [Int]?) {
+        self.matrix = matrix
+        self.subset = subset
+    }
+    var count: Int { subset?.count ?? matrix.rows }
+
+    /// Rows r0..<r1 (positions) one after another: in place over `values`, or copied into `gather`.
+    func block(_ r0: Int, _ r1: Int, in values: UnsafePointer<Float>, gather: UnsafeMutablePointer<Float>?) -> UnsafePointer<Float> {
+        let d = matrix.dimension
+        guard let subset, let gather else { return values + r0 * d }
+        for (at, r) in (r0..<r1).enumerated() { (gather + at * d).update(from: values + subset[r] * d, count: d) }
+        return UnsafePointer(gather)
     }
 }
 

@@ -347,4 +347,18 @@ import WinnowKit
         #expect((neighbours.first?["cosine"] as? Double ?? 0) > 0.999)
         #expect(neighbours.count == 2)
     }
+
+    @Test func aTmpdirWithNoRoomForTheScratchFileIsAClearError() throws {
+        let (dir, db) = try store()
+        defer { withExtendedLifetime(dir) {} }
+        dir.write("v.jsonl", jsonl([("s1", [1, 0, 0]), ("s2", [0, 1, 0]), ("s3", [0.6, 0.8, 0])]))
+        #expect(try winnow(["vectors", "import", dir.file("v.jsonl"), "--model", "mine", "--db", db]).status == 0)
+        let missing = dir.file("no-such-folder")
+        let run = try winnow(["similar", "s1", "--db", db], env: ["TMPDIR": missing])
+        #expect(run.status != 0 && run.stdout.isEmpty)
+        #expect(run.stderr.contains("cannot create a scratch file in \(missing)"), "\(run.stderr)")
+        #expect(run.stderr.contains("set TMPDIR to a folder with room") && !run.stderr.contains("Fatal"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: missing))
+        #expect(try winnow(["similar", "s1", "--db", db]).status == 0, "with TMPDIR back, it works")
+    }
 }

@@ -287,11 +287,11 @@ extension Store {
         now: String, taxonomy: Taxonomy, keepOtherOrigins: Bool = false,
         result: inout AnnotateResult
     ) throws {
+        // Cached statements: `cluster` and `annotate` call this once per sample, a million times on a large store.
         let current = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT id, category, origin FROM scene_annotations WHERE sample_id = ? AND dimension = ? AND replaced_by IS NULL
-                """, arguments: [sampleID, dimension])
+            db.cachedStatement(
+                sql: "SELECT id, category, origin FROM scene_annotations WHERE sample_id = ? AND dimension = ? AND replaced_by IS NULL"),
+            arguments: [sampleID, dimension])
         if keepOtherOrigins, let current, try current.value("origin", as: String.self) != origin { return }
         if let current, try current.value("category", as: String.self) == category {
             result.unchanged += 1
@@ -301,15 +301,16 @@ extension Store {
         if !known && !(result.unknown[dimension]?.contains(category) ?? false) {
             result.unknown[dimension, default: []].append(category)
         }
-        let newID = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM scene_annotations") ?? 1)
+        let newID = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(id), 0) + 1 FROM scene_annotations")) ?? 1)
         if let current {
-            try db.execute(sql: "UPDATE scene_annotations SET replaced_by = ? WHERE id = ?", arguments: [newID, try current.value("id", as: Int64.self)])
+            try db.cachedStatement(sql: "UPDATE scene_annotations SET replaced_by = ? WHERE id = ?").execute(arguments: [
+                newID, try current.value("id", as: Int64.self),
+            ])
             result.replaced += 1
         }
-        try db.execute(
-            sql: """
-                INSERT INTO scene_annotations (id, sample_id, dimension, category, origin, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [newID, sampleID, dimension, category, origin, now])
+        try db.cachedStatement(
+            sql: "INSERT INTO scene_annotations (id, sample_id, dimension, category, origin, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [newID, sampleID, dimension, category, origin, now])
         result.annotated += 1
     }
 }

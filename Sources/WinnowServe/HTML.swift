@@ -13,25 +13,59 @@ public enum HTML {
     /// `<`, `>`, `"` and `'` become character references, NUL becomes U+FFFD, and each bidi
     /// control is shown as the visible text `[U+202E]` instead of reordering the page.
     public static func escape(_ text: String) -> String {
-        var out = String()
-        out.reserveCapacity(text.utf8.count + 16)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case "\u{0}": out += "\u{FFFD}"
-            default:
-                if bidiControls.contains(scalar.value) {
-                    out += "[U+" + String(scalar.value, radix: 16, uppercase: true) + "]"
+        var text = text
+        return text.withUTF8 { bytes -> String in
+            var out = [UInt8]()
+            out.reserveCapacity(bytes.count + bytes.count / 16 + 16)
+            var runStart = 0
+            var i = 0
+            let n = bytes.count
+            func flush(_ end: Int) {
+                if end > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<end])) }
+            }
+            while i < n {
+                let b = bytes[i]
+                var replacement: String?
+                var width = 1
+                switch b {
+                case 0x26: replacement = "&amp;"
+                case 0x3C: replacement = "&lt;"
+                case 0x3E: replacement = "&gt;"
+                case 0x22: replacement = "&quot;"
+                case 0x27: replacement = "&#39;"
+                case 0x00: replacement = "\u{FFFD}"
+                case 0xD8, 0xE2:
+                    // The bidi controls are U+061C (D8 9C) and U+200E–U+2069 (E2 80 xx, E2 81 xx).
+                    if i + 1 < n, let scalar = scalarAt(bytes, i), bidiControls.contains(scalar.value) {
+                        replacement = "[U+" + String(scalar.value, radix: 16, uppercase: true) + "]"
+                        width = b == 0xD8 ? 2 : 3
+                    }
+                default: break
+                }
+                if let replacement {
+                    flush(i)
+                    out.append(contentsOf: Array(replacement.utf8))
+                    i += width
+                    runStart = i
                 } else {
-                    out.unicodeScalars.append(scalar)
+                    i += 1
                 }
             }
+            flush(n)
+            return String(decoding: out, as: UTF8.self)
         }
-        return out
+    }
+
+    /// The two- or three-byte scalar starting at `i` (nil when the bytes are not one).
+    private static func scalarAt(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int) -> Unicode.Scalar? {
+        let b = bytes[i]
+        if b & 0xE0 == 0xC0, i + 1 < bytes.count {
+            return Unicode.Scalar((UInt32(b & 0x1F) << 6) | UInt32(bytes[i + 1] & 0x3F))
+        }
+        if b & 0xF0 == 0xE0, i + 2 < bytes.count {
+            return Unicode.Scalar((UInt32(b & 0x0F) << 12) | (UInt32(bytes[i + 1] & 0x3F) << 6) | UInt32(bytes[i + 2] & 0x3F))
+        }
+        return nil
     }
 
     /// A whole page: the stylesheet and script are the embedded assets (no inline script or

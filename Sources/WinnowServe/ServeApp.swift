@@ -151,10 +151,9 @@ public final class ServeApp: Sendable {
         let sessionID = request.cookie(ServeApp.cookieName)
         guard let sessionID, let session = sessions.session(sessionID) else { return .unauthorized }
         if request.method == "POST" {
-            // A cross-site form cannot carry the cookie (SameSite=Strict) nor the token.
-            if let origin = request.headers["origin"], let host = request.headers["host"], origin != "null",
-                URL(string: origin)?.host.map({ h in host == h || host.hasPrefix(h + ":") || host.hasPrefix("[\(h)]") }) != true
-            {
+            // A cross-site form cannot carry the cookie (SameSite=Strict) nor the token; a
+            // browser's Origin, when sent, must also name this server as the Host header does.
+            if let origin = request.headers["origin"], !ServeApp.isSameOrigin(origin, host: request.headers["host"]) {
                 return ServeResponse(status: 403, body: Data("cross-origin request refused\n".utf8))
             }
             let fields = (try? request.fields()) ?? [:]
@@ -171,6 +170,13 @@ public final class ServeApp: Sendable {
         case (_, "api"): return API(app: self, context: context).handle(request, Array(parts.dropFirst()))
         default: return pages(request, parts, context)
         }
+    }
+
+    /// Whether an `Origin` header names the server the `Host` header names (scheme stripped,
+    /// host and port compared exactly).
+    static func isSameOrigin(_ origin: String, host: String?) -> Bool {
+        guard let host, let scheme = origin.range(of: "://") else { return false }
+        return origin[scheme.upperBound...].lowercased() == host.lowercased()
     }
 
     /// Who is asking, once signed in.

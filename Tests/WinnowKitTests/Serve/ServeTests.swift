@@ -130,6 +130,12 @@ extension ServeResponse {
         headers["Host"] = "127.0.0.1:8700"
         let evil = f.app.handle(ServeRequest(method: "POST", path: "/api/undo", headers: headers))
         #expect(evil.status == 403)
+        headers["Origin"] = "http://127.0.0.1:8701" // another port is another origin
+        #expect(f.app.handle(ServeRequest(method: "POST", path: "/api/undo", headers: headers)).status == 403)
+        #expect(ServeApp.isSameOrigin("http://127.0.0.1:8700", host: "127.0.0.1:8700"))
+        #expect(ServeApp.isSameOrigin("http://[::1]:8700", host: "[::1]:8700"))
+        #expect(!ServeApp.isSameOrigin("null", host: "127.0.0.1:8700"))
+        #expect(!ServeApp.isSameOrigin("http://127.0.0.1:8700", host: nil))
         #expect(try f.review.count("SELECT count(*) FROM decisions WHERE undone_at IS NULL") == 1)
     }
 
@@ -156,6 +162,9 @@ extension ServeResponse {
         #expect(HTML.escape("a & \"b\"") == "a &amp; &quot;b&quot;")
         #expect(HTML.escape("abc\u{202E}fed\u{2066}x\u{2069}") == "abc[U+202E]fed[U+2066]x[U+2069]")
         #expect(HTML.escape("nul\u{0}") == "nul\u{FFFD}")
+        #expect(HTML.escape("\u{061C}a\u{200F}b\u{200E}—✓\u{202A}") == "[U+61C]a[U+200F]b[U+200E]—✓[U+202A]")
+        #expect(HTML.escape("") == "")
+        #expect(HTML.escape("tail \u{E2}") == "tail \u{E2}")
         #expect(HTML.escape("zero-width joiner \u{200D} stays, café ✓") == "zero-width joiner \u{200D} stays, café ✓")
     }
 
@@ -230,6 +239,38 @@ extension ServeResponse {
         #expect(
             Pages.sampleContent(instruction)
                 == "<h3>instruction</h3><pre class=\"text\">do it</pre><h3>input</h3><pre class=\"text\"></pre><h3>output</h3><pre class=\"text\">done</pre>")
+    }
+
+    // MARK: the page's script
+
+    static let node = ["/usr/bin/node", "/usr/local/bin/node"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// app.js against a stand-in DOM (Tests/Fixtures/serve/app-harness.js): the keys submit the
+    /// forms, r then a digit picks the label, the lease is renewed with the CSRF token and
+    /// released by a beacon when the reviewer leaves without deciding. The real-browser run is
+    /// later work; this needs node (on the project's machines), else it is skipped.
+    @Test(.enabled(if: node != nil, "needs node")) func appScriptKeysAndLease() throws {
+        let dir = TempDir()
+        let script = dir.write("app.js", Assets.script)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(ServeTests.node))
+        process.arguments = [fixtures + "/serve/app-harness.js", script]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let doc = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(doc["renewEveryMs"] as? [Int] == [200_000])
+        #expect(doc["renewals"] as? [[String: String]] == [["url": "/api/renew", "csrf": "CSRF-TOKEN", "body": #"{"item":"7"}"#]])
+        #expect(doc["beacons"] as? [[String: String]] == [["url": "/api/release", "body": "csrf=CSRF-TOKEN&item=7", "type": "application/x-www-form-urlencoded"]])
+        #expect(doc["ignored"] as? [Bool] == [false, false, false])
+        #expect(doc["helpShown"] as? Bool == true)
+        #expect(doc["prompt"] as? String == "relabel: press the label's digit")
+        #expect(doc["submitted"] as? [String] == ["act-relabel", "act-keep", "act-drop", "act-skip", "act-undo"])
+        #expect(doc["relabelIndex"] as? Int == 1)
+        #expect(doc["beaconsAfterDecisions"] as? Int == 0)
     }
 
     // MARK: review through the pages

@@ -5,7 +5,7 @@ import WinnowKit
 /// them by hand; `ReviewServer` builds them from the socket).
 public struct ServeRequest: Sendable {
     public var method: String
-    /// The decoded path, without the query.
+    /// The path as sent (percent-encoded), without the query; `segments` decodes it.
     public var path: String
     public var query: [String: String]
     /// Header names in lower case.
@@ -18,6 +18,11 @@ public struct ServeRequest: Sendable {
         self.query = query
         self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
         self.body = body
+    }
+
+    /// The path's segments, each percent-decoded (`/queues/two%20words` → queues, two words).
+    var segments: [String] {
+        path.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding ?? String($0) }
     }
 
     /// The value of cookie `name`.
@@ -140,7 +145,7 @@ public final class ServeApp: Sendable {
     }
 
     private func route(_ request: ServeRequest) -> ServeResponse {
-        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let parts = request.segments
         // Signing in: the printed URL's token, then a name.
         if request.method == "GET", parts.isEmpty, request.query["token"] != nil {
             guard sessions.isSignInToken(request.query["token"]) else { return .unauthorized }

@@ -398,6 +398,7 @@ extension ServeResponse {
     @Test func theServerAnswersOverRealHTTPOnAnEphemeralPort() async throws {
         let f = try ServeFixture()
         try f.review.queue("q")
+        try f.review.queue("two wörds")
         let server = try ReviewServer(app: f.app, address: ServeAddress.checked(host: "127.0.0.1", port: 0, token: nil))
         let running = Task { try await server.run() }
         let port = try await server.waitUntilListening()
@@ -416,6 +417,11 @@ extension ServeResponse {
         let page = try LoopbackHTTP.send(port: port, path: "/queues/q", headers: ["Cookie": cookie])
         #expect(page.status == 200)
         let csrf = try #require(ServeFixture.csrf(in: page.text))
+        let list = try LoopbackHTTP.send(port: port, path: "/", headers: ["Cookie": cookie])
+        #expect(list.text.contains("<a href=\"/queues/two%20w%C3%B6rds\">two wörds</a>"))
+        let spaced = try LoopbackHTTP.send(port: port, path: "/queues/two%20w%C3%B6rds", headers: ["Cookie": cookie])
+        #expect(spaced.status == 200)
+        #expect(spaced.text.contains("two wörds · item"))
         let script = try LoopbackHTTP.send(port: port, path: "/assets/app.js", headers: ["Cookie": cookie])
         #expect(script.headers["content-type"] == "text/javascript; charset=utf-8")
         #expect(script.text.contains("navigator.sendBeacon(\"/api/release\""))

@@ -127,6 +127,7 @@ enum Assets {
         .help { display: none; }
         .help.shown { display: block; }
         .lease { color: #666; font-size: .9em; }
+        .hint { color: #666; align-self: center; }
         table.queues { border-collapse: collapse; }
         table.queues th, table.queues td { padding: .3em .8em; border-bottom: 1px solid #ddd; text-align: left; }
         .empty { font-size: 1.1em; }

@@ -150,6 +150,7 @@ enum Pages {
         let actions = [
             act(.keep, "k", "keep"), act(.drop, "d", "drop"), relabel, act(.skip, "s", "skip"),
             HTML.postForm(action: "\(path)/undo", csrf: csrf, fields: [], button: "<kbd>u</kbd> undo", id: "act-undo"),
+            "<span class=\"hint\"><kbd>?</kbd> keys</span>",
         ].joined(separator: "\n")
         let help = """
             <section class="help" id="help"><h2>Keys</h2><p><kbd>k</kbd> keep (the flags were false alarms) · <kbd>d</kbd> drop · \

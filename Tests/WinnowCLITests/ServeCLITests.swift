@@ -44,7 +44,7 @@ import Testing
         defer { if server.isRunning { server.terminate() } }
         // The URL line: http://127.0.0.1:PORT/?token=64 hex digits.
         var url: String?
-        for _ in 0..<200 where url == nil {
+        for _ in 0..<600 where url == nil { // up to 30 s: a loaded machine starts slowly
             let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
             url = text.split(separator: "\n").first { $0.hasPrefix("http://127.0.0.1:") }.map(String.init)
             if url == nil { Thread.sleep(forTimeInterval: 0.05) }
@@ -70,9 +70,28 @@ import Testing
         #expect(cli.status == 0, "\(cli.stderr)")
         #expect(!cli.stdout.contains("\"id\":\(item),"))
 
+        // An import writes the store while the server takes decisions: both go through.
+        let corpus = dir.file("more.jsonl")
+        try SeededCorpus.write(corpus, records: 20_000)
+        let importer = winnowProcess(["import", corpus, "--db", db])
+        importer.standardOutput = FileHandle.nullDevice
+        importer.standardError = FileHandle.nullDevice
+        try importer.run()
+        var renewals = 0
+        while importer.isRunning && renewals < 200 {
+            let renewed = try LoopbackHTTP.send(
+                port: port, method: "POST", path: "/api/renew",
+                headers: ["Cookie": cookie, "X-CSRF-Token": csrf, "Content-Type": "application/json"], body: Data("{\"item\": \(item)}".utf8))
+            #expect(renewed.status == 200, "\(renewed.text)")
+            renewals += 1
+        }
         let decided = try LoopbackHTTP.postForm(
             port: port, path: "/queues/q/decide", fields: [("csrf", csrf), ("item", String(item)), ("action", "drop")], headers: ["Cookie": cookie])
         #expect(decided.status == 303)
+        importer.waitUntilExit()
+        #expect(importer.terminationStatus == 0)
+        #expect(renewals > 0)
+        #expect(try query(db, "SELECT count(*) FROM samples WHERE uid GLOB 'r[0-9]*'") ?? 0 > 15_000)
         let sql = try winnow([
             "sql", "SELECT s.status || ' ' || d.reviewer || ' ' || d.action FROM samples s JOIN decisions d ON d.sample_id = s.id WHERE s.uid = '\(uid)'", "--db", db,
         ])

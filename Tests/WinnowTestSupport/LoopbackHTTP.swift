@@ -6,7 +6,8 @@ import Foundation
 
 /// A minimal HTTP/1.1 client for the tests of `winnow serve`: one request per connection to
 /// 127.0.0.1, no redirects followed, no cookies kept, so every header the server sends can
-/// be looked at. Bounded: a 10 s receive timeout, and it never retries.
+/// be looked at. Bounded: a 60 s receive timeout (generous: a loaded test run can keep the
+/// server's tasks waiting for a thread), and it never retries.
 public enum LoopbackHTTP {
     public struct Response: Sendable {
         public var status: Int
@@ -29,7 +30,7 @@ public enum LoopbackHTTP {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -395,6 +395,14 @@ extension ServeResponse {
 
     // MARK: real HTTP on loopback
 
+    /// Runs a blocking client call on its own thread: the server's tasks need Swift's
+    /// cooperative threads (two on this machine), which a blocked read would hold.
+    static func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
     @Test func theServerAnswersOverRealHTTPOnAnEphemeralPort() async throws {
         let f = try ServeFixture()
         try f.review.queue("q")
@@ -404,43 +412,112 @@ extension ServeResponse {
         let port = try await server.waitUntilListening()
         #expect(port != 0)
         defer { running.cancel() }
-        let denied = try LoopbackHTTP.send(port: port, path: "/api/queues")
+        let denied = try await Self.offThePool { try LoopbackHTTP.send(port: port, path: "/api/queues") }
         #expect(denied.status == 401)
         #expect(denied.body.isEmpty)
-        let form = try LoopbackHTTP.send(port: port, path: "/?token=\(ServeFixture.token)")
+        let form = try await Self.offThePool { try LoopbackHTTP.send(port: port, path: "/?token=\(ServeFixture.token)") }
         #expect(form.status == 200)
         #expect(form.headers["content-security-policy"]?.hasPrefix("default-src 'self'") == true)
-        let signedIn = try LoopbackHTTP.postForm(port: port, path: "/signin", fields: [("token", ServeFixture.token), ("reviewer", "alice")])
+        let signedIn = try await Self.offThePool { try LoopbackHTTP.postForm(port: port, path: "/signin", fields: [("token", ServeFixture.token), ("reviewer", "alice")]) }
         #expect(signedIn.status == 303)
         #expect(signedIn.headers["set-cookie"]?.contains("HttpOnly; SameSite=Strict") == true)
         let cookie = try #require(signedIn.cookie)
-        let page = try LoopbackHTTP.send(port: port, path: "/queues/q", headers: ["Cookie": cookie])
+        let page = try await Self.offThePool { try LoopbackHTTP.send(port: port, path: "/queues/q", headers: ["Cookie": cookie]) }
         #expect(page.status == 200)
         let csrf = try #require(ServeFixture.csrf(in: page.text))
-        let list = try LoopbackHTTP.send(port: port, path: "/", headers: ["Cookie": cookie])
+        let list = try await Self.offThePool { try LoopbackHTTP.send(port: port, path: "/", headers: ["Cookie": cookie]) }
         #expect(list.text.contains("<a href=\"/queues/two%20w%C3%B6rds\">two wörds</a>"))
-        let spaced = try LoopbackHTTP.send(port: port, path: "/queues/two%20w%C3%B6rds", headers: ["Cookie": cookie])
+        let spaced = try await Self.offThePool { try LoopbackHTTP.send(port: port, path: "/queues/two%20w%C3%B6rds", headers: ["Cookie": cookie]) }
         #expect(spaced.status == 200)
         #expect(spaced.text.contains("two wörds · item"))
-        let script = try LoopbackHTTP.send(port: port, path: "/assets/app.js", headers: ["Cookie": cookie])
+        let script = try await Self.offThePool { try LoopbackHTTP.send(port: port, path: "/assets/app.js", headers: ["Cookie": cookie]) }
         #expect(script.headers["content-type"] == "text/javascript; charset=utf-8")
         #expect(script.text.contains("navigator.sendBeacon(\"/api/release\""))
-        let decided = try LoopbackHTTP.send(
-            port: port, method: "POST", path: "/api/decide",
-            headers: ["Cookie": cookie, "X-CSRF-Token": csrf, "Content-Type": "application/json"], body: Data(#"{"item": 1, "action": "drop"}"#.utf8))
+        let decided = try await Self.offThePool {
+            try LoopbackHTTP.send(
+                port: port, method: "POST", path: "/api/decide",
+                headers: ["Cookie": cookie, "X-CSRF-Token": csrf, "Content-Type": "application/json"], body: Data(#"{"item": 1, "action": "drop"}"#.utf8))
+        }
         #expect(decided.status == 200)
         #expect(decided.text.contains("\"state\":\"applied\""))
         #expect(try f.review.sample("s1").status == "dropped")
-        let wrong = try LoopbackHTTP.send(
-            port: port, method: "POST", path: "/api/undo", headers: ["Cookie": cookie, "X-CSRF-Token": "nope"])
+        let wrong = try await Self.offThePool {
+            try LoopbackHTTP.send(
+                port: port, method: "POST", path: "/api/undo", headers: ["Cookie": cookie, "X-CSRF-Token": "nope"])
+        }
         #expect(wrong.status == 403)
         #expect(try f.review.sample("s1").status == "dropped")
         // A body over the limit is refused from its Content-Length, before it is read.
-        let tooBig = try LoopbackHTTP.send(
-            port: port, method: "POST", path: "/api/decide",
-            headers: ["Cookie": cookie, "X-CSRF-Token": csrf, "Content-Length": String(3 * ServeApp.maxBodyBytes)])
+        let tooBig = try await Self.offThePool {
+            try LoopbackHTTP.send(
+                port: port, method: "POST", path: "/api/decide",
+                headers: ["Cookie": cookie, "X-CSRF-Token": csrf, "Content-Length": String(3 * ServeApp.maxBodyBytes)])
+        }
         #expect(tooBig.status == 413)
         await server.stop(timeout: 1)
         _ = try? await running.value
     }
+
+    /// Four reviewers' sessions, each on its own thread, empty a queue with overlap 2 over
+    /// HTTP: every item gets exactly two decisions from two different reviewers, none is lost,
+    /// no request fails. (The 20-session, 2,000-item load test is later work.)
+    @Test func fourSessionsEmptyAnOverlapTwoQueueTogether() async throws {
+        let f = try ServeFixture(lease: 60)
+        try f.review.queue("q", overlap: 2)
+        let server = try ReviewServer(app: f.app, address: ServeAddress.checked(host: "127.0.0.1", port: 0, token: nil))
+        let running = Task { try await server.run() }
+        defer { running.cancel() }
+        let port = try await server.waitUntilListening()
+        let failures = FailureLog()
+        let reviewers = ["ana", "ben", "cai", "dee"]
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let group = DispatchGroup()
+            for reviewer in reviewers {
+                group.enter()
+                Thread.detachNewThread {
+                    defer { group.leave() }
+                    do {
+                        let signIn = try LoopbackHTTP.postForm(port: port, path: "/signin", fields: [("token", ServeFixture.token), ("reviewer", reviewer)])
+                        guard let cookie = signIn.cookie else { return failures.add("\(reviewer): no cookie") }
+                        let page = try LoopbackHTTP.send(port: port, path: "/", headers: ["Cookie": cookie])
+                        guard let csrf = ServeFixture.csrf(in: page.text) else { return failures.add("\(reviewer): no csrf") }
+                        for _ in 0..<300 {
+                            let next = try LoopbackHTTP.send(port: port, path: "/api/queues/q/next", headers: ["Cookie": cookie])
+                            guard next.status == 200, let doc = try JSONSerialization.jsonObject(with: next.body) as? [String: Any] else {
+                                return failures.add("\(reviewer): next \(next.status) \(next.text)")
+                            }
+                            guard let item = doc["item"] as? [String: Any], let id = item["id"] as? Int else {
+                                let wait = doc["wait"] as? [String: Any]
+                                if (wait?["leased_by_others"] as? Int ?? 0) == 0 { return }
+                                Thread.sleep(forTimeInterval: 0.02)
+                                continue
+                            }
+                            let decided = try LoopbackHTTP.send(
+                                port: port, method: "POST", path: "/api/decide",
+                                headers: ["Cookie": cookie, "X-CSRF-Token": csrf, "Content-Type": "application/json"],
+                                body: Data("{\"item\": \(id), \"action\": \"keep\"}".utf8))
+                            if decided.status != 200 { failures.add("\(reviewer): decide \(decided.status) \(decided.text)") }
+                        }
+                        failures.add("\(reviewer): still going after 300 rounds")
+                    } catch {
+                        failures.add("\(reviewer): \(error)")
+                    }
+                }
+            }
+            group.notify(queue: .global()) { done.resume() }
+        }
+        await server.stop(timeout: 1)
+        #expect(failures.all.isEmpty, "\(failures.all)")
+        #expect(try f.review.count("SELECT count(*) FROM decisions WHERE undone_at IS NULL") == 12)
+        #expect(try f.review.count("SELECT count(*) FROM (SELECT item_id FROM decisions GROUP BY item_id HAVING count(DISTINCT reviewer) = 2)") == 6)
+        #expect(try f.review.count("SELECT count(*) FROM queue_items WHERE resolved_at IS NULL") == 0)
+    }
+}
+
+/// Failures gathered from several threads.
+final class FailureLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String] = []
+    func add(_ entry: String) { lock.withLock { entries.append(entry) } }
+    var all: [String] { lock.withLock { entries } }
 }

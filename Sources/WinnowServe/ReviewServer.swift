@@ -79,9 +79,16 @@ public final class ReviewServer: Sendable {
         server = HTTPServer(config: config, handler: Adapter(app: app))
     }
 
-    /// Listens until `stop`; throws when the address cannot be bound.
+    /// Listens until `stop`; throws when the address cannot be bound (a `WinnowError` that says
+    /// what to do), or a cancellation when stopped.
     public func run() async throws {
-        try await server.run()
+        do {
+            try await server.run()
+        } catch SocketError.failed(let type, _, let message) {
+            throw WinnowError.invalidArgument(
+                "cannot listen on \(requested.host):\(requested.port): \(type.lowercased()) failed: \(message); is another server on that port? Give another --port (0 picks a free one)"
+            )
+        }
     }
 
     /// Waits until the socket listens, and gives the port it got (the chosen one for port 0).

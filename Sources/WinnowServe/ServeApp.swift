@@ -272,7 +272,12 @@ public final class ServeApp: Sendable {
             throw WinnowError.invalidArgument("\"action\" is one of keep, drop, relabel, skip (edit is not offered in the browser yet)")
         }
         var request = DecisionRequest(item: item, reviewer: reviewer, action: action)
-        if action == .relabel { request.label = fields["label"] }
+        if action == .relabel {
+            guard let label = fields["label"], !label.isEmpty else {
+                throw WinnowError.invalidArgument("a relabel needs \"label\": one of the labels the focus view lists")
+            }
+            request.label = label
+        }
         if let note = fields["note"], !note.isEmpty { request.note = note }
         return try store.decide(request)
     }

@@ -103,6 +103,13 @@ import Testing
         #expect(try LoopbackHTTP.postForm(port: port, path: "/queues/q/undo", fields: [("csrf", csrf)], headers: ["Cookie": cookie]).status == 303)
         #expect(try query(db, "SELECT status FROM samples WHERE uid = '\(uid)'", as: String.self) == "active")
 
+        // A second server on the same port is refused with what to do.
+        let busy = try winnow(["serve", "--port", String(port), "--db", db])
+        #expect(busy.status == 1)
+        #expect(
+            busy.stderr
+                == "error: cannot listen on 127.0.0.1:\(port): bind failed: Address already in use; is another server on that port? Give another --port (0 picks a free one)\n")
+
         server.terminate() // SIGTERM
         server.waitUntilExit()
         #expect(server.terminationStatus == 0)

@@ -59,8 +59,8 @@ extension WinnowCommand {
             done.wait()
             sources.forEach { $0.cancel() }
             if let error = outcome.error, !outcome.isStopping {
-                throw WinnowError.invalidArgument(
-                    "cannot listen on \(address.host):\(address.port): \(error); is another server on that port? Try another --port (0 picks a free one)")
+                if error is WinnowError { throw error }
+                throw WinnowError.invalidArgument("the server stopped: \(error); start it again")
             }
             Terminal.note("winnow serve: stopped")
         }

@@ -70,7 +70,9 @@ public enum HTML {
 
     /// A whole page: the stylesheet and script are the embedded assets (no inline script or
     /// style, as the Content-Security-Policy requires). `body` is markup built with `escape`.
-    static func page(title: String, body: String, csrf: String? = nil, bodyAttributes: [(String, String)] = []) -> String {
+    /// `assets: false` for pages shown without a session (sign-in, signed out), whose requests
+    /// for the assets would get 401.
+    static func page(title: String, body: String, csrf: String? = nil, bodyAttributes: [(String, String)] = [], assets: Bool = true) -> String {
         let attributes = bodyAttributes.map { " \($0.0)=\"\(escape($0.1))\"" }.joined()
         return """
             <!doctype html>
@@ -80,8 +82,7 @@ public enum HTML {
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(escape(title)) · winnow</title>
             \(csrf.map { "<meta name=\"csrf\" content=\"\(escape($0))\">" } ?? "")
-            <link rel="stylesheet" href="/assets/app.css">
-            <script src="/assets/app.js" defer></script>
+            \(assets ? "<link rel=\"stylesheet\" href=\"/assets/app.css\">\n<script src=\"/assets/app.js\" defer></script>" : "")
             </head>
             <body\(attributes)>
             \(body)

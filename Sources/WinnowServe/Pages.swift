@@ -20,11 +20,11 @@ enum Pages {
                 <button type="submit">Sign in</button>
                 </form>
                 </main>
-                """)
+                """, assets: false)
     }
 
-    static func message(title: String, text: String) -> String {
-        HTML.page(title: title, body: "<main><h1>\(e(title))</h1><p>\(e(text))</p><p><a href=\"/\">queues</a></p></main>")
+    static func message(title: String, text: String, assets: Bool = true) -> String {
+        HTML.page(title: title, body: "<main><h1>\(e(title))</h1><p>\(e(text))</p><p><a href=\"/\">queues</a></p></main>", assets: assets)
     }
 
     private static func header(reviewer: String, csrf: String, trail: String) -> String {

@@ -128,12 +128,13 @@ public final class ServeApp: Sendable {
     public var signInToken: String { sessions.signInToken }
 
     /// Headers on every response: scripts and styles from this server only (no inline script),
-    /// no framing, no referrer (the sign-in URL holds the token), no caching of pages with data.
+    /// no framing, no referrer to other sites (the sign-in URL holds the token; `same-origin`,
+    /// not `no-referrer`, under which browsers send `Origin: null` on form posts), no caching.
     static let securityHeaders: [String: String] = [
         "Content-Security-Policy": "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
-        "Referrer-Policy": "no-referrer",
+        "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store",
     ]
 
@@ -218,7 +219,7 @@ public final class ServeApp: Sendable {
             }
         case ("POST", 1) where parts[0] == "signout":
             sessions.close(context.sessionID)
-            var response = ServeResponse.html(Pages.message(title: "Signed out", text: "You are signed out. Open the printed URL again to sign in."))
+            var response = ServeResponse.html(Pages.message(title: "Signed out", text: "You are signed out. Open the printed URL again to sign in.", assets: false))
             response.headers["Set-Cookie"] = "\(ServeApp.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
             return response
         case ("GET", 2) where parts[0] == "queues":

@@ -83,6 +83,7 @@ extension ServeResponse {
         #expect(form.status == 200)
         #expect(form.text.contains("name=\"reviewer\""))
         #expect(form.text.contains("value=\"\(ServeFixture.token)\""))
+        #expect(!form.text.contains("/assets/")) // no session yet: the assets would be 401
         let signedIn = f.post("/signin", form: ["token": ServeFixture.token, "reviewer": "alice"])
         #expect(signedIn.status == 303)
         #expect(signedIn.headers["Location"] == "/")
@@ -151,7 +152,7 @@ extension ServeResponse {
             #expect(csp.hasPrefix("default-src 'self'"))
             #expect(!csp.contains("unsafe-inline"))
             #expect(response.headers["X-Content-Type-Options"] == "nosniff")
-            #expect(response.headers["Referrer-Policy"] == "no-referrer")
+            #expect(response.headers["Referrer-Policy"] == "same-origin")
         }
     }
 

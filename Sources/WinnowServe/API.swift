@@ -44,7 +44,7 @@ struct API {
             case ("POST", ["decide"]):
                 return .json(try app.decide(try request.fields(), reviewer: context.reviewer))
             case ("POST", ["undo"]):
-                return .json(try app.store.undo(reviewer: context.reviewer))
+                return .json(try app.undo(try request.fields(), reviewer: context.reviewer))
             case ("POST", ["renew"]):
                 let item = try itemField(request)
                 let expires = try app.store.renewLease(item: item, reviewer: context.reviewer, leaseSeconds: app.leaseSeconds)

@@ -149,7 +149,7 @@ enum Pages {
         }
         let actions = [
             act(.keep, "k", "keep"), act(.drop, "d", "drop"), relabel, act(.skip, "s", "skip"),
-            HTML.postForm(action: "\(path)/undo", csrf: csrf, fields: [], button: "<kbd>u</kbd> undo", id: "act-undo"),
+            HTML.postForm(action: "\(path)/undo", csrf: csrf, fields: [("item", String(item.id))], button: "<kbd>u</kbd> undo", id: "act-undo"),
             "<span class=\"hint\"><kbd>?</kbd> keys</span>",
         ].joined(separator: "\n")
         let help = """

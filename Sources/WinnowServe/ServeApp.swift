@@ -236,7 +236,7 @@ public final class ServeApp: Sendable {
             return .redirect(back)
         case ("POST", 3) where parts[0] == "queues" && parts[2] == "undo":
             do {
-                let outcome = try store.undo(reviewer: context.reviewer)
+                let outcome = try undo((try? request.fields()) ?? [:], reviewer: context.reviewer)
                 sessions.setFlash(context.sessionID, "undone: \(outcome.action) of item \(outcome.item) (\(outcome.uid)); it is open again")
             } catch {
                 sessions.setFlash(context.sessionID, ServeApp.message(error))
@@ -281,6 +281,17 @@ public final class ServeApp: Sendable {
         }
         if let note = fields["note"], !note.isEmpty { request.note = note }
         return try store.decide(request)
+    }
+
+    /// Undoes the reviewer's last decision and, when it worked, gives up their lease on the item
+    /// they were looking at (`item`, when given) so the reopened item is the one shown next, as
+    /// the terminal review's `u` does.
+    func undo(_ fields: [String: String], reviewer: String) throws -> DecisionOutcome {
+        let outcome = try store.undo(reviewer: reviewer)
+        if let text = fields["item"], let current = Int64(text), current != outcome.item {
+            try store.release(item: current, reviewer: reviewer)
+        }
+        return outcome
     }
 
     /// The text a page or API error shows for `error`.

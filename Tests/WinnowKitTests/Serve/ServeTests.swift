@@ -310,6 +310,22 @@ extension ServeResponse {
         #expect(try f.review.count("SELECT count(*) FROM decisions WHERE undone_at IS NULL") == 0)
     }
 
+    /// As the terminal's `u`: the item on screen is released, so the reopened one shows next.
+    @Test func undoFromTheFocusViewShowsTheReopenedItemNext() throws {
+        let f = try ServeFixture()
+        try f.review.queue("q")
+        let (cookie, csrf) = try f.signIn("alice")
+        #expect(f.get("/queues/q", cookie: cookie).text.contains("data-item=\"1\""))
+        _ = f.post("/queues/q/decide", form: ["csrf": csrf, "item": "1", "action": "keep"], cookie: cookie)
+        #expect(f.get("/queues/q", cookie: cookie).text.contains("data-item=\"2\""))
+        #expect(f.post("/queues/q/undo", form: ["csrf": csrf, "item": "2"], cookie: cookie).status == 303)
+        #expect(try f.review.count("SELECT count(*) FROM leases WHERE item_id = 2") == 0)
+        #expect(f.get("/queues/q", cookie: cookie).text.contains("data-item=\"1\""))
+        // A refused undo keeps the lease on the item shown.
+        _ = f.post("/queues/q/undo", form: ["csrf": csrf, "item": "1"], cookie: cookie)
+        #expect(try f.review.text("SELECT reviewer FROM leases WHERE item_id = 1") == "alice")
+    }
+
     @Test func theAPIDecidesUndoesRenewsAndReleasesWithTheCLIsFieldNames() throws {
         let f = try ServeFixture(lease: 60)
         try f.review.queue("q")

@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The HTTP server behind `winnow serve` (no dependencies of its own; README "Web review").
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // zlib from the system (Debian's zlib1g-dev), for reading .gz input as a stream.
@@ -31,11 +33,19 @@ let package = Package(
                 "CBLAS",
             ]
         ),
+        // `winnow serve`: the web review over WinnowKit's review calls, every asset embedded.
+        .target(
+            name: "WinnowServe",
+            dependencies: [
+                "WinnowKit", .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "FlyingSocks", package: "FlyingFox"),
+            ]
+        ),
         // The `winnow` command: parses options, calls WinnowKit, renders.
         .executableTarget(
             name: "winnow",
             dependencies: [
                 "WinnowKit",
+                "WinnowServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -49,7 +59,7 @@ let package = Package(
         // The library's tests, in folders that mirror Sources/WinnowKit.
         .testTarget(
             name: "WinnowKitTests",
-            dependencies: ["WinnowKit", "WinnowTestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["WinnowKit", "WinnowServe", "WinnowTestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Runs the built `winnow` binary end to end.
         .testTarget(

@@ -16,7 +16,7 @@ struct WinnowCommand: ParsableCommand {
         subcommands: [
             Init.self, Import.self, Embed.self, Vectors.self, Samples.self, Show.self, Similar.self, Taxonomy.self,
             Annotate.self, Cluster.self, Coverage.self, Distribution.self, Plan.self, Stats.self, Augment.self,
-            Detect.self, Flags.self, Queue.self, Review.self, Snapshot.self, Export.self, SQL.self, Check.self,
+            Detect.self, Flags.self, Queue.self, Review.self, Serve.self, Snapshot.self, Export.self, SQL.self, Check.self,
             Backup.self,
         ]
     )

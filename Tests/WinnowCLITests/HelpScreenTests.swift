@@ -9,7 +9,7 @@ import Testing
     /// The command paths with an expected screen (Tests/Fixtures/help/NAME.txt, NAME the path joined by `_`).
     static let screens: [[String]] = [
         [], ["samples"], ["snapshot", "create"], ["review", "bulk"], ["export"], ["queue", "create"], ["augment"], ["plan"], ["distribution"], ["embed"], ["cluster"],
-        ["vectors", "import"], ["vectors", "export"], ["vectors", "list"], ["similar"], ["stats"],
+        ["vectors", "import"], ["vectors", "export"], ["vectors", "list"], ["similar"], ["stats"], ["serve"],
     ]
 
     @Test(arguments: screens) func helpIsAsExpected(_ path: [String]) throws {

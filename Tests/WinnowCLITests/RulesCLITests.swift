@@ -282,7 +282,7 @@ import Testing
         // Nothing is near enough to be the intended command: the list alone.
         #expect(
             bogus.stderr
-                == "error: unknown command 'bogus'. Commands: init, import, embed, vectors, samples, show, similar, taxonomy, annotate, cluster, coverage, distribution, plan, stats, augment, detect, flags, queue, review, snapshot, export, sql, check, backup (see `winnow --help`)\n",
+                == "error: unknown command 'bogus'. Commands: init, import, embed, vectors, samples, show, similar, taxonomy, annotate, cluster, coverage, distribution, plan, stats, augment, detect, flags, queue, review, serve, snapshot, export, sql, check, backup (see `winnow --help`)\n",
             "\(bogus.stderr)")
         for run in [typo, nested, bogus] {
             #expect(!run.stderr.contains("Fatal") && !run.stderr.contains("Stack") && !run.stderr.contains("0x"), "\(run.stderr)")

@@ -17,7 +17,13 @@ public struct DetectConfig: Sendable {
     public var folds = 5
     public var buckets = 1 << 18
     public var epochs = 8
-    public var labelNoiseFeatures = LabelNoiseFeatures.tfidf
+    /// label-noise's features; nil: tfidf, or vectors for classifier=knn (which votes in feature
+    /// space). TF-IDF stays the default on a store with vectors: it won the Debian benchmark
+    /// (README, "label-noise on vectors").
+    public var labelNoiseFeatures: LabelNoiseFeatures?
+    /// label-noise's classifier (default logistic).
+    public var labelNoiseClassifier = LabelNoiseClassifier.logistic
+    public var labelNoiseK = 10
     public var semanticThreshold = 0.95
     public var outlierK = 10
     public var vectorOutlierZ = 3.5
@@ -34,7 +40,8 @@ public struct DetectConfig: Sendable {
         ("boilerplate.patterns", "(list of regexes)"), ("boilerplate.max_urls", "3"),
         ("repetition.max_duplicate_line_share", "0.3"), ("repetition.max_top_3gram_share", "0.2"),
         ("label-noise.folds", "5"), ("label-noise.buckets", "262144"), ("label-noise.epochs", "8"),
-        ("label-noise.features", "tfidf"),
+        ("label-noise.features", "tfidf"), ("label-noise.classifier", "logistic"),
+        ("label-noise.k", "10"),
     ]
 
     /// Sets one parameter from text; `where` prefixes error messages.
@@ -73,6 +80,12 @@ public struct DetectConfig: Sendable {
                 throw WinnowError.invalidArgument("\(place) \(key)=\(value): expected tfidf or vectors")
             }
             labelNoiseFeatures = f
+        case "label-noise.classifier":
+            guard let c = LabelNoiseClassifier(rawValue: value) else {
+                throw WinnowError.invalidArgument("\(place) \(key)=\(value): expected logistic or knn")
+            }
+            labelNoiseClassifier = c
+        case "label-noise.k": labelNoiseK = try int(1...1000)
         default:
             throw WinnowError.invalidArgument("\(place): unknown parameter '\(key)'; parameters are \(DetectConfig.keys.map(\.0).joined(separator: ", "))")
         }
@@ -103,6 +116,17 @@ public struct DetectConfig: Sendable {
         }
     }
 
+    /// The features and classifier label-noise runs with: those set, else logistic regression
+    /// on TF-IDF (kNN alone reads the vectors). kNN on TF-IDF is refused: it votes in feature space.
+    public func labelNoiseChoice() throws -> (features: LabelNoiseFeatures, classifier: LabelNoiseClassifier) {
+        let features = labelNoiseFeatures ?? (labelNoiseClassifier == .knn ? .vectors : .tfidf)
+        guard labelNoiseClassifier == .logistic || features == .vectors else {
+            throw WinnowError.invalidArgument(
+                "label-noise.classifier=knn votes by the neighbours in feature space; it cannot read label-noise.features=tfidf (drop that setting, and run `winnow embed` first)")
+        }
+        return (features, labelNoiseClassifier)
+    }
+
     /// The detector object for a name (label-conflict has none: it is derived).
     func make(_ name: DetectorName) throws -> Detector? {
         switch name {
@@ -116,7 +140,9 @@ public struct DetectConfig: Sendable {
         case .repetition: return RepetitionDetector(maxDuplicateLines: maxDuplicateLines, maxTop3gram: maxTop3gram)
         case .encoding: return EncodingDetector()
         case .pii: return PIIDetector()
-        case .labelNoise: return LabelNoiseDetector(folds: folds, buckets: buckets, epochs: epochs, features: labelNoiseFeatures)
+        case .labelNoise:
+            let (features, classifier) = try labelNoiseChoice()
+            return LabelNoiseDetector(folds: folds, buckets: buckets, epochs: epochs, features: features, classifier: classifier, k: labelNoiseK)
         case .semanticDuplicate: return SemanticDuplicateDetector(threshold: semanticThreshold)
         case .outlier: return OutlierDetector(k: outlierK, z: vectorOutlierZ)
         case .labelConflict: return nil

@@ -279,16 +279,29 @@ public enum LabelNoiseFeatures: String, Sendable, CaseIterable {
     case vectors
 }
 
+/// How label-noise gets its out-of-sample probabilities: K-fold logistic regression (on either
+/// feature set), or the votes of each sample's k nearest neighbours in feature space (kNN label
+/// disagreement, `NeighbourVotes`; vectors only).
+public enum LabelNoiseClassifier: String, Sendable, CaseIterable {
+    case logistic
+    case knn
+}
+
 /// Label noise: K-fold logistic regression out-of-fold probabilities, then confident
 /// learning, separately for each sample kind (a store may hold sentiment texts and NLI
 /// pairs whose label sets have nothing in common). Score = 1 − p(given label). The features
 /// are hashed TF-IDF of word uni+bigrams, or (`features=vectors`) the samples' embeddings,
-/// standardised per dimension; the same SGD trains both.
+/// standardised per dimension; the same SGD trains both. With `classifier=knn` the
+/// probabilities are the votes of each sample's nearest neighbours instead (`NeighbourVotes`).
+/// TF-IDF is the default, vectors or not: it won the Debian benchmark (README).
 public final class LabelNoiseDetector: VectorDetector {
     public let name = "label-noise"
     let folds: Int
     let model: HashedLogisticRegression
     let features: LabelNoiseFeatures
+    let classifier: LabelNoiseClassifier
+    /// classifier=knn: the neighbours that vote.
+    let k: Int
     private var samples: [(Int64, Int64, String)] = []
     private var labels: [String] = []
     private var kinds: [SampleKind] = []
@@ -305,6 +318,11 @@ public final class LabelNoiseDetector: VectorDetector {
                 ("classifier", "\"logistic regression, TF-IDF of hashed word uni+bigrams\""), ("features", "\"tfidf\""),
                 ("buckets", "\(model.buckets)"), ("epochs", "\(model.epochs)"), ("folds", "\(folds)"), ("filter", "\"prune_by_noise_rate\""),
             ])
+        case .vectors where classifier == .knn:
+            return jsonObject([
+                ("classifier", "\"kNN label disagreement, cosine-weighted votes of the nearest neighbours\""), ("features", "\"vectors\""),
+                ("model", vectors.map { JSONText.quote($0.model.name) } ?? "null"), ("k", "\(k)"), ("filter", "\"prune_by_noise_rate\""),
+            ])
         case .vectors:
             return jsonObject([
                 ("classifier", "\"logistic regression, standardised embedding\""), ("features", "\"vectors\""),
@@ -320,9 +338,15 @@ public final class LabelNoiseDetector: VectorDetector {
     public static let minimumSamples = 100
     public static let minimumPerLabel = 10
 
-    public init(folds: Int = 5, buckets: Int = 1 << 18, epochs: Int = 8, features: LabelNoiseFeatures = .tfidf) {
+    public init(
+        folds: Int = 5, buckets: Int = 1 << 18, epochs: Int = 8, features: LabelNoiseFeatures = .tfidf,
+        classifier: LabelNoiseClassifier = .logistic, k: Int = 10
+    ) {
+        precondition(classifier == .logistic || features == .vectors, "kNN label disagreement reads feature vectors")
         self.folds = folds
         self.features = features
+        self.classifier = classifier
+        self.k = k
         model = HashedLogisticRegression(buckets: buckets, epochs: epochs)
     }
 
@@ -361,15 +385,19 @@ public final class LabelNoiseDetector: VectorDetector {
         for members in checked {
             // Steps of the kinds before this one, so one count runs from 0 to `total`.
             let offset = before
-            hits += find(in: members) { done, _ in progress(min(offset + done, total), total, "steps") }
+            hits += find(in: members) { [unit] done, _ in progress(min(offset + done, total), total, unit) }
             before += steps(members.count)
         }
-        if total > 0 { progress(total, total, "steps") }
+        if total > 0 { progress(total, total, unit) }
         return hits.sorted { $0.sampleID < $1.sampleID }
     }
 
-    /// SGD steps of K-fold training on n samples: each is in the training set of K − 1 folds.
-    private func steps(_ n: Int) -> Int { model.epochs * (folds - 1) * n }
+    /// SGD steps of K-fold training on n samples: each is in the training set of K − 1 folds
+    /// (kNN: the n samples whose neighbours are found).
+    private func steps(_ n: Int) -> Int { classifier == .knn ? n : model.epochs * (folds - 1) * n }
+
+    /// What `steps` counts, for progress.
+    private var unit: String { classifier == .knn ? "samples" : "steps" }
 
     /// A kind's samples are checked only with at least two labels, `minimumSamples` samples and
     /// `minimumPerLabel` per label: too few give a model too weak for its out-of-fold
@@ -388,23 +416,33 @@ public final class LabelNoiseDetector: VectorDetector {
         let y = members.map { index[labels[$0]]! }
         // Deterministic folds from the sample id.
         let fold = members.map { Int(MinHash.mix(UInt64(bitPattern: samples[$0].0)) % UInt64(folds)) }
-        let classifier: HashedLogisticRegression
-        let x: [SparseVector]
+        let p: [[Double]]
         if features == .vectors, let vectors {
-            classifier = HashedLogisticRegression(buckets: vectors.matrix.dimension, epochs: model.epochs)
-            x = LabelNoiseDetector.standardised(vectors.matrix, rows: members.map { rowOf[$0]! })
+            let rows = members.map { rowOf[$0]! }
+            switch classifier {
+            case .knn:
+                // Every row of the matrix (rows are in sample order, so all of them is the matrix itself) or a copy of these.
+                let matrix = rows.count == vectors.matrix.rows ? vectors.matrix : vectors.matrix.rows(rows)
+                p = NeighbourVotes.probabilities(matrix, labels: y, classes: classes.count, k: k)
+                progress(members.count, members.count)
+            case .logistic:
+                let regression = HashedLogisticRegression(buckets: vectors.matrix.dimension, epochs: model.epochs)
+                let x = LabelNoiseDetector.standardised(vectors.matrix, rows: rows)
+                p = regression.outOfFoldProbabilities(x, labels: y, classes: classes.count, folds: folds, fold: fold, progress: progress)
+            }
         } else {
-            classifier = model
-            x = model.vectors(members.map { counts[$0] })
+            let x = model.vectors(members.map { counts[$0] })
+            p = model.outOfFoldProbabilities(x, labels: y, classes: classes.count, folds: folds, fold: fold, progress: progress)
         }
-        let p = classifier.outOfFoldProbabilities(x, labels: y, classes: classes.count, folds: folds, fold: fold, progress: progress)
+        let knn = features == .vectors && classifier == .knn
+        let (judge, how) = knn ? ("its \(k) nearest neighbours give", "by cosine-weighted vote") : ("the classifier gives", "out of fold")
         return ConfidentLearning.findLabelIssues(probabilities: p, labels: y, classes: classes.count).map { n in
             let given = y[n]
             let predicted = p[n].indices.max { p[n][$0] < p[n][$1] } ?? given
             let sample = samples[members[n]]
             return DetectorHit(
                 sampleID: sample.0, contentID: sample.1, score: 1 - p[n][given],
-                reason: "label '\(classes[given])' but the classifier gives '\(classes[predicted])' \(String(format: "%.2f", p[n][predicted])) (out of fold)",
+                reason: "label '\(classes[given])' but \(judge) '\(classes[predicted])' \(String(format: "%.2f", p[n][predicted])) (\(how))",
                 details: jsonObject([
                     ("given", JSONText.quote(classes[given])), ("predicted", JSONText.quote(classes[predicted])),
                     ("p_given", jsonNumber(p[n][given])), ("p_predicted", jsonNumber(p[n][predicted])),

@@ -57,9 +57,12 @@ public enum VectorDiversity {
             }
         }
         let eigenvalues = BLAS.symmetricEigenvalues(gram, n: size)
-        // Rounding leaves eigenvalues of about ±1e-7 where the true ones are 0: they carry no mass.
+        // Rounding leaves eigenvalues of about ±1e-7 × the largest where the true ones are 0:
+        // they carry no mass. The cutoff is relative to the largest, so a group whose
+        // eigenvalues are all small (its trace lowered by zero rows) keeps its mass.
+        let cutoff = 1e-6 * (eigenvalues.max() ?? 0)
         var entropy = 0.0
-        for value in eigenvalues where value > 1e-6 {
+        for value in eigenvalues where value > cutoff && value > 0 {
             let lambda = Double(value)
             entropy -= lambda * Foundation.log(lambda)
         }

@@ -36,8 +36,17 @@ public enum BLAS {
         return c
     }
 
-    /// How many threads OpenBLAS itself uses for one product.
-    public static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+    /// How many threads OpenBLAS itself uses for one product: `count`, but never more than a
+    /// user's `OPENBLAS_NUM_THREADS`, which OpenBLAS honours at start and a plain set would override.
+    public static func setThreads(_ count: Int, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        openblas_set_num_threads(Int32(threads(count, environment: environment)))
+    }
+
+    /// `count` (at least 1) capped by `OPENBLAS_NUM_THREADS` in `environment` when that is a positive whole number.
+    static func threads(_ count: Int, environment: [String: String]) -> Int {
+        let limit = environment["OPENBLAS_NUM_THREADS"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 0
+        return limit > 0 ? min(max(1, count), limit) : max(1, count)
+    }
 
     /// The eigenvalues, ascending, of the symmetric n × n matrix `matrix` (row-major; only
     /// its values matter, not which triangle is set), by LAPACK's ssyevd.

@@ -224,14 +224,20 @@ extension Store {
     /// Writes the vectors of `model` (the only one when nil) of the active samples that have
     /// one, in sample order (`winnow vectors export`): JSON Lines `{"uid", "vector"}`, or a
     /// `.npy` float32 array (rows, dimension) plus a uids file, one uid per line in row order.
-    /// Files are written beside their paths and renamed into place when complete; an existing
+    /// JSON Lines to a name ending `.gz` are gzip-compressed. Files are written beside their paths and renamed into place when complete; an existing
     /// file is refused unless `force`.
     public func exportVectors(
         to file: String, format: VectorFileFormat? = nil, uids uidsPath: String? = nil, model name: String? = nil, force: Bool = false
     ) throws -> VectorExportResult {
         let started = clock.now()
         let model = try vectorModel(name)
-        let format = format ?? VectorFileFormat.guess(path: file)
+        // A name ending .gz is written gzip-compressed (JSON Lines only: numpy.load reads no gzip).
+        let gzip = file.lowercased().hasSuffix(".gz")
+        let format = format ?? (file.lowercased().hasSuffix(".npy.gz") ? .npy : VectorFileFormat.guess(path: file))
+        if gzip, format == .npy {
+            throw WinnowError.invalidArgument(
+                "\(file): a .npy file is written uncompressed (numpy.load reads no gzip); name it without .gz, or write JSON Lines (FILE.jsonl.gz)")
+        }
         if format == .jsonl, uidsPath != nil {
             throw WinnowError.invalidArgument("--uids goes with --format npy; JSON Lines names each vector's uid on its line")
         }
@@ -247,7 +253,7 @@ extension Store {
                 if !force { throw WinnowError.alreadyExists("\(path) exists; pass --force to replace it, or name another file") }
             }
         }
-        let out = try StagedFile(path: file)
+        let out = try StagedFile(path: file, gzip: gzip)
         let uidsOut: StagedFile?
         do { uidsOut = try uidsFile.map { try StagedFile(path: $0) } } catch {
             out.discard()

@@ -13,14 +13,17 @@ public protocol TextEmbedder: Sendable {
 /// The text of a sample that is embedded: one vector per content. A text is its text; a
 /// pair's two texts are embedded together, joined by a newline (a pair is one training
 /// example, and its duplicates are pairs); an instruction is its instruction and input (the
-/// prompt, not the answer); a chat is its user turns, one per line.
+/// prompt, not the answer); a chat is its user turns, one per line, and a chat with no user
+/// turn all its turns (else every such chat would be the empty text, all one vector).
 public enum EmbeddingText {
     public static func of(_ content: SampleContent) -> String {
         switch content {
         case .text(let text): return text
         case .pair(let a, let b): return a + "\n" + b
         case .instruction(let instruction, let input, _): return input.isEmpty ? instruction : instruction + "\n" + input
-        case .chat(let messages): return messages.filter { $0.role == "user" }.map(\.content).joined(separator: "\n")
+        case .chat(let messages):
+            let user = messages.filter { $0.role == "user" }
+            return (user.isEmpty ? messages : user).map(\.content).joined(separator: "\n")
         }
     }
 }

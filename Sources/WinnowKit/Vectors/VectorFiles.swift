@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 
 /// The file formats `winnow vectors import` reads and `vectors export` writes.
@@ -183,14 +184,19 @@ struct RecordProblemReason: Error {
 }
 
 /// A file written beside its final path and renamed onto it when complete, so a failed or
-/// killed export never leaves half a file under the name asked for.
+/// killed export never leaves half a file under the name asked for. With `gzip`, the bytes
+/// are compressed on the way (zlib's deflate with a gzip header), so a `.gz` file is one.
 final class StagedFile {
     let path: String
     let temporary: String
     private let handle: FileHandle
     private var buffer = Data()
+    /// The deflate stream of a gzip file (nil: written as given). Allocated once, so its
+    /// address stays the one zlib was started with.
+    private var stream: UnsafeMutablePointer<z_stream>?
+    private var chunk = [UInt8](repeating: 0, count: 1 << 16)
 
-    init(path: String) throws {
+    init(path: String, gzip: Bool = false) throws {
         self.path = path
         let url = URL(fileURLWithPath: path)
         temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).winnow-tmp-\(getpid())").path
@@ -199,7 +205,24 @@ final class StagedFile {
         }
         self.handle = handle
         buffer.reserveCapacity(1 << 20)
+        if gzip {
+            let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+            stream.initialize(to: z_stream())
+            // 15 + 16: a 32 KiB window with a gzip header and trailer (what gzip -d reads).
+            guard
+                deflateInit2_(stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+                    == Z_OK
+            else {
+                stream.deallocate()
+                try? handle.close()
+                unlink(temporary)
+                throw WinnowError.invalidArgument("cannot write \(path): cannot start gzip compression")
+            }
+            self.stream = stream
+        }
     }
+
+    deinit { endStream() }
 
     func write(_ data: Data) throws {
         buffer.append(data)
@@ -208,14 +231,43 @@ final class StagedFile {
 
     func write(_ text: String) throws { try write(Data(text.utf8)) }
 
-    private func flush() throws {
-        do { try handle.write(contentsOf: buffer) } catch { throw WinnowError.invalidArgument("writing \(path) failed: \(error.localizedDescription)") }
+    /// Writes what is buffered (compressed first for a gzip file; `finish` ends the gzip stream).
+    private func flush(finish: Bool = false) throws {
+        var bytes = buffer
+        if let stream {
+            bytes = Data()
+            var status = Z_OK
+            buffer.withUnsafeMutableBytes { raw in
+                stream.pointee.next_in = raw.bindMemory(to: Bytef.self).baseAddress
+                stream.pointee.avail_in = uInt(raw.count)
+                chunk.withUnsafeMutableBufferPointer { out in
+                    repeat {
+                        stream.pointee.next_out = out.baseAddress
+                        stream.pointee.avail_out = uInt(out.count)
+                        status = deflate(stream, finish ? Z_FINISH : Z_NO_FLUSH)
+                        bytes.append(out.baseAddress!, count: out.count - Int(stream.pointee.avail_out))
+                    } while status == Z_OK && (finish || stream.pointee.avail_out == 0)
+                }
+            }
+            guard status == (finish ? Z_STREAM_END : Z_OK) || (!finish && status == Z_BUF_ERROR) else {
+                throw WinnowError.invalidArgument("writing \(path) failed: gzip compression failed (zlib error \(status))")
+            }
+        }
+        do { try handle.write(contentsOf: bytes) } catch { throw WinnowError.invalidArgument("writing \(path) failed: \(error.localizedDescription)") }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func endStream() {
+        guard let stream else { return }
+        deflateEnd(stream)
+        stream.deallocate()
+        self.stream = nil
     }
 
     /// Writes what is buffered, closes, and renames onto `path`.
     func commit() throws {
-        try flush()
+        try flush(finish: true)
+        endStream()
         try handle.close()
         if rename(temporary, path) != 0 {
             let reason = String(cString: strerror(errno))
@@ -226,6 +278,7 @@ final class StagedFile {
 
     /// Removes the partial file.
     func discard() {
+        endStream()
         try? handle.close()
         unlink(temporary)
     }

@@ -12,7 +12,8 @@ extension WinnowCommand {
                 yet: one vector per content (a content shared by several samples is embedded once), \
                 so running it again embeds only what is new or changed. The text per kind: a text \
                 itself; a pair's two texts joined by a newline; an instruction and its input (not the \
-                output); a chat's user turns, one per line. Batches are committed one by one: a killed \
+                output); a chat's user turns, one per line (all its turns when it has none). Batches \
+                are committed one by one: a killed \
                 run leaves a valid store, and running it again finishes the rest.
 
                 The model is a sentence-transformers folder (config.json, model.safetensors, vocab.txt, \

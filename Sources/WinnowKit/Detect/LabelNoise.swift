@@ -6,6 +6,41 @@ public struct SparseVector: Sendable {
     public var values: [Float]
 }
 
+/// The rows a classifier reads: sparse documents (hashed TF-IDF), or dense vectors in a
+/// `VectorMatrix` (`DenseFeatureRows`), handed over in place.
+public protocol FeatureRows: Sendable {
+    var count: Int { get }
+    /// Calls `body` with row `n`'s feature indices and their values.
+    func withRow<R>(_ n: Int, _ body: (UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<Float>) -> R) -> R
+}
+
+extension Array: FeatureRows where Element == SparseVector {
+    public func withRow<R>(_ n: Int, _ body: (UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<Float>) -> R) -> R {
+        self[n].indices.withUnsafeBufferPointer { idx in self[n].values.withUnsafeBufferPointer { val in body(idx, val) } }
+    }
+}
+
+/// Dense rows as features: row n of `matrix`, every dimension an index (the matrix may be a
+/// mapped scratch file: a million rows need no heap).
+public struct DenseFeatureRows: FeatureRows {
+    public let matrix: VectorMatrix
+    private let indices: [UInt32]
+
+    public init(_ matrix: VectorMatrix) {
+        self.matrix = matrix
+        indices = (0..<UInt32(matrix.dimension)).map { $0 }
+    }
+
+    public var count: Int { matrix.rows }
+
+    public func withRow<R>(_ n: Int, _ body: (UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<Float>) -> R) -> R {
+        let d = matrix.dimension
+        return indices.withUnsafeBufferPointer { idx in
+            matrix.values.withUnsafeBufferPointer { v in body(idx, UnsafeBufferPointer(rebasing: v[n * d..<(n + 1) * d])) }
+        }
+    }
+}
+
 /// Multinomial logistic regression over hashed word unigrams and bigrams, TF-IDF weighted
 /// (sublinear tf) and L2-normalised — the peer's model, trained by SGD on hashed features so
 /// it needs no vocabulary. K-fold training gives out-of-fold probabilities.
@@ -59,10 +94,10 @@ public struct HashedLogisticRegression: Sendable {
     /// independent and train side by side on the machine's cores; `progress` hears (SGD steps
     /// done, steps in all) now and then, from one thread at a time.
     public func outOfFoldProbabilities(
-        _ x: [SparseVector], labels: [Int], classes: Int, folds: Int, fold: [Int],
+        _ x: some FeatureRows, labels: [Int], classes: Int, folds: Int, fold: [Int],
         progress: (@Sendable (Int, Int) -> Void)? = nil
     ) -> [[Double]] {
-        let members = (0..<folds).map { f in x.indices.filter { fold[$0] == f } }
+        let members = (0..<folds).map { f in (0..<x.count).filter { fold[$0] == f } }
         let totalSteps = members.reduce(0) { $0 + epochs * (x.count - $1.count) }
         let shared = FoldWork(folds: folds, totalSteps: totalSteps, progress: progress)
         // As many folds at once as there are cores, while their models fit in 1 GiB together
@@ -72,9 +107,9 @@ public struct HashedLogisticRegression: Sendable {
         for first in stride(from: 0, to: folds, by: width) {
             DispatchQueue.concurrentPerform(iterations: min(width, folds - first)) { k in
                 let f = first + k
-                let train = x.indices.filter { fold[$0] != f }
+                let train = (0..<x.count).filter { fold[$0] != f }
                 let model = self.train(x, labels: labels, classes: classes, rows: train, seed: UInt64(f) &+ 1, work: shared)
-                shared.store(f, members[f].map { n in model.probabilities(x[n]).map(Double.init) })
+                shared.store(f, members[f].map { n in x.withRow(n) { model.probabilities($0, $1) }.map(Double.init) })
             }
         }
         var probabilities = [[Double]](repeating: [], count: x.count)
@@ -84,7 +119,7 @@ public struct HashedLogisticRegression: Sendable {
 
     /// A model trained by SGD on `rows` of `x`: `epochs` passes in a fixed-seed shuffled order,
     /// the rate decaying linearly from `learningRate` (+ 0.01).
-    func train(_ x: [SparseVector], labels: [Int], classes: Int, rows: [Int], seed: UInt64, work: FoldWork) -> Model {
+    func train(_ x: some FeatureRows, labels: [Int], classes: Int, rows: [Int], seed: UInt64, work: FoldWork) -> Model {
         var model = Model(buckets: buckets, classes: classes)
         var order = rows
         var state = seed
@@ -104,20 +139,18 @@ public struct HashedLogisticRegression: Sendable {
                         for n in order {
                             let rate = learningRate * (1 - Float(step) / total) + 0.01
                             step += 1
-                            x[n].indices.withUnsafeBufferPointer { idx in
-                                x[n].values.withUnsafeBufferPointer { val in
-                                    Model.scores(idx, val, w, UnsafeBufferPointer(bias), classes, into: z)
-                                    Model.softmax(z)
-                                    // z becomes the gradient of the loss in the scores: p − onehot.
-                                    z[labels[n]] -= 1
-                                    for c in 0..<classes { bias[c] -= rate * z[c] }
-                                    let l2 = self.l2
-                                    for k in 0..<idx.count {
-                                        // Bucket-major: a feature's weights for all classes are adjacent.
-                                        let row = w.baseAddress! + Int(idx[k]) * classes
-                                        let v = val[k]
-                                        for c in 0..<classes { row[c] -= rate * (z[c] * v + l2 * row[c]) }
-                                    }
+                            x.withRow(n) { idx, val in
+                                Model.scores(idx, val, w, UnsafeBufferPointer(bias), classes, into: z)
+                                Model.softmax(z)
+                                // z becomes the gradient of the loss in the scores: p − onehot.
+                                z[labels[n]] -= 1
+                                for c in 0..<classes { bias[c] -= rate * z[c] }
+                                let l2 = self.l2
+                                for k in 0..<idx.count {
+                                    // Bucket-major: a feature's weights for all classes are adjacent.
+                                    let row = w.baseAddress! + Int(idx[k]) * classes
+                                    let v = val[k]
+                                    for c in 0..<classes { row[c] -= rate * (z[c] * v + l2 * row[c]) }
                                 }
                             }
                             pending += 1
@@ -145,17 +178,16 @@ public struct HashedLogisticRegression: Sendable {
         }
 
         /// Class probabilities of one document.
-        func probabilities(_ v: SparseVector) -> [Float] {
+        func probabilities(_ v: SparseVector) -> [Float] { [v].withRow(0) { probabilities($0, $1) } }
+
+        /// Class probabilities of the document with these feature indices and values.
+        func probabilities(_ idx: UnsafeBufferPointer<UInt32>, _ val: UnsafeBufferPointer<Float>) -> [Float] {
             var z = [Float](repeating: 0, count: classes)
             weights.withUnsafeBufferPointer { w in
                 bias.withUnsafeBufferPointer { bias in
-                    v.indices.withUnsafeBufferPointer { idx in
-                        v.values.withUnsafeBufferPointer { val in
-                            z.withUnsafeMutableBufferPointer { z in
-                                Model.scores(idx, val, UnsafeMutableBufferPointer(mutating: w), bias, classes, into: z)
-                                Model.softmax(z)
-                            }
-                        }
+                    z.withUnsafeMutableBufferPointer { z in
+                        Model.scores(idx, val, UnsafeMutableBufferPointer(mutating: w), bias, classes, into: z)
+                        Model.softmax(z)
                     }
                 }
             }
@@ -421,13 +453,20 @@ public final class LabelNoiseDetector: VectorDetector {
             let rows = members.map { rowOf[$0]! }
             switch classifier {
             case .knn:
-                // Every row of the matrix (rows are in sample order, so all of them is the matrix itself) or a copy of these.
-                let matrix = rows.count == vectors.matrix.rows ? vectors.matrix : vectors.matrix.rows(rows)
-                p = NeighbourVotes.probabilities(matrix, labels: y, classes: classes.count, k: k)
+                // Every row of the matrix (rows are in sample order, so all of them is the matrix
+                // itself), or these rows searched in place.
+                p = NeighbourVotes.probabilities(
+                    vectors.matrix, labels: y, classes: classes.count, k: k, among: rows.count == vectors.matrix.rows ? nil : rows)
                 progress(members.count, members.count)
             case .logistic:
                 let regression = HashedLogisticRegression(buckets: vectors.matrix.dimension, epochs: model.epochs)
-                let x = LabelNoiseDetector.standardised(vectors.matrix, rows: rows)
+                let x: DenseFeatureRows
+                do {
+                    x = try LabelNoiseDetector.standardised(vectors.matrix, rows: rows)
+                } catch {
+                    warnings.append("\(error); the standardised vectors were held in memory instead")
+                    x = (try? LabelNoiseDetector.standardised(vectors.matrix, rows: rows, threshold: .max)) ?? DenseFeatureRows(vectors.matrix.rows(rows))
+                }
                 p = regression.outOfFoldProbabilities(x, labels: y, classes: classes.count, folds: folds, fold: fold, progress: progress)
             }
         } else {
@@ -454,7 +493,7 @@ public final class LabelNoiseDetector: VectorDetector {
     /// variance over these rows, then divided by √dimension so a row's expected squared length
     /// is 1, as a TF-IDF vector's is (the same SGD rate suits both). Centring removes the
     /// direction all sentence embeddings share, which carries no class.
-    static func standardised(_ matrix: VectorMatrix, rows: [Int]) -> [SparseVector] {
+    static func standardised(_ matrix: VectorMatrix, rows: [Int], threshold: Int = VectorScratch.threshold) throws -> DenseFeatureRows {
         let d = matrix.dimension
         var mean = [Double](repeating: 0, count: d), square = [Double](repeating: 0, count: d)
         matrix.values.withUnsafeBufferPointer { v in
@@ -473,9 +512,17 @@ public final class LabelNoiseDetector: VectorDetector {
             return variance > 1e-12 ? Float(1 / (variance.squareRoot() * Double(d).squareRoot())) : 0
         }
         let shift = mean.map { Float($0 / n) }
-        let indices = (0..<UInt32(d)).map { $0 } // one array, shared by every row (copy on write)
-        return matrix.values.withUnsafeBufferPointer { v in
-            rows.map { r in SparseVector(indices: indices, values: (0..<d).map { j in (v[r * d + j] - shift[j]) * scale[j] }) }
+        // As large as the vectors themselves: past `threshold` bytes into a mapped scratch file, not the heap.
+        let writer = rows.count * d * MemoryLayout<Float>.stride >= threshold ? try VectorScratch.Writer(dimension: d) : nil
+        var heap: [Float] = []
+        if writer == nil { heap.reserveCapacity(rows.count * d) }
+        var row = [Float](repeating: 0, count: d)
+        try matrix.values.withUnsafeBufferPointer { v in
+            for r in rows {
+                for j in 0..<d { row[j] = (v[r * d + j] - shift[j]) * scale[j] }
+                if let writer { try row.withUnsafeBufferPointer { try writer.append($0) } } else { heap.append(contentsOf: row) }
+            }
         }
+        return DenseFeatureRows(try writer?.finish(normalized: false) ?? VectorMatrix(dimension: d, values: heap))
     }
 }

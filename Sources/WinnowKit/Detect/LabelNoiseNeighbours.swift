@@ -12,13 +12,15 @@ public enum NeighbourVotes {
     /// more vote is shared out by the classes' shares of `labels` (so a row with no close
     /// neighbour leans on the prior, and no probability is exactly 0):
     /// p_c = (Σ weight of the neighbours labelled c + prior_c) / (Σ weights + 1).
-    public static func probabilities(_ matrix: VectorMatrix, labels: [Int], classes: Int, k: Int) -> [[Double]] {
-        precondition(labels.count == matrix.rows)
-        guard matrix.rows > 0 else { return [] }
+    /// With `among`, only the rows at those indices (positions in it for `labels` and the result).
+    public static func probabilities(_ matrix: VectorMatrix, labels: [Int], classes: Int, k: Int, among subset: [Int]? = nil) -> [[Double]] {
+        precondition(labels.count == (subset?.count ?? matrix.rows))
+        guard !labels.isEmpty else { return [] }
         var prior = [Double](repeating: 0, count: classes)
         for y in labels { prior[y] += 1 }
         prior = prior.map { $0 / Double(labels.count) }
-        return VectorSearch.nearest(matrix, in: matrix, k: k, excludingSelf: true).map { neighbours in
+        let found = subset.map { VectorSearch.nearest(among: $0, of: matrix, k: k) } ?? VectorSearch.nearest(matrix, in: matrix, k: k, excludingSelf: true)
+        return found.map { neighbours in
             var p = prior
             var total = 1.0
             for n in neighbours {

@@ -114,12 +114,33 @@ import Testing
         #expect(abs(r.z[4] - 0.6745 * 97) < 1e-9)
     }
 
-    @Test func labelNoiseStandardisesEachDimension() {
+    @Test func labelNoiseStandardisesEachDimension() throws {
         let m = VectorMatrix([[1, 0, 5], [3, 0, 5], [5, 0, 5]], dimension: 3)
-        let x = LabelNoiseDetector.standardised(m, rows: [0, 1, 2])
-        // Dimension 0: mean 3, sd √(8/3); scaled by 1/(sd·√3). Constant dimensions become 0.
-        let s = Float(1 / ((8.0 / 3).squareRoot() * 3.0.squareRoot()))
-        #expect(x.map { $0.values[0] }.enumerated().allSatisfy { abs($1 - Float($0 * 2 - 2) * s) < 1e-6 })
-        #expect(x.allSatisfy { $0.values[1] == 0 && $0.values[2] == 0 && $0.indices == [0, 1, 2] })
+        // On the heap, and (as past 64 MiB) in a mapped scratch file: the same rows.
+        for (threshold, mapped) in [(Int.max, false), (0, true)] {
+            let x = try LabelNoiseDetector.standardised(m, rows: [0, 1, 2], threshold: threshold)
+            #expect(x.count == 3 && x.matrix.isMapped == mapped)
+            // Dimension 0: mean 3, sd √(8/3); scaled by 1/(sd·√3). Constant dimensions become 0.
+            let s = Float(1 / ((8.0 / 3).squareRoot() * 3.0.squareRoot()))
+            for n in 0..<3 {
+                x.withRow(n) { idx, val in
+                    #expect(Array(idx) == [0, 1, 2])
+                    #expect(abs(val[0] - Float(n * 2 - 2) * s) < 1e-6 && val[1] == 0 && val[2] == 0)
+                }
+            }
+        }
+    }
+
+    @Test func denseAndSparseRowsTrainTheSameModel() {
+        // The same three-dimensional rows, once dense and once as sparse documents: the same probabilities.
+        var rng = SeededGenerator(seed: 5)
+        let rows = (0..<200).map { i in [Float(i % 2) * 2 - 1 + Float.random(in: -0.5...0.5, using: &rng), Float.random(in: -1...1, using: &rng), 0.3] }
+        let labels = (0..<200).map { $0 % 2 }
+        let fold = (0..<200).map { $0 % 5 }
+        let lr = HashedLogisticRegression(buckets: 3, epochs: 4)
+        let dense = lr.outOfFoldProbabilities(DenseFeatureRows(VectorMatrix(rows, dimension: 3)), labels: labels, classes: 2, folds: 5, fold: fold)
+        let sparse = lr.outOfFoldProbabilities(rows.map { SparseVector(indices: [0, 1, 2], values: $0) }, labels: labels, classes: 2, folds: 5, fold: fold)
+        #expect(dense == sparse)
+        #expect(zip(dense, labels).filter { $0.0[$0.1] > 0.5 }.count > 180, "the classes are learnt")
     }
 }

@@ -32,27 +32,8 @@ import Testing
         let db = dir.file("w.db")
         #expect(try winnow(["import", repoRoot + "/demo/reviews.jsonl", "--on-error", "skip", "--db", db]).status == 0)
         #expect(try winnow(["queue", "create", "q", "--label", "positive", "--priority", "oldest", "--db", db]).status == 0)
-        let out = dir.file("serve.out")
-        let err = dir.file("serve.err")
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        let server = winnowProcess(["serve", "--port", "0", "--db", db])
-        server.standardOutput = FileHandle(forWritingAtPath: out)
-        server.standardError = FileHandle(forWritingAtPath: err)
-        server.standardInput = FileHandle.nullDevice
-        try server.run()
+        let (server, port, token) = try startServe(db: db, in: dir)
         defer { if server.isRunning { server.terminate() } }
-        // The URL line: http://127.0.0.1:PORT/?token=64 hex digits.
-        var url: String?
-        for _ in 0..<600 where url == nil { // up to 30 s: a loaded machine starts slowly
-            let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-            url = text.split(separator: "\n").first { $0.hasPrefix("http://127.0.0.1:") }.map(String.init)
-            if url == nil { Thread.sleep(forTimeInterval: 0.05) }
-        }
-        let printed = try #require(url, "serve printed: \((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
-        let match = try #require(printed.wholeMatch(of: /http:\/\/127\.0\.0\.1:([0-9]+)\/\?token=([0-9a-f]{64})/))
-        let port = try #require(UInt16(String(match.1)))
-        let token = String(match.2)
         #expect(port != 8700 && port != 0)
 
         #expect(try LoopbackHTTP.send(port: port, path: "/").status == 401)
@@ -113,7 +94,41 @@ import Testing
         server.terminate() // SIGTERM
         server.waitUntilExit()
         #expect(server.terminationStatus == 0)
-        #expect(((try? String(contentsOfFile: err, encoding: .utf8)) ?? "").contains("winnow serve: stopped"))
+        #expect(((try? String(contentsOfFile: dir.file("serve.err"), encoding: .utf8)) ?? "").contains("winnow serve: stopped"))
         #expect(try winnow(["check", "--db", db]).status == 0)
     }
+}
+
+/// Starts `winnow serve --port 0` on `db` (output in `dir`) and reads the printed URL: the
+/// process, its port and the sign-in token.
+func startServe(db: String, in dir: TempDir) throws -> (Process, UInt16, String) {
+    let out = dir.file("serve.out")
+    let err = dir.file("serve.err")
+    _ = FileManager.default.createFile(atPath: out, contents: nil)
+    _ = FileManager.default.createFile(atPath: err, contents: nil)
+    let server = winnowProcess(["serve", "--port", "0", "--db", db])
+    server.standardOutput = FileHandle(forWritingAtPath: out)
+    server.standardError = FileHandle(forWritingAtPath: err)
+    server.standardInput = FileHandle.nullDevice
+    try server.run()
+    // The URL line: http://127.0.0.1:PORT/?token=64 hex digits.
+    var url: String?
+    for _ in 0..<600 where url == nil { // up to 30 s: a loaded machine starts slowly
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        url = text.split(separator: "\n").first { $0.hasPrefix("http://127.0.0.1:") }.map(String.init)
+        if url == nil { Thread.sleep(forTimeInterval: 0.05) }
+    }
+    guard let printed = url, let match = printed.wholeMatch(of: /http:\/\/127\.0\.0\.1:([0-9]+)\/\?token=([0-9a-f]{64})/),
+        let port = UInt16(String(match.1))
+    else {
+        server.terminate()
+        throw WinnowTestFailure("serve printed no URL: \((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
+    }
+    return (server, port, String(match.2))
+}
+
+/// A test's own failure, thrown to stop it with a message.
+struct WinnowTestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

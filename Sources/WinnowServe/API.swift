@@ -51,8 +51,9 @@ struct API {
                 return .json(Renewed(item: item, leaseExpiresAt: expires))
             case ("POST", ["release"]):
                 let item = try itemField(request)
-                try app.store.release(item: item, reviewer: context.reviewer)
-                return .json(Released(item: item, released: true))
+                // `lease`: the expiry the page holds; a release from a page reloaded since leaves the new claim.
+                let released = try app.store.release(item: item, reviewer: context.reviewer, expiringAt: try request.fields()["lease"])
+                return .json(Released(item: item, released: released))
             default:
                 return .json(APIError(code: "not_found", message: "no API endpoint \(request.method) \(request.path); see the README's Web review section"), status: 404)
             }

@@ -20,6 +20,7 @@ enum Assets {
           var body = document.body;
           var item = body.getAttribute("data-item");
           var renew = parseInt(body.getAttribute("data-renew") || "0", 10);
+          var lease = body.getAttribute("data-lease") || "";
           var leaving = false;
           var pendingRelabel = false;
 
@@ -82,7 +83,7 @@ enum Assets {
                 body: JSON.stringify({ item: item })
               }).then(function (response) {
                 return response.json().then(function (doc) {
-                  if (response.ok) say("lease until " + doc.lease_expires_at);
+                  if (response.ok) { lease = doc.lease_expires_at; say("lease until " + doc.lease_expires_at); }
                   else say((doc.error && doc.error.message) || "the lease could not be renewed");
                 });
               }).catch(function () { say("the server did not answer; the lease was not renewed"); });
@@ -90,7 +91,7 @@ enum Assets {
 
             window.addEventListener("pagehide", function () {
               if (leaving || !navigator.sendBeacon) return;
-              var form = "csrf=" + encodeURIComponent(csrf) + "&item=" + encodeURIComponent(item);
+              var form = "csrf=" + encodeURIComponent(csrf) + "&item=" + encodeURIComponent(item) + "&lease=" + encodeURIComponent(lease);
               navigator.sendBeacon("/api/release", new Blob([form], { type: "application/x-www-form-urlencoded" }));
             });
           }

@@ -172,7 +172,7 @@ enum Pages {
             """
         return HTML.page(
             title: "\(queue.queue) · item \(item.id)", body: body, csrf: csrf,
-            bodyAttributes: [("data-item", String(item.id)), ("data-renew", String(Int(renewSeconds)))])
+            bodyAttributes: [("data-item", String(item.id)), ("data-renew", String(Int(renewSeconds))), ("data-lease", item.leaseExpiresAt)])
     }
 
     /// The sample's fields per kind: a text, a pair side by side, an instruction's fields, a

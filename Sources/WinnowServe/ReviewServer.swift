@@ -25,9 +25,9 @@ public struct ServeAddress: Sendable, Equatable {
             throw WinnowError.invalidArgument("--host \(JSONText.quote(host)) is not an IP address; give one such as 127.0.0.1 (the default, this machine only) or ::1")
         }
         if let token {
-            guard token.count >= minTokenLength, !token.contains(where: { $0.isWhitespace || $0 == "&" || $0 == "#" }) else {
+            guard token.count >= minTokenLength, !token.contains(where: { $0.isWhitespace || $0 == "&" || $0 == "#" || $0 == "%" }) else {
                 throw WinnowError.invalidArgument(
-                    "--token must be at least \(minTokenLength) characters without spaces, '&' or '#' (for example from `openssl rand -hex 16`)")
+                    "--token must be at least \(minTokenLength) characters without spaces, '&', '#' or '%' (for example from `openssl rand -hex 16`)")
             }
         }
         if !isLoopback(ip) && token == nil {
@@ -128,7 +128,7 @@ public final class ReviewServer: Sendable {
             for (header, value) in request.headers { headers[header.rawValue.lowercased()] = value }
             var query: [String: String] = [:]
             for item in request.query { query[item.name] = item.value }
-            let serveRequest = ServeRequest(method: request.method.rawValue, path: request.path, query: query, headers: headers, body: body)
+            let serveRequest = ServeRequest(method: request.method.rawValue, path: request.target.path(percentEncoded: true), query: query, headers: headers, body: body)
             let app = self.app
             let response = await withCheckedContinuation { continuation in
                 ReviewServer.work.async { continuation.resume(returning: app.handle(serveRequest)) }

@@ -48,6 +48,9 @@ public struct ServeRequest: Sendable {
             for (key, value) in object {
                 switch value {
                 case let s as String: out[key] = s
+                // JSON true/false arrive as NSNumber too (objCType "c"): a number field must be a number.
+                case let n as NSNumber where String(cString: n.objCType) == "c":
+                    throw WinnowError.invalidArgument("the field \(JSONText.quote(key)) must be a string or a number, not true or false")
                 case let n as NSNumber: out[key] = n.stringValue
                 case is NSNull: continue
                 default: throw WinnowError.invalidArgument("the field \(JSONText.quote(key)) must be a string or a number")
@@ -258,7 +261,7 @@ public final class ServeApp: Sendable {
             }
             let labels = try store.labels(kind: item.kind).filter { $0 != item.label }
             return .html(
-                Pages.focus(item, queue: status, labels: labels, reviewer: context.reviewer, csrf: context.session.csrf, flash: flash, renewSeconds: max(5, leaseSeconds / 3)))
+                Pages.focus(item, queue: status, labels: labels, reviewer: context.reviewer, csrf: context.session.csrf, flash: flash, renewSeconds: max(1, leaseSeconds / 3)))
         } catch {
             return .html(Pages.message(title: "Error", text: ServeApp.message(error)), status: ServeApp.status(error))
         }

@@ -26,7 +26,7 @@ import Testing
 
     @Test func theServerAnswersOverRealHTTPOnAnEphemeralPort() throws {
         let (dir, db) = try store()
-        #expect(try winnow(["queue", "create", "two wörds", "--priority", "oldest", "--db", db]).status == 0)
+        for name in ["two wörds", "a%41", "aA"] { #expect(try winnow(["queue", "create", name, "--priority", "oldest", "--db", db]).status == 0) }
         let (server, port, token) = try startServe(db: db, in: dir)
         defer { if server.isRunning { server.terminate() } }
         let denied = try LoopbackHTTP.send(port: port, path: "/api/queues")
@@ -47,10 +47,14 @@ import Testing
         let spaced = try LoopbackHTTP.send(port: port, path: "/queues/two%20w%C3%B6rds", headers: ["Cookie": cookie])
         #expect(spaced.status == 200)
         #expect(spaced.text.contains("two wörds · item"))
+        // A name with a literal '%' is decoded once: a%41 is not aA.
+        let literal = try LoopbackHTTP.send(port: port, path: "/queues/a%2541", headers: ["Cookie": cookie])
+        #expect(literal.status == 200 && literal.text.contains("a%41 · item"), "\(literal.status) \(literal.text.prefix(300))")
         let script = try LoopbackHTTP.send(port: port, path: "/assets/app.js", headers: ["Cookie": cookie])
         #expect(script.headers["content-type"] == "text/javascript; charset=utf-8")
         #expect(script.text.contains("navigator.sendBeacon(\"/api/release\""))
-        let item = try #require(try query(db, "SELECT qi.id FROM queue_items qi JOIN queues q ON q.id = qi.queue_id JOIN samples s ON s.id = qi.sample_id WHERE q.name = 'q' AND s.uid = 's1'"))
+        let item = try #require(
+            try query(db, "SELECT qi.id FROM queue_items qi JOIN queues q ON q.id = qi.queue_id JOIN samples s ON s.id = qi.sample_id WHERE q.name = 'q' AND s.uid = 's1'"))
         let decided = try LoopbackHTTP.send(
             port: port, method: "POST", path: "/api/decide",
             headers: ["Cookie": cookie, "X-CSRF-Token": csrf, "Content-Type": "application/json"], body: Data("{\"item\": \(item), \"action\": \"drop\"}".utf8))

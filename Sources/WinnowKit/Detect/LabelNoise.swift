@@ -453,10 +453,9 @@ public final class LabelNoiseDetector: VectorDetector {
             let rows = members.map { rowOf[$0]! }
             switch classifier {
             case .knn:
-                // Every row of the matrix (rows are in sample order, so all of them is the matrix
-                // itself), or these rows searched in place.
+                // All the matrix's rows in order: the matrix itself; else these rows searched in place.
                 p = NeighbourVotes.probabilities(
-                    vectors.matrix, labels: y, classes: classes.count, k: k, among: rows.count == vectors.matrix.rows ? nil : rows)
+                    vectors.matrix, labels: y, classes: classes.count, k: k, among: rows.elementsEqual(0..<vectors.matrix.rows) ? nil : rows)
                 progress(members.count, members.count)
             case .logistic:
                 let regression = HashedLogisticRegression(buckets: vectors.matrix.dimension, epochs: model.epochs)

@@ -384,8 +384,17 @@ extension Store {
 extension Store {
     /// Gives up a reviewer's lease on an item (quitting the interactive review).
     public func release(item: Int64, reviewer: String) throws {
+        _ = try release(item: item, reviewer: reviewer, expiringAt: nil)
+    }
+
+    /// Releases `reviewer`'s lease on `item` only when it still expires at `expiresAt` (nil:
+    /// whatever it is): a page that was reloaded or opened twice claimed the item again with a
+    /// new expiry, which a late release from the old page must not undo. Whether one was released.
+    public func release(item: Int64, reviewer: String, expiringAt expiresAt: String?) throws -> Bool {
         try write { db in
-            _ = try LeaseRecord.filter(LeaseRecord.Columns.itemId == item && LeaseRecord.Columns.reviewer == reviewer).deleteAll(db)
+            var lease = LeaseRecord.filter(LeaseRecord.Columns.itemId == item && LeaseRecord.Columns.reviewer == reviewer)
+            if let expiresAt { lease = lease.filter(LeaseRecord.Columns.expiresAt == expiresAt) }
+            return try lease.deleteAll(db) > 0
         }
     }
 

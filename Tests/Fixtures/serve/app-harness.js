@@ -15,7 +15,7 @@ function load() {
   const select = { options: [{}, {}, {}], selectedIndex: 0 };
   const help = { shown: false, classList: { toggle() { help.shown = !help.shown; } } };
   const lease = { textContent: "" };
-  const attributes = { "data-item": "7", "data-renew": "200" };
+  const attributes = { "data-item": "7", "data-renew": "200", "data-lease": "2026-01-01T00:10:00.000Z" };
   const context = {
     document: {
       body: { getAttribute: (name) => attributes[name] },

@@ -265,7 +265,10 @@ extension ServeResponse {
         let doc = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(doc["renewEveryMs"] as? [Int] == [200_000])
         #expect(doc["renewals"] as? [[String: String]] == [["url": "/api/renew", "csrf": "CSRF-TOKEN", "body": #"{"item":"7"}"#]])
-        #expect(doc["beacons"] as? [[String: String]] == [["url": "/api/release", "body": "csrf=CSRF-TOKEN&item=7", "type": "application/x-www-form-urlencoded"]])
+        #expect(
+            doc["beacons"] as? [[String: String]] == [
+                ["url": "/api/release", "body": "csrf=CSRF-TOKEN&item=7&lease=2026-01-01T00%3A10%3A00.000Z", "type": "application/x-www-form-urlencoded"]
+            ])
         #expect(doc["ignored"] as? [Bool] == [false, false, false])
         #expect(doc["helpShown"] as? Bool == true)
         #expect(doc["prompt"] as? String == "relabel: press the label's digit")
@@ -391,6 +394,35 @@ extension ServeResponse {
         #expect(f.get("/queues/q", cookie: cookie).text.contains("data-item="))
     }
 
+    /// A reload (or a second tab) claims the item again with a new expiry; the old page's
+    /// release, which arrives after, names the old expiry and leaves the new claim alone.
+    @Test func aReloadKeepsTheLeaseTheOldPagesReleaseNames() throws {
+        let f = try ServeFixture(lease: 600)
+        try f.review.queue("q")
+        let (cookie, csrf) = try f.signIn("alice")
+        let lease = { (page: String) -> String? in
+            page.range(of: "data-lease=\"").map { String(page[$0.upperBound...].prefix { $0 != "\"" }) }
+        }
+        let first = f.get("/queues/q", cookie: cookie).text
+        let old = try #require(lease(first))
+        f.review.clock.advance(5)
+        let reloaded = f.get("/queues/q", cookie: cookie).text
+        let new = try #require(lease(reloaded))
+        let item = try #require(reloaded.range(of: "data-item=\"").map { Int(reloaded[$0.upperBound...].prefix { $0.isNumber }) ?? 0 })
+        #expect(first.contains("data-item=\"\(item)\"") && old != new)
+        let stale = f.postJSON("/api/release", ["item": item, "lease": old], cookie: cookie, csrf: csrf)
+        #expect(stale.status == 200)
+        #expect(try f.json(stale)["released"] as? Bool == false)
+        #expect(f.postJSON("/api/renew", ["item": item], cookie: cookie, csrf: csrf).status == 200, "the reloaded page's lease is alive")
+        let other = try f.signIn("bob")
+        #expect(f.get("/queues/q", cookie: other.cookie).text.contains("data-item=\"\(item)\"") == false)
+        let current = try #require(try f.json(f.postJSON("/api/renew", ["item": item], cookie: cookie, csrf: csrf))["lease_expires_at"] as? String)
+        let released = f.postJSON("/api/release", ["item": item, "lease": current], cookie: cookie, csrf: csrf)
+        #expect(try f.json(released)["released"] as? Bool == true)
+        // JSON true is not an item number.
+        #expect(f.postJSON("/api/decide", ["item": true, "action": "keep"], cookie: cookie, csrf: csrf).status == 400)
+    }
+
     // MARK: binding
 
     @Test func aNonLoopbackHostNeedsAToken() throws {
@@ -405,6 +437,8 @@ extension ServeResponse {
         let message = failure { try ServeAddress.checked(host: "0.0.0.0", port: 1, token: nil) }
         #expect(message.contains("is not a loopback address") && message.contains("--token"))
         #expect(failure { try ServeAddress.checked(host: "0.0.0.0", port: 1, token: "short") }.contains("at least 16 characters"))
+        // The URL carries the token as typed: a '%' would be decoded on the way back.
+        #expect(failure { try ServeAddress.checked(host: "0.0.0.0", port: 1, token: "abc%41def+ghijklmnop") }.contains("'%'"))
         #expect(failure { try ServeAddress.checked(host: "example.com", port: 1, token: nil) }.contains("is not an IP address"))
         #expect(failure { try ServeAddress.checked(host: "127.0.0.1", port: 70000, token: nil) }.contains("is not a port"))
     }

@@ -8,7 +8,7 @@ import Foundation
 /// into memory. Its pages belong to the kernel's file cache, which writes them back and drops
 /// them under memory pressure and reads them again when touched, so the vectors of a large
 /// store take no heap; and a killed process leaves no file behind. The file goes in `TMPDIR`
-/// (else /tmp).
+/// (else /tmp); on a tmpfs its pages are RAM (README: point `TMPDIR` at a disk folder).
 public final class VectorScratch: @unchecked Sendable {
     /// Selections of at least this many bytes go to a scratch file rather than the heap (64 MiB:
     /// about 44,000 vectors of 384 dimensions).

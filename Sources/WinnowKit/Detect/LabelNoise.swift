@@ -464,7 +464,7 @@ public final class LabelNoiseDetector: VectorDetector {
                     x = try LabelNoiseDetector.standardised(vectors.matrix, rows: rows)
                 } catch {
                     warnings.append("\(error); the standardised vectors were held in memory instead")
-                    x = (try? LabelNoiseDetector.standardised(vectors.matrix, rows: rows, threshold: .max)) ?? DenseFeatureRows(vectors.matrix.rows(rows))
+                    x = LabelNoiseDetector.standardisedOnHeap(vectors.matrix, rows: rows)
                 }
                 p = regression.outOfFoldProbabilities(x, labels: y, classes: classes.count, folds: folds, fold: fold, progress: progress)
             }
@@ -492,7 +492,24 @@ public final class LabelNoiseDetector: VectorDetector {
     /// variance over these rows, then divided by √dimension so a row's expected squared length
     /// is 1, as a TF-IDF vector's is (the same SGD rate suits both). Centring removes the
     /// direction all sentence embeddings share, which carries no class.
+    /// As large as the vectors themselves: past `threshold` bytes into a mapped scratch file, not the heap.
     static func standardised(_ matrix: VectorMatrix, rows: [Int], threshold: Int = VectorScratch.threshold) throws -> DenseFeatureRows {
+        guard rows.count * matrix.dimension * MemoryLayout<Float>.stride >= threshold else { return standardisedOnHeap(matrix, rows: rows) }
+        let writer = try VectorScratch.Writer(dimension: matrix.dimension)
+        try standardise(matrix, rows: rows) { try writer.append($0) }
+        return DenseFeatureRows(try writer.finish(normalized: false))
+    }
+
+    /// `standardised` on the heap, whatever the size (when no scratch file can be written).
+    static func standardisedOnHeap(_ matrix: VectorMatrix, rows: [Int]) -> DenseFeatureRows {
+        var heap: [Float] = []
+        heap.reserveCapacity(rows.count * matrix.dimension)
+        standardise(matrix, rows: rows) { heap.append(contentsOf: $0) }
+        return DenseFeatureRows(VectorMatrix(dimension: matrix.dimension, values: heap))
+    }
+
+    /// Hands `emit` each of `rows` of `matrix` standardised, in order.
+    private static func standardise(_ matrix: VectorMatrix, rows: [Int], _ emit: (UnsafeBufferPointer<Float>) throws -> Void) rethrows {
         let d = matrix.dimension
         var mean = [Double](repeating: 0, count: d), square = [Double](repeating: 0, count: d)
         matrix.values.withUnsafeBufferPointer { v in
@@ -511,17 +528,12 @@ public final class LabelNoiseDetector: VectorDetector {
             return variance > 1e-12 ? Float(1 / (variance.squareRoot() * Double(d).squareRoot())) : 0
         }
         let shift = mean.map { Float($0 / n) }
-        // As large as the vectors themselves: past `threshold` bytes into a mapped scratch file, not the heap.
-        let writer = rows.count * d * MemoryLayout<Float>.stride >= threshold ? try VectorScratch.Writer(dimension: d) : nil
-        var heap: [Float] = []
-        if writer == nil { heap.reserveCapacity(rows.count * d) }
         var row = [Float](repeating: 0, count: d)
         try matrix.values.withUnsafeBufferPointer { v in
             for r in rows {
                 for j in 0..<d { row[j] = (v[r * d + j] - shift[j]) * scale[j] }
-                if let writer { try row.withUnsafeBufferPointer { try writer.append($0) } } else { heap.append(contentsOf: row) }
+                try row.withUnsafeBufferPointer { try emit($0) }
             }
         }
-        return DenseFeatureRows(try writer?.finish(normalized: false) ?? VectorMatrix(dimension: d, values: heap))
     }
 }

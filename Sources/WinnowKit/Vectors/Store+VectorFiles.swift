@@ -262,13 +262,7 @@ extension Store {
         var count = 0
         do {
             try read { db in
-                let total =
-                    try Int.fetchOne(
-                        db,
-                        sql: """
-                            SELECT count(*) FROM samples s \(CurrentRevision.join) JOIN vectors v ON v.model_id = ? AND v.content_id = r.content_id
-                            WHERE s.status = '\(SampleStatus.active.rawValue)'
-                            """, arguments: [model.id]) ?? 0
+                let total = try Store.activeWithVector(db, model: model)
                 if format == .npy { try out.write(NumpyArray.header(rows: total, columns: model.dimension)) }
                 var row = [Float](repeating: 0, count: model.dimension)
                 let cursor = try Row.fetchCursor(

@@ -61,13 +61,7 @@ extension Store {
             try EmbeddingModelRecord.order(EmbeddingModelRecord.Columns.name).fetchAll(db).map { record in
                 let model = EmbeddingModel(record)
                 let stored = try Int.fetchOne(db, sql: "SELECT count(*) FROM vectors WHERE model_id = ?", arguments: [model.id]) ?? 0
-                let covered =
-                    try Int.fetchOne(
-                        db,
-                        sql: """
-                            SELECT count(*) FROM samples s \(CurrentRevision.join) JOIN vectors v ON v.model_id = ? AND v.content_id = r.content_id
-                            WHERE s.status = '\(SampleStatus.active.rawValue)'
-                            """, arguments: [model.id]) ?? 0
+                let covered = try Store.activeWithVector(db, model: model)
                 let active = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples WHERE status = '\(SampleStatus.active.rawValue)'") ?? 0
                 return EmbeddingModelSummary(model: model, vectors: stored, activeWithVector: covered, activeWithout: active - covered)
             }
@@ -221,6 +215,16 @@ extension Store {
 }
 
 extension Store {
+    /// How many active samples' current contents have a vector of `model`.
+    static func activeWithVector(_ db: Database, model: EmbeddingModel) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT count(*) FROM samples s \(CurrentRevision.join) JOIN vectors v ON v.model_id = ? AND v.content_id = r.content_id
+                WHERE s.status = '\(SampleStatus.active.rawValue)'
+                """, arguments: [model.id]) ?? 0
+    }
+
     /// The content id of sample `uid`'s current revision, or nil when there is no such sample.
     public func currentContentID(uid: String) throws -> Int64? {
         try read { db in

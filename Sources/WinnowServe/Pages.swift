@@ -27,15 +27,15 @@ enum Pages {
         HTML.page(title: title, body: "<main><h1>\(e(title))</h1><p>\(e(text))</p><p><a href=\"/\">queues</a></p></main>", assets: assets)
     }
 
-    private static func header(reviewer: String, csrf: String, trail: String) -> String {
+    static func header(reviewer: String, csrf: String, trail: String) -> String {
         """
-        <header><nav><a href="/">queues</a>\(trail)</nav>
+        <header><nav><a href="/">queues</a> · <a href="/browse">browse</a>\(trail)</nav>
         <span class="who">signed in as <strong>\(e(reviewer))</strong></span>
         \(HTML.postForm(action: "/signout", csrf: csrf, fields: [], button: "sign out"))</header>
         """
     }
 
-    private static func flashLine(_ flash: String?) -> String {
+    static func flashLine(_ flash: String?) -> String {
         flash.map { "<p class=\"flash\" role=\"status\">\(e($0))</p>" } ?? ""
     }
 

@@ -37,10 +37,10 @@ import Testing
         #expect(try uids("refund") == ["a", "b"])
         #expect(try uids("REFUND week") == ["a"])
         #expect(try uids("\"no answer\"") == ["b"])
-        #expect(try uids("cafe") == ["b"])  // accents ignored
+        #expect(try uids("cafe") == ["b"]) // accents ignored
         #expect(try uids("refu*") == ["a", "b"])
-        #expect(try uids("revers* slicing") == ["c"])  // each message's content
-        #expect(try uids("assistant") == [])  // roles are not text
+        #expect(try uids("revers* slicing") == ["c"]) // each message's content
+        #expect(try uids("assistant") == []) // roles are not text
         #expect(try store.contentSearchBacklog() == 0)
         // Contents added later are indexed by the next search.
         _ = try Importer(store: store, options: ImportOptions()).importFile(
@@ -211,5 +211,56 @@ import Testing
                 method: "POST", path: "/signin", headers: ["Content-Type": "application/x-www-form-urlencoded"],
                 body: Data("token=\(ServeFixture.token)&reviewer=alice".utf8)))
         return String(try #require(response.headers["Set-Cookie"]).split(separator: ";")[0])
+    }
+}
+
+/// The focus view's word diff against a duplicate's representative and label noise's prediction.
+@Suite struct FocusDetailTests {
+    @Test func wordDiffByHand() {
+        typealias C = WordDiff.Change
+        #expect(WordDiff.diff("the cat sat", "the cat sat") == [C.kept("the cat sat")])
+        #expect(
+            WordDiff.diff("the cat sat on the mat", "the dog sat on a mat") == [
+                .kept("the "), .deleted("cat "), .inserted("dog "), .kept("sat on "), .deleted("the "), .inserted("a "), .kept("mat"),
+            ])
+        #expect(WordDiff.diff("", "new words") == [.inserted("new words")])
+        #expect(WordDiff.diff("old words", "") == [.deleted("old words")])
+        // Whitespace is not a difference: the second text's is kept.
+        #expect(WordDiff.diff("a  b", "a b") == [.kept("a b")])
+        // Past the table's size, the middle is shown whole as deleted then inserted.
+        #expect(WordDiff.diff("x a b c y", "x d e f y", maxCells: 4) == [.kept("x "), .deleted("a b c "), .inserted("d e f "), .kept("y")])
+        // The kept and inserted pieces give the second text back.
+        let b = "one two  three\nfour"
+        let pieces = WordDiff.diff("one three five", b).compactMap { change -> String? in
+            switch change {
+            case .kept(let s), .inserted(let s): return s
+            case .deleted: return nil
+            }
+        }
+        #expect(pieces.joined() == b)
+    }
+
+    @Test func theFocusViewDiffsAgainstTheRepresentativeAndShowsThePrediction() throws {
+        let f = try ServeFixture()
+        try f.review.store.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO flags (sample_id, content_id, detector, score, reason, details, status, created_at)
+                    SELECT s.id, r.content_id, 'near-duplicate', 0.9, 'near s2', '{"representative": "s2"}', 'open', '2027-01-01T00:00:00.000Z'
+                    FROM samples s JOIN revisions r ON r.id = s.revision_id WHERE s.uid = 's1';
+                    INSERT INTO flags (sample_id, content_id, detector, score, reason, details, status, created_at)
+                    SELECT s.id, r.content_id, 'label-noise', 0.8, 'noisy', '{"given": "pos", "predicted": "neg<b>", "p_given": 0.2, "p_predicted": 0.75}', 'open', '2027-01-01T00:00:00.000Z'
+                    FROM samples s JOIN revisions r ON r.id = s.revision_id WHERE s.uid = 's1';
+                    """)
+        }
+        try f.review.queue("q")
+        let (cookie, _) = try f.signIn("alice")
+        let page = f.get("/queues/q", cookie: cookie).text
+        // s1: "review sample number 1 with words of its own x"; s2 ends "2 … xx".
+        #expect(page.contains("<pre class=\"text diff\" id=\"word-diff\">review sample number <del>2 </del><ins>1 </ins>with words of its own <del>xx</del><ins>x</ins></pre>"))
+        #expect(page.contains("given <strong>pos</strong> (p 0.20)"))
+        #expect(page.contains("classifier <strong>neg&lt;b&gt;</strong> (p 0.75)"))
+        #expect(page.contains("id=\"act-predicted\""))
+        #expect(page.contains("<input type=\"hidden\" name=\"label\" value=\"neg&lt;b&gt;\">"))
     }
 }

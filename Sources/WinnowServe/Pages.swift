@@ -44,7 +44,8 @@ enum Pages {
         let rows = queues.map { q in
             """
             <tr><td><a href="/queues/\(e(HTML.pathSegment(q.queue)))">\(e(q.queue))</a></td><td>\(q.items)</td><td>\(q.pending)</td>\
-            <td>\(q.claimed)</td><td>\(q.decided)</td><td>\(q.disagreements)</td><td>\(q.overlap)</td>\
+            <td>\(q.claimed)</td><td>\(q.decided)</td>\
+            <td>\(q.disagreements == 0 ? "0" : "<a href=\"/queues/\(e(HTML.pathSegment(q.queue)))/disagreements\">\(q.disagreements)</a>")</td><td>\(q.overlap)</td>\
             <td><progress max="\(max(q.items, 1))" value="\(q.decided)"></progress></td></tr>
             """
         }.joined(separator: "\n")
@@ -78,7 +79,10 @@ enum Pages {
             if queue.disagreements > 0 { text += ", \(queue.disagreements) disagreements wait for an adjudicator" }
             text += "."
         }
-        let undo = HTML.postForm(action: "/queues/\(HTML.pathSegment(queue.queue))/undo", csrf: csrf, fields: [], button: "<kbd>u</kbd> undo my last decision", id: "act-undo")
+        var undo = HTML.postForm(action: "/queues/\(HTML.pathSegment(queue.queue))/undo", csrf: csrf, fields: [], button: "<kbd>u</kbd> undo my last decision", id: "act-undo")
+        if queue.disagreements > 0 {
+            undo += " <a href=\"/queues/\(e(HTML.pathSegment(queue.queue)))/disagreements\" id=\"to-disagreements\">settle the disagreements</a>"
+        }
         return HTML.page(
             title: queue.queue,
             body: header(reviewer: reviewer, csrf: csrf, trail: " › \(e(queue.queue))")

@@ -251,9 +251,11 @@ public final class ServeApp: Sendable {
             return response
         case ("GET", 2) where parts[0] == "queues":
             return focus(queue: parts[1], context)
+        case ("GET", 3) where parts[0] == "queues" && parts[2] == "disagreements":
+            return disagreements(queue: parts[1], context)
         case ("POST", 3) where parts[0] == "queues" && parts[2] == "decide":
             let fields = (try? request.fields()) ?? [:]
-            let back = "/queues/" + HTML.pathSegment(parts[1])
+            let back = "/queues/" + HTML.pathSegment(parts[1]) + (fields["back"] == "disagreements" ? "/disagreements" : "")
             do {
                 let outcome = try decide(fields, reviewer: context.reviewer)
                 sessions.setFlash(context.sessionID, Pages.outcomeLine(outcome))
@@ -323,6 +325,24 @@ public final class ServeApp: Sendable {
         }
     }
 
+    /// The queue's disagreements, with the decisions that settle them.
+    private func disagreements(queue: String, _ context: Context) -> ServeResponse {
+        let flash = sessions.takeFlash(context.sessionID)
+        do {
+            let report = try store.agreement(queue: queue)
+            var samples: [String: SampleSummary] = [:]
+            if !report.disagreements.isEmpty {
+                var filter = SampleFilter()
+                filter.uids = report.disagreements.map(\.uid)
+                for sample in try store.samples(filter).samples { samples[sample.uid] = sample }
+            }
+            let labels = try store.selectionChoices().labels
+            return .html(Pages.disagreements(report, samples: samples, labels: labels, reviewer: context.reviewer, csrf: context.session.csrf, flash: flash))
+        } catch {
+            return .html(Pages.message(title: "Error", text: ServeApp.message(error)), status: ServeApp.status(error))
+        }
+    }
+
     /// The focus page: claims (or re-shows) the reviewer's next item of the queue.
     private func focus(queue: String, _ context: Context) -> ServeResponse {
         let flash = sessions.takeFlash(context.sessionID)
@@ -356,6 +376,8 @@ public final class ServeApp: Sendable {
             request.label = label
         }
         if let note = fields["note"], !note.isEmpty { request.note = note }
+        // An adjudicator's decision settles a disagreement (`review decide --adjudicate`).
+        request.adjudicate = fields["adjudicate"] == "1"
         return try store.decide(request)
     }
 

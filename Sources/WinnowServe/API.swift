@@ -41,6 +41,10 @@ struct API {
                 let item = try app.store.nextItem(queue: p[1], reviewer: context.reviewer, leaseSeconds: app.leaseSeconds)
                 let wait = item == nil ? try app.store.leaseWait(queue: p[1], reviewer: context.reviewer) : nil
                 return .json(Next(item: item, wait: wait))
+            case ("GET", let p) where p.count == 3 && p[0] == "queues" && p[2] == "agreement":
+                return .json(try app.store.agreement(queue: p[1]))
+            case ("GET", let p) where p.first == "dashboard":
+                return try Dashboard(app: app, context: context).json(request, Array(p.dropFirst()))
             case ("POST", ["decide"]):
                 return .json(try app.decide(try request.fields(), reviewer: context.reviewer))
             case ("POST", ["undo"]):

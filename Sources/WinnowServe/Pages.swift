@@ -27,9 +27,10 @@ enum Pages {
         HTML.page(title: title, body: "<main><h1>\(e(title))</h1><p>\(e(text))</p><p><a href=\"/\">queues</a></p></main>", assets: assets)
     }
 
-    private static func header(reviewer: String, csrf: String, trail: String) -> String {
+    static func header(reviewer: String, csrf: String, trail: String) -> String {
         """
         <header><nav><a href="/">queues</a>\(trail)</nav>
+        <nav class="pages"><a href="/dashboard">dashboards</a></nav>
         <span class="who">signed in as <strong>\(e(reviewer))</strong></span>
         \(HTML.postForm(action: "/signout", csrf: csrf, fields: [], button: "sign out"))</header>
         """
@@ -81,7 +82,7 @@ enum Pages {
         let undo = HTML.postForm(action: "/queues/\(HTML.pathSegment(queue.queue))/undo", csrf: csrf, fields: [], button: "<kbd>u</kbd> undo my last decision", id: "act-undo")
         return HTML.page(
             title: queue.queue,
-            body: header(reviewer: reviewer, csrf: csrf, trail: " › \(e(queue.queue))")
+            body: header(reviewer: reviewer, csrf: csrf, trail: " › \(e(queue.queue)) · <a href=\"/queues/\(e(HTML.pathSegment(queue.queue)))/progress\">progress</a>")
                 + "<main>\(flashLine(flash))<p class=\"empty\" id=\"nothing-left\">\(e(text))</p><section class=\"actions\">\(undo)</section></main>",
             csrf: csrf)
     }
@@ -159,7 +160,7 @@ enum Pages {
             and released when you leave it.</p></section>
             """
         let body = """
-            \(header(reviewer: reviewer, csrf: csrf, trail: " › <a href=\"\(e(path))\">\(e(queue.queue))</a> · \(item.decided) of \(item.items) decided"))
+            \(header(reviewer: reviewer, csrf: csrf, trail: " › <a href=\"\(e(path))\">\(e(queue.queue))</a> · \(item.decided) of \(item.items) decided · <a href=\"\(e(path))/progress\">progress</a>"))
             <main class="focus">
             \(flashLine(flash))
             <p class="meta">\(meta)</p>

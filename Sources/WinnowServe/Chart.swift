@@ -6,9 +6,9 @@ import Foundation
 /// goes through `HTML.escape`, as on every page.
 enum Chart {
     /// The drawing's width, its names' column and its bars' area, in SVG user units.
-    static let width = 760.0
+    static let width = 820.0
     static let nameWidth = 200.0
-    static let barWidth = 360.0
+    static let barWidth = 340.0
     static let rowHeight = 24.0
     /// Where a row's figures start (right of the bars).
     static var figuresX: Double { nameWidth + barWidth + 10 }
@@ -83,12 +83,15 @@ enum Chart {
         return out
     }
 
-    /// A legend row of coloured squares and their names, at `y`.
+    /// A legend row of coloured squares and their names, at `y`; an entry whose name is
+    /// `target` is drawn as the target mark (a thin bar) instead.
     static func legend(_ entries: [(fill: String, name: String)], y: Double) -> String {
         var x = nameWidth
         var out = ""
         for entry in entries {
-            out += rect(x: x, y: y, width: 11, height: 11, fill: entry.fill)
+            out +=
+                entry.name == "target"
+                ? rect(x: x + 4, y: y - 1, width: 2, height: 13, fill: entry.fill) : rect(x: x, y: y, width: 11, height: 11, fill: entry.fill)
             out += text(x: x + 15, y: y + 10, entry.name)
             x += 15 + Double(entry.name.count) * 7.2 + 18
         }

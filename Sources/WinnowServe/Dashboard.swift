@@ -225,7 +225,7 @@ struct Dashboard {
         }
         let legendY = 6 + Double(r.categories.count) * Chart.rowHeight + 8
         svg += Chart.legend(
-            [(Chart.Colour.ok, "ok"), (Chart.Colour.under, "under"), (Chart.Colour.missing, "missing"), (Chart.Colour.over, "over"), (Chart.Colour.ink, "| target")], y: legendY)
+            [(Chart.Colour.ok, "ok"), (Chart.Colour.under, "under"), (Chart.Colour.missing, "missing"), (Chart.Colour.over, "over"), (Chart.Colour.ink, "target")], y: legendY)
         out += Chart.svg(height: legendY + 20, label: "coverage of \(r.dimension): count per category against its target", svg)
         let rows = r.categories.map { c in
             let status = c.status == "missing" || c.status == "under" ? "<strong class=\"gap\">\(e(c.status))</strong>" : e(c.status)
@@ -450,7 +450,8 @@ struct Dashboard {
         guard all.count >= 2 else {
             return .html(shell(title: "Snapshots", trail: "snapshots", body: body + "<p class=\"empty\">A diff needs two snapshots; there is one so far.</p>"))
         }
-        // Without a choice, the two newest.
+        // The form starts at the two newest; the diff (which reads both member lists) is
+        // computed once two are chosen.
         let older = from ?? all[all.count - 2].name
         let newer = to ?? all[all.count - 1].name
         func select(_ field: String, _ chosen: String) -> String {
@@ -461,6 +462,10 @@ struct Dashboard {
             <label>to \(select("to", newer))</label> <button type="submit">diff</button></form>
             """
         var status = 200
+        guard from != nil || to != nil else {
+            body += "<p>Choose two snapshots and press diff: added, removed, content changed, relabeled and re-annotated samples (as <code>winnow snapshot diff</code>).</p>"
+            return .html(shell(title: "Snapshots", trail: "snapshots", body: body))
+        }
         do {
             body += Dashboard.diffSection(try app.store.diffSnapshots(older, newer, limit: Dashboard.diffLimit))
         } catch {

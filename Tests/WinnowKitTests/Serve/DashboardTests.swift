@@ -87,9 +87,9 @@ import Testing
         #expect(text.contains("<svg class=\"chart\""))
         #expect(text.components(separatedBy: "class=\"gap\" x=").count - 1 == 2)
         #expect(text.components(separatedBy: ": target ").count - 1 == 3)
-        // Scale 2 (the largest of counts and targets): films' target mark at 200 + 2/2 · 360, its bar half that.
-        #expect(text.contains("<line x1=\"560.0\" y1=\"31.0\" x2=\"560.0\""))
-        #expect(text.contains("<rect x=\"200.0\" y=\"34.0\" width=\"180.0\" height=\"16.0\" fill=\"#ef6c00\"><title>films: 1 of target 2 · under</title></rect>"))
+        // Scale 2 (the largest of counts and targets): films' target mark at 200 + 2/2 · 340, its bar half that.
+        #expect(text.contains("<line x1=\"540.0\" y1=\"31.0\" x2=\"540.0\""))
+        #expect(text.contains("<rect x=\"200.0\" y=\"34.0\" width=\"170.0\" height=\"16.0\" fill=\"#ef6c00\"><title>films: 1 of target 2 · under</title></rect>"))
         #expect(text.contains("1 / 2 · under · needs 1"))
 
         // The JSON twin is `coverage --json`'s document, from the same call.
@@ -125,8 +125,8 @@ import Testing
         #expect(text.contains("KL(P‖Q) <strong>\(String(format: "%.4f", kl))</strong> bits"), "\(kl)")
         #expect(text.contains("JS <strong>\(String(format: "%.4f", js))</strong> bits"), "\(js)")
         #expect(text.contains("<td>films</td><td>1</td><td>0.3333</td><td>0.4000</td><td>1.200</td>"))
-        // Each bar pair: P scaled to the largest probability (2/3 → the full 360).
-        #expect(text.contains("<rect x=\"200.0\" y=\"9.0\" width=\"360.0\" height=\"8.0\" fill=\"#1565c0\"><title>books: P 0.667 (2 samples)</title></rect>"))
+        // Each bar pair: P scaled to the largest probability (2/3 → the full 340).
+        #expect(text.contains("<rect x=\"200.0\" y=\"9.0\" width=\"340.0\" height=\"8.0\" fill=\"#1565c0\"><title>books: P 0.667 (2 samples)</title></rect>"))
 
         // The twin: one `distribution --json` document per subject, from the same calls.
         let api = try json(f.get("/api/dashboard/distribution", cookie: cookie))
@@ -261,7 +261,7 @@ import Testing
         expectSafe(progress.text, "progress")
         #expect(progress.text.contains("<tr><td><a href=\"/queues/pair/progress\">pair</a></td><td>6</td><td>1</td><td>1</td><td>3</td><td>1</td><td>2</td></tr>"))
         // A bar is its queue's items: 3 of 6 decided is half the width.
-        #expect(progress.text.contains("<rect x=\"200.0\" y=\"10.0\" width=\"180.0\" height=\"16.0\" fill=\"#2e7d32\"><title>pair: 3 decided</title></rect>"))
+        #expect(progress.text.contains("<rect x=\"200.0\" y=\"10.0\" width=\"170.0\" height=\"16.0\" fill=\"#2e7d32\"><title>pair: 3 decided</title></rect>"))
         #expect(progress.text.contains("3 of 6 decided"))
         let twin = f.get("/api/dashboard/progress", cookie: cookie)
         #expect(try JSONSerialization.jsonObject(with: twin.body) as? NSDictionary == cliDocument(Dashboard.ProgressDocument(queues: try f.review.store.queueStatuses())))
@@ -319,8 +319,13 @@ import Testing
         }
         _ = try store.createSnapshot(name: "v2", message: nil, selection: SnapshotSelection())
         let (cookie, _) = try f.signIn("alice")
-        // Without a choice: the two newest.
-        let page = f.get("/dashboard/snapshots", cookie: cookie)
+        // Without a choice: the form at the two newest, no diff computed yet.
+        let list = f.get("/dashboard/snapshots", cookie: cookie)
+        #expect(list.status == 200)
+        #expect(list.text.contains("<option value=\"first cut\" selected>first cut</option>"))
+        #expect(list.text.contains("Choose two snapshots and press diff"))
+        #expect(!list.text.contains("→"))
+        let page = f.get("/dashboard/snapshots", query: ["from": "first cut", "to": "v2"], cookie: cookie)
         #expect(page.status == 200)
         let text = page.text
         expectSafe(text, "snapshots")
@@ -343,8 +348,8 @@ import Testing
         #expect(unknown.text.contains("<td>first cut</td>"))
         #expect(unknown.text.contains("v9"))
         // The twins: `snapshot list --json` and `snapshot diff --limit N --json`.
-        let list = f.get("/api/dashboard/snapshots", cookie: cookie)
-        #expect(try JSONSerialization.jsonObject(with: list.body) as? NSDictionary == cliDocument(Dashboard.SnapshotsDocument(snapshots: try store.snapshots())))
+        let listAPI = f.get("/api/dashboard/snapshots", cookie: cookie)
+        #expect(try JSONSerialization.jsonObject(with: listAPI.body) as? NSDictionary == cliDocument(Dashboard.SnapshotsDocument(snapshots: try store.snapshots())))
         let diff = f.get("/api/dashboard/snapshots/diff", query: ["from": "first cut", "to": "v2", "limit": "5"], cookie: cookie)
         #expect(try JSONSerialization.jsonObject(with: diff.body) as? NSDictionary == cliDocument(try store.diffSnapshots("first cut", "v2", limit: 5)))
         #expect(f.get("/api/dashboard/snapshots/diff", query: ["from": "first cut", "to": "v2", "limit": "-1"], cookie: cookie).status == 400)
@@ -415,6 +420,10 @@ import Testing
         let snapshots = f.get("/dashboard/snapshots", cookie: cookie).text
         #expect(snapshots.contains("<option value=\"&lt;script&gt;alert(1)\" selected>"))
         #expect(snapshots.contains("<td>v2 &amp; co</td>"))
+        let diff = f.get("/dashboard/snapshots", query: ["from": "<script>alert(1)", "to": "v2 & co"], cookie: cookie)
+        #expect(diff.status == 200)
+        expectSafe(diff.text, "snapshot diff")
+        #expect(diff.text.contains("&lt;script&gt;alert(1) → v2 &amp; co: <strong>0</strong> added"))
         #expect(snapshots.contains("<td>&lt;img src=x onerror=alert(1)&gt;</td>")) // the message
         // The JSON twins carry the names as they are (JSON is not markup).
         let api = f.get("/api/dashboard/snapshots", cookie: cookie)

@@ -64,11 +64,12 @@ struct Dashboard {
         return try store.distribution(of: try store.distributionSubject(of), against: try Dashboard.checkedAgainst(against), snapshot: snapshot)
     }
 
-    /// Labels and every dimension `coverage` lists, each against the CLI's default reference
-    /// (uniform for labels, the taxonomy's targets for a dimension). A subject the library
-    /// refuses (no labelled samples, a dimension without targets) is listed with its message.
+    /// Labels and every dimension of the taxonomy, each against the CLI's default reference
+    /// (uniform for labels, the taxonomy's targets for a dimension; a dimension outside the
+    /// taxonomy has none, so it is not listed). A subject the library refuses (no labelled
+    /// samples, a dimension without targets) is listed with its message.
     func distributions(snapshot: String?) throws -> DistributionsDocument {
-        let dimensions = try coverage(snapshot: snapshot).map { "scene.\($0.dimension)" }
+        let dimensions = try app.store.taxonomy().dimensions.map { "scene.\($0.name)" }
         var document = DistributionsDocument(distributions: [], unavailable: [])
         for of in ["labels"] + dimensions {
             do {
@@ -253,7 +254,7 @@ struct Dashboard {
         let document = try distributions(snapshot: snapshot)
         var body = try snapshotChooser(action: "/dashboard/distribution", chosen: snapshot)
         body +=
-            "<p>P is the dataset\(snapshot.map { " (snapshot \(Dashboard.e($0)))" } ?? ""), Q the reference: uniform over the labels, the taxonomy's targets for a dimension (as <code>winnow distribution</code> by default). Logs are base 2.</p>"
+            "<p>P is the dataset\(snapshot.map { " (snapshot \(Dashboard.e($0)))" } ?? ""), Q the reference: uniform over the labels, the taxonomy's targets for a dimension (as <code>winnow distribution</code> by default). Logs are base 2. A dimension outside the taxonomy has no default reference: compare it with <code>winnow distribution --of scene.DIM --against FILE</code>.</p>"
         for report in document.distributions { body += Dashboard.distributionSection(report) }
         for missing in document.unavailable {
             body += "<section class=\"distribution\"><h2>\(Dashboard.e(missing.of))</h2><p class=\"empty\">\(Dashboard.e(missing.message))</p></section>"

@@ -164,7 +164,7 @@ struct Dashboard {
 
     /// A GET form choosing the live store or a snapshot, for coverage and distributions.
     private func snapshotChooser(action: String, chosen: String?) throws -> String {
-        let names = try app.store.snapshots().map(\.name)
+        let names = try app.store.snapshotNames()
         if names.isEmpty { return "" }
         let options =
             "<option value=\"\">the live store</option>"

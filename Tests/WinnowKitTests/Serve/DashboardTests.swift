@@ -361,6 +361,7 @@ import Testing
         #expect(
             try JSONSerialization.jsonObject(with: frozenAPI.body) as? NSDictionary
                 == cliDocument(Dashboard.CoverageDocument(dimensions: try store.coverage(snapshot: "first cut"))))
+        #expect(try store.snapshotNames() == ["first cut", "v2"])
         // One snapshot only: the list, and why there is no diff.
         let g = try fixture()
         _ = try g.review.store.createSnapshot(name: "only", message: nil, selection: SnapshotSelection())

@@ -29,7 +29,8 @@ enum Pages {
 
     static func header(reviewer: String, csrf: String, trail: String) -> String {
         """
-        <header><nav><a href="/">queues</a> · <a href="/browse">browse</a>\(trail)</nav>
+        <header><nav><a href="/">queues</a>\(trail)</nav>
+        <nav class="pages"><a href="/browse">browse</a> · <a href="/dashboard">dashboards</a></nav>
         <span class="who">signed in as <strong>\(e(reviewer))</strong></span>
         \(HTML.postForm(action: "/signout", csrf: csrf, fields: [], button: "sign out"))</header>
         """
@@ -85,7 +86,7 @@ enum Pages {
         }
         return HTML.page(
             title: queue.queue,
-            body: header(reviewer: reviewer, csrf: csrf, trail: " › \(e(queue.queue))")
+            body: header(reviewer: reviewer, csrf: csrf, trail: " › \(e(queue.queue)) · <a href=\"/queues/\(e(HTML.pathSegment(queue.queue)))/progress\">progress</a>")
                 + "<main>\(flashLine(flash))<p class=\"empty\" id=\"nothing-left\">\(e(text))</p><section class=\"actions\">\(undo)</section></main>",
             csrf: csrf)
     }
@@ -182,7 +183,7 @@ enum Pages {
             and released when you leave it.</p></section>
             """
         let body = """
-            \(header(reviewer: reviewer, csrf: csrf, trail: " › <a href=\"\(e(path))\">\(e(queue.queue))</a> · \(item.decided) of \(item.items) decided"))
+            \(header(reviewer: reviewer, csrf: csrf, trail: " › <a href=\"\(e(path))\">\(e(queue.queue))</a> · \(item.decided) of \(item.items) decided · <a href=\"\(e(path))/progress\">progress</a>"))
             <main class="focus">
             \(flashLine(flash))
             <p class="meta">\(meta)</p>

@@ -253,6 +253,10 @@ public final class ServeApp: Sendable {
             return focus(queue: parts[1], context)
         case ("GET", 3) where parts[0] == "queues" && parts[2] == "disagreements":
             return disagreements(queue: parts[1], context)
+        case ("GET", 3) where parts[0] == "queues" && parts[2] == "progress":
+            return Dashboard(app: self, context: context).queuePage(parts[1])
+        case ("GET", _) where parts.first == "dashboard":
+            return Dashboard(app: self, context: context).page(request, Array(parts.dropFirst()))
         case ("POST", 3) where parts[0] == "queues" && parts[2] == "decide":
             let fields = (try? request.fields()) ?? [:]
             let back = "/queues/" + HTML.pathSegment(parts[1]) + (fields["back"] == "disagreements" ? "/disagreements" : "")

@@ -333,7 +333,10 @@ public final class ServeApp: Sendable {
     private func disagreements(queue: String, _ context: Context) -> ServeResponse {
         let flash = sessions.takeFlash(context.sessionID)
         do {
-            let report = try store.agreement(queue: queue)
+            var report = try store.agreement(queue: queue)
+            // The unsettled ones: the report also lists those an adjudicator settled.
+            let open = Set(try store.queueItems(queue, state: .disagreement).items.map(\.item))
+            report.disagreements = report.disagreements.filter { open.contains($0.item) }
             var samples: [String: SampleSummary] = [:]
             if !report.disagreements.isEmpty {
                 var filter = SampleFilter()

@@ -97,10 +97,11 @@ extension Store {
     /// current text matches `match` (a `FullTextQuery.match` expression), with its arguments. It
     /// goes from the index to the samples (a content belongs to one sample), then keeps those
     /// whose current revision is the matching content (not an edited-away one).
-    static func searchCondition(_ match: String) -> (sql: String, arguments: StatementArguments) {
+    /// `drives`: whether its list may drive the query (`Store.drives`).
+    static func searchCondition(_ match: String, drives: Bool) -> (sql: String, arguments: StatementArguments) {
         (
             """
-            s.id IN (SELECT cs.sample_id FROM contents cs WHERE cs.id IN (SELECT rowid FROM content_search WHERE content_search MATCH ?))
+            \(Store.drives(drives))s.id IN (SELECT cs.sample_id FROM contents cs WHERE cs.id IN (SELECT rowid FROM content_search WHERE content_search MATCH ?))
             AND r.content_id IN (SELECT rowid FROM content_search WHERE content_search MATCH ?)
             """, [match, match]
         )

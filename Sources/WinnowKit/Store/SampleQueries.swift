@@ -128,6 +128,7 @@ extension SampleFilter {
         try Store.checkSelection(db, label: label, scene: scene, source: source)
         if let flagDetector { try Store.checkDetectors(db, [flagDetector], option: "--flag") }
         var (conditions, arguments) = Store.selectionConditions(label: label, scene: scene, source: source)
+        var driven = label != nil || scene != nil
         if let status {
             conditions.append("s.status = ?"); arguments += [status]
         }
@@ -145,14 +146,16 @@ extension SampleFilter {
             if let flagDetector { flag.append("f.detector = ?"); arguments += [flagDetector] }
             if let minScore { flag.append("f.score >= ?"); arguments += [minScore] }
             if let maxScore { flag.append("f.score <= ?"); arguments += [maxScore] }
-            conditions.append("s.id IN (SELECT f.sample_id FROM flags f WHERE \(flag.joined(separator: " AND ")))")
+            conditions.append("\(Store.drives(!driven))s.id IN (SELECT f.sample_id FROM flags f WHERE \(flag.joined(separator: " AND ")))")
+            driven = true
         }
         if let search {
             guard let match = FullTextQuery.match(search) else {
                 throw WinnowError.invalidArgument("--search \(JSONText.quote(search)) has no word to search for; give words, \"a phrase\" or a prefix*")
             }
-            let condition = Store.searchCondition(match)
+            let condition = Store.searchCondition(match, drives: !driven)
             conditions.append(condition.sql); arguments += condition.arguments
+            driven = true
         }
         if let uids {
             conditions.append("s.uid IN (SELECT value FROM json_each(?))")
@@ -187,10 +190,12 @@ extension Store {
         var arguments: StatementArguments = []
         if let label { conditions.append("r.label = ?"); arguments += [label] }
         if let scene {
-            // From the partial index of current annotations to the samples, not a probe per sample.
+            // From the partial index of current annotations to the samples, not a probe per
+            // sample; but not as a constraint on the samples' index beside a label's (`+`, see
+            // `Store.drives`).
             conditions.append(
                 """
-                s.id IN (SELECT a.sample_id FROM scene_annotations a WHERE a.replaced_by IS NULL
+                \(Store.drives(label == nil))s.id IN (SELECT a.sample_id FROM scene_annotations a WHERE a.replaced_by IS NULL
                          AND a.dimension = ? AND a.category = ?)
                 """)
             arguments += [scene.dimension, scene.category]
@@ -205,6 +210,14 @@ extension Store {
         }
         return (conditions, arguments)
     }
+
+    /// The prefix of an `s.id IN (subquery)` condition: none for the first one a selection has,
+    /// whose list may then drive the query (rowid lookups from it); `+` for the others, and
+    /// for any beside a label (which drives from its index). Without table statistics SQLite
+    /// otherwise takes a second IN list as a constraint on the same index as the first
+    /// (`samples_by_revision (revision_id=? AND rowid=?)`), probing every element of it for
+    /// every row the first yields: a label and a scene at 1M samples ran for minutes.
+    static func drives(_ first: Bool) -> String { first ? "" : "+" }
 
     /// Refuses a selection that names a label, scene dimension, scene category or source the
     /// store does not know, listing the known ones: a typo must fail, not select nothing.
@@ -337,13 +350,17 @@ extension Store {
     ) throws {
         var pageArguments = arguments
         pageArguments += [limit ?? -1, offset]
+        // The page's ids first, then their columns: SQLite computes a row's columns before it
+        // sorts, so with the columns in one query a page of a selection read through an index
+        // (a label's) would read the content and scenes of every match.
         let rows = try Row.fetchCursor(
             db,
             sql: """
                 SELECT s.id, s.uid, s.kind, s.status, r.label, \(ContentColumns.selectList()),
                        (SELECT json_group_object(a.dimension, a.category) FROM scene_annotations a
                          WHERE a.sample_id = s.id AND a.replaced_by IS NULL) AS scenes
-                FROM samples s \(CurrentRevision.joinWithContent) \(whereClause) ORDER BY s.id LIMIT ? OFFSET ?
+                FROM (SELECT s.id AS page_id FROM samples s \(CurrentRevision.join) \(whereClause) ORDER BY s.id LIMIT ? OFFSET ?) page
+                JOIN samples s ON s.id = page.page_id \(CurrentRevision.joinWithContent) ORDER BY s.id
                 """, arguments: pageArguments)
         while let row = try rows.next() {
             try body(

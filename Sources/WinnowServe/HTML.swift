@@ -12,7 +12,16 @@ public enum HTML {
     /// `text` safe in element content and in double- or single-quoted attribute values: `&`,
     /// `<`, `>`, `"` and `'` become character references, NUL becomes U+FFFD, and each bidi
     /// control is shown as the visible text `[U+202E]` instead of reordering the page.
-    public static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String { escape(text, bidiAsReference: false) }
+
+    /// `text` as an attribute value that a form sends back (a relabel option's `value`):
+    /// escaped as `escape` does, except that each bidi control becomes a character reference
+    /// (`&#x202E;`), which the browser decodes, so the posted value is the data itself (a label
+    /// holding U+202E can be chosen). A value is never shown, so nothing on the page reorders,
+    /// and the page's source still holds no bidi control.
+    public static func escapeValue(_ text: String) -> String { escape(text, bidiAsReference: true) }
+
+    private static func escape(_ text: String, bidiAsReference: Bool) -> String {
         var text = text
         return text.withUTF8 { bytes -> String in
             var out = [UInt8]()
@@ -37,7 +46,8 @@ public enum HTML {
                 case 0xD8, 0xE2:
                     // The bidi controls are U+061C (D8 9C) and U+200E–U+2069 (E2 80 xx, E2 81 xx).
                     if i + 1 < n, let scalar = scalarAt(bytes, i), bidiControls.contains(scalar.value) {
-                        replacement = "[U+" + String(scalar.value, radix: 16, uppercase: true) + "]"
+                        let hex = String(scalar.value, radix: 16, uppercase: true)
+                        replacement = bidiAsReference ? "&#x\(hex);" : "[U+\(hex)]"
                         width = b == 0xD8 ? 2 : 3
                     }
                 default: break

@@ -132,8 +132,8 @@ enum Pages {
         }
         let decide = "\(path)/decide"
         let options =
-            labels.prefix(9).enumerated().map { "<option value=\"\(e($0.element))\">\($0.offset + 1) \(e($0.element))</option>" }.joined()
-            + labels.dropFirst(9).map { "<option value=\"\(e($0))\">\(e($0))</option>" }.joined()
+            labels.prefix(9).enumerated().map { "<option value=\"\(HTML.escapeValue($0.element))\">\($0.offset + 1) \(e($0.element))</option>" }.joined()
+            + labels.dropFirst(9).map { "<option value=\"\(HTML.escapeValue($0))\">\(e($0))</option>" }.joined()
         let relabel =
             labels.isEmpty
             ? ""

@@ -155,6 +155,11 @@ enum Assets {
         .turn.role-system pre.text { background: #f4f4f4; }
         .actions { display: flex; flex-wrap: wrap; gap: .5em; margin: 1em 0; }
         .actions form { display: inline-flex; gap: .3em; }
+        .edit { margin: 0 0 1em; }
+        .edit summary { cursor: pointer; color: #444; }
+        .edit form { display: grid; gap: .4em; margin-top: .4em; }
+        .edit textarea { font: .95em/1.4 ui-monospace, monospace; width: 100%; box-sizing: border-box; unicode-bidi: isolate; }
+        .edit button { justify-self: start; }
         kbd { font-family: ui-monospace, monospace; border: 1px solid #aaa; border-radius: 3px; padding: 0 .3em; background: #fff; }
         .help { display: none; }
         .help.shown { display: block; }
@@ -163,11 +168,6 @@ enum Assets {
         table.queues { border-collapse: collapse; }
         table.queues th, table.queues td { padding: .3em .8em; border-bottom: 1px solid #ddd; text-align: left; }
         .empty { font-size: 1.1em; }
-        .edit { margin: 0 0 1em; }
-        .edit summary { cursor: pointer; color: #444; }
-        .edit form { display: grid; gap: .4em; margin-top: .4em; }
-        .edit textarea { font: .95em/1.4 ui-monospace, monospace; width: 100%; box-sizing: border-box; unicode-bidi: isolate; }
-        .edit button { justify-self: start; }
 
         """
 }

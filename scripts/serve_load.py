@@ -166,13 +166,20 @@ def quantile(xs, q):
     return xs[min(len(xs) - 1, int(len(xs) * q))] if xs else None
 
 
-def load(winnow, folder, sessions=20, items=2000, overlap=2, queue="load", seconds=600):
+def load(winnow, folder, sessions=20, items=2000, overlap=2, queue="load", seconds=600, during_import=None):
     """Runs the whole load test in `folder` (a store, a server, `sessions` reviewers); returns
-    a dict of figures and `problems` (a list of sentences: empty when everything held)."""
+    a dict of figures and `problems` (a list of sentences: empty when everything held).
+    `during_import`: a file that `winnow import --on-error skip` reads into the same store
+    while the reviewers work (another winnow process on the store, as the issue asks); its exit
+    status must be 0."""
     db = os.path.join(folder, "load.db")
     make_queue(winnow, db, folder, items, overlap, queue)
     server = Serve(winnow, db, folder)
+    importer = None
     try:
+        if during_import:
+            importer = subprocess.Popen([winnow, "import", during_import, "--on-error", "skip", "--db", db],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         clients = [Session(server.base, server.token, f"r{i:02d}") for i in range(sessions)]
         logs = [[] for _ in clients]
         t0 = time.perf_counter()
@@ -182,10 +189,17 @@ def load(winnow, folder, sessions=20, items=2000, overlap=2, queue="load", secon
         for t in threads:
             t.join()
         seconds = time.perf_counter() - t0
+        import_running = importer is not None and importer.poll() is None
+        import_error = importer.communicate()[1] if importer else ""
     finally:
         server.stop()
+        if importer and importer.poll() is None:
+            importer.kill()
+            importer.wait()
 
     problems = []
+    if importer and importer.returncode != 0:
+        problems.append(f"the import beside the reviewers failed ({importer.returncode}): {import_error.strip()[-300:]}")
     answered = {}  # decision id -> (item, reviewer, action)
     decide_s, pair_s, errors, waits = [], [], [], 0
     for client, log in zip(clients, logs):
@@ -238,6 +252,7 @@ def load(winnow, folder, sessions=20, items=2000, overlap=2, queue="load", secon
         "decisions_per_second": len(answered) / seconds if seconds else None, "waits": waits,
         "decide_p50": quantile(decide_s, 0.5), "decide_p99": quantile(decide_s, 0.99), "decide_max": max(decide_s, default=None),
         "pair_p50": quantile(pair_s, 0.5), "pair_p99": quantile(pair_s, 0.99),
+        "during_import": during_import, "import_outlasted_reviewers": import_running if importer else None,
         "problems": problems,
     }
 
@@ -249,4 +264,6 @@ def summary(r):
             f"{r['decisions']:,} decisions answered, {r['stored']:,} in the store, {r['errors']} errors, {r['lost']} lost, "
             f"{r['beyond_overlap']} items beyond the overlap; POST /api/decide p50 {ms(r['decide_p50'])}, p99 {ms(r['decide_p99'])}, "
             f"max {ms(r['decide_max'])}; next + decide p50 {ms(r['pair_p50'])}, p99 {ms(r['pair_p99'])}; "
-            f"{r['decisions_per_second']:.0f} decisions/s")
+            f"{r['decisions_per_second']:.0f} decisions/s"
+            + ("" if not r["during_import"] else f"; an import of {os.path.basename(r['during_import'])} ran beside them"
+               + (" throughout" if r["import_outlasted_reviewers"] else " (it ended first)")))

@@ -41,6 +41,17 @@ struct API {
                 let item = try app.store.nextItem(queue: p[1], reviewer: context.reviewer, leaseSeconds: app.leaseSeconds)
                 let wait = item == nil ? try app.store.leaseWait(queue: p[1], reviewer: context.reviewer) : nil
                 return .json(Next(item: item, wait: wait))
+            case ("GET", ["samples"]):
+                return .json(try BrowsePage.load(BrowseQuery(request.query), store: app.store))
+            case ("POST", ["bulk"]):
+                let fields = try request.fields(ignoring: ["uids"])
+                let bulk = try BrowseBulk(fields: fields, uids: try request.fieldValues("uids") + (try request.fieldValues("uid")))
+                return .json(try bulk.run(BrowseQuery(fields), store: app.store, reviewer: context.reviewer))
+            case ("POST", ["bulk", "undo"]):
+                guard let text = try request.fields()["bulk"], let id = Int64(text) else {
+                    throw WinnowError.invalidArgument("the request needs \"bulk\": the bulk decision's id")
+                }
+                return .json(try app.store.undoBulk(id, reviewer: context.reviewer))
             case ("POST", ["decide"]):
                 return .json(try app.decide(try request.fields(), reviewer: context.reviewer))
             case ("POST", ["undo"]):

@@ -168,6 +168,18 @@ enum Assets {
         table.queues { border-collapse: collapse; }
         table.queues th, table.queues td { padding: .3em .8em; border-bottom: 1px solid #ddd; text-align: left; }
         .empty { font-size: 1.1em; }
+        pre.diff del { background: #fde2e2; color: #7a1010; }
+        pre.diff ins { background: #dcf5dc; color: #0f5a0f; text-decoration: none; }
+        .legend { font-size: .85em; color: #555; margin: 0; }
+        .legend del { background: #fde2e2; } .legend ins { background: #dcf5dc; text-decoration: none; }
+        .prediction { display: flex; gap: .6em; align-items: center; margin: .4em 0; }
+        .prediction form { display: inline; }
+        form.selection { display: flex; flex-wrap: wrap; gap: .4em 1em; align-items: center; margin: .6em 0; }
+        table.browse { border-collapse: collapse; width: 100%; font-size: .92em; }
+        table.browse th, table.browse td { padding: .25em .5em; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; }
+        table.browse td.excerpt { max-width: 40em; overflow-wrap: anywhere; unicode-bidi: isolate; }
+        .pager { margin: .6em 0; }
+        form.bulk fieldset { display: flex; flex-wrap: wrap; gap: .5em; align-items: center; border: 1px solid #ccc; }
 
         """
 }

@@ -27,15 +27,15 @@ enum Pages {
         HTML.page(title: title, body: "<main><h1>\(e(title))</h1><p>\(e(text))</p><p><a href=\"/\">queues</a></p></main>", assets: assets)
     }
 
-    private static func header(reviewer: String, csrf: String, trail: String) -> String {
+    static func header(reviewer: String, csrf: String, trail: String) -> String {
         """
-        <header><nav><a href="/">queues</a>\(trail)</nav>
+        <header><nav><a href="/">queues</a> · <a href="/browse">browse</a>\(trail)</nav>
         <span class="who">signed in as <strong>\(e(reviewer))</strong></span>
         \(HTML.postForm(action: "/signout", csrf: csrf, fields: [], button: "sign out"))</header>
         """
     }
 
-    private static func flashLine(_ flash: String?) -> String {
+    static func flashLine(_ flash: String?) -> String {
         flash.map { "<p class=\"flash\" role=\"status\">\(e($0))</p>" } ?? ""
     }
 
@@ -127,10 +127,29 @@ enum Pages {
         if let rep = representative {
             content += """
                 <div class="sample representative"><h2>representative <span class="uid">\(e(rep.uid))</span> · label: \(e(rep.label ?? "(none)"))\
-                \(rep.status == "active" ? "" : " · \(e(rep.status))")</h2><pre class="text">\(e(rep.text))</pre></div>
+                \(rep.status == "active" ? "" : " · \(e(rep.status))")</h2>\
+                <p class="legend">word diff: <del>only in the representative</del> <ins>only in this sample</ins></p>\
+                <pre class="text diff" id="word-diff">\(wordDiff(from: rep.text, to: item.text))</pre></div>
                 """
         }
         let decide = "\(path)/decide"
+        // Label noise: the given label beside the classifier's, and a one-click relabel to it.
+        var prediction = ""
+        if let noise = item.flags.first(where: { $0.detector == DetectorName.labelNoise.rawValue }), case .object(let d) = noise.details,
+            case .string(let predicted)? = d["predicted"]
+        {
+            func p(_ key: String) -> String {
+                if case .number(let x)? = d[key], let value = Double(x) { return String(format: "%.2f", value) }
+                return "?"
+            }
+            let given: String
+            if case .string(let g)? = d["given"] { given = g } else { given = item.label ?? "(none)" }
+            prediction = """
+                <section class="prediction" id="label-noise"><span>given <strong>\(e(given))</strong> (p \(p("p_given")))</span> · \
+                <span>classifier <strong>\(e(predicted))</strong> (p \(p("p_predicted")))</span>\
+                \(predicted != item.label ? HTML.postForm(action: decide, csrf: csrf, fields: [("item", String(item.id)), ("action", "relabel"), ("label", predicted)], button: "relabel to \(e(predicted))", id: "act-predicted") : "")</section>
+                """
+        }
         let options =
             labels.prefix(9).enumerated().map { "<option value=\"\(HTML.escapeValue($0.element))\">\($0.offset + 1) \(e($0.element))</option>" }.joined()
             + labels.dropFirst(9).map { "<option value=\"\(HTML.escapeValue($0))\">\(e($0))</option>" }.joined()
@@ -165,6 +184,7 @@ enum Pages {
             \(flashLine(flash))
             <p class="meta">\(meta)</p>
             \(flags.isEmpty ? "" : "<ul class=\"flags\">\(flags)</ul>")
+            \(prediction)
             <section class="content\(representative == nil ? "" : " side")">\(content)</section>
             <section class="actions">\(actions)</section>
             \(editForm(item, action: decide, csrf: csrf))
@@ -196,6 +216,18 @@ enum Pages {
             \(HTML.escapeValue(text))</textarea>
             <button type="submit">save the edit</button> <span class="hint"><kbd>Ctrl</kbd>+<kbd>Enter</kbd> saves</span></form></details>
             """
+    }
+
+    /// The word diff of a representative's text and this sample's, escaped: kept words as
+    /// they are, the representative's own in `<del>`, this sample's own in `<ins>`.
+    static func wordDiff(from representative: String, to text: String) -> String {
+        WordDiff.diff(representative, text).map { change in
+            switch change {
+            case .kept(let s): return e(s)
+            case .deleted(let s): return "<del>\(e(s))</del>"
+            case .inserted(let s): return "<ins>\(e(s))</ins>"
+            }
+        }.joined()
     }
 
     /// The sample's fields per kind: a text, a pair side by side, an instruction's fields, a

@@ -37,7 +37,8 @@ public struct ServeRequest: Sendable {
     /// The body's fields: a form (`application/x-www-form-urlencoded`, what forms and
     /// sendBeacon post) or a JSON object (what app.js and scripts post). Values of other JSON
     /// types are given as their JSON text (numbers as digits).
-    func fields() throws -> [String: String] {
+    /// `ignoring`: JSON fields of other types read elsewhere (`fieldValues`).
+    func fields(ignoring: Set<String> = []) throws -> [String: String] {
         if body.isEmpty { return [:] }
         let type = (headers["content-type"] ?? "").lowercased()
         if type.hasPrefix("application/json") {
@@ -45,7 +46,7 @@ public struct ServeRequest: Sendable {
                 throw WinnowError.invalidArgument("the request body is not a JSON object")
             }
             var out: [String: String] = [:]
-            for (key, value) in object {
+            for (key, value) in object where !ignoring.contains(key) {
                 switch value {
                 case let s as String: out[key] = s
                 // JSON true/false arrive as NSNumber too (objCType "c"): a number field must be a number.
@@ -60,6 +61,29 @@ public struct ServeRequest: Sendable {
         }
         guard let text = String(data: body, encoding: .utf8) else { throw WinnowError.invalidArgument("the request body is not UTF-8") }
         return ServeRequest.formFields(text)
+    }
+
+    /// Every value of the form field `name`, in order (check boxes repeat one name), or of the
+    /// JSON body's array `name`.
+    func fieldValues(_ name: String) throws -> [String] {
+        if body.isEmpty { return [] }
+        if (headers["content-type"] ?? "").lowercased().hasPrefix("application/json") {
+            guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+                throw WinnowError.invalidArgument("the request body is not a JSON object")
+            }
+            guard let value = object[name] else { return [] }
+            guard let list = value as? [Any], list.allSatisfy({ $0 is String }) else {
+                throw WinnowError.invalidArgument("the field \(JSONText.quote(name)) must be an array of strings")
+            }
+            return list.compactMap { $0 as? String }
+        }
+        guard let text = String(data: body, encoding: .utf8) else { throw WinnowError.invalidArgument("the request body is not UTF-8") }
+        return text.split(separator: "&").compactMap { pair -> String? in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            return parts.first == name && parts.count > 1 ? parts[1] : nil
+        }
     }
 
     /// `a=1&b=x+y` as fields (`+` is a space, `%XX` a byte).
@@ -249,8 +273,57 @@ public final class ServeApp: Sendable {
                 sessions.setFlash(context.sessionID, ServeApp.message(error))
             }
             return .redirect("/queues/" + HTML.pathSegment(parts[1]))
+        case ("GET", 1) where parts[0] == "browse":
+            return browse(request, context)
+        case ("POST", 2) where parts[0] == "browse" && parts[1] == "bulk":
+            let query = BrowseQuery(request.query)
+            var back = "/browse" + query.queryString()
+            do {
+                let bulk = try BrowseBulk(fields: try request.fields(), uids: try request.fieldValues("uid"))
+                let outcome = try bulk.run(query, store: store, reviewer: context.reviewer)
+                sessions.setFlash(context.sessionID, outcome.message)
+                if let id = outcome.bulk { back += (back.contains("?") ? "&" : "?") + "undo=\(id)" }
+            } catch {
+                sessions.setFlash(context.sessionID, ServeApp.message(error))
+            }
+            return .redirect(back)
+        case ("POST", 2) where parts[0] == "browse" && parts[1] == "undo":
+            do {
+                guard let text = try request.fields()["bulk"], let id = Int64(text) else {
+                    throw WinnowError.invalidArgument("undo needs \"bulk\": the bulk decision's id")
+                }
+                let undone = try store.undoBulk(id, reviewer: context.reviewer)
+                sessions.setFlash(context.sessionID, "undone: bulk \(undone.bulk), \(undone.undone) decision\(undone.undone == 1 ? "" : "s") (\(undone.action))")
+            } catch {
+                sessions.setFlash(context.sessionID, ServeApp.message(error))
+            }
+            return .redirect("/browse" + BrowseQuery(request.query).queryString())
         default:
             return .html(Pages.message(title: "Not found", text: "No page at \(request.path)."), status: 404)
+        }
+    }
+
+    /// The browse page of the request's selection (a wrong value is shown above the form, not
+    /// as an error page, so it can be corrected there).
+    private func browse(_ request: ServeRequest, _ context: Context) -> ServeResponse {
+        let query = BrowseQuery(request.query)
+        let flash = sessions.takeFlash(context.sessionID)
+        do {
+            let choices = try store.selectionChoices()
+            var page: BrowsePage?
+            var problem: String?
+            do {
+                page = try BrowsePage.load(query, store: store)
+            } catch let error as WinnowError {
+                problem = error.description
+            }
+            return .html(
+                Pages.browse(
+                    query, page, error: problem, choices: choices, reviewer: context.reviewer, csrf: context.session.csrf, flash: flash,
+                    lastBulk: request.query["undo"].flatMap { Int64($0) }),
+                status: problem == nil ? 200 : 400)
+        } catch {
+            return .html(Pages.message(title: "Error", text: ServeApp.message(error)), status: ServeApp.status(error))
         }
     }
 

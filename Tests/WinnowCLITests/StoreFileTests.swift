@@ -55,7 +55,10 @@ import Testing
                 let verify = try winnow(["snapshot", "verify", String(name), "--db", db])
                 #expect(verify.status == 0, "\(fixture): snapshot \(name): \(verify.stderr)")
             }
-            // The upgraded store works: a detector run, a snapshot and an export.
+            // The upgraded store works: a full-text search (indexing what the old build stored),
+            // a detector run, a snapshot and an export.
+            let search = try winnow(["samples", "--search", "the", "--count", "--db", db])
+            #expect(search.status == 0 && (Int(search.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 10, "\(fixture): \(search.stderr)")
             #expect(try winnow(["detect", "near-duplicate", "--db", db]).status == 0)
             #expect(try winnow(["snapshot", "create", "after-upgrade", "--db", db]).status == 0)
             let export = try winnow(["export", "after-upgrade", "--out", dir.file("out"), "--scheme", "after-upgrade", "--db", db])

@@ -17,6 +17,13 @@ public struct BulkRequest: Sendable {
     public var label: String?
     public var scene: (dimension: String, category: String)?
     public var source: String?
+    /// Act on the active samples this filter selects (the web review's browse selection),
+    /// through a queue `bulk-ID` made of them; its flag detector, when given, names the flags
+    /// the decisions confirm or dismiss (else all of each sample's open flags).
+    public var samples: SampleFilter?
+    /// Refuse, changing nothing, unless the selection holds exactly this many items (the "all N
+    /// matching" a reviewer saw: the store may have moved on since the page was drawn).
+    public var expectedCount: Int?
     public var note: String?
     /// Confirm or dismiss every open flag of each sample.
     public var allFlags = false
@@ -37,6 +44,7 @@ public struct BulkRequest: Sendable {
             if let minScore = flags.minScore { pairs.append(("min_score", jsonNumber(minScore))) }
         }
         pairs += filter.jsonPairs
+        if let samples { pairs += samples.jsonPairs }
         if allFlags { pairs.append(("all_flags", "true")) }
         return jsonObject(pairs)
     }
@@ -164,10 +172,14 @@ extension Store {
         } else if request.to != nil {
             throw WinnowError.invalidArgument("--to goes with --action relabel")
         }
-        if request.queue == nil && request.flags == nil {
+        if request.queue == nil && request.flags == nil && request.samples == nil {
             throw WinnowError.invalidArgument("say which samples: --flag DETECTORS (with --min-score), or --queue NAME")
         }
+        if request.samples != nil && (request.queue != nil || request.flags != nil) {
+            throw WinnowError.invalidArgument("a bulk decision over a sample selection takes no queue and no flag selection besides")
+        }
         if let queue = request.queue { request.queue = try Names.valid(queue, .queue) }
+        if request.samples?.search != nil { try updateContentSearch() }
         let frozen = request
         return try writeImmediate { db in
             var outcome: BulkOutcome?
@@ -195,7 +207,13 @@ extension Store {
             bulk: bulkID, dryRun: request.dryRun, reviewer: request.reviewer, action: request.action.rawValue,
             to: request.to, queue: queueName, queueCreated: created, decisions: 0, states: [:], changes: [:],
             items: [], skipped: [])
-        for candidate in try bulkCandidates(db, request, queue: queueID) {
+        let candidates = try bulkCandidates(db, request, queue: queueID)
+        if let expected = request.expectedCount, expected != candidates.count {
+            throw WinnowError.invalidArgument(
+                "the selection now holds \(candidates.count) item\(candidates.count == 1 ? "" : "s") open to you, not the \(expected) shown; nothing was changed: look at the selection again"
+            )
+        }
+        for candidate in candidates {
             try decideBulkItem(db, request, candidate, bulk: bulkID, now: now, into: &outcome)
         }
         outcome.decisions = outcome.items.count
@@ -223,6 +241,10 @@ extension Store {
         selection.label = request.label
         selection.scene = request.scene
         selection.source = request.source
+        if let samples = request.samples {
+            selection.samples = samples
+            if let detector = samples.flagDetector { selection.detectors = [detector] }
+        }
         return (name, try createQueue(db, name: name, selection: selection, now: now).queue, true)
     }
 
@@ -271,6 +293,7 @@ extension Store {
         decision.bulk = bulk
         // The flags the decisions act on: those of the detectors selected, else the queue's.
         if let flags = request.flags, !flags.detectors.isEmpty { decision.scope = flags.detectors }
+        if let detector = request.samples?.flagDetector { decision.scope = [detector] }
         if request.action == .relabel {
             var to = request.to
             if to == BulkRequest.predicted {

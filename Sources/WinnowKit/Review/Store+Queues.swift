@@ -21,6 +21,9 @@ public struct QueueSelection: Sendable {
     /// Only imported samples, or only augmented ones (`--origin augmented`: an audit of what
     /// `winnow augment` made).
     public var origin: SampleOrigin?
+    /// Only the active samples this filter selects (the web review's browse selection: any of
+    /// `winnow samples`' filters, a full-text search, chosen uids).
+    public var samples: SampleFilter?
     public init() {}
 
     /// The detectors a queue was made from, read back from its `selection` JSON: the flags its
@@ -40,6 +43,7 @@ public struct QueueSelection: Sendable {
         if let audit { pairs.append(("audit", "\(audit)")); pairs.append(("seed", "\(seed)")) }
         if let excludeFlagged { pairs.append(("exclude_detectors", jsonArray(excludeFlagged.detectors))) }
         if let origin { pairs.append(("origin", JSONText.quote(origin.rawValue))) }
+        if let samples { pairs.append(("samples", jsonObject(samples.jsonPairs))) }
         return jsonObject(pairs)
     }
 }
@@ -68,6 +72,7 @@ extension Store {
             throw WinnowError.invalidArgument("--priority \(selection.priority): choose score, random or oldest")
         }
         guard selection.overlap >= 1 else { throw WinnowError.invalidArgument("--overlap must be 1 or more") }
+        if selection.samples?.search != nil { try updateContentSearch() }
         return try writeImmediate { db in
             let made = try Store.createQueue(db, name: name, selection: selection, now: Timestamp.string(clock.now()))
             return (made.added, made.total, made.created, made.excluded)
@@ -149,6 +154,10 @@ extension Store {
         }
         conditions.filter(selection.filter)
         if let origin = selection.origin { conditions.origin(origin) }
+        if let samples = selection.samples {
+            let (sampleConditions, sampleArguments) = try samples.conditions(db)
+            if !sampleConditions.isEmpty { conditions.add(sampleConditions.joined(separator: " AND "), sampleArguments) }
+        }
         conditions.add("NOT EXISTS (SELECT 1 FROM queue_items qi WHERE qi.queue_id = ? AND qi.sample_id = s.id)", [queue])
         let excluded = try selection.excludeFlagged.map { try conditions.excludeFlagged(db, $0, alias: "x") }
         var candidates = try Row.fetchAll(

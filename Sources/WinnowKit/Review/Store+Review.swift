@@ -45,6 +45,9 @@ public struct ReviewItem: Codable, Sendable {
     /// Position in the queue: decided items and the queue's size (for a progress line).
     public var decided: Int
     public var items: Int
+    /// All its text (`SampleContent.plainText`), for a word diff against a representative;
+    /// not part of `review next --json`, whose `content` has the fields.
+    public var text: String = ""
 
     enum CodingKeys: String, CodingKey {
         case id, uid, kind, content, label, scenes, flags, decided, items
@@ -151,7 +154,7 @@ extension Store {
         return ReviewItem(
             id: itemID, uid: try row.value("uid"), kind: try row.value("kind"), content: content, label: try row.value("label"),
             scenes: Store.decodeStringMap(try row.value("scenes")), flags: flags, leaseExpiresAt: expires,
-            decided: decided, items: items)
+            decided: decided, items: items, text: try ContentColumns.content(row).plainText)
     }
 
     /// The sample a duplicate flag's details name (`representative` of a near-duplicate cluster,

@@ -12,6 +12,13 @@ public struct SampleFilter: Sendable {
     public var kind: SampleKind?
     /// Only imported samples, or only augmented ones (`--origin`).
     public var origin: SampleOrigin?
+    /// Only samples whose current text matches these words (`FullTextQuery`).
+    public var search: String?
+    /// Only samples with an open flag (of `flagDetector`, when given) scoring at least / at most this.
+    public var minScore: Double?
+    public var maxScore: Double?
+    /// Only these samples (by uid).
+    public var uids: [String]?
     public var limit: Int?
     public var offset: Int = 0
     public init() {}
@@ -109,6 +116,63 @@ public struct SampleDetail: Codable, Sendable {
         case uid, kind, status, label, score, content, meta, revisions, occurrences, scenes, flags, decisions, origin, augmentation
         case contentHash = "content_hash"
         case resolvedFrom = "resolved_from"
+    }
+}
+
+extension SampleFilter {
+    /// Its SQL conditions (over `samples s` joined to its current revision `r`), every value
+    /// bound, after refusing names the store does not know (`Store.checkSelection`) and a search
+    /// with no word in it. A search reads the full-text index as it stands: bring it up to
+    /// date first (`Store.updateContentSearch`).
+    func conditions(_ db: Database) throws -> (conditions: [String], arguments: StatementArguments) {
+        try Store.checkSelection(db, label: label, scene: scene, source: source)
+        if let flagDetector { try Store.checkDetectors(db, [flagDetector], option: "--flag") }
+        var (conditions, arguments) = Store.selectionConditions(label: label, scene: scene, source: source)
+        if let status {
+            conditions.append("s.status = ?"); arguments += [status]
+        }
+        if let kind {
+            conditions.append("s.kind = ?"); arguments += [kind.rawValue]
+        }
+        if let origin {
+            var only = SampleConditions()
+            only.origin(origin)
+            conditions.append(only.conditions.last!)
+        }
+        if flagDetector != nil || minScore != nil || maxScore != nil {
+            conditions.append(
+                """
+                EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.status = '\(FlagStatus.open.rawValue)'
+                        AND (? IS NULL OR f.detector = ?) AND (? IS NULL OR f.score >= ?) AND (? IS NULL OR f.score <= ?))
+                """)
+            arguments += [flagDetector, flagDetector, minScore, minScore, maxScore, maxScore]
+        }
+        if let search {
+            guard let match = FullTextQuery.match(search) else {
+                throw WinnowError.invalidArgument("--search \(JSONText.quote(search)) has no word to search for; give words, \"a phrase\" or a prefix*")
+            }
+            let condition = Store.searchCondition(match)
+            conditions.append(condition.sql); arguments += condition.arguments
+        }
+        if let uids {
+            conditions.append("s.uid IN (SELECT value FROM json_each(?))")
+            arguments += [jsonArray(uids)]
+        }
+        return (conditions, arguments)
+    }
+
+    /// Its filters as the pairs of a stored `selection` JSON (a bulk decision's, a queue's).
+    var jsonPairs: [(String, String)] {
+        var pairs = SelectionFilter(label: label, scene: scene, source: source).jsonPairs
+        if let flagDetector { pairs.append(("flag", JSONText.quote(flagDetector))) }
+        if let minScore { pairs.append(("min_score", jsonNumber(minScore))) }
+        if let maxScore { pairs.append(("max_score", jsonNumber(maxScore))) }
+        if let status { pairs.append(("status", JSONText.quote(status))) }
+        if let kind { pairs.append(("kind", JSONText.quote(kind.rawValue))) }
+        if let origin { pairs.append(("origin", JSONText.quote(origin.rawValue))) }
+        if let search { pairs.append(("search", JSONText.quote(search))) }
+        if let uids { pairs.append(("uids", jsonArray(uids))) }
+        return pairs
     }
 }
 
@@ -236,28 +300,12 @@ extension Store {
     /// One read transaction: the count and the rows agree. Returns the count.
     @discardableResult
     public func eachSample(_ filter: SampleFilter, count: (Int) throws -> Void, _ body: (SampleSummary) throws -> Void) throws -> Int {
-        try read { db in
-            try Store.checkSelection(db, label: filter.label, scene: filter.scene, source: filter.source)
-            if let detector = filter.flagDetector { try Store.checkDetectors(db, [detector], option: "--flag") }
-            var (conditions, arguments) = Store.selectionConditions(label: filter.label, scene: filter.scene, source: filter.source)
-            if let status = filter.status {
-                conditions.append("s.status = ?"); arguments += [status]
-            }
-            if let kind = filter.kind {
-                conditions.append("s.kind = ?"); arguments += [kind.rawValue]
-            }
-            if let origin = filter.origin {
-                var only = SampleConditions()
-                only.origin(origin)
-                conditions.append(only.conditions.last!)
-            }
-            if let detector = filter.flagDetector {
-                conditions.append("EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.detector = ? AND f.status = '\(FlagStatus.open.rawValue)')")
-                arguments += [detector]
-            }
+        if filter.search != nil { try updateContentSearch() }
+        return try read { db in
+            let (conditions, arguments) = try filter.conditions(db)
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let from = "FROM samples s \(CurrentRevision.joinWithContent)"
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) \(from) \(whereClause)", arguments: arguments) ?? 0
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples s \(CurrentRevision.join) \(whereClause)", arguments: arguments) ?? 0
             try count(total)
             var pageArguments = arguments
             pageArguments += [filter.limit ?? -1, filter.offset]
@@ -389,5 +437,43 @@ extension Store {
             let map = try? JSONDecoder().decode([String: String].self, from: data)
         else { return [:] }
         return map
+    }
+}
+
+/// An open flag as a list of samples shows it: its detector and score.
+public struct OpenFlag: Codable, Sendable, Equatable {
+    public var detector: String
+    public var score: Double
+}
+
+extension Store {
+    /// The open flags of each of these samples (by uid), highest score first; a sample
+    /// without one is absent.
+    public func openFlags(uids: [String]) throws -> [String: [OpenFlag]] {
+        try read { db in
+            var out: [String: [OpenFlag]] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT s.uid, f.detector, f.score FROM samples s JOIN flags f ON f.sample_id = s.id
+                    WHERE s.uid IN (SELECT value FROM json_each(?)) AND f.status = ? ORDER BY s.uid, f.score DESC, f.detector
+                    """, arguments: [jsonArray(uids), FlagStatus.open])
+            while let row = try rows.next() {
+                out[try row.value("uid"), default: []].append(OpenFlag(detector: try row.value("detector"), score: try row.value("score")))
+            }
+            return out
+        }
+    }
+
+    /// The names a browse form offers: the labels (in label order), the detectors with flags,
+    /// and each scene dimension's categories as `DIM=CAT`.
+    public func selectionChoices() throws -> (labels: [String], detectors: [String], scenes: [String]) {
+        try read { db in
+            let labels = try Store.knownLabels(db)
+            let detectors = try String.fetchAll(db, sql: "SELECT DISTINCT detector FROM flags ORDER BY detector")
+            let scenes = try String.fetchAll(
+                db, sql: "SELECT dimension || '=' || category FROM scene_counts WHERE count > 0 ORDER BY dimension, category")
+            return (labels, detectors, scenes)
+        }
     }
 }

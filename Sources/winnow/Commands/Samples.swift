@@ -13,6 +13,7 @@ extension WinnowCommand {
                 Examples:
                   winnow samples --label positive --scene domain=books --limit 5
                   winnow samples --flag label-conflict --json
+                  winnow samples --search "refund policy" --count
                 """)
 
         @OptionGroup var store: StoreOptions
@@ -23,6 +24,9 @@ extension WinnowCommand {
         @Option(help: "Only samples with this status (active, dropped).") var status: SampleStatus?
         @Option(help: "Only samples of this kind (text, pair, instruction, chat).") var kind: SampleKind?
         @Option(help: "Only imported samples, or only those `winnow augment` made (import, augmented).") var origin: SampleOrigin?
+        @Option(help: ArgumentHelp("Only samples whose text has these words (\"a phrase\", prefix*).", valueName: "WORDS")) var search: String?
+        @Option(help: ArgumentHelp("Only samples with an open flag (of --flag) scoring at least S.", valueName: "S")) var minScore: Double?
+        @Option(help: ArgumentHelp("Only samples with an open flag (of --flag) scoring at most S.", valueName: "S")) var maxScore: Double?
         @Option(help: "List at most N samples (default 20 in tables; all in --json and --csv).") var limit: Int?
         @Flag(help: "Print only the count.") var count = false
 
@@ -39,6 +43,9 @@ extension WinnowCommand {
             filter.kind = kind
             filter.origin = origin
             filter.scene = selection.sceneFilter
+            filter.search = search
+            filter.minScore = minScore
+            filter.maxScore = maxScore
             filter.limit = count ? 0 : (limit ?? ((output.json || output.csv) ? nil : 20))
             let opened = try store.open()
             if output.json {

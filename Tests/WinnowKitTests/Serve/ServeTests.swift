@@ -19,12 +19,12 @@ final class ServeFixture {
         app.handle(ServeRequest(method: "GET", path: path, query: query, headers: cookie.map { ["Cookie": $0] } ?? [:]))
     }
 
-    func post(_ path: String, form: [String: String], cookie: String? = nil, headers: [String: String] = [:]) -> ServeResponse {
+    func post(_ path: String, query: [String: String] = [:], form: [String: String], cookie: String? = nil, headers: [String: String] = [:]) -> ServeResponse {
         var all = headers
         all["Content-Type"] = "application/x-www-form-urlencoded"
         if let cookie { all["Cookie"] = cookie }
         let body = form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
-        return app.handle(ServeRequest(method: "POST", path: path, headers: all, body: Data(body.utf8)))
+        return app.handle(ServeRequest(method: "POST", path: path, query: query, headers: all, body: Data(body.utf8)))
     }
 
     func postJSON(_ path: String, _ object: [String: Any], cookie: String, csrf: String?) -> ServeResponse {

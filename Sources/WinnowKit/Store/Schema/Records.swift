@@ -237,6 +237,27 @@ struct ClusterRunRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     }
 }
 
+/// How far content_search has indexed: every content with id <= indexed_through is in it.
+///
+/// A row of `content_search_state`.
+struct ContentSearchStateRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "content_search_state"
+    var id: Int64?
+    /// the highest contents.id indexed
+    var indexedThrough: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case indexedThrough = "indexed_through"
+    }
+
+    /// The table's columns, for GRDB's query interface.
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let indexedThrough = Column(CodingKeys.indexedThrough)
+    }
+}
+
 /// Content, stored once per distinct content hash. Only the columns of the sample's kind
 /// are set: text; text_a + text_b (pair); instruction + input + output; messages (chat,
 /// a JSON array of {"role", "content"}). Text is kept as it came in; the hash is taken

@@ -103,9 +103,10 @@ public enum HTML {
     }
 
     /// A form that posts `fields` (hidden) to `action` with one submit button: works without
-    /// JavaScript. `id` lets app.js submit it from a key.
+    /// JavaScript. `id` lets app.js submit it from a key. The values are sent back, so they go
+    /// through `escapeValue` (a label-noise prediction holding U+202E posts as itself).
     static func postForm(action: String, csrf: String, fields: [(String, String)], button: String, id: String? = nil) -> String {
-        let hidden = ([("csrf", csrf)] + fields).map { "<input type=\"hidden\" name=\"\(escape($0.0))\" value=\"\(escape($0.1))\">" }.joined()
+        let hidden = ([("csrf", csrf)] + fields).map { "<input type=\"hidden\" name=\"\(escape($0.0))\" value=\"\(escapeValue($0.1))\">" }.joined()
         return "<form method=\"post\" action=\"\(escape(action))\"\(id.map { " id=\"\(escape($0))\"" } ?? "")>\(hidden)<button type=\"submit\">\(button)</button></form>"
     }
 

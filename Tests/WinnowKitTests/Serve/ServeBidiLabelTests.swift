@@ -53,4 +53,47 @@ import Testing
         }
         #expect(current == bidi)
     }
+
+    /// The browse page's values sent back — a filter's option and text, a row's uid check box,
+    /// the bulk relabel's labels — carry bidi controls as references, so a filter, a chosen row
+    /// and a bulk relabel name the real label or uid.
+    @Test func browseFiltersRowsAndBulkRelabelKeepABidiLabelAndUid() throws {
+        let dir = TempDir()
+        let bidi = "neg\u{202E}ative"
+        let lines = [
+            #"{"id": "plain-1", "text": "a plain sample", "label": "plain"}"#,
+            #"{"id": "u\u202e2", "text": "another sample", "label": "neg\u202eative"}"#,
+        ]
+        let store = try Store(path: dir.path("w.db"), mode: .createIfMissing)
+        _ = try Importer(store: store, options: ImportOptions()).importFile(dir.write("in.jsonl", lines.joined(separator: "\n") + "\n"))
+        let app = ServeApp(store: store, signInToken: ServeFixture.token)
+        let form = ["Content-Type": "application/x-www-form-urlencoded"]
+        let signedIn = app.handle(
+            ServeRequest(method: "POST", path: "/signin", headers: form, body: Data("token=\(ServeFixture.token)&reviewer=alice".utf8)))
+        let cookie = String(try #require(signedIn.headers["Set-Cookie"]).split(separator: ";")[0])
+        let filtered = app.handle(ServeRequest(method: "GET", path: "/browse", query: ["label": bidi, "q": "another \u{202E}"], headers: ["Cookie": cookie])).text
+        #expect(filtered.contains("<option value=\"neg&#x202E;ative\" selected>neg[U+202E]ative</option>"))
+        #expect(filtered.contains("value=\"another &#x202E;\""))
+        let page = app.handle(ServeRequest(method: "GET", path: "/browse", headers: ["Cookie": cookie])).text
+        #expect(page.contains("<input type=\"checkbox\" name=\"uid\" value=\"u&#x202E;2\""))
+        #expect(page.contains("<option value=\"neg&#x202E;ative\">neg[U+202E]ative</option>"))
+        #expect(!page.unicodeScalars.contains { HTML.bidiControls.contains($0.value) })
+        #expect(!filtered.unicodeScalars.contains { HTML.bidiControls.contains($0.value) })
+        // What a browser posts for the row's check box and that label: the decoded values.
+        let csrf = try #require(ServeFixture.csrf(in: page))
+        let enc = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "" }
+        let posted = app.handle(
+            ServeRequest(
+                method: "POST", path: "/browse/bulk", headers: form.merging(["Cookie": cookie]) { $1 },
+                body: Data("csrf=\(csrf)&expected=2&scope=rows&uid=plain-1&action=relabel&to=\(enc(bidi))".utf8)))
+        #expect(posted.status == 303)
+        let labels = try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT s.uid, r.label FROM samples s JOIN revisions r ON r.id = s.revision_id ORDER BY s.uid").map {
+                [$0["uid"] as String, $0["label"] as String]
+            }
+        }
+        #expect(labels == [["plain-1", bidi], ["u\u{202E}2", bidi]])
+        // The hidden values of a post form are sent back exactly too.
+        #expect(HTML.postForm(action: "/x", csrf: "c", fields: [("label", bidi)], button: "b").contains("value=\"neg&#x202E;ative\""))
+    }
 }

@@ -52,6 +52,10 @@ struct API {
                     throw WinnowError.invalidArgument("the request needs \"bulk\": the bulk decision's id")
                 }
                 return .json(try app.store.undoBulk(id, reviewer: context.reviewer))
+            case ("GET", let p) where p.count == 3 && p[0] == "queues" && p[2] == "agreement":
+                return .json(try app.store.agreement(queue: p[1]))
+            case ("GET", let p) where p.first == "dashboard":
+                return try Dashboard(app: app, context: context).json(request, Array(p.dropFirst()))
             case ("POST", ["decide"]):
                 return .json(try app.decide(try request.fields(), reviewer: context.reviewer))
             case ("POST", ["undo"]):

@@ -180,6 +180,13 @@ enum Assets {
         table.browse td.excerpt { max-width: 40em; overflow-wrap: anywhere; unicode-bidi: isolate; }
         .pager { margin: .6em 0; }
         form.bulk fieldset { display: flex; flex-wrap: wrap; gap: .5em; align-items: center; border: 1px solid #ccc; }
+        header nav.pages { flex: 0; white-space: nowrap; }
+        svg.chart { display: block; max-width: 100%; height: auto; background: #fff; border: 1px solid #ddd; margin: .4em 0 .8em; }
+        table.figures { border-collapse: collapse; margin: 0 0 1.2em; }
+        table.figures th, table.figures td { padding: .2em .7em; border-bottom: 1px solid #ddd; text-align: left; }
+        strong.gap { color: #c62828; }
+        form.choose { margin: .5em 0; }
+        .dashboard section { margin-bottom: 1.5em; }
 
         """
 }

@@ -103,17 +103,7 @@ struct BrowsePage: Encodable {
 
     /// The page of `query` over `store`: one count, one page of rows, their flags.
     static func load(_ query: BrowseQuery, store: Store) throws -> BrowsePage {
-        let filter = try query.filter()
-        let (count, samples) = try store.samples(filter)
-        var active = count
-        if filter.status == nil {
-            var onlyActive = filter
-            onlyActive.status = SampleStatus.active.rawValue
-            onlyActive.limit = 0
-            active = try store.samples(onlyActive).count
-        } else if filter.status != SampleStatus.active.rawValue {
-            active = 0
-        }
+        let (count, active, samples) = try store.samplePage(try query.filter())
         let flags = samples.isEmpty ? [:] : try store.openFlags(uids: samples.map(\.uid))
         return BrowsePage(
             count: count, active: active, page: query.page, pageSize: BrowseQuery.pageSize,

@@ -29,7 +29,8 @@ enum Pages {
 
     static func header(reviewer: String, csrf: String, trail: String) -> String {
         """
-        <header><nav><a href="/">queues</a> · <a href="/browse">browse</a>\(trail)</nav>
+        <header><nav><a href="/">queues</a>\(trail)</nav>
+        <nav class="pages"><a href="/browse">browse</a> · <a href="/dashboard">dashboards</a></nav>
         <span class="who">signed in as <strong>\(e(reviewer))</strong></span>
         \(HTML.postForm(action: "/signout", csrf: csrf, fields: [], button: "sign out"))</header>
         """
@@ -44,7 +45,8 @@ enum Pages {
         let rows = queues.map { q in
             """
             <tr><td><a href="/queues/\(e(HTML.pathSegment(q.queue)))">\(e(q.queue))</a></td><td>\(q.items)</td><td>\(q.pending)</td>\
-            <td>\(q.claimed)</td><td>\(q.decided)</td><td>\(q.disagreements)</td><td>\(q.overlap)</td>\
+            <td>\(q.claimed)</td><td>\(q.decided)</td>\
+            <td>\(q.disagreements == 0 ? "0" : "<a href=\"/queues/\(e(HTML.pathSegment(q.queue)))/disagreements\">\(q.disagreements)</a>")</td><td>\(q.overlap)</td>\
             <td><progress max="\(max(q.items, 1))" value="\(q.decided)"></progress></td></tr>
             """
         }.joined(separator: "\n")
@@ -78,10 +80,13 @@ enum Pages {
             if queue.disagreements > 0 { text += ", \(queue.disagreements) disagreements wait for an adjudicator" }
             text += "."
         }
-        let undo = HTML.postForm(action: "/queues/\(HTML.pathSegment(queue.queue))/undo", csrf: csrf, fields: [], button: "<kbd>u</kbd> undo my last decision", id: "act-undo")
+        var undo = HTML.postForm(action: "/queues/\(HTML.pathSegment(queue.queue))/undo", csrf: csrf, fields: [], button: "<kbd>u</kbd> undo my last decision", id: "act-undo")
+        if queue.disagreements > 0 {
+            undo += " <a href=\"/queues/\(e(HTML.pathSegment(queue.queue)))/disagreements\" id=\"to-disagreements\">settle the disagreements</a>"
+        }
         return HTML.page(
             title: queue.queue,
-            body: header(reviewer: reviewer, csrf: csrf, trail: " › \(e(queue.queue))")
+            body: header(reviewer: reviewer, csrf: csrf, trail: " › \(e(queue.queue)) · <a href=\"/queues/\(e(HTML.pathSegment(queue.queue)))/progress\">progress</a>")
                 + "<main>\(flashLine(flash))<p class=\"empty\" id=\"nothing-left\">\(e(text))</p><section class=\"actions\">\(undo)</section></main>",
             csrf: csrf)
     }
@@ -179,7 +184,7 @@ enum Pages {
             and released when you leave it.</p></section>
             """
         let body = """
-            \(header(reviewer: reviewer, csrf: csrf, trail: " › <a href=\"\(e(path))\">\(e(queue.queue))</a> · \(item.decided) of \(item.items) decided"))
+            \(header(reviewer: reviewer, csrf: csrf, trail: " › <a href=\"\(e(path))\">\(e(queue.queue))</a> · \(item.decided) of \(item.items) decided · <a href=\"\(e(path))/progress\">progress</a>"))
             <main class="focus">
             \(flashLine(flash))
             <p class="meta">\(meta)</p>

@@ -105,10 +105,11 @@ public final class ReviewServer: Sendable {
         await server.stop(timeout: timeout)
     }
 
-    /// The URL to print: the host as a browser writes it, the port, the sign-in token.
+    /// The URL to print: the host as a browser writes it, the port, the sign-in token (a `+`
+    /// in it as `%2B`: the query is decoded as a form, where `+` is a space).
     public static func url(host: String, port: UInt16, token: String) -> String {
         let shown = host.contains(":") ? "[\(host)]" : host
-        return "http://\(shown):\(port)/?token=\(token)"
+        return "http://\(shown):\(port)/?token=\(token.replacingOccurrences(of: "+", with: "%2B"))"
     }
 
     /// Turns FlyingFox's requests into `ServeRequest`s and back.
@@ -126,8 +127,8 @@ public final class ReviewServer: Sendable {
             }
             var headers: [String: String] = [:]
             for (header, value) in request.headers { headers[header.rawValue.lowercased()] = value }
-            var query: [String: String] = [:]
-            for item in request.query { query[item.name] = item.value }
+            // Decoded as a form is (`+` is a space): a GET form's fields arrive so.
+            let query = ServeRequest.formFields(request.target.query(percentEncoded: true))
             let serveRequest = ServeRequest(method: request.method.rawValue, path: request.target.path(percentEncoded: true), query: query, headers: headers, body: body)
             let app = self.app
             let response = await withCheckedContinuation { continuation in

@@ -251,13 +251,19 @@ public final class ServeApp: Sendable {
             return response
         case ("GET", 2) where parts[0] == "queues":
             return focus(queue: parts[1], context)
+        case ("GET", 3) where parts[0] == "queues" && parts[2] == "disagreements":
+            return disagreements(queue: parts[1], context)
+        case ("GET", 3) where parts[0] == "queues" && parts[2] == "progress":
+            return Dashboard(app: self, context: context).queuePage(parts[1])
+        case ("GET", _) where parts.first == "dashboard":
+            return Dashboard(app: self, context: context).page(request, Array(parts.dropFirst()))
         case ("POST", 3) where parts[0] == "queues" && parts[2] == "decide":
             var fields = (try? request.fields()) ?? [:]
             // A browser posts a textarea's line ends as CRLF whatever the text had: saved as LF.
             if fields["action"] == DecisionAction.edit.rawValue, let text = fields["text"] {
                 fields["text"] = text.replacingOccurrences(of: "\r\n", with: "\n")
             }
-            let back = "/queues/" + HTML.pathSegment(parts[1])
+            let back = "/queues/" + HTML.pathSegment(parts[1]) + (fields["back"] == "disagreements" ? "/disagreements" : "")
             do {
                 let outcome = try decide(fields, reviewer: context.reviewer)
                 sessions.setFlash(context.sessionID, Pages.outcomeLine(outcome))
@@ -327,6 +333,24 @@ public final class ServeApp: Sendable {
         }
     }
 
+    /// The queue's disagreements, with the decisions that settle them.
+    private func disagreements(queue: String, _ context: Context) -> ServeResponse {
+        let flash = sessions.takeFlash(context.sessionID)
+        do {
+            let report = try store.agreement(queue: queue)
+            var samples: [String: SampleSummary] = [:]
+            if !report.disagreements.isEmpty {
+                var filter = SampleFilter()
+                filter.uids = report.disagreements.map(\.uid)
+                for sample in try store.samples(filter).samples { samples[sample.uid] = sample }
+            }
+            let labels = try store.selectionChoices().labels
+            return .html(Pages.disagreements(report, samples: samples, labels: labels, reviewer: context.reviewer, csrf: context.session.csrf, flash: flash))
+        } catch {
+            return .html(Pages.message(title: "Error", text: ServeApp.message(error)), status: ServeApp.status(error))
+        }
+    }
+
     /// The focus page: claims (or re-shows) the reviewer's next item of the queue.
     private func focus(queue: String, _ context: Context) -> ServeResponse {
         let flash = sessions.takeFlash(context.sessionID)
@@ -367,6 +391,8 @@ public final class ServeApp: Sendable {
             request.text = text
         }
         if let note = fields["note"], !note.isEmpty { request.note = note }
+        // An adjudicator's decision settles a disagreement (`review decide --adjudicate`).
+        request.adjudicate = fields["adjudicate"] == "1"
         return try store.decide(request)
     }
 

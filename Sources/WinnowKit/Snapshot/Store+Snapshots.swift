@@ -418,6 +418,12 @@ extension Store {
         }
     }
 
+    /// The snapshots' names, oldest first: what a menu of snapshots lists, without the label
+    /// counts `snapshots()` gathers (a group-by over each snapshot's members, seconds at 1M).
+    public func snapshotNames() throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT name FROM snapshots ORDER BY id") }
+    }
+
     /// Recomputes a snapshot's fingerprint from its members; returns (stored, recomputed).
     public func verifySnapshot(_ name: String) throws -> (stored: String, recomputed: String, members: Int) {
         try read { db in

@@ -140,12 +140,12 @@ extension SampleFilter {
             conditions.append(only.conditions.last!)
         }
         if flagDetector != nil || minScore != nil || maxScore != nil {
-            conditions.append(
-                """
-                EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = s.id AND f.status = '\(FlagStatus.open.rawValue)'
-                        AND (? IS NULL OR f.detector = ?) AND (? IS NULL OR f.score >= ?) AND (? IS NULL OR f.score <= ?))
-                """)
-            arguments += [flagDetector, flagDetector, minScore, minScore, maxScore, maxScore]
+            // From the flags (by detector, its index) to the samples, not a probe per sample.
+            var flag = ["f.status = '\(FlagStatus.open.rawValue)'"]
+            if let flagDetector { flag.append("f.detector = ?"); arguments += [flagDetector] }
+            if let minScore { flag.append("f.score >= ?"); arguments += [minScore] }
+            if let maxScore { flag.append("f.score <= ?"); arguments += [maxScore] }
+            conditions.append("s.id IN (SELECT f.sample_id FROM flags f WHERE \(flag.joined(separator: " AND ")))")
         }
         if let search {
             guard let match = FullTextQuery.match(search) else {
@@ -187,10 +187,11 @@ extension Store {
         var arguments: StatementArguments = []
         if let label { conditions.append("r.label = ?"); arguments += [label] }
         if let scene {
+            // From the partial index of current annotations to the samples, not a probe per sample.
             conditions.append(
                 """
-                EXISTS (SELECT 1 FROM scene_annotations a WHERE a.sample_id = s.id AND a.replaced_by IS NULL
-                        AND a.dimension = ? AND a.category = ?)
+                s.id IN (SELECT a.sample_id FROM scene_annotations a WHERE a.replaced_by IS NULL
+                         AND a.dimension = ? AND a.category = ?)
                 """)
             arguments += [scene.dimension, scene.category]
         }
@@ -304,27 +305,52 @@ extension Store {
         return try read { db in
             let (conditions, arguments) = try filter.conditions(db)
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let from = "FROM samples s \(CurrentRevision.joinWithContent)"
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM samples s \(CurrentRevision.join) \(whereClause)", arguments: arguments) ?? 0
             try count(total)
-            var pageArguments = arguments
-            pageArguments += [filter.limit ?? -1, filter.offset]
-            let rows = try Row.fetchCursor(
+            try Store.eachSampleRow(db, whereClause, arguments, limit: filter.limit, offset: filter.offset, body)
+            return total
+        }
+    }
+
+    /// One page of the samples matching `filter` (its limit and offset), with the number of
+    /// matches and how many of them are active, counted in one pass: the web review's browse page.
+    public func samplePage(_ filter: SampleFilter) throws -> (count: Int, active: Int, samples: [SampleSummary]) {
+        if filter.search != nil { try updateContentSearch() }
+        return try read { db in
+            let (conditions, arguments) = try filter.conditions(db)
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let counts = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT s.id, s.uid, s.kind, s.status, r.label, \(ContentColumns.selectList()),
-                           (SELECT json_group_object(a.dimension, a.category) FROM scene_annotations a
-                             WHERE a.sample_id = s.id AND a.replaced_by IS NULL) AS scenes
-                    \(from) \(whereClause) ORDER BY s.id LIMIT ? OFFSET ?
-                    """, arguments: pageArguments)
-            while let row = try rows.next() {
-                try body(
-                    SampleSummary(
-                        uid: try row.value("uid"), kind: try row.value("kind"), label: try row.value("label"),
-                        status: try row.value("status"), scenes: Store.decodeStringMap(try row.value("scenes")),
-                        text: try ContentColumns.content(row).plainText))
-            }
-            return total
+                    SELECT count(*) AS total, coalesce(sum(s.status = '\(SampleStatus.active.rawValue)'), 0) AS active
+                    FROM samples s \(CurrentRevision.join) \(whereClause)
+                    """, arguments: arguments)
+            var samples: [SampleSummary] = []
+            try Store.eachSampleRow(db, whereClause, arguments, limit: filter.limit, offset: filter.offset) { samples.append($0) }
+            return (try counts?.value("total") ?? 0, try counts?.value("active") ?? 0, samples)
+        }
+    }
+
+    /// The samples of a WHERE clause in id order, from `offset`, at most `limit` (nil: all).
+    static func eachSampleRow(
+        _ db: Database, _ whereClause: String, _ arguments: StatementArguments, limit: Int?, offset: Int, _ body: (SampleSummary) throws -> Void
+    ) throws {
+        var pageArguments = arguments
+        pageArguments += [limit ?? -1, offset]
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT s.id, s.uid, s.kind, s.status, r.label, \(ContentColumns.selectList()),
+                       (SELECT json_group_object(a.dimension, a.category) FROM scene_annotations a
+                         WHERE a.sample_id = s.id AND a.replaced_by IS NULL) AS scenes
+                FROM samples s \(CurrentRevision.joinWithContent) \(whereClause) ORDER BY s.id LIMIT ? OFFSET ?
+                """, arguments: pageArguments)
+        while let row = try rows.next() {
+            try body(
+                SampleSummary(
+                    uid: try row.value("uid"), kind: try row.value("kind"), label: try row.value("label"),
+                    status: try row.value("status"), scenes: Store.decodeStringMap(try row.value("scenes")),
+                    text: try ContentColumns.content(row).plainText))
         }
     }
 

@@ -264,3 +264,33 @@ import Testing
         #expect(page.contains("<input type=\"hidden\" name=\"label\" value=\"neg&lt;b&gt;\">"))
     }
 }
+
+/// Adjudication in the browser: a queue's disagreements, settled as `review decide --adjudicate`.
+@Suite struct AdjudicationPageTests {
+    @Test func disagreementsAreListedAndSettledByAnAdjudicator() throws {
+        let f = try ServeFixture()
+        try f.review.queue("pair", overlap: 2)
+        // alice keeps s1, bob drops it: a disagreement.
+        for (reviewer, action) in [("alice", DecisionAction.keep), ("bob", .drop)] {
+            let item = try #require(try f.review.next("pair", reviewer))
+            _ = try f.review.store.decide(DecisionRequest(item: item.id, reviewer: reviewer, action: action))
+        }
+        let (cookie, csrf) = try f.signIn("carol")
+        #expect(f.get("/", cookie: cookie).text.contains("/queues/pair/disagreements\">1</a>"))
+        let page = f.get("/queues/pair/disagreements", cookie: cookie).text
+        #expect(page.contains("alice: keep · bob: drop"))
+        #expect(page.contains("review sample number 1 with words of its own x"))
+        let item = try #require(page.range(of: "id=\"item-").map { String(page[$0.upperBound...].prefix { $0.isNumber }) })
+        // Without the adjudicator's mark the decision is refused: the item has its two decisions.
+        let plain = f.post("/queues/pair/decide", form: ["csrf": csrf, "item": item, "action": "drop", "back": "disagreements"], cookie: cookie)
+        #expect(plain.headers["Location"] == "/queues/pair/disagreements")
+        #expect(f.get("/queues/pair/disagreements", cookie: cookie).text.contains("has its 2 decisions and they disagree"))
+        #expect(try f.review.sample("s1").status == "active")
+        let settled = f.post(
+            "/queues/pair/decide", form: ["csrf": csrf, "item": item, "action": "drop", "adjudicate": "1", "back": "disagreements"], cookie: cookie)
+        #expect(settled.status == 303)
+        #expect(try f.review.sample("s1").status == "dropped")
+        #expect(try f.review.count("SELECT count(*) FROM decisions WHERE reviewer = 'carol' AND adjudication = 1") == 1)
+        #expect(f.get("/queues/pair/disagreements", cookie: cookie).text.contains("No disagreements in pair."))
+    }
+}

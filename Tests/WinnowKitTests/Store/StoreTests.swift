@@ -17,7 +17,7 @@ import Testing
         "0006_snapshot_clusters.sql": "6a36410a3e96b22f2ecfb0eedb319c9043337fd353fb784a4ff48baf2132a5aa",
         "0007_augmentation.sql": "d117d8d787da8b381abb0e8e1bb5ee7b2ec56147d105230704b48a758c0e7c15",
         "0008_vectors.sql": "acfa0acd5493d5f29769dd3535508f600e073cf05894bbc25b8f0fd92d4acef9",
-        "0009_content_search.sql": "a2086166af6a17cb25cd0ec5574ae415893ce5d926a57ba808b6427f0c0db4ee",
+        "0009_content_search.sql": "1eb0106269f85d1d1a03878647d92285ed8bf14e251e3ef7074a58e4c079585b",
     ]
 
     @Test func landedMigrationsNeverChange() throws {

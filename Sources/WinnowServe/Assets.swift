@@ -10,7 +10,7 @@ enum Assets {
         }
     }
 
-    /// The keys (k d r+digit s u ?), the lease renewal while the page is open and its release
+    /// The keys (k d r+digit e s u ?), the lease renewal while the page is open and its release
     /// when the reviewer leaves. The page works without it: every action is a form.
     static let script = #"""
         "use strict";
@@ -35,9 +35,35 @@ enum Assets {
             var line = document.getElementById("lease");
             if (line) line.textContent = text;
           }
-          document.addEventListener("submit", function () { leaving = true; });
+          document.addEventListener("submit", function (event) { if (!event.defaultPrevented) leaving = true; });
+
+          // The edit form (e): an unchanged text is not saved, as the terminal's editor does.
+          function editUnchanged() {
+            var text = document.getElementById("edit-text");
+            if (!text || text.value !== text.defaultValue) return false;
+            say("edit cancelled (no change)");
+            return true;
+          }
+          function closeEdit() {
+            var edit = document.getElementById("edit");
+            var text = document.getElementById("edit-text");
+            if (edit) edit.open = false;
+            if (text) text.blur();
+          }
+          var editForm = document.getElementById("act-edit");
+          if (editForm) editForm.addEventListener("submit", function (event) { if (editUnchanged()) event.preventDefault(); });
 
           document.addEventListener("keydown", function (event) {
+            if (event.target && event.target.id === "edit-text") {
+              if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+                if (!editUnchanged()) submit("act-edit");
+                event.preventDefault();
+              } else if (event.key === "Escape") {
+                closeEdit();
+                event.preventDefault();
+              }
+              return;
+            }
             if (event.ctrlKey || event.metaKey || event.altKey) return;
             var target = event.target;
             var tag = target && target.tagName ? target.tagName.toLowerCase() : "";
@@ -62,6 +88,11 @@ enum Assets {
               case "d": acted = submit("act-drop"); break;
               case "s": acted = submit("act-skip"); break;
               case "u": acted = submit("act-undo"); break;
+              case "e":
+                var edit = document.getElementById("edit");
+                var text = document.getElementById("edit-text");
+                if (edit && text) { edit.open = true; text.focus(); } else acted = false;
+                break;
               case "r":
                 if (document.getElementById("act-relabel")) { pendingRelabel = true; say("relabel: press the label's digit"); }
                 break;
@@ -124,6 +155,11 @@ enum Assets {
         .turn.role-system pre.text { background: #f4f4f4; }
         .actions { display: flex; flex-wrap: wrap; gap: .5em; margin: 1em 0; }
         .actions form { display: inline-flex; gap: .3em; }
+        .edit { margin: 0 0 1em; }
+        .edit summary { cursor: pointer; color: #444; }
+        .edit form { display: grid; gap: .4em; margin-top: .4em; }
+        .edit textarea { font: .95em/1.4 ui-monospace, monospace; width: 100%; box-sizing: border-box; unicode-bidi: isolate; }
+        .edit button { justify-self: start; }
         kbd { font-family: ui-monospace, monospace; border: 1px solid #aaa; border-radius: 3px; padding: 0 .3em; background: #fff; }
         .help { display: none; }
         .help.shown { display: block; }

@@ -202,11 +202,11 @@ extension Pages {
             let chosen = query.values[name]
             var list = options
             if let chosen, !list.contains(chosen) { list.append(chosen) }
-            let items = list.map { "<option value=\"\(e($0))\"\($0 == chosen ? " selected" : "")>\(e($0))</option>" }.joined()
+            let items = list.map { "<option value=\"\(HTML.escapeValue($0))\"\($0 == chosen ? " selected" : "")>\(e($0))</option>" }.joined()
             return "<select name=\"\(name)\" id=\"f-\(name)\"><option value=\"\">\(e(all))</option>\(items)</select>"
         }
         func input(_ name: String, _ placeholder: String, size: Int = 8) -> String {
-            "<input name=\"\(name)\" id=\"f-\(name)\" size=\"\(size)\" placeholder=\"\(e(placeholder))\" value=\"\(e(query.values[name] ?? ""))\">"
+            "<input name=\"\(name)\" id=\"f-\(name)\" size=\"\(size)\" placeholder=\"\(e(placeholder))\" value=\"\(HTML.escapeValue(query.values[name] ?? ""))\">"
         }
         let form = """
             <form method="get" action="/browse" class="selection" id="selection">
@@ -241,7 +241,7 @@ extension Pages {
                 let flags = row.flags.map { "\(e($0.detector)) \(String(format: "%.2f", $0.score))" }.joined(separator: ", ")
                 let text = s.text.count > 240 ? String(s.text.prefix(240)) + "…" : s.text
                 return """
-                    <tr><td><input type="checkbox" name="uid" value="\(e(s.uid))" form="bulk" aria-label="choose \(e(s.uid))"></td>\
+                    <tr><td><input type="checkbox" name="uid" value="\(HTML.escapeValue(s.uid))" form="bulk" aria-label="choose \(e(s.uid))"></td>\
                     <td class="uid">\(e(s.uid))</td><td>\(e(s.kind))</td><td>\(e(s.label ?? "—"))</td><td>\(e(s.status))</td>\
                     <td>\(scenes)</td><td>\(flags)</td><td class="excerpt">\(e(text))</td></tr>
                     """
@@ -260,7 +260,7 @@ extension Pages {
             if page.page < pages { pager += " <a href=\"/browse\(e(query.queryString(page: page.page + 1)))\" rel=\"next\" id=\"next-page\">next ›</a>" }
             main += pager + "</nav>"
             if page.active > 0 {
-                let labels = choices.labels.map { "<option value=\"\(e($0))\">\(e($0))</option>" }.joined()
+                let labels = choices.labels.map { "<option value=\"\(HTML.escapeValue($0))\">\(e($0))</option>" }.joined()
                 main += """
                     <form method="post" action="/browse/bulk\(e(query.queryString()))" id="bulk" class="bulk">
                     <input type="hidden" name="csrf" value="\(e(csrf))">

@@ -12,7 +12,16 @@ public enum HTML {
     /// `text` safe in element content and in double- or single-quoted attribute values: `&`,
     /// `<`, `>`, `"` and `'` become character references, NUL becomes U+FFFD, and each bidi
     /// control is shown as the visible text `[U+202E]` instead of reordering the page.
-    public static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String { escape(text, bidiAsReference: false) }
+
+    /// `text` as an attribute value that a form sends back (a relabel option's `value`):
+    /// escaped as `escape` does, except that each bidi control becomes a character reference
+    /// (`&#x202E;`), which the browser decodes, so the posted value is the data itself (a label
+    /// holding U+202E can be chosen). A value is never shown, so nothing on the page reorders,
+    /// and the page's source still holds no bidi control.
+    public static func escapeValue(_ text: String) -> String { escape(text, bidiAsReference: true) }
+
+    private static func escape(_ text: String, bidiAsReference: Bool) -> String {
         var text = text
         return text.withUTF8 { bytes -> String in
             var out = [UInt8]()
@@ -37,7 +46,8 @@ public enum HTML {
                 case 0xD8, 0xE2:
                     // The bidi controls are U+061C (D8 9C) and U+200E–U+2069 (E2 80 xx, E2 81 xx).
                     if i + 1 < n, let scalar = scalarAt(bytes, i), bidiControls.contains(scalar.value) {
-                        replacement = "[U+" + String(scalar.value, radix: 16, uppercase: true) + "]"
+                        let hex = String(scalar.value, radix: 16, uppercase: true)
+                        replacement = bidiAsReference ? "&#x\(hex);" : "[U+\(hex)]"
                         width = b == 0xD8 ? 2 : 3
                     }
                 default: break
@@ -93,9 +103,10 @@ public enum HTML {
     }
 
     /// A form that posts `fields` (hidden) to `action` with one submit button: works without
-    /// JavaScript. `id` lets app.js submit it from a key.
+    /// JavaScript. `id` lets app.js submit it from a key. The values are sent back, so they go
+    /// through `escapeValue` (a label-noise prediction holding U+202E posts as itself).
     static func postForm(action: String, csrf: String, fields: [(String, String)], button: String, id: String? = nil) -> String {
-        let hidden = ([("csrf", csrf)] + fields).map { "<input type=\"hidden\" name=\"\(escape($0.0))\" value=\"\(escape($0.1))\">" }.joined()
+        let hidden = ([("csrf", csrf)] + fields).map { "<input type=\"hidden\" name=\"\(escape($0.0))\" value=\"\(escapeValue($0.1))\">" }.joined()
         return "<form method=\"post\" action=\"\(escape(action))\"\(id.map { " id=\"\(escape($0))\"" } ?? "")>\(hidden)<button type=\"submit\">\(button)</button></form>"
     }
 

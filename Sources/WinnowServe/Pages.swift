@@ -156,8 +156,8 @@ enum Pages {
                 """
         }
         let options =
-            labels.prefix(9).enumerated().map { "<option value=\"\(e($0.element))\">\($0.offset + 1) \(e($0.element))</option>" }.joined()
-            + labels.dropFirst(9).map { "<option value=\"\(e($0))\">\(e($0))</option>" }.joined()
+            labels.prefix(9).enumerated().map { "<option value=\"\(HTML.escapeValue($0.element))\">\($0.offset + 1) \(e($0.element))</option>" }.joined()
+            + labels.dropFirst(9).map { "<option value=\"\(HTML.escapeValue($0))\">\(e($0))</option>" }.joined()
         let relabel =
             labels.isEmpty
             ? ""
@@ -178,7 +178,8 @@ enum Pages {
         ].joined(separator: "\n")
         let help = """
             <section class="help" id="help"><h2>Keys</h2><p><kbd>k</kbd> keep (the flags were false alarms) · <kbd>d</kbd> drop · \
-            <kbd>r</kbd> then a digit: relabel to that label · <kbd>s</kbd> skip (release to someone else) · <kbd>u</kbd> undo your last decision · \
+            <kbd>r</kbd> then a digit: relabel to that label · <kbd>e</kbd> edit the text (<kbd>Ctrl</kbd>+<kbd>Enter</kbd> saves, \
+            <kbd>Esc</kbd> leaves the editor) · <kbd>s</kbd> skip (release to someone else) · <kbd>u</kbd> undo your last decision · \
             <kbd>?</kbd> this help. Without JavaScript the buttons do the same. The lease on this item is renewed while the page is open \
             and released when you leave it.</p></section>
             """
@@ -191,6 +192,7 @@ enum Pages {
             \(prediction)
             <section class="content\(representative == nil ? "" : " side")">\(content)</section>
             <section class="actions">\(actions)</section>
+            \(editForm(item, action: decide, csrf: csrf))
             <p class="lease" id="lease">lease until \(e(item.leaseExpiresAt))</p>
             \(help)
             </main>
@@ -198,6 +200,27 @@ enum Pages {
         return HTML.page(
             title: "\(queue.queue) · item \(item.id)", body: body, csrf: csrf,
             bodyAttributes: [("data-item", String(item.id)), ("data-renew", String(Int(renewSeconds))), ("data-lease", item.leaseExpiresAt)])
+    }
+
+    /// The edit form (the terminal's `e`): the text as `review decide --action edit` takes it
+    /// (a text sample's text, else a JSON object of the kind's fields), in a textarea inside a
+    /// `<details>` that app.js opens on `e`; it posts without JavaScript too. The text goes
+    /// through `HTML.escapeValue`, since it is posted back: a bidi control in it survives the
+    /// edit (the sample's box above shows it neutralised). The newline after `<textarea>` is
+    /// the one the HTML parser drops, so a text starting with a newline keeps it.
+    static func editForm(_ item: ReviewItem, action: String, csrf: String) -> String {
+        guard let text = try? item.editorText() else { return "" }
+        let what = item.kind == SampleKind.text.rawValue ? "the text" : "a JSON object of the \(e(item.kind))'s fields"
+        let rows = min(24, max(4, text.split(separator: "\n", omittingEmptySubsequences: false).count + 1))
+        return """
+            <details class="edit" id="edit"><summary><kbd>e</kbd> edit</summary>\
+            <form method="post" action="\(e(action))" id="act-edit"><input type="hidden" name="csrf" value="\(e(csrf))">\
+            <input type="hidden" name="item" value="\(item.id)"><input type="hidden" name="action" value="edit">\
+            <label for="edit-text">The edited sample: \(what) (line ends are saved as LF)</label>
+            <textarea name="text" id="edit-text" rows="\(rows)" spellcheck="false">
+            \(HTML.escapeValue(text))</textarea>
+            <button type="submit">save the edit</button> <span class="hint"><kbd>Ctrl</kbd>+<kbd>Enter</kbd> saves</span></form></details>
+            """
     }
 
     /// The word diff of a representative's text and this sample's, escaped: kept words as

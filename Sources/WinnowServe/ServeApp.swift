@@ -258,7 +258,11 @@ public final class ServeApp: Sendable {
         case ("GET", _) where parts.first == "dashboard":
             return Dashboard(app: self, context: context).page(request, Array(parts.dropFirst()))
         case ("POST", 3) where parts[0] == "queues" && parts[2] == "decide":
-            let fields = (try? request.fields()) ?? [:]
+            var fields = (try? request.fields()) ?? [:]
+            // A browser posts a textarea's line ends as CRLF whatever the text had: saved as LF.
+            if fields["action"] == DecisionAction.edit.rawValue, let text = fields["text"] {
+                fields["text"] = text.replacingOccurrences(of: "\r\n", with: "\n")
+            }
             let back = "/queues/" + HTML.pathSegment(parts[1]) + (fields["back"] == "disagreements" ? "/disagreements" : "")
             do {
                 let outcome = try decide(fields, reviewer: context.reviewer)
@@ -367,13 +371,14 @@ public final class ServeApp: Sendable {
         }
     }
 
-    /// A decision from a form or the API's fields: `item`, `action`, `label`, `note`.
+    /// A decision from a form or the API's fields: `item`, `action`, `label` (relabel), `text`
+    /// (edit: as `review decide --action edit --text` takes it), `note`.
     func decide(_ fields: [String: String], reviewer: String) throws -> DecisionOutcome {
         guard let itemText = fields["item"], let item = Int64(itemText) else {
             throw WinnowError.invalidArgument("a decision needs \"item\": the item id")
         }
-        guard let actionText = fields["action"], let action = DecisionAction(rawValue: actionText), action != .edit else {
-            throw WinnowError.invalidArgument("\"action\" is one of keep, drop, relabel, skip (edit is not offered in the browser yet)")
+        guard let actionText = fields["action"], let action = DecisionAction(rawValue: actionText) else {
+            throw WinnowError.invalidArgument("\"action\" is one of keep, drop, relabel, edit, skip")
         }
         var request = DecisionRequest(item: item, reviewer: reviewer, action: action)
         if action == .relabel {
@@ -381,6 +386,12 @@ public final class ServeApp: Sendable {
                 throw WinnowError.invalidArgument("a relabel needs \"label\": one of the labels the focus view lists")
             }
             request.label = label
+        }
+        if action == .edit {
+            guard let text = fields["text"] else {
+                throw WinnowError.invalidArgument("an edit needs \"text\": the sample's new text (a JSON object of its fields for other kinds than text)")
+            }
+            request.text = text
         }
         if let note = fields["note"], !note.isEmpty { request.note = note }
         // An adjudicator's decision settles a disagreement (`review decide --adjudicate`).

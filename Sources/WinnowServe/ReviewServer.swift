@@ -75,9 +75,15 @@ public final class ReviewServer: Sendable {
         } else {
             socketAddress = try sockaddr_in6.inet6(ip6: address.host, port: address.port)
         }
-        let config = HTTPServer.Configuration(address: socketAddress, timeout: 15, logger: .disabled)
+        // FlyingFox's `timeout` bounds a handler, not a read: past it the answer is an empty 500,
+        // sent only once the library call ends (it cannot be cancelled). Generous, so that a slow
+        // page (a diff of two million-member snapshots, some 30 s) still gets its answer.
+        let config = HTTPServer.Configuration(address: socketAddress, timeout: ReviewServer.handlerTimeout, logger: .disabled)
         server = HTTPServer(config: config, handler: Adapter(app: app))
     }
+
+    /// Seconds a request's handler may run before FlyingFox answers 500 instead.
+    public static let handlerTimeout: TimeInterval = 300
 
     /// Listens until `stop`; throws when the address cannot be bound (a `WinnowError` that says
     /// what to do), or a cancellation when stopped.

@@ -103,10 +103,10 @@ enum Pages {
 
     /// The focus view: one claimed item, its flags, its content per kind, and the decisions.
     static func focus(
-        _ item: ReviewItem, queue: QueueStatus, labels: [String], reviewer: String, csrf: String, flash: String?,
+        _ item: ReviewItem, queue: String, labels: [String], reviewer: String, csrf: String, flash: String?,
         renewSeconds: Double
     ) -> String {
-        let path = "/queues/\(HTML.pathSegment(queue.queue))"
+        let path = "/queues/\(HTML.pathSegment(queue))"
         var meta = "<span>item \(item.id)</span> · <span class=\"uid\">\(e(item.uid))</span> · <span>\(e(item.kind))</span>"
         meta += " · label: <strong class=\"label\">\(e(item.label ?? "(none)"))</strong>"
         for (dimension, category) in item.scenes.sorted(by: { $0.key < $1.key }) {
@@ -184,7 +184,7 @@ enum Pages {
             and released when you leave it.</p></section>
             """
         let body = """
-            \(header(reviewer: reviewer, csrf: csrf, trail: " › <a href=\"\(e(path))\">\(e(queue.queue))</a> · \(item.decided) of \(item.items) decided · <a href=\"\(e(path))/progress\">progress</a>"))
+            \(header(reviewer: reviewer, csrf: csrf, trail: " › <a href=\"\(e(path))\">\(e(queue))</a> · \(item.decided) of \(item.items) decided · <a href=\"\(e(path))/progress\">progress</a>"))
             <main class="focus">
             \(flashLine(flash))
             <p class="meta">\(meta)</p>
@@ -198,7 +198,7 @@ enum Pages {
             </main>
             """
         return HTML.page(
-            title: "\(queue.queue) · item \(item.id)", body: body, csrf: csrf,
+            title: "\(queue) · item \(item.id)", body: body, csrf: csrf,
             bodyAttributes: [("data-item", String(item.id)), ("data-renew", String(Int(renewSeconds))), ("data-lease", item.leaseExpiresAt)])
     }
 

@@ -358,14 +358,14 @@ public final class ServeApp: Sendable {
     private func focus(queue: String, _ context: Context) -> ServeResponse {
         let flash = sessions.takeFlash(context.sessionID)
         do {
-            let status = try store.queueStatus(queue)
             guard let item = try store.nextItem(queue: queue, reviewer: context.reviewer, leaseSeconds: leaseSeconds) else {
+                let status = try store.queueStatus(queue)
                 let wait = try store.leaseWait(queue: queue, reviewer: context.reviewer)
                 return .html(Pages.nothingLeft(status, wait: wait, reviewer: context.reviewer, csrf: context.session.csrf, flash: flash, now: store.clock.now()))
             }
             let labels = try store.labels(kind: item.kind).filter { $0 != item.label }
             return .html(
-                Pages.focus(item, queue: status, labels: labels, reviewer: context.reviewer, csrf: context.session.csrf, flash: flash, renewSeconds: max(1, leaseSeconds / 3)))
+                Pages.focus(item, queue: queue, labels: labels, reviewer: context.reviewer, csrf: context.session.csrf, flash: flash, renewSeconds: max(1, leaseSeconds / 3)))
         } catch {
             return .html(Pages.message(title: "Error", text: ServeApp.message(error)), status: ServeApp.status(error))
         }

@@ -149,8 +149,11 @@ extension Store {
                 underReview: queueDetectors.isEmpty || queueDetectors.contains(flag.detector),
                 representative: try representative(db, details: details))
         }
+        // Both counts from indexes (queue_items_by_position, the partial queue_items_open), not
+        // a read of every item's row.
         let items = try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_items WHERE queue_id = ?", arguments: [queue]) ?? 0
-        let decided = try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_items WHERE queue_id = ? AND resolved_at IS NOT NULL", arguments: [queue]) ?? 0
+        let open = try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_items WHERE queue_id = ? AND resolved_at IS NULL", arguments: [queue]) ?? 0
+        let decided = items - open
         return ReviewItem(
             id: itemID, uid: try row.value("uid"), kind: try row.value("kind"), content: content, label: try row.value("label"),
             scenes: Store.decodeStringMap(try row.value("scenes")), flags: flags, leaseExpiresAt: expires,

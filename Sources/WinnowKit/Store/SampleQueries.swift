@@ -283,13 +283,23 @@ extension Store {
 
     /// The labels the store knows: the taxonomy's in its order, then those of samples' current
     /// revisions by name (of one kind when `kind` is given).
+    /// A skip scan of `revisions_by_label`: one seek per distinct label of any revision, then
+    /// whether a current revision (of the kind) has it — not a read of every sample, which took
+    /// 0.4 s at 1M samples for each focus view's relabel menu.
     static func knownLabels(_ db: Database, kind: String? = nil) throws -> [String] {
-        let seen = try String.fetchAll(
-            db,
-            sql: """
-                SELECT DISTINCT r.label FROM samples s \(CurrentRevision.join)
-                WHERE r.label IS NOT NULL AND (? IS NULL OR s.kind = ?)
-                """, arguments: [kind, kind])
+        var seen: [String] = []
+        var label = try String.fetchOne(db, sql: "SELECT min(label) FROM revisions WHERE label IS NOT NULL")
+        while let current = label {
+            let isCurrent =
+                try Bool.fetchOne(
+                    db,
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM revisions r JOIN samples s ON s.revision_id = r.id
+                                       WHERE r.label = ? AND (? IS NULL OR s.kind = ?))
+                        """, arguments: [current, kind, kind]) ?? false
+            if isCurrent { seen.append(current) }
+            label = try String.fetchOne(db, sql: "SELECT min(label) FROM revisions WHERE label > ?", arguments: [current])
+        }
         return try labelOrder(db, seen)
     }
 
@@ -513,7 +523,13 @@ extension Store {
     public func selectionChoices() throws -> (labels: [String], detectors: [String], scenes: [String]) {
         try read { db in
             let labels = try Store.knownLabels(db)
-            let detectors = try String.fetchAll(db, sql: "SELECT DISTINCT detector FROM flags ORDER BY detector")
+            // A skip scan of flags_by_detector (detector, status): one seek per detector.
+            var detectors: [String] = []
+            var detector = try String.fetchOne(db, sql: "SELECT min(detector) FROM flags")
+            while let current = detector {
+                detectors.append(current)
+                detector = try String.fetchOne(db, sql: "SELECT min(detector) FROM flags WHERE detector > ?", arguments: [current])
+            }
             let scenes = try String.fetchAll(
                 db, sql: "SELECT dimension || '=' || category FROM scene_counts WHERE count > 0 ORDER BY dimension, category")
             return (labels, detectors, scenes)

@@ -100,10 +100,12 @@ extension Store {
             let now = clock.now()
             let nowText = Timestamp.string(now)
             let expires = Timestamp.string(now.addingTimeInterval(leaseSeconds))
+            // The reviewer's own lease first. CROSS JOIN keeps SQLite from walking the queue in
+            // position order and probing the leases per item (0.2 s at 1M items): leases are few.
             var itemID = try Int64.fetchOne(
                 db,
                 sql: """
-                    SELECT qi.id FROM leases l JOIN queue_items qi ON qi.id = l.item_id
+                    SELECT qi.id FROM leases l CROSS JOIN queue_items qi ON qi.id = l.item_id
                     WHERE qi.queue_id = ? AND l.reviewer = ? AND l.expires_at > ? AND qi.resolved_at IS NULL
                     ORDER BY qi.position LIMIT 1
                     """, arguments: [queue, reviewer, nowText])

@@ -342,15 +342,41 @@ extension Store {
         return try read { db in
             let (conditions, arguments) = try filter.conditions(db)
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let counts = try Row.fetchOne(
+            // One pass gives the page's ids and both counts (window functions over all matches),
+            // so the selection — a full-text match above all — is evaluated once, not twice.
+            var pageArguments = arguments
+            pageArguments += [filter.limit ?? -1, filter.offset]
+            let page = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT count(*) AS total, coalesce(sum(s.status = '\(SampleStatus.active.rawValue)'), 0) AS active
-                    FROM samples s \(CurrentRevision.join) \(whereClause)
-                    """, arguments: arguments)
+                    SELECT s.id, count(*) OVER () AS total, sum(s.status = '\(SampleStatus.active.rawValue)') OVER () AS active
+                    FROM samples s \(CurrentRevision.join) \(whereClause) ORDER BY s.id LIMIT ? OFFSET ?
+                    """, arguments: pageArguments)
+            var total = 0
+            var active = 0
+            if let first = page.first {
+                total = try first.value("total")
+                active = try first.value("active") ?? 0
+            } else if filter.offset > 0 {
+                // Past the last page: the counts alone.
+                let counts = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT count(*) AS total, coalesce(sum(s.status = '\(SampleStatus.active.rawValue)'), 0) AS active
+                        FROM samples s \(CurrentRevision.join) \(whereClause)
+                        """, arguments: arguments)
+                total = try counts?.value("total") ?? 0
+                active = try counts?.value("active") ?? 0
+            }
             var samples: [SampleSummary] = []
-            try Store.eachSampleRow(db, whereClause, arguments, limit: filter.limit, offset: filter.offset) { samples.append($0) }
-            return (try counts?.value("total") ?? 0, try counts?.value("active") ?? 0, samples)
+            if !page.isEmpty {
+                let ids = try page.map { try $0.value("id", as: Int64.self) }
+                try Store.eachSampleRow(
+                    db, "WHERE s.id IN (SELECT value FROM json_each(?))", ["[" + ids.map(String.init).joined(separator: ",") + "]"], limit: nil,
+                    offset: 0
+                ) { samples.append($0) }
+            }
+            return (total, active, samples)
         }
     }
 

@@ -17,8 +17,9 @@ public enum HTML {
     /// `text` as an attribute value that a form sends back (a relabel option's `value`):
     /// escaped as `escape` does, except that each bidi control becomes a character reference
     /// (`&#x202E;`), which the browser decodes, so the posted value is the data itself (a label
-    /// holding U+202E can be chosen). A value is never shown, so nothing on the page reorders,
-    /// and the page's source still holds no bidi control.
+    /// holding U+202E can be chosen). A value shows at most inside its own form control (a
+    /// text box), which is a bidi context of its own, so nothing else on the page reorders; the
+    /// page's source still holds no bidi control.
     public static func escapeValue(_ text: String) -> String { escape(text, bidiAsReference: true) }
 
     private static func escape(_ text: String, bidiAsReference: Bool) -> String {

@@ -173,11 +173,7 @@ import Testing
         let dir = TempDir()
         let store = try Store(path: dir.path("w.db"), mode: .createIfMissing)
         let app = ServeApp(store: store, signInToken: ServeFixture.token)
-        let signIn = app.handle(
-            ServeRequest(
-                method: "POST", path: "/signin", headers: ["Content-Type": "application/x-www-form-urlencoded"],
-                body: Data("token=\(ServeFixture.token)&reviewer=alice".utf8)))
-        let cookie = try #require(signIn.headers["Set-Cookie"]?.split(separator: ";").first.map(String.init))
+        let cookie = try ServeFixture.cookie(to: app)
         func get(_ path: String, _ query: [String: String] = [:]) -> ServeResponse {
             app.handle(ServeRequest(method: "GET", path: path, query: query, headers: ["Cookie": cookie]))
         }

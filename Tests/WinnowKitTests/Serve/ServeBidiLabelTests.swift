@@ -29,9 +29,7 @@ import Testing
         _ = try store.createQueue(name: "q", selection: selection)
         let app = ServeApp(store: store, signInToken: ServeFixture.token)
         let form = ["Content-Type": "application/x-www-form-urlencoded"]
-        let signedIn = app.handle(
-            ServeRequest(method: "POST", path: "/signin", headers: form, body: Data("token=\(ServeFixture.token)&reviewer=alice".utf8)))
-        let cookie = String(try #require(signedIn.headers["Set-Cookie"]).split(separator: ";")[0])
+        let cookie = try ServeFixture.cookie(to: app)
         let page = app.handle(ServeRequest(method: "GET", path: "/queues/q", headers: ["Cookie": cookie])).text
         #expect(page.contains("plain-1"))
         // Shown neutralised, sent back exact (the browser decodes the reference); no raw bidi control in the page.
@@ -68,9 +66,7 @@ import Testing
         _ = try Importer(store: store, options: ImportOptions()).importFile(dir.write("in.jsonl", lines.joined(separator: "\n") + "\n"))
         let app = ServeApp(store: store, signInToken: ServeFixture.token)
         let form = ["Content-Type": "application/x-www-form-urlencoded"]
-        let signedIn = app.handle(
-            ServeRequest(method: "POST", path: "/signin", headers: form, body: Data("token=\(ServeFixture.token)&reviewer=alice".utf8)))
-        let cookie = String(try #require(signedIn.headers["Set-Cookie"]).split(separator: ";")[0])
+        let cookie = try ServeFixture.cookie(to: app)
         let filtered = app.handle(ServeRequest(method: "GET", path: "/browse", query: ["label": bidi, "q": "another \u{202E}"], headers: ["Cookie": cookie])).text
         #expect(filtered.contains("<option value=\"neg&#x202E;ative\" selected>neg[U+202E]ative</option>"))
         #expect(filtered.contains("value=\"another &#x202E;\""))

@@ -27,9 +27,7 @@ import Testing
             selection.priority = QueuePriority.oldest.rawValue
             _ = try store.createQueue(name: "q", selection: selection)
             app = ServeApp(store: store, signInToken: ServeFixture.token)
-            let signedIn = app.handle(
-                ServeRequest(method: "POST", path: "/signin", headers: Edits.form, body: Data("token=\(ServeFixture.token)&reviewer=alice".utf8)))
-            cookie = String(try #require(signedIn.headers["Set-Cookie"]).split(separator: ";")[0])
+            cookie = try ServeFixture.cookie(to: app)
         }
 
         func focus() -> String { app.handle(ServeRequest(method: "GET", path: "/queues/q", headers: ["Cookie": cookie])).text }

@@ -36,12 +36,21 @@ final class ServeFixture {
 
     /// Signs `reviewer` in through the form; returns the cookie and the session's CSRF token.
     func signIn(_ reviewer: String) throws -> (cookie: String, csrf: String) {
-        let response = post("/signin", form: ["token": ServeFixture.token, "reviewer": reviewer])
-        #expect(response.status == 303)
-        let setCookie = try #require(response.headers["Set-Cookie"])
-        let cookie = try #require(setCookie.split(separator: ";").first.map(String.init))
+        let cookie = try ServeFixture.cookie(signingIn: reviewer, to: app)
         let page = get("/", cookie: cookie)
         return (cookie, try #require(ServeFixture.csrf(in: page.text)))
+    }
+
+    /// Signs `reviewer` in to any `app` (made with `ServeFixture.token`) through the sign-in
+    /// form, as a browser does; returns the session cookie (`winnow_session=…`).
+    static func cookie(signingIn reviewer: String = "alice", to app: ServeApp) throws -> String {
+        let response = app.handle(
+            ServeRequest(
+                method: "POST", path: "/signin", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                body: Data("token=\(token)&reviewer=\(reviewer)".utf8)))
+        #expect(response.status == 303)
+        let setCookie = try #require(response.headers["Set-Cookie"])
+        return try #require(setCookie.split(separator: ";").first.map(String.init))
     }
 
     /// The CSRF token a page carries in its `<meta name="csrf">`.
@@ -185,11 +194,7 @@ extension ServeResponse {
         selection.priority = QueuePriority.oldest.rawValue
         _ = try store.createQueue(name: "hostile", selection: selection)
         let app = ServeApp(store: store, signInToken: ServeFixture.token)
-        let signedIn = app.handle(
-            ServeRequest(
-                method: "POST", path: "/signin", headers: ["Content-Type": "application/x-www-form-urlencoded"],
-                body: Data("token=\(ServeFixture.token)&reviewer=alice".utf8)))
-        let cookie = String(try #require(signedIn.headers["Set-Cookie"]).split(separator: ";")[0])
+        let cookie = try ServeFixture.cookie(to: app)
         var pages: [String] = []
         for _ in hostile {
             let page = app.handle(ServeRequest(method: "GET", path: "/queues/hostile", headers: ["Cookie": cookie])).text

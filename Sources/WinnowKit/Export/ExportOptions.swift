@@ -5,11 +5,13 @@ public enum ExportFormat: String, CaseIterable, Sendable {
     case jsonl, hf
     case openaiChat = "openai-chat"
     case alpaca, pairs, csv
+    /// Sharded documents/*.jsonl.gz for datatrove and Dolma (`DocumentsExport`).
+    case documents
 
     /// The sample kinds each format can express.
     var kinds: [SampleKind] {
         switch self {
-        case .jsonl, .hf, .csv: return SampleKind.allCases
+        case .jsonl, .hf, .csv, .documents: return SampleKind.allCases
         case .openaiChat: return [.chat, .instruction, .text]
         case .alpaca: return [.instruction]
         case .pairs: return [.pair]
@@ -46,6 +48,10 @@ public struct ExportOptions: Sendable {
     public var raw = false
     /// `--resample`: move the chosen splits toward a reference distribution (nil: write them as split).
     public var resample: ResampleOptions?
+    /// documents: the number of shards (nil: by `shardSize`).
+    public var shards: Int?
+    /// Rows per shard (documents: default `DocumentsExport.defaultShardSize`).
+    public var shardSize: Int?
     public init(out: String) { self.out = out }
 }
 

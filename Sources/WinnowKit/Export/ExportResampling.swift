@@ -144,7 +144,7 @@ struct ExportResampling {
     static func carries(_ format: ExportFormat) -> Bool {
         switch format {
         case .jsonl, .hf, .alpaca, .csv: return true
-        case .openaiChat, .pairs: return false
+        case .openaiChat, .pairs, .documents: return false
         }
     }
 

@@ -97,6 +97,7 @@ enum ExportTarget {
                 allowed.insert("README.md")
                 folders.insert("data")
             }
+            if format == ExportFormat.documents.rawValue { folders.insert("documents") }
         }
         var foreign: [String] = []
         func walk(_ relative: String) {

@@ -34,7 +34,7 @@ struct LineWriter {
             return String(object.dropLast()) + ",\(JSONText.quote(key)):\(value)}"
         }
         switch format {
-        case .jsonl, .hf: return with(Self.jsonl(r, content))
+        case .jsonl, .hf, .documents: return with(Self.jsonl(r, content))
         case .openaiChat: return Self.openAIChat(r, content, system: options.system)
         case .alpaca: return with(Self.alpaca(content))
         case .pairs: return Self.pairs(r, content, labelIndex: labelIndex)

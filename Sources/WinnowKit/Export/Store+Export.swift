@@ -8,6 +8,7 @@ extension Store {
     public func export(snapshot name: String, options: ExportOptions) throws -> ExportResult {
         var options = options
         options.scheme = try Names.valid(options.scheme, .scheme)
+        try DocumentsExport.check(options)
         try ExportTarget.check(options.out, force: options.force, storePath: path)
         let missing = try ExportTarget.missingParents(options.out)
         do {
@@ -36,7 +37,10 @@ extension Store {
         let plan = try read { db in try ExportPlan(db, snapshot: name, options: options) }
         let staging = try ExportStaging(out: options.out, missingParents: missingParents)
         defer { staging.remove() } // a failed export leaves no temporary folder
-        let (splits, shape) = try writeSplits(plan, into: staging.folder, options: options)
+        let (splits, shape) =
+            options.format == .documents
+            ? (try writeDocuments(plan, into: staging.folder, options: options), DatasetCard.Shape())
+            : try writeSplits(plan, into: staging.folder, options: options)
         var warnings: [String] = []
         if !plan.splits.clustersFrozen, plan.splits.settings.group == .semanticDuplicate {
             warnings.append(

@@ -27,15 +27,18 @@ extension WinnowCommand {
                 --size; --weights writes a `weight` field instead. Other splits are written as \
                 without --resample; samples with no label or category are kept once.
 
+                --format documents writes documents/00000.jsonl.gz, … for datatrove and Dolma:                 one {"id", "text", "source", "metadata"} object per line, id the uid, in uid                 order, --shards N shards or --shard-size ROWS rows per shard (default 100000);                 manifest.json lists each shard with its rows and SHA-256.
+
                 Examples:
                   winnow export v1 --out out/v1 --format hf --split train=0.8,validation=0.1,test=0.1
                   winnow export v1 --out out/chat --format openai-chat --system "You are a helpful assistant."
                   winnow export v1 --out out/bal --split train=0.8,test=0.2 --resample labels --max-copies 4
+                  winnow export v1 --out out/docs --format documents --shards 8
                 """)
         @OptionGroup var store: StoreOptions
         @Argument(help: "The snapshot.", transform: nameArgument(.snapshot)) var snapshot: String
         @Option(help: "The output folder (refused if not empty, unless --force).") var out: String
-        @Option(help: "jsonl, hf, openai-chat, alpaca, pairs, csv.") var format: ExportFormat = .jsonl
+        @Option(help: "jsonl, hf, openai-chat, alpaca, pairs, csv, documents.") var format: ExportFormat = .jsonl
         @Option(help: "Splits and ratios, e.g. train=0.8,validation=0.1,test=0.1 (default: the scheme's, or train=1 for a new scheme).") var split: String?
         @Option(help: "K folds instead of --split.") var kfold: Int?
         @Option(help: "Stratify by label or scene.DIM (default: the scheme's, or label).") var stratify: Stratification?
@@ -53,6 +56,8 @@ extension WinnowCommand {
         @Option(help: "Q(c) ∝ n_c^(1/T) from the split's own counts, instead of --to.") var temperature: Double?
         @Option(help: "The splits to resample, e.g. train,validation (default: train).") var splits: String?
         @Flag(help: "Write a weight field (Q/P, mean 1 over the split) instead of copying.") var weights = false
+        @Option(help: "documents: the number of shards.") var shards: Int?
+        @Option(name: .customLong("shard-size"), help: "documents: rows per shard (default: 100000).") var shardSize: Int?
 
         func validate() throws {
             if split != nil && kfold != nil { throw ValidationError("Pass --split or --kfold, not both.") }
@@ -63,6 +68,13 @@ extension WinnowCommand {
                 throw ValidationError("\(names[i]) needs --resample labels or --resample scene.DIM.")
             }
             do { try resampleOptions?.check() } catch let error as WinnowError { throw ValidationError(error.description) }
+            if shards != nil || shardSize != nil, format != .documents {
+                throw ValidationError("\(shards != nil ? "--shards" : "--shard-size") needs --format documents.")
+            }
+            if shards != nil && shardSize != nil { throw ValidationError("Pass --shards or --shard-size, not both.") }
+            if let shards, shards < 1 { throw ValidationError("--shards takes 1 or more shards.") }
+            if let shardSize, shardSize < 1 { throw ValidationError("--shard-size takes 1 or more rows per shard.") }
+            if format == .documents, resample != nil { throw ValidationError("--format documents takes no --resample (export jsonl or hf to resample).") }
         }
 
         /// The resampling the options ask for (nil without --resample).
@@ -92,6 +104,8 @@ extension WinnowCommand {
             options.force = force
             options.raw = raw
             options.resample = resampleOptions
+            options.shards = shards
+            options.shardSize = shardSize
             let result = try store.open().export(snapshot: snapshot, options: options)
             if !result.settings.reused.isEmpty {
                 emit("split scheme '\(scheme)' exists: reused its saved \(result.settings.reused.joined(separator: ", "))\n")

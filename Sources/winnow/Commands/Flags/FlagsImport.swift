@@ -2,33 +2,73 @@ import ArgumentParser
 import Foundation
 import WinnowKit
 
+extension FlagsShape: ExpressibleByArgument {}
+
 extension WinnowCommand.Flags {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import",
-            abstract: "Import an outside model's per-sample scores as flags.",
+            abstract: "Import an outside model's scores, or an engine's results, as flags.",
             discussion: """
-                FILE is JSONL or CSV with a uid and a score per sample. Records at or above \
-                --threshold become flags of detector NAME (all of them without a threshold). \
-                All or nothing: unknown uids and malformed scores are reported as FILE:LINE.
+                FILE... are files, folders (their files, without hidden ones and _SUCCESS-style \
+                markers) or quoted globs such as 'out/*.jsonl.gz'; .gz is read through. One \
+                detector run for all of them. --shape says what they hold (default: told from \
+                the first record of the first file):
+                  scores       JSONL or CSV with a uid and --score-field per sample
+                  datatrove    an exclusion writer's dropped documents: one flag per document, \
+                metadata.filter_reason as its reason (detector: datatrove)
+                  dolma        attribute files, {"id", "attributes": {NAME: [[start, end, score], …]}}: \
+                one flag per document per attribute with a span, scored by its highest span \
+                (--attribute picks names; detector: dolma)
+                  data-juicer  records with __dj__stats__; --score-field picks the stat (detector: data-juicer)
+                  ids          one uid per line to drop; # starts a comment (detector: id-list)
+                  pairs        {"id_a", "id_b", "similarity"} duplicate pairs: clustered, every \
+                member but the earliest imported flagged (detector: duplicate-pairs)
+                Records at or above --threshold become flags (at or below with --below; all of \
+                them without a threshold). All or nothing: malformed records and unknown uids \
+                are reported as FILE:LINE and nothing is imported.
 
-                Example: winnow flags import toxicity.jsonl --detector toxicity --score-field p_toxic --threshold 0.8
+                Examples:
+                  winnow flags import toxicity.jsonl --detector toxicity --score-field p_toxic --threshold 0.8
+                  winnow flags import 'removed/*.jsonl.gz' --shape datatrove
+                  winnow flags import attributes/toxicity --shape dolma --threshold 0.5
                 """)
         @OptionGroup var store: StoreOptions
-        @Argument(help: "The scores file.") var file: String
-        @Option(help: "The name the flags carry.") var detector: String
-        @Option(name: .customLong("score-field"), help: "The field holding the score.") var scoreField: String
-        @Option(name: .customLong("uid-field"), help: "The field holding the sample uid.") var uidField = "uid"
+        @Argument(help: "The files, folders or quoted globs.") var files: [String]
+        @Option(help: "scores, datatrove, dolma, data-juicer, ids, pairs (default: told from the first record).") var shape: FlagsShape?
+        @Option(help: "The name the flags carry (default: the shape's; scores needs one).") var detector: String?
+        @Option(name: .customLong("score-field"), help: "scores: the field holding the score; data-juicer: the stat; pairs: the similarity.") var scoreField: String?
+        @Option(name: .customLong("uid-field"), help: "The field holding the sample uid (default: uid for scores, id otherwise).") var uidField: String?
         @Option(name: .customLong("reason-field"), help: "A field holding a reason to show (optional).") var reasonField: String?
         @Option(help: "Flag only scores at or above this.") var threshold: Double?
+        @Flag(help: "Flag scores at or below --threshold instead.") var below = false
+        @Option(help: "dolma: an attribute name to read (repeat or comma list; default: all).") var attribute: [String] = []
         @OptionGroup var output: JSONOption
 
+        func validate() throws {
+            if files.isEmpty { throw ValidationError("Name at least one file, folder or glob to import.") }
+            if below && threshold == nil { throw ValidationError("--below needs --threshold.") }
+            if !attribute.isEmpty, let shape, shape != .dolma { throw ValidationError("--attribute needs --shape dolma.") }
+            if shape == .ids, threshold != nil || scoreField != nil {
+                throw ValidationError("--shape ids flags every listed uid: it takes no --threshold or --score-field.")
+            }
+        }
+
         func run() throws {
-            let r = try store.open().importFlags(
-                file: file, detector: detector, scoreField: scoreField,
-                uidField: uidField, threshold: threshold, reasonField: reasonField)
+            var options = FlagsImportOptions(paths: files)
+            options.shape = shape
+            options.detector = detector
+            options.scoreField = scoreField
+            options.uidField = uidField
+            options.reasonField = reasonField
+            options.threshold = threshold
+            options.below = below
+            options.attributes = FlagSelection.names(attribute)
+            let r = try store.open().importFlags(options)
             try output.render(r) {
-                emit("\(file): \(r.scanned) scores read, \(r.flagged) flagged as \(detector)\(r.keptReviewed > 0 ? ", \(r.keptReviewed) already reviewed" : "")\n")
+                let what = r.files.count == 1 ? r.files[0] : "\(r.files.count) files"
+                let read = r.shape == "scores" ? "scores read" : "\(r.shape == "ids" ? "ids" : r.shape == "pairs" ? "pairs" : "records") read (--shape \(r.shape))"
+                emit("\(what): \(r.scanned) \(read), \(r.flagged) flagged as \(r.detector)\(r.keptReviewed > 0 ? ", \(r.keptReviewed) already reviewed" : "")\n")
             }
         }
     }

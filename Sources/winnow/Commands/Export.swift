@@ -113,7 +113,11 @@ extension WinnowCommand {
             for line in result.resampled { Terminal.note(line) }
             for warning in result.warnings { Terminal.note("warning: " + warning) }
             if !result.createdFolders.isEmpty { emit("created the missing folders of --out: \(result.createdFolders.joined(separator: ", "))\n") }
-            let summary = result.manifest.splits.splits.sorted { $0.name < $1.name }.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
+            let shards = result.manifest.splits.splits
+            let summary =
+                format == .documents
+                ? "\(shards.map(\.count).reduce(0, +)) documents in \(shards.count) shard\(shards.count == 1 ? "" : "s") of \(shards.map(\.count).max() ?? 0) at most"
+                : shards.sorted { $0.name < $1.name }.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
             emit("exported \(snapshot) as \(format.rawValue) to \(out): \(summary); manifest.json written\n")
         }
     }

@@ -13,20 +13,19 @@ extension WinnowCommand.Flags {
                 FILE... are files, folders (their files, without hidden ones and _SUCCESS-style \
                 markers) or quoted globs such as 'out/*.jsonl.gz'; .gz is read through. One \
                 detector run for all of them. --shape says what they hold (default: told from \
-                the first record of the first file):
-                  scores       JSONL or CSV with a uid and --score-field per sample
-                  datatrove    an exclusion writer's dropped documents: one flag per document, \
-                metadata.filter_reason as its reason (detector: datatrove)
-                  dolma        attribute files, {"id", "attributes": {NAME: [[start, end, score], …]}}: \
-                one flag per document per attribute with a span, scored by its highest span \
-                (--attribute picks names; detector: dolma)
-                  data-juicer  records with __dj__stats__; --score-field picks the stat (detector: data-juicer)
-                  ids          one uid per line to drop; # starts a comment (detector: id-list)
-                  pairs        {"id_a", "id_b", "similarity"} duplicate pairs: clustered, every \
-                member but the earliest imported flagged (detector: duplicate-pairs)
-                Records at or above --threshold become flags (at or below with --below; all of \
-                them without a threshold). All or nothing: malformed records and unknown uids \
-                are reported as FILE:LINE and nothing is imported.
+                the first record of the first file; the default detector in brackets):
+                  scores       JSONL/CSV with a uid and --score-field (--detector required)
+                  datatrove    exclusion writer's dropped documents, reason metadata.filter_reason [datatrove]
+                  dolma        attribute files {"id", "attributes": {NAME: [[start, end, score], …]}} [dolma]
+                  data-juicer  records with __dj__stats__, --score-field names the stat [data-juicer]
+                  ids          one uid per line to drop, # starts a comment [id-list]
+                  pairs        {"id_a", "id_b", "similarity"} duplicate pairs [duplicate-pairs]
+                dolma: one flag per document per attribute with a span, scored by its highest \
+                span (--attribute picks names). pairs: clustered, every member but the earliest \
+                imported flagged, as detect near-duplicate does. Records at or above --threshold \
+                become flags (at or below with --below; all of them without a threshold). All \
+                or nothing: malformed records and unknown uids are reported as FILE:LINE and \
+                nothing is imported.
 
                 Examples:
                   winnow flags import toxicity.jsonl --detector toxicity --score-field p_toxic --threshold 0.8
@@ -35,7 +34,7 @@ extension WinnowCommand.Flags {
                 """)
         @OptionGroup var store: StoreOptions
         @Argument(help: "The files, folders or quoted globs.") var files: [String]
-        @Option(help: "scores, datatrove, dolma, data-juicer, ids, pairs (default: told from the first record).") var shape: FlagsShape?
+        @Option(help: "What the files hold (default: told from the first record).") var shape: FlagsShape?
         @Option(help: "The name the flags carry (default: the shape's; scores needs one).") var detector: String?
         @Option(name: .customLong("score-field"), help: "scores: the field holding the score; data-juicer: the stat; pairs: the similarity.") var scoreField: String?
         @Option(name: .customLong("uid-field"), help: "The field holding the sample uid (default: uid for scores, id otherwise).") var uidField: String?

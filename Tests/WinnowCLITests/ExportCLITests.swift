@@ -241,7 +241,7 @@ import Testing
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.hasPrefix("exported v1 as parquet to \(dir.file("p")): train "))
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.file("p")).sorted()
-        #expect(files.first == "manifest.json" && files.dropFirst().allSatisfy { $0.hasPrefix("train-0000") && $0.hasSuffix(".parquet") } && files.count > 2)
+        #expect(files.first == "manifest.json" && files.dropFirst().allSatisfy { $0.hasPrefix("train-000") && $0.hasSuffix(".parquet") } && files.count > 2)
         let hf = try winnow(["export", "v1", "--out", dir.file("h"), "--format", "hf", "--data", "parquet", "--db", db])
         #expect(hf.status == 0, "\(hf.stderr)")
         #expect(FileManager.default.fileExists(atPath: dir.file("h/data/train.parquet")) && FileManager.default.fileExists(atPath: dir.file("h/README.md")))

@@ -12,8 +12,9 @@ import Foundation
 /// `messages` is `list<struct<role: string (required), content: string, EXTRA…>>`: each other
 /// key of the messages is a field, typed when its values have one scalar type (string,
 /// int64, double, bool; integers and decimals together are double), else (lists, objects,
-/// values of different types) a string holding the value as JSON text. A message's null
-/// content and one without content are both null.
+/// values of different types) a string holding the value as JSON text, such columns named in
+/// the files' key-value metadata `winnow.json_fields` (dotted paths, comma-separated). A
+/// message's null content and one without content are both null.
 struct ParquetRows {
     /// How a message key's values are written.
     enum ExtraType: Equatable {
@@ -24,7 +25,6 @@ struct ParquetRows {
 
     let fields: [ParquetField]
     let columns: [ParquetColumnDescriptor]
-    private var index: [String: Int] = [:]
     /// The message keys other than role and content, sorted, with their types.
     let messageExtras: [(key: String, type: ExtraType)]
     /// Scene dimensions, sorted.
@@ -58,7 +58,6 @@ struct ParquetRows {
         self.fields = fields
         messageExtras = extras
         columns = ParquetColumnDescriptor.leaves(of: fields)
-        for (i, c) in columns.enumerated() { index[c.path.joined(separator: ".")] = i }
     }
 
     static func extraType(_ feature: DatasetCard.Feature) -> ExtraType {
@@ -97,7 +96,12 @@ struct ParquetRows {
         return fields.map { ($0.name, feature($0)) }
     }
 
-    private func column(_ path: String) -> Int? { index[path] }
+    /// The key-value metadata of the files: `winnow.json_fields`, the columns (dotted paths)
+    /// whose values are JSON text, when there are any.
+    var keyValueMetadata: [(key: String, value: String)] {
+        let json = messageExtras.filter { $0.type == .json }.map { "messages.list.element." + $0.key }
+        return json.isEmpty ? [] : [("winnow.json_fields", json.joined(separator: ","))]
+    }
 
     /// Writes one row: `content` (nil for a text sample whose `text` is given as the store's bytes).
     func write(

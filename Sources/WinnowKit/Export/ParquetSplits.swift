@@ -98,10 +98,12 @@ extension Store {
             }
             let rows = ParquetRows(shape)
             shape.parquetFeatures = rows.features
+            var writerOptions = ParquetWriterOptions()
+            writerOptions.keyValueMetadata = rows.keyValueMetadata
             if options.format == .hf { try FileManager.default.createDirectory(at: folder.appendingPathComponent("data"), withIntermediateDirectories: true) }
             let files = splitNames.map { name in
                 ParquetSplit(
-                    name, in: folder, prefix: options.format == .hf ? "data/" : "", rows: rows, options: ParquetWriterOptions(),
+                    name, in: folder, prefix: options.format == .hf ? "data/" : "", rows: rows, options: writerOptions,
                     shardSize: options.shardSize, total: totals[name] ?? 0)
             }
             let byName = Dictionary(uniqueKeysWithValues: files.map { ($0.name, $0) })

@@ -66,6 +66,8 @@ struct ParquetWriterOptions: Sendable {
     var codec: CompressionCodec = .zstd
     /// FileMetaData.created_by, "<application> version <version>" as the format asks.
     var createdBy = "winnow version \(Winnow.version)"
+    /// FileMetaData.key_value_metadata, in this order.
+    var keyValueMetadata: [(key: String, value: String)] = []
 }
 
 /// Writes one Parquet file as a stream of rows: the caller shreds each row into its leaf
@@ -179,7 +181,9 @@ final class ParquetWriter {
                             totalCompressedSize: Int64(chunk.compressed), dataPageOffset: Int64(chunk.offset)))
                 }, totalByteSize: Int64(g.uncompressed), numRows: Int64(g.rows))
         }
-        return FileMetaData(version: 2, schema: elements, numRows: Int64(rows), rowGroups: groups, createdBy: options.createdBy)
+        var meta = FileMetaData(version: 2, schema: elements, numRows: Int64(rows), rowGroups: groups, createdBy: options.createdBy)
+        meta.keyValueMetadata = options.keyValueMetadata.map { ($0.key, $0.value) }
+        return meta
     }
 
     private func emit(_ bytes: [UInt8]) throws {

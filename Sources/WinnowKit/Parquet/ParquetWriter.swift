@@ -258,8 +258,8 @@ private struct ColumnChunkBuffer {
     mutating func closePage(_ options: ParquetWriterOptions) throws {
         var body: [UInt8] = []
         body.reserveCapacity(pageBytes + 64)
-        if column.maxRepetition > 0 { ParquetEncoder.levels(rep, bitWidth: ParquetEncoder.bitWidth(column.maxRepetition), into: &body) }
-        if column.maxDefinition > 0 { ParquetEncoder.levels(def, bitWidth: ParquetEncoder.bitWidth(column.maxDefinition), into: &body) }
+        if column.maxRepetition > 0 { ParquetEncoder.levels(rep, bitWidth: bitWidth(column.maxRepetition), into: &body) }
+        if column.maxDefinition > 0 { ParquetEncoder.levels(def, bitWidth: bitWidth(column.maxDefinition), into: &body) }
         if column.type == .boolean { ParquetEncoder.plain(booleans: booleans, into: &body) } else { body += values }
         let compressed = options.codec == .uncompressed ? body : ParquetCodec.compress(options.codec, body)
         var page = PageHeader(type: .dataPage, uncompressedPageSize: body.count, compressedPageSize: compressed.count)

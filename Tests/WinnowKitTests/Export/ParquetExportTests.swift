@@ -162,4 +162,96 @@ import Testing
         #expect(meta.schema[3].convertedType == .list && meta.schema[4].repetition == .repeated)
         #expect(meta.numRows == 2)
     }
+    /// A value as canonical JSON with nulls dropped (a missing key and a null read the same).
+    static func canonical(_ value: Any) throws -> String {
+        func strip(_ v: Any) -> Any? {
+            switch v {
+            case is NSNull: return nil
+            case let d as [String: Any]: return d.compactMapValues(strip)
+            case let a as [Any]: return a.map { strip($0) ?? NSNull() }
+            default: return v
+            }
+        }
+        let data = try JSONSerialization.data(withJSONObject: strip(value) ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The lead's ParquetReader reads every row of the export as the jsonl export has it: the
+    /// demo reviews (scenes), pairs (scores), chats, instructions, and chats with other keys.
+    @Test func roundTripThroughTheReader() throws {
+        let dir = TempDir()
+        let store = try dir.store()
+        var skip = ImportOptions()
+        skip.onError = .skip
+        skip.map = try FieldMapping.parseOverrides(["scene.domain=domain"])
+        _ = try Importer(store: store, options: skip).importFile(repoRoot + "/demo/reviews.jsonl")
+        for file in ["nli.csv", "chats.jsonl.gz", "instructions.json"] {
+            _ = try Importer(store: store, options: ImportOptions()).importFile(repoRoot + "/demo/" + file)
+        }
+        let tools = #"{"id":"t1","messages":[{"role":"user","content":"hi","n":1},{"role":"assistant","content":null,"calls":[{"id":"x"}],"n":2}]}"#
+        try (tools + "\n").write(toFile: dir.path("t.jsonl"), atomically: true, encoding: .utf8)
+        _ = try Importer(store: store, options: ImportOptions()).importFile(dir.path("t.jsonl"))
+        _ = try store.createSnapshot(name: "all", message: nil, selection: SnapshotSelection())
+        var options = ExportOptions(out: dir.path("j"))
+        options.split = [("train", 0.8), ("test", 0.2)]
+        let jsonl = try store.export(snapshot: "all", options: options)
+        options.out = dir.path("p")
+        options.format = .parquet
+        options.split = nil
+        _ = try store.export(snapshot: "all", options: options)
+        for split in jsonl.manifest.splits.splits {
+            let lines = try String(contentsOfFile: dir.path("j/" + split.file), encoding: .utf8).split(separator: "\n")
+            let want = try lines.map { try Self.canonical(try JSONSerialization.jsonObject(with: Data($0.utf8))) }
+            let bytes = [UInt8](try #require(FileManager.default.contents(atPath: dir.path("p/\(split.name).parquet"))))
+            let reader = try ParquetReader(.memory(bytes))
+            var got: [String] = []
+            for g in 0..<reader.rowGroupCount {
+                for var row in try reader.records(inRowGroup: g) {
+                    // calls is JSON text (winnow.json_fields): parse it back.
+                    if var messages = row["messages"] as? [[String: Any]] {
+                        for i in messages.indices {
+                            if let text = messages[i]["calls"] as? String { messages[i]["calls"] = try JSONSerialization.jsonObject(with: Data(text.utf8)) }
+                        }
+                        row["messages"] = messages
+                    }
+                    if row["scenes"] == nil { row["scenes"] = [String: Any]() }
+                    got.append(try Self.canonical(row))
+                }
+            }
+            #expect(got.count == split.count && got == want, "\(split.name)")
+        }
+    }
+
+    /// Row groups end at the row count given, pages at the byte size, and every row reads back.
+    @Test func rowGroupsAndPagesEndWhereTheOptionsSay() throws {
+        var options = ParquetWriterOptions()
+        options.rowGroupRows = 3
+        options.pageBytes = 10
+        var out: [UInt8] = []
+        let schema: [ParquetField] = [.leaf("id", .int64, .required), .leaf("ok", .boolean), .list("tags", element: .leaf("element", .string, .required))]
+        let w = try ParquetWriter(schema: schema, options: options) { out += $0 }
+        for i in 0..<10 {
+            w.int64(0, Int64(i))
+            if i % 4 == 0 { w.null(1, def: 0) } else { w.bool(1, i % 2 == 0) }
+            if i % 5 == 0 {
+                w.null(2, def: 0)
+            } else {
+                for k in 0..<(i % 3) { w.string(2, "t\(i)-\(k)", rep: k == 0 ? 0 : 1) }
+                if i % 3 == 0 { w.null(2, def: 1) } // an empty list
+            }
+            try w.endRow()
+        }
+        try w.close()
+        let reader = try ParquetReader(.memory(out))
+        #expect(reader.rowCount == 10 && reader.rowGroupCount == 4)
+        #expect(reader.metadata.rowGroups.map(\.numRows) == [3, 3, 3, 1])
+        var rows: [String] = []
+        for g in 0..<reader.rowGroupCount { rows += try reader.records(inRowGroup: g).map { try Self.canonical($0) } }
+        let want = (0..<10).map { i -> String in
+            let ok = i % 4 == 0 ? "" : #","ok":\#(i % 2 == 0)"#
+            let tags = i % 5 == 0 ? "" : #","tags":["# + (0..<(i % 3)).map { #""t\#(i)-\#($0)""# }.joined(separator: ",") + "]"
+            return #"{"id":\#(i)"# + ok + tags + "}"
+        }
+        #expect(rows == want)
+    }
 }

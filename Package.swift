@@ -19,6 +19,9 @@ let package = Package(
     targets: [
         // zlib from the system (Debian's zlib1g-dev), for reading .gz input as a stream.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // snappy and zstd from the system (Debian's libsnappy-dev, libzstd-dev): Parquet pages.
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
         // OpenBLAS from the system (Debian's libopenblas-dev): matrix products and LAPACK.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         // The domain, the store and the metrics. Never imports ArgumentParser.
@@ -30,6 +33,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 "CZlib",
+                "CSnappy",
+                "CZstd",
                 "CBLAS",
             ]
         ),

@@ -194,7 +194,7 @@ import Testing
         let wrong = try winnow(["export", "chats", "--out", dir.file("w"), "--format", "alpaca", "--db", db])
         #expect(
             wrong.stderr
-                == "error: snapshot chats holds chat samples, which --format alpaca cannot express; formats for chat samples: jsonl, hf, openai-chat, csv (or snapshot a selection without them)\n"
+                == "error: snapshot chats holds chat samples, which --format alpaca cannot express; formats for chat samples: jsonl, hf, openai-chat, csv, parquet (or snapshot a selection without them)\n"
         )
     }
 
@@ -230,5 +230,39 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("winnow-tmp") }.isEmpty)
         let unknown = try winnow(["export", "nope", "--out", dir.file("n"), "--db", db])
         #expect(unknown.stderr.hasPrefix("error: no snapshot 'nope'"))
+    }
+}
+
+/// `winnow export --format parquet` and `--data` / `--shard-size` through the built binary.
+@Suite struct ParquetExportCLITests {
+    @Test func parquetExportsAndBadOptions() throws {
+        let (dir, db) = try ExportCLITests().store()
+        let ok = try winnow(["export", "v1", "--out", dir.file("p"), "--format", "parquet", "--shard-size", "10", "--db", db])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.hasPrefix("exported v1 as parquet to \(dir.file("p")): train "))
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.file("p")).sorted()
+        #expect(files.first == "manifest.json" && files.dropFirst().allSatisfy { $0.hasPrefix("train-000") && $0.hasSuffix(".parquet") } && files.count > 2)
+        let hf = try winnow(["export", "v1", "--out", dir.file("h"), "--format", "hf", "--data", "parquet", "--db", db])
+        #expect(hf.status == 0, "\(hf.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.file("h/data/train.parquet")) && FileManager.default.fileExists(atPath: dir.file("h/README.md")))
+
+        let bad: [([String], String)] = [
+            (
+                ["--format", "jsonl", "--data", "parquet"],
+                "Error: --data parquet applies to --format hf only (its data files); for Parquet files without the hf card, use --format parquet.\n"
+            ),
+            (["--data", "parquet"], "Error: --data parquet applies to --format hf only"),
+            (["--format", "parquet", "--data", "jsonl"], "Error: --data jsonl applies to --format hf only"),
+            (["--format", "hf", "--shard-size", "5"], "Error: --shard-size needs Parquet files or shards: --format parquet, --format hf --data parquet, or --format documents.\n"),
+            (["--format", "csv", "--shard-size", "5"], "Error: --shard-size needs Parquet files"),
+            (["--format", "parquet", "--shard-size", "0"], "Error: --shard-size takes 1 or more rows per file.\n"),
+            (["--format", "hf", "--data", "avro"], "Error: The value 'avro' is invalid for '--data <data>'"),
+        ]
+        for (i, (args, message)) in bad.enumerated() {
+            let run = try winnow(["export", "v1", "--out", dir.file("bad\(i)"), "--db", db] + args)
+            #expect(run.status == 64, "\(args): \(run.status) \(run.stderr)")
+            #expect(run.stderr.hasPrefix(message), "\(args): \(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.file("bad\(i)")))
+        }
     }
 }

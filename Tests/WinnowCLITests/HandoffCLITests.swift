@@ -26,7 +26,8 @@ import Testing
             (["--shards", "2"], "Error: --shards needs --format documents."),
             (["--format", "documents", "--shards", "2", "--shard-size", "3"], "Error: Pass --shards or --shard-size, not both."),
             (["--format", "documents", "--shards", "0"], "Error: --shards takes 1 or more shards."),
-            (["--format", "documents", "--shard-size", "0"], "Error: --shard-size takes 1 or more rows per shard."),
+            (["--format", "documents", "--shard-size", "0"], "Error: --shard-size takes 1 or more rows per file."),
+            (["--shard-size", "5"], "Error: --shard-size needs Parquet files or shards: --format parquet, --format hf --data parquet, or --format documents."),
             (["--format", "documents", "--resample", "labels"], "Error: --format documents takes no --resample (export jsonl or hf to resample)."),
         ]
         for (options, message) in cases {

@@ -4,6 +4,12 @@ import Foundation
 
 /// All records a reader yields.
 func readAll(_ path: String, format: InputFormat, maxRecordBytes: Int = 1 << 20) throws -> [RawItem] {
+    if format == .parquet {
+        let reader = try ParquetRecordReader(input: InputFile(path: path))
+        var items: [RawItem] = []
+        while let item = try reader.next() { items.append(item) }
+        return items
+    }
     let lines = LineReader(source: try ByteSource(path: path), maxLineBytes: maxRecordBytes)
     let reader: RecordReader
     switch format {
@@ -11,6 +17,7 @@ func readAll(_ path: String, format: InputFormat, maxRecordBytes: Int = 1 << 20)
     case .json: reader = JSONArrayReader(lines: lines, maxRecordBytes: maxRecordBytes)
     case .csv: reader = try DelimitedReader(lines: lines, delimiter: 44, maxRecordBytes: maxRecordBytes)
     case .tsv: reader = try DelimitedReader(lines: lines, delimiter: 9, maxRecordBytes: maxRecordBytes)
+    case .parquet: fatalError("read above")
     }
     var items: [RawItem] = []
     while let item = try reader.next() { items.append(item) }

@@ -68,6 +68,9 @@ enum DatasetCard {
         /// A resampled export's `copy` (int64) or `weight` (float64), after scenes; splits not
         /// resampled lack it, and datasets fills it with null there.
         var resampleField: (String, Feature)?
+        /// A Parquet export's features, the files' own columns (`ParquetRows.features`, the
+        /// label among them), in place of `features`.
+        var parquetFeatures: [(String, Feature)]?
 
         mutating func add(_ member: ExportMember) {
             kinds.insert(member.kind)
@@ -116,15 +119,20 @@ enum DatasetCard {
     /// none, `label` is declared a string (every row has null). Without `features` (a field
     /// with no single type) the card leaves the features for `datasets` to infer.
     static func text(
-        snapshot: String, fingerprint: String, config: String, splits: [(name: String, file: String, count: Int)],
+        snapshot: String, fingerprint: String, config: String, splits: [(name: String, files: [String], count: Int)],
         labels: [String], features: [(String, Feature)]?
     ) -> String {
         var lines = ["---", "configs:", "- config_name: \(config)", "  default: true", "  data_files:"]
-        for split in splits { lines += ["  - split: \(quote(split.name))", "    path: \(quote(split.file))"] }
+        for split in splits {
+            lines.append("  - split: \(quote(split.name))")
+            if split.files.count == 1 { lines.append("    path: \(quote(split.files[0]))") } else { lines += ["    path:"] + split.files.map { "    - \(quote($0))" } }
+        }
         if let features {
             lines += ["dataset_info:", "  config_name: \(config)", "  features:"]
+            // The label goes where the features have it (Parquet), else before scenes, as the lines have it.
+            let placed = features.contains { $0.0 == "label" }
             for (name, feature) in features {
-                if name == "scenes" { // the label goes before scenes, as the lines have it
+                if placed ? name == "label" : name == "scenes" {
                     if labels.isEmpty {
                         lines += entry("label", .string, indent: 2)
                     } else {
@@ -132,7 +140,7 @@ enum DatasetCard {
                         lines += labels.enumerated().map { "          \"\($0)\": \(quote($1))" }
                     }
                 }
-                lines += entry(name, feature, indent: 2)
+                if name != "label" { lines += entry(name, feature, indent: 2) }
             }
         }
         lines += [
@@ -207,14 +215,14 @@ extension DatasetCard {
     /// the warning to give when no feature type fits the rows (the card then declares none).
     static func write(_ plan: ExportPlan, scheme: String, splits: [ExportManifest.Split], shape: Shape, to folder: URL) throws -> String? {
         let fingerprint = plan.snapshot.fingerprint
-        let config = identity(
-            fingerprint: fingerprint, scheme: scheme, settings: plan.splits.settings,
-            files: splits.map { ($0.file, $0.sha256) })
+        let files = splits.map { split in split.shards.map { $0.map { ($0.file, $0.sha256) } } ?? [(split.file, split.sha256)] }
+        let config = identity(fingerprint: fingerprint, scheme: scheme, settings: plan.splits.settings, files: files.flatMap { $0 })
+        let features = shape.parquetFeatures ?? shape.features
         let card = text(
             snapshot: plan.snapshot.name, fingerprint: fingerprint, config: config,
-            splits: splits.map { ($0.name, $0.file, $0.count) }, labels: plan.metrics.labels, features: shape.features)
+            splits: zip(splits, files).map { ($0.name, $1.map(\.0), $0.count) }, labels: plan.metrics.labels, features: features)
         try Data(card.utf8).write(to: folder.appendingPathComponent("README.md"))
-        guard shape.features == nil else { return nil }
+        guard features == nil else { return nil }
         return
             "the hf card declares no features: chat message keys hold values of different JSON types (\(shape.conflictingKeys.joined(separator: ", "))), which no feature type fits; datasets will infer the types itself, and label stays a string (make those values one type to get them)"
     }

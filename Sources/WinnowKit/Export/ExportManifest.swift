@@ -15,8 +15,29 @@ public struct ExportManifest: Encodable, Sendable, Equatable {
         public var sha256: String
         /// Samples per label in this split.
         public var labels: [String: Int]
+        /// A split written as Parquet shards (`--shard-size`): its files in order; then the
+        /// split has no single `file` and `sha256` (they are the shards'), and `count` and
+        /// `bytes` are the shards' sums.
+        public var shards: [Shard]? = nil
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case file, count, bytes, sha256, labels }
+        enum CodingKeys: String, CodingKey, CaseIterable { case file, files, count, bytes, sha256, labels }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            if let shards { try c.encode(shards, forKey: .files) } else { try c.encode(file, forKey: .file) }
+            try c.encode(count, forKey: .count)
+            try c.encode(bytes, forKey: .bytes)
+            if shards == nil { try c.encode(sha256, forKey: .sha256) }
+            try c.encode(labels, forKey: .labels)
+        }
+    }
+
+    /// One file of a sharded split.
+    public struct Shard: Encodable, Sendable, Equatable {
+        public var file: String
+        public var count: Int
+        public var bytes: Int
+        public var sha256: String
     }
 
     /// The splits in the scheme's order, as a JSON object keyed by name.
@@ -61,9 +82,12 @@ public struct ExportManifest: Encodable, Sendable, Equatable {
     /// category before and after, KL/JS to Q before and after, the factors and the shortfalls.
     /// Absent (not null) without --resample, so such manifests stay as they were.
     public var resample: ResampleManifest? = nil
+    /// hf: the data files' format when it is not jsonl (`parquet`); absent for jsonl, so such
+    /// manifests stay as they were.
+    public var data: String? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case snapshot, fingerprint, format, seed, scheme, stratify, group, labels, splits, coverage, flags, review, resample
+        case snapshot, fingerprint, format, data, seed, scheme, stratify, group, labels, splits, coverage, flags, review, resample
         case toolVersion = "tool_version"
         case classWeights = "class_weights"
         case classWeightsOver = "class_weights_over"
@@ -93,6 +117,7 @@ public struct ExportManifest: Encodable, Sendable, Equatable {
             .coverage: try canonical(coverage), .flags: try canonical(flags), .review: try canonical(review),
         ]
         var pairs = Self.keyOrder.map { ($0.rawValue, values[$0] ?? "null") }
+        if let data { pairs.insert((CodingKeys.data.rawValue, JSONText.quote(data)), at: 4) } // after format
         if let resample { pairs.append((CodingKeys.resample.rawValue, try canonical(resample))) }
         return jsonObject(pairs)
     }
@@ -104,6 +129,15 @@ public struct ExportManifest: Encodable, Sendable, Equatable {
 
     static func text(_ s: Split) -> String {
         let labels = jsonObject(s.labels.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") })
+        if let shards = s.shards {
+            let files = shards.map {
+                jsonObject([("file", JSONText.quote($0.file)), ("count", "\($0.count)"), ("bytes", "\($0.bytes)"), ("sha256", JSONText.quote($0.sha256))])
+            }
+            return jsonObject([
+                (Split.CodingKeys.files.rawValue, "[" + files.joined(separator: ",") + "]"), (Split.CodingKeys.count.rawValue, "\(s.count)"),
+                (Split.CodingKeys.bytes.rawValue, "\(s.bytes)"), (Split.CodingKeys.labels.rawValue, labels),
+            ])
+        }
         return jsonObject([
             (Split.CodingKeys.file.rawValue, JSONText.quote(s.file)), (Split.CodingKeys.count.rawValue, "\(s.count)"),
             (Split.CodingKeys.bytes.rawValue, "\(s.bytes)"), (Split.CodingKeys.sha256.rawValue, JSONText.quote(s.sha256)),
@@ -124,6 +158,6 @@ extension ExportManifest {
             classWeights: metrics.classWeights,
             trainClassWeights: train.map { t in Balance.weights(metrics.labels.map { t.labels[$0] ?? 0 }) },
             splits: Splits(splits: splits), coverage: metrics.coverage, flags: metrics.flags, review: metrics.review,
-            resample: plan.resampling?.manifest)
+            resample: plan.resampling?.manifest, data: options.format == .hf && options.data != .jsonl ? options.data.rawValue : nil)
     }
 }

@@ -4,19 +4,24 @@ import Foundation
 public enum ExportFormat: String, CaseIterable, Sendable {
     case jsonl, hf
     case openaiChat = "openai-chat"
-    case alpaca, pairs, csv
+    case alpaca, pairs, csv, parquet
     /// Sharded documents/*.jsonl.gz for datatrove and Dolma (`DocumentsExport`).
     case documents
 
     /// The sample kinds each format can express.
     var kinds: [SampleKind] {
         switch self {
-        case .jsonl, .hf, .csv, .documents: return SampleKind.allCases
+        case .jsonl, .hf, .csv, .parquet, .documents: return SampleKind.allCases
         case .openaiChat: return [.chat, .instruction, .text]
         case .alpaca: return [.instruction]
         case .pairs: return [.pair]
         }
     }
+}
+
+/// What an `hf` export's data files are (`--data`): jsonl lines or Parquet.
+public enum ExportData: String, CaseIterable, Sendable {
+    case jsonl, parquet
 }
 
 /// What `export --group` keeps in one split: the clusters of a duplicate detector's flags.
@@ -48,11 +53,18 @@ public struct ExportOptions: Sendable {
     public var raw = false
     /// `--resample`: move the chosen splits toward a reference distribution (nil: write them as split).
     public var resample: ResampleOptions?
+    /// hf: the data files' format (`--data`).
+    public var data: ExportData = .jsonl
     /// documents: the number of shards (nil: by `shardSize`).
     public var shards: Int?
-    /// Rows per shard (documents: default `DocumentsExport.defaultShardSize`).
+    /// Rows per shard. Parquet: rows per file; a split with more is written as
+    /// NAME-00000-of-0000K.parquet files (nil: one file per split). documents: rows per
+    /// documents/NNNNN.jsonl.gz shard (nil: `DocumentsExport.defaultShardSize`).
     public var shardSize: Int?
     public init(out: String) { self.out = out }
+
+    /// Whether the split files are Parquet (`--format parquet`, `--format hf --data parquet`).
+    public var writesParquet: Bool { format == .parquet || (format == .hf && data == .parquet) }
 }
 
 /// The split settings an export ran with: its options, completed from the saved scheme.

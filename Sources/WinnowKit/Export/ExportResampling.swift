@@ -139,11 +139,11 @@ struct ExportResampling {
     /// The field name a resampled line carries: `copy` or `weight`.
     var fieldName: String { options.weights ? "weight" : "copy" }
 
-    /// Whether `format` carries the field: jsonl, hf, alpaca as a JSON key, csv as a column;
+    /// Whether `format` carries the field: jsonl, hf, alpaca as a JSON key, csv and parquet as a column;
     /// openai-chat and pairs not (their readers refuse or misread extra keys).
     static func carries(_ format: ExportFormat) -> Bool {
         switch format {
-        case .jsonl, .hf, .alpaca, .csv: return true
+        case .jsonl, .hf, .alpaca, .csv, .parquet: return true
         case .openaiChat, .pairs, .documents: return false
         }
     }
@@ -293,7 +293,7 @@ struct ExportResampling {
             subject: options.subject.name, reference: referenceName, mode: options.weights ? "weights" : "copies",
             strategy: options.weights ? nil : options.effectiveStrategy.rawValue, size: options.size, maxCopies: options.maxCopies,
             temperature: options.temperature, seed: seed,
-            field: Self.carries(format) ? (format == .csv ? "column" : "field") : "none", splits: manifests)
+            field: Self.carries(format) ? (format == .csv || format == .parquet ? "column" : "field") : "none", splits: manifests)
     }
 
     /// The one-line summaries and the warnings an export prints on standard error.

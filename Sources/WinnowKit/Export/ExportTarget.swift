@@ -92,6 +92,9 @@ enum ExportTarget {
             allowed.insert("manifest.json")
             for case let split as [String: Any] in splits.values {
                 if let file = split["file"] as? String { allowed.insert(file) }
+                for case let shard as [String: Any] in split["files"] as? [Any] ?? [] {
+                    if let file = shard["file"] as? String { allowed.insert(file) }
+                }
             }
             if format == ExportFormat.hf.rawValue {
                 allowed.insert("README.md")

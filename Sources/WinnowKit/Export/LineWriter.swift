@@ -39,6 +39,7 @@ struct LineWriter {
         case .alpaca: return with(Self.alpaca(content))
         case .pairs: return Self.pairs(r, content, labelIndex: labelIndex)
         case .csv: return Self.csv(r, content, raw: options.raw) + (extra.map { "," + $0.1 } ?? "")
+        case .parquet: return "" // rows, not lines: ParquetRows
         }
     }
 

@@ -45,6 +45,7 @@ extension Store {
     ) throws
         -> (splits: [ExportManifest.Split], shape: DatasetCard.Shape)
     {
+        if options.writesParquet { return try writeParquetSplits(plan, into: folder, options: options) }
         let lines = LineWriter(options: options, labels: plan.metrics.labels)
         let resampling = plan.resampling
         // The field resampled lines carry, where the format has room for it.
@@ -136,6 +137,12 @@ final class SplitWriter: @unchecked Sendable {
 
     func write(_ text: String) throws {
         buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    /// Bytes as they are (a Parquet file's pages and footer).
+    func write(bytes: [UInt8]) throws {
+        buffer.append(contentsOf: bytes)
         if buffer.count >= 1 << 20 { try flush() }
     }
 

@@ -29,9 +29,8 @@ final class ImportParser: @unchecked Sendable {
     }
 
     private func parse() throws {
-        let source = try input.source()
-        let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
-        let (records, header) = try makeRecordReader(lines, format: format, maxRecordBytes: options.maxRecordBytes)
+        let source = try openRecords(input, format: format, maxRecordBytes: options.maxRecordBytes)
+        let (records, header) = (source.reader, source.header)
         // With --on-error skip the file is written as it is read: a --map field must show in
         // the lookahead window, before anything is written (abort mode checks the whole file).
         let reader = try MappingLookahead(
@@ -44,7 +43,7 @@ final class ImportParser: @unchecked Sendable {
         pending.reserveCapacity(ImportParser.batchSize)
         func flush() -> Bool {
             if pending.isEmpty { return true }
-            let ok = channel.send(.batch(pending, rawBytes: source.rawBytes))
+            let ok = channel.send(.batch(pending, rawBytes: source.rawBytes()))
             pending.removeAll(keepingCapacity: true)
             return ok
         }
@@ -71,6 +70,6 @@ final class ImportParser: @unchecked Sendable {
         let warnings = try reader.finish()
         if !warnings.isEmpty { _ = channel.send(.warnings(warnings)) }
         guard flush() else { return }
-        _ = channel.send(.finished(sha256: source.fileDigest(), compressed: source.compressed))
+        _ = channel.send(.finished(sha256: try source.fileDigest(), compressed: source.compressed))
     }
 }

@@ -132,13 +132,15 @@ extension InputFile {
         if n == 0 {
             throw WinnowError.unreadableInput(path: displayPath, reason: "the file is empty; nothing to import")
         }
+        // Parquet is binary by design; its reader checks it.
+        if bytes.starts(with: ParquetReader.magic) { return fileSize }
         // A NUL on the first line means binary data (or UTF-16); later NULs are reported per line.
         let firstLine = bytes.firstIndex(of: 0x0A) ?? n
         if let base = bytes.baseAddress, let nul = memchr(base, 0, firstLine) {
             throw WinnowError.unreadableInput(
                 path: displayPath,
                 reason:
-                    "this looks like a binary file (NUL byte at offset \(base.distance(to: UnsafeRawPointer(nul)))), not UTF-8 JSONL, JSON, CSV or TSV; check the path (UTF-16 files must be re-encoded as UTF-8)"
+                    "this looks like a binary file (NUL byte at offset \(base.distance(to: UnsafeRawPointer(nul)))), not UTF-8 JSONL, JSON, CSV or TSV, nor Parquet; check the path (UTF-16 files must be re-encoded as UTF-8)"
             )
         }
         if n < head.count && bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
@@ -159,6 +161,8 @@ extension InputFile {
         defer { head.deallocate() }
         let n = try source.read(into: head)
         let bytes = Array(head[0..<n])
+        // A Parquet file by its first bytes (a pipe's, or one named .json).
+        if bytes.starts(with: ParquetReader.magic) { return .parquet }
         let first = bytes.first(where: { ![0x20, 0x0A, 0x0D, 0x09, 0xEF, 0xBB, 0xBF].contains($0) })
         if guessed == .json {
             return first == UInt8(ascii: "{") ? .jsonl : .json
@@ -170,8 +174,8 @@ extension InputFile {
         if firstLine.contains(UInt8(ascii: ",")) { return .csv }
         let reason =
             sniff
-            ? "cannot tell the format from the first bytes (not a JSON object or array, no tab or comma in the first line); pass --format jsonl, json, csv or tsv"
-            : "cannot tell the format from the file name; pass --format jsonl, json, csv or tsv"
+            ? "cannot tell the format from the first bytes (not a JSON object or array, no tab or comma in the first line); pass --format jsonl, json, csv, tsv or parquet"
+            : "cannot tell the format from the file name; pass --format jsonl, json, csv, tsv or parquet"
         throw WinnowError.unreadableInput(path: displayPath, reason: reason)
     }
 }

@@ -144,8 +144,8 @@ final class MappingLookahead: RecordReader {
 
     /// The field names of a file's header, or of its first `window` records.
     static func fieldsSeen(_ input: InputFile, format: InputFormat, maxRecordBytes: Int) throws -> Set<String> {
-        let lines = LineReader(source: try input.source(), maxLineBytes: maxRecordBytes)
-        let (records, header) = try makeRecordReader(lines, format: format, maxRecordBytes: maxRecordBytes)
+        let opened = try openRecords(input, format: format, maxRecordBytes: maxRecordBytes)
+        let (records, header) = (opened.reader, opened.header)
         if let header { return Set(header) }
         var names = Set<String>()
         var count = 0

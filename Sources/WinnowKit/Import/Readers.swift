@@ -2,7 +2,7 @@ import Foundation
 
 /// The input formats `winnow import` reads.
 public enum InputFormat: String, CaseIterable, Sendable {
-    case jsonl, json, csv, tsv
+    case jsonl, json, csv, tsv, parquet
 
     /// The format a file name suggests (a `.gz` suffix is looked through), or nil.
     public static func guess(path: String) -> InputFormat? {
@@ -13,6 +13,7 @@ public enum InputFormat: String, CaseIterable, Sendable {
         case "json": return .json
         case "csv": return .csv
         case "tsv", "tab": return .tsv
+        case "parquet", "parq": return .parquet
         default: return nil
         }
     }
@@ -78,9 +79,39 @@ func readWholeRecordFile<T>(
     return values
 }
 
-/// The reader for an input of `format` over `lines`, and for CSV/TSV the header's column names.
+/// An input's records, opened for one pass: the reader, the header of a CSV/TSV file, and
+/// what the pass has read so far of the file's bytes.
+struct RecordInput {
+    let reader: RecordReader
+    let header: [String]?
+    /// Bytes of the file read so far (as on disk), for progress.
+    let rawBytes: () -> Int
+    /// SHA-256 of the file's bytes, once the pass has read them all.
+    let fileDigest: () throws -> String
+    /// Whether the text was read through gzip.
+    let compressed: Bool
+}
+
+/// Opens a pass over `input`'s records as `format`: text formats through a line reader (gzip
+/// looked through), Parquet a row group at a time.
+func openRecords(_ input: InputFile, format: InputFormat, maxRecordBytes: Int) throws -> RecordInput {
+    if format == .parquet {
+        let parquet = try ParquetRecordReader(input: input)
+        return RecordInput(
+            reader: parquet, header: nil, rawBytes: { parquet.bytesRead }, fileDigest: { try input.sha256() }, compressed: false)
+    }
+    let source = try input.source()
+    let lines = LineReader(source: source, maxLineBytes: maxRecordBytes)
+    let (reader, header) = try makeRecordReader(lines, format: format, maxRecordBytes: maxRecordBytes)
+    return RecordInput(
+        reader: reader, header: header, rawBytes: { source.rawBytes }, fileDigest: { source.fileDigest() }, compressed: source.compressed)
+}
+
+/// The reader for a text input of `format` over `lines`, and for CSV/TSV the header's column names.
 func makeRecordReader(_ lines: LineReader, format: InputFormat, maxRecordBytes: Int) throws -> (reader: RecordReader, header: [String]?) {
     switch format {
+    case .parquet:
+        throw WinnowError.unreadableInput(path: lines.source.path, reason: "a Parquet file is not read line by line")
     case .jsonl: return (JSONLinesReader(lines: lines), nil)
     case .json: return (JSONArrayReader(lines: lines, maxRecordBytes: maxRecordBytes), nil)
     case .csv, .tsv:

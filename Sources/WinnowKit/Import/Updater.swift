@@ -16,9 +16,8 @@ extension Importer {
         let format = try options.format ?? input.detectFormat()
         var result = ImportResult(path: path, format: format.rawValue)
         result.status = "updated"
-        let source = try input.source()
-        let lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
-        let (records, header) = try makeRecordReader(lines, format: format, maxRecordBytes: options.maxRecordBytes)
+        let source = try openRecords(input, format: format, maxRecordBytes: options.maxRecordBytes)
+        let (records, header) = (source.reader, source.header)
         let reader = try MappingLookahead(
             records, header: header, path: path, kind: options.kind, overrides: options.map,
             strict: options.strictMap)
@@ -54,7 +53,7 @@ extension Importer {
                 sql: """
                     UPDATE sources SET options = json_set(options, '$.updates',
                         json_insert(coalesce(json_extract(options, '$.updates'), '[]'), '$[#]', json(?))) WHERE sha256 = ?
-                    """, arguments: [entry, source.fileDigest()])
+                    """, arguments: [entry, try source.fileDigest()])
         }
         result.duplicates = tally.duplicates
         result.rejected = problems.count

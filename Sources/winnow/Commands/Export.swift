@@ -4,12 +4,13 @@ import WinnowKit
 
 extension ExportFormat: ExpressibleByArgument {}
 extension ResampleStrategy: ExpressibleByArgument {}
+extension ExportData: ExpressibleByArgument {}
 
 extension WinnowCommand {
     /// `winnow export SNAPSHOT --out DIR --format F`.
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a snapshot for fine-tuning: jsonl, hf, openai-chat, alpaca, pairs or csv, with stable splits and a manifest.",
+            abstract: "Write a snapshot for fine-tuning: jsonl, hf, openai-chat, alpaca, pairs, csv or parquet, with stable splits and a manifest.",
             discussion: """
                 Splits are stratified by label (or --stratify scene.DIM), optionally keep each \
                 near-duplicate or semantic-duplicate cluster in one split (--group near-duplicate, \
@@ -18,6 +19,11 @@ extension WinnowCommand {
                 of that scheme. On an existing scheme, --split/--kfold, --stratify, --group and --seed \
                 left out are the scheme's saved ones. Missing parent folders of --out are created. \
                 The same snapshot and options give byte-identical files.
+
+                --format parquet writes one NAME.parquet per split (zstd, row groups of \
+                100,000 rows or 128 MiB); --format hf --data parquet writes the hf folder with \
+                data/NAME.parquet files. --shard-size N splits each split into files of N rows, \
+                NAME-00000-of-0000K.parquet.
 
                 --resample labels|scene.DIM moves the train split (or --splits) toward a \
                 reference Q after splitting: --to taxonomy (a dimension's default), uniform (the \
@@ -32,13 +38,19 @@ extension WinnowCommand {
                 Examples:
                   winnow export v1 --out out/v1 --format hf --split train=0.8,validation=0.1,test=0.1
                   winnow export v1 --out out/chat --format openai-chat --system "You are a helpful assistant."
+                  winnow export v1 --out out/pq --format hf --data parquet --shard-size 100000
                   winnow export v1 --out out/bal --split train=0.8,test=0.2 --resample labels --max-copies 4
                   winnow export v1 --out out/docs --format documents --shards 8
                 """)
         @OptionGroup var store: StoreOptions
         @Argument(help: "The snapshot.", transform: nameArgument(.snapshot)) var snapshot: String
         @Option(help: "The output folder (refused if not empty, unless --force).") var out: String
-        @Option(help: "jsonl, hf, openai-chat, alpaca, pairs, csv, documents.") var format: ExportFormat = .jsonl
+        @Option(help: "jsonl, hf, openai-chat, alpaca, pairs, csv, parquet, documents.") var format: ExportFormat = .jsonl
+        @Option(help: "hf: the data files, jsonl or parquet (default: jsonl).") var data: ExportData?
+        @Option(
+            help:
+                "Rows per file. Parquet: a larger split is written as NAME-00000-of-0000K.parquet shards (default: one file per split); documents: rows per shard (default: 100000)."
+        ) var shardSize: Int?
         @Option(help: "Splits and ratios, e.g. train=0.8,validation=0.1,test=0.1 (default: the scheme's, or train=1 for a new scheme).") var split: String?
         @Option(help: "K folds instead of --split.") var kfold: Int?
         @Option(help: "Stratify by label or scene.DIM (default: the scheme's, or label).") var stratify: Stratification?
@@ -57,23 +69,29 @@ extension WinnowCommand {
         @Option(help: "The splits to resample, e.g. train,validation (default: train).") var splits: String?
         @Flag(help: "Write a weight field (Q/P, mean 1 over the split) instead of copying.") var weights = false
         @Option(help: "documents: the number of shards.") var shards: Int?
-        @Option(name: .customLong("shard-size"), help: "documents: rows per shard (default: 100000).") var shardSize: Int?
 
         func validate() throws {
             if split != nil && kfold != nil { throw ValidationError("Pass --split or --kfold, not both.") }
             if let kfold, kfold < 2 { throw ValidationError("--kfold takes 2 or more folds.") }
+            if let data, format != .hf {
+                throw ValidationError(
+                    "--data \(data.rawValue) applies to --format hf only (its data files); for Parquet files without the hf card, use --format parquet.")
+            }
+            if let shardSize {
+                if format != .parquet && !(format == .hf && data == .parquet) && format != .documents {
+                    throw ValidationError("--shard-size needs Parquet files or shards: --format parquet, --format hf --data parquet, or --format documents.")
+                }
+                if shardSize < 1 { throw ValidationError("--shard-size takes 1 or more rows per file.") }
+            }
             let resampling = [to != nil, strategy != nil, size != nil, maxCopies != nil, temperature != nil, splits != nil, weights]
             if resample == nil, let i = resampling.firstIndex(of: true) {
                 let names = ["--to", "--strategy", "--size", "--max-copies", "--temperature", "--splits", "--weights"]
                 throw ValidationError("\(names[i]) needs --resample labels or --resample scene.DIM.")
             }
             do { try resampleOptions?.check() } catch let error as WinnowError { throw ValidationError(error.description) }
-            if shards != nil || shardSize != nil, format != .documents {
-                throw ValidationError("\(shards != nil ? "--shards" : "--shard-size") needs --format documents.")
-            }
+            if shards != nil, format != .documents { throw ValidationError("--shards needs --format documents.") }
             if shards != nil && shardSize != nil { throw ValidationError("Pass --shards or --shard-size, not both.") }
             if let shards, shards < 1 { throw ValidationError("--shards takes 1 or more shards.") }
-            if let shardSize, shardSize < 1 { throw ValidationError("--shard-size takes 1 or more rows per shard.") }
             if format == .documents, resample != nil { throw ValidationError("--format documents takes no --resample (export jsonl or hf to resample).") }
         }
 
@@ -105,6 +123,7 @@ extension WinnowCommand {
             options.raw = raw
             options.resample = resampleOptions
             options.shards = shards
+            options.data = data ?? .jsonl
             options.shardSize = shardSize
             let result = try store.open().export(snapshot: snapshot, options: options)
             if !result.settings.reused.isEmpty {

@@ -35,7 +35,7 @@ extension WinnowCommand {
             help: "Close the imports left unfinished by killed processes as they are (their stored records stay); for a file that cannot be imported again.")
         var closeUnfinished = false
 
-        @Option(help: "Input format, when the file name does not say (jsonl, json, csv, tsv).")
+        @Option(help: "Input format, when the file name does not say (jsonl, json, csv, tsv, parquet).")
         var format: InputFormat?
 
         @Option(help: "Sample kind, when the field names do not say (text, pair, instruction, chat).")

@@ -45,7 +45,7 @@ import Testing
             "class_weights", "class_weights_over", "train_class_weights", "splits", "coverage", "flags", "review",
         ]
         #expect(ExportManifest.keyOrder.map(\.rawValue) == keys)
-        #expect(Set(ExportManifest.CodingKeys.allCases.map(\.rawValue)) == Set(keys + ["resample"])) // resample: only with --resample
+        #expect(Set(ExportManifest.CodingKeys.allCases.map(\.rawValue)) == Set(keys + ["resample", "data"])) // resample: only with --resample; data: only for hf --data parquet
         let positions = keys.enumerated().map { i, key in text.range(of: (i == 0 ? "{" : ",") + "\"\(key)\":")?.lowerBound }
         #expect(positions.allSatisfy { $0 != nil } && positions.map { $0! } == positions.map { $0! }.sorted())
 

@@ -18,6 +18,7 @@ import Testing
         "0007_augmentation.sql": "d117d8d787da8b381abb0e8e1bb5ee7b2ec56147d105230704b48a758c0e7c15",
         "0008_vectors.sql": "acfa0acd5493d5f29769dd3535508f600e073cf05894bbc25b8f0fd92d4acef9",
         "0009_content_search.sql": "1eb0106269f85d1d1a03878647d92285ed8bf14e251e3ef7074a58e4c079585b",
+        "0010_parquet_sources.sql": "5f02225c625e8be1acd505bb758f1d516183955cce1868d7994b53587482ebdc",
     ]
 
     @Test func landedMigrationsNeverChange() throws {

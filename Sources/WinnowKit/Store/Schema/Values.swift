@@ -53,7 +53,7 @@ public enum QueuePriority: String, CaseIterable, Codable, Sendable, DatabaseValu
 
 /// An input file's format (`sources.format`).
 public enum SourceFormat: String, CaseIterable, Codable, Sendable, DatabaseValueConvertible {
-    case jsonl, json, csv, tsv
+    case jsonl, json, csv, tsv, parquet
 }
 
 extension SampleKind: DatabaseValueConvertible {}

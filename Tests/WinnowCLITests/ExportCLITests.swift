@@ -194,7 +194,7 @@ import Testing
         let wrong = try winnow(["export", "chats", "--out", dir.file("w"), "--format", "alpaca", "--db", db])
         #expect(
             wrong.stderr
-                == "error: snapshot chats holds chat samples, which --format alpaca cannot express; formats for chat samples: jsonl, hf, openai-chat, csv, parquet (or snapshot a selection without them)\n"
+                == "error: snapshot chats holds chat samples, which --format alpaca cannot express; formats for chat samples: jsonl, hf, openai-chat, csv, parquet, documents (or snapshot a selection without them)\n"
         )
     }
 

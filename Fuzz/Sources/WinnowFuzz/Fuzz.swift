@@ -2,7 +2,7 @@ import Foundation
 import WinnowKit
 
 /// One libFuzzer binary for all of Winnow's parsers; WINNOW_FUZZ_TARGET picks one:
-/// jsonl, json, csv, tsv (the import readers and record builder) or options (--map,
+/// jsonl, json, csv, tsv (the import readers and record builder), parquet (the Parquet reader) or options (--map,
 /// --split, --of, selections). Built and run by scripts/fuzz.
 enum Target {
     static let name = ProcessInfo.processInfo.environment["WINNOW_FUZZ_TARGET"] ?? "jsonl"
@@ -18,6 +18,8 @@ public func winnowFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     if Target.name == "options" {
         FuzzEntry.options(String(decoding: bytes, as: UTF8.self))
+    } else if Target.name == "parquet" {
+        FuzzEntry.parquet(bytes)
     } else {
         FuzzEntry.records(bytes, format: InputFormat(rawValue: Target.name) ?? .jsonl, scratch: Target.scratch)
     }

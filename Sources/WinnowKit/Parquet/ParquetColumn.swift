@@ -29,7 +29,8 @@ struct ColumnChunkDecoder {
         var page = 0
         guard ParquetCodec.supported.contains(meta.codec) else {
             throw ParquetError(
-                reason: "the chunk is compressed with \(meta.codec.name), which this build does not read (it reads snappy, zstd, gzip and uncompressed pages); rewrite the file with one of those, for example pyarrow.parquet.write_table(t, f, compression='zstd')"
+                reason:
+                    "the chunk is compressed with \(meta.codec.name), which this build does not read (it reads snappy, zstd, gzip and uncompressed pages); rewrite the file with one of those, for example pyarrow.parquet.write_table(t, f, compression='zstd')"
             )
         }
         guard meta.numValues <= limits.entriesPerChunk else {
@@ -53,7 +54,8 @@ struct ColumnChunkDecoder {
             let body = UnsafeRawBufferPointer(rebasing: chunk[bodyStart..<bodyStart + header.compressedPageSize])
             guard header.uncompressedPageSize <= limits.pageBytes else {
                 throw ParquetError(
-                    reason: "page \(page) is \(header.uncompressedPageSize) bytes uncompressed, over this reader's limit of \(limits.pageBytes); rewrite the file with smaller pages")
+                    reason:
+                        "page \(page) is \(header.uncompressedPageSize) bytes uncompressed, over this reader's limit of \(limits.pageBytes); rewrite the file with smaller pages")
             }
             let pageValues = header.dataPage?.numValues ?? header.dataPageV2?.numValues ?? 0
             guard pageValues <= Int(meta.numValues) - valuesSeen else {

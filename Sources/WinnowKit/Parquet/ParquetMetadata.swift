@@ -358,7 +358,8 @@ struct ColumnChunk: Sendable {
             }
         }
         r.endStruct()
-        if let filePath {
+        // Spark writes an empty path for "this file".
+        if let filePath, !filePath.isEmpty {
             throw ParquetError(reason: "keeps a column chunk in another file (\(filePath)); pass that file instead")
         }
         guard let meta else { throw ParquetError(reason: "has a column chunk without metadata") }

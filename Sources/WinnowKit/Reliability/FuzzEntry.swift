@@ -24,6 +24,15 @@ public enum FuzzEntry {
         } catch {}
     }
 
+    /// Reads `bytes` as a Parquet file with the import's reader (footer, schema, every row
+    /// group's pages and records), under limits low enough for the fuzzer's memory cap.
+    public static func parquet(_ bytes: [UInt8]) {
+        do {
+            let reader = try ParquetReader(.memory(bytes), limits: ParquetLimits(entriesPerChunk: 1 << 16, pageBytes: 1 << 22))
+            for g in 0..<reader.rowGroupCount { _ = try reader.records(inRowGroup: g) }
+        } catch {}
+    }
+
     /// Parses `text` with the option parsers users type into (--map, --split, --of) and builds
     /// the selection SQL from it (it must stay bound parameters, whatever the text).
     public static func options(_ text: String) {

@@ -20,11 +20,11 @@ private func readParquet(_ path: String) throws -> [[String: Any]] {
     static let folder = fixtures + "/parquet"
     static let cases = [
         "pyarrow-snappy", "pyarrow-zstd-v2", "pyarrow-gzip-plain", "pyarrow-none-pages", "pyarrow-v2-dictionary-pages", "pyarrow-int96",
-        "polars", "duckdb",
+        "polars", "duckdb", "spark",
     ]
 
-    /// Each file (written by pyarrow, polars and DuckDB with each codec, dictionary and PLAIN
-    /// values, pages v1 and v2, several row groups and pages) reads row for row as pyarrow
+    /// Each file (written by pyarrow, polars, DuckDB and Spark with each codec, dictionary and PLAIN
+    /// values, pages v1 and v2, several row groups and pages; and Spark) reads row for row as pyarrow
     /// read it (scripts/make-parquet-fixtures wrote the expected rows).
     @Test(arguments: cases) func readsWhatPyarrowReads(name: String) throws {
         let rows = try readParquet("\(Self.folder)/\(name).parquet")

@@ -22,7 +22,8 @@ struct ExportPlan {
         if let resample = options.resample {
             resampling = try ExportResampling(
                 db, options: resample, snapshot: snapshot, members: members, splitOf: splits.splits,
-                splitNames: splits.settings.ratios.map(\.0), labels: metrics.labels, seed: splits.settings.seed, format: options.format)
+                splitNames: splits.settings.ratios.map(\.0), labels: metrics.labels, seed: splits.settings.seed,
+                format: options.writesParquet ? .parquet : options.format) // hf --data parquet: a column, as parquet's
         }
     }
 

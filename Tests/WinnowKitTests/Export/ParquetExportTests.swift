@@ -126,6 +126,13 @@ import Testing
         #expect(card.contains("  - name: \"scenes\"\n    struct:\n    - name: \"colour\"\n      dtype: string\n"))
         #expect(result.warnings.isEmpty)
 
+        // Resampled: the copy is a column of the Parquet files, and the manifest says so.
+        options.out = dir.path("r")
+        options.resample = ResampleOptions(subject: .labels)
+        let resampled = try store.export(snapshot: "v1", options: options)
+        #expect(resampled.manifest.resample?.field == "column")
+        options.resample = nil
+
         // Sharded: the card lists each split's shards.
         options.out = dir.path("b")
         options.shardSize = 3

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Near-duplicate pairs with Spark ML's MinHashLSH over a Winnow export, for `flags import`.
 
-    winnow export v1 --out out/docs --format documents --shards 8
-    examples/spark_minhash.py out/docs/documents out/pairs
+    winnow export v1 --out out/pq --format parquet --shard-size 100000
+    examples/spark_minhash.py out/pq out/pairs
     winnow flags import out/pairs --shape pairs --detector spark-minhash
 
-Reads the shards (documents/*.parquet when the folder has them, else documents/*.jsonl.gz),
+Reads a Parquet export (`--format parquet`: its *.parquet files, the sample's uid as the id,
+rows without a `text` — other kinds — left out), or documents shards (documents/*.jsonl.gz),
 shingles each text as Winnow's near-duplicate detector does (lower-cased words of [a-z0-9'],
 word 5-grams; a text of fewer than five words is one shingle of all of them), hashes the
 shingles into a binary HashingTF vector, fits MinHashLSH, and keeps the pairs whose exact
@@ -52,6 +53,9 @@ def main():
 
     if glob.glob(os.path.join(args.documents, "*.parquet")):
         docs = spark.read.parquet(os.path.join(args.documents, "*.parquet"))
+        if "uid" in docs.columns and "id" not in docs.columns:
+            docs = docs.withColumnRenamed("uid", "id")
+        docs = docs.filter(F.col("text").isNotNull())
     else:
         docs = spark.read.json(os.path.join(args.documents, "*.jsonl.gz"))
     docs = docs.select("id", "text")

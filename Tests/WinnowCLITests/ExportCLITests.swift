@@ -249,10 +249,10 @@ import Testing
         let bad: [([String], String)] = [
             (
                 ["--format", "jsonl", "--data", "parquet"],
-                "Error: --data parquet applies to --format hf only (its data files); for Parquet files without the hf card, use --format parquet.\n"
+                "Error: --data parquet applies to --format hf and --format documents only (their data files); for Parquet files without the hf card, use --format parquet.\n"
             ),
-            (["--data", "parquet"], "Error: --data parquet applies to --format hf only"),
-            (["--format", "parquet", "--data", "jsonl"], "Error: --data jsonl applies to --format hf only"),
+            (["--data", "parquet"], "Error: --data parquet applies to --format hf and --format documents only"),
+            (["--format", "parquet", "--data", "jsonl"], "Error: --data jsonl applies to --format hf and --format documents only"),
             (["--format", "hf", "--shard-size", "5"], "Error: --shard-size needs Parquet files or shards: --format parquet, --format hf --data parquet, or --format documents.\n"),
             (["--format", "csv", "--shard-size", "5"], "Error: --shard-size needs Parquet files"),
             (["--format", "parquet", "--shard-size", "0"], "Error: --shard-size takes 1 or more rows per file.\n"),

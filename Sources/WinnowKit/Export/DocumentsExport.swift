@@ -14,7 +14,8 @@ import GRDBSQLite
 /// that first brought the sample (Dolma's mandatory `source`; datatrove folds it into its
 /// metadata), `split` the member's split in the scheme. `text` is the text of a text sample;
 /// other kinds are flattened (`DocumentsExport.text`). The gzip members carry no file name and
-/// no time, so the same snapshot and options give the same bytes.
+/// no time, so the same snapshot and options give the same bytes. With `--data parquet` the
+/// shards are `documents/NNNNN.parquet` of the same fields (`parquetSchema`).
 public enum DocumentsExport {
     /// Rows per shard when neither `--shards` nor `--shard-size` is given.
     public static let defaultShardSize = 100_000
@@ -34,8 +35,36 @@ public enum DocumentsExport {
         }
     }
 
-    /// The shard file names, under the export folder.
-    static func file(_ index: Int) -> String { "documents/" + name(index) + ".jsonl.gz" }
+    /// The shard file names, under the export folder (`--data parquet`: NNNNN.parquet).
+    static func file(_ index: Int, parquet: Bool = false) -> String { "documents/" + name(index) + (parquet ? ".parquet" : ".jsonl.gz") }
+
+    /// The Parquet form of a document (`--data parquet`): `id`, `text`, `source` and a
+    /// `metadata` struct of kind, label, scenes (one optional string per dimension, sorted;
+    /// left out when there are none: Parquet has no empty struct), source and split.
+    static func parquetSchema(dimensions: [String]) -> [ParquetField] {
+        var metadata: [ParquetField] = [.leaf("kind", .string, .required), .leaf("label", .string)]
+        if !dimensions.isEmpty { metadata.append(.group("scenes", .required, dimensions.map { .leaf($0, .string) })) }
+        metadata += [.leaf("source", .string), .leaf("split", .string, .required)]
+        return [.leaf("id", .string, .required), .leaf("text", .string, .required), .leaf("source", .string), .group("metadata", .required, metadata)]
+    }
+
+    /// Writes one document as a Parquet row, in `parquetSchema`'s leaf order.
+    static func writeRow(
+        _ m: ExportMember, content: SampleContent, source: String, split: String, dimensions: [String], to w: ParquetWriter
+    ) throws {
+        w.string(0, m.uid)
+        w.string(1, text(content))
+        w.string(2, source)
+        w.string(3, m.kind.rawValue)
+        if let label = m.label { w.string(4, label) } else { w.null(4, def: 0) }
+        let scenes = Dictionary(m.scenes, uniquingKeysWith: { a, _ in a })
+        for (k, dimension) in dimensions.enumerated() {
+            if let category = scenes[dimension] { w.string(5 + k, category) } else { w.null(5 + k, def: 0) }
+        }
+        w.string(5 + dimensions.count, source)
+        w.string(6 + dimensions.count, split)
+        try w.endRow()
+    }
 
     /// A shard's name in the manifest's `splits`: its five-digit number.
     static func name(_ index: Int) -> String {
@@ -105,6 +134,30 @@ extension Store {
             defer { try? db.execute(sql: "PRAGMA mmap_size = 0") }
             let statement = try db.makeStatement(sql: "SELECT id, \(ContentColumns.selectList("")) FROM contents WHERE id = ?")
             let raw = RawStatement(statement)
+            if options.data == .parquet {
+                let dimensions = Set(plan.members.flatMap { $0.scenes.map(\.0) }).sorted()
+                let schema = DocumentsExport.parquetSchema(dimensions: dimensions)
+                for (index, range) in shards.enumerated() {
+                    let file = DocumentsExport.file(index, parquet: true)
+                    let out = try SplitWriter(url: folder.appendingPathComponent(file), file: file)
+                    let parquet = try ParquetWriter(schema: schema) { try out.write(bytes: $0) }
+                    var labels: [String: Int] = [:]
+                    for i in range {
+                        let member = plan.members[i]
+                        try Store.stepContent(raw, of: member, out: options.out)
+                        try DocumentsExport.writeRow(
+                            member, content: ContentColumns.content(raw.handle), source: sources[member.sampleID] ?? "", split: plan.splits.splits[i],
+                            dimensions: dimensions, to: parquet)
+                        if let l = member.label { labels[l, default: 0] += 1 }
+                    }
+                    try parquet.close()
+                    try out.close()
+                    written.append(
+                        ExportManifest.Split(name: DocumentsExport.name(index), file: file, count: range.count, bytes: out.bytes, sha256: out.digest, labels: labels))
+                }
+                raw.reset()
+                return
+            }
             for (index, range) in shards.enumerated() {
                 let file = DocumentsExport.file(index)
                 let writer = try GzipFileWriter(url: folder.appendingPathComponent(file), file: file)

@@ -33,7 +33,11 @@ extension WinnowCommand {
                 --size; --weights writes a `weight` field instead. Other splits are written as \
                 without --resample; samples with no label or category are kept once.
 
-                --format documents writes documents/00000.jsonl.gz, … for datatrove and Dolma:                 one {"id", "text", "source", "metadata"} object per line, id the uid, in uid                 order, --shards N shards or --shard-size ROWS rows per shard (default 100000);                 manifest.json lists each shard with its rows and SHA-256.
+                --format documents writes documents/00000.jsonl.gz, … for datatrove and Dolma: \
+                one {"id", "text", "source", "metadata"} object per line, id the uid, in uid \
+                order, --shards N shards or --shard-size ROWS rows per shard (default 100000); \
+                --data parquet writes documents/00000.parquet, … of the same fields. \
+                manifest.json lists each shard with its rows and SHA-256.
 
                 Examples:
                   winnow export v1 --out out/v1 --format hf --split train=0.8,validation=0.1,test=0.1
@@ -46,7 +50,7 @@ extension WinnowCommand {
         @Argument(help: "The snapshot.", transform: nameArgument(.snapshot)) var snapshot: String
         @Option(help: "The output folder (refused if not empty, unless --force).") var out: String
         @Option(help: "jsonl, hf, openai-chat, alpaca, pairs, csv, parquet, documents.") var format: ExportFormat = .jsonl
-        @Option(help: "hf: the data files, jsonl or parquet (default: jsonl).") var data: ExportData?
+        @Option(help: "hf and documents: the data files, jsonl or parquet (default: jsonl).") var data: ExportData?
         @Option(
             help:
                 "Rows per file. Parquet: a larger split is written as NAME-00000-of-0000K.parquet shards (default: one file per split); documents: rows per shard (default: 100000)."
@@ -73,9 +77,9 @@ extension WinnowCommand {
         func validate() throws {
             if split != nil && kfold != nil { throw ValidationError("Pass --split or --kfold, not both.") }
             if let kfold, kfold < 2 { throw ValidationError("--kfold takes 2 or more folds.") }
-            if let data, format != .hf {
+            if let data, format != .hf && format != .documents {
                 throw ValidationError(
-                    "--data \(data.rawValue) applies to --format hf only (its data files); for Parquet files without the hf card, use --format parquet.")
+                    "--data \(data.rawValue) applies to --format hf and --format documents only (their data files); for Parquet files without the hf card, use --format parquet.")
             }
             if let shardSize {
                 if format != .parquet && !(format == .hf && data == .parquet) && format != .documents {

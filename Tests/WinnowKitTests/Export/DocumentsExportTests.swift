@@ -27,6 +27,46 @@ import Testing
         return out
     }
 
+    /// `--data parquet`: documents/NNNNN.parquet shards whose rows, read back, are the jsonl.gz
+    /// shards' lines field for field (the scenes a struct of every dimension, null where a
+    /// document has none), the manifest's checksums those of the files, the same bytes twice.
+    @Test func parquetShardsHoldTheSameDocuments() throws {
+        let dir = TempDir()
+        let store = try store(dir)
+        var options = ExportOptions(out: dir.path("docs"))
+        options.format = .documents
+        options.shards = 2
+        let jsonl = try store.export(snapshot: "v1", options: options).manifest.splits.splits
+        options.out = dir.path("pq")
+        options.data = .parquet
+        let parquet = try store.export(snapshot: "v1", options: options).manifest.splits.splits
+        #expect(parquet.map(\.file) == ["documents/00000.parquet", "documents/00001.parquet"])
+        #expect(parquet.map(\.count) == jsonl.map(\.count))
+        for (p, j) in zip(parquet, jsonl) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: dir.path("pq/" + p.file)))
+            #expect(p.sha256 == ContentHash.hex(Array(SHA256.hash(data: bytes))))
+            #expect(p.labels == j.labels)
+            let reader = try ParquetReader(.memory(Array(bytes)))
+            let rows = try (0..<reader.rowGroupCount).flatMap { try reader.records(inRowGroup: $0) }
+            let lines = try lines(dir.path("docs/" + j.file))
+            #expect(rows.count == lines.count)
+            for (row, line) in zip(rows, lines) {
+                #expect(row["id"] as? String == line["id"] as? String)
+                #expect(row["text"] as? String == line["text"] as? String)
+                #expect(row["source"] as? String == line["source"] as? String)
+                let rm = try #require(row["metadata"] as? [String: Any])
+                let lm = try #require(line["metadata"] as? [String: Any])
+                for key in ["kind", "source", "split"] { #expect(rm[key] as? String == lm[key] as? String, "\(key)") }
+                #expect((rm["label"] as? String) == (lm["label"] as? String))
+                let scenes = (rm["scenes"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
+                #expect(scenes == (lm["scenes"] as? [String: String] ?? [:]))
+            }
+        }
+        options.out = dir.path("pq2")
+        let again = try store.export(snapshot: "v1", options: options).manifest.splits.splits
+        #expect(again.map(\.sha256) == parquet.map(\.sha256))
+    }
+
     @Test func shardsHoldEveryMemberOnceInUidOrderWithTheirMetadata() throws {
         let dir = TempDir()
         let store = try store(dir)

@@ -106,6 +106,13 @@ final class ParquetReader {
     /// Row group `g`'s rows as records, in order.
     func records(inRowGroup g: Int) throws -> [[String: Any]] {
         let group = metadata.rowGroups[g]
+        // Every row has an entry in each column: more rows than a chunk may hold is a lie.
+        guard group.numRows <= limits.entriesPerChunk else {
+            throw ParquetError(
+                reason:
+                    "row group \(g + 1) of \(rowGroupCount) says it has \(group.numRows) rows, over this reader's limit of \(limits.entriesPerChunk); rewrite the file with smaller row groups"
+            )
+        }
         var columns: [DecodedColumn] = []
         columns.reserveCapacity(schema.leaves.count)
         for (chunk, leaf) in zip(group.columns, schema.leaves) {
@@ -162,6 +169,12 @@ struct RecordAssembler {
     }
 
     func records(count rows: Int) throws -> [[String: Any]] {
+        // The first column's rows must be the row group's before a record is made for each.
+        let first = columns[0]
+        let firstRows = first.repetition.isEmpty ? first.entries : first.repetition.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
+        guard firstRows == rows else {
+            throw ParquetError(reason: "column '\(schema.leaves[0].dottedPath)' has \(firstRows) rows where the row group has \(rows)")
+        }
         var records = [[String: Any]](repeating: [:], count: rows)
         for field in schema.root.children {
             if field.isLeaf && field.repetitionLevel == 0 {

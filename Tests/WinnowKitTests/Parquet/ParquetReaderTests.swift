@@ -75,6 +75,27 @@ private func readParquet(_ path: String) throws -> [[String: Any]] {
         #expect(throws: ParquetError.self) { try ParquetReader(.memory(Array("PAR1 not really PAR1".utf8))) }
     }
 
+    /// A footer claiming a trillion rows over empty chunks is refused, not allocated.
+    @Test func aRowCountTooLargeForItsChunksIsRefused() throws {
+        let schema = [SchemaElement(name: "schema", numChildren: 1), SchemaElement(name: "n", type: .int64, repetition: .required)]
+        let meta = ColumnMetaData(
+            type: .int64, encodings: [.plain], pathInSchema: ["n"], codec: .uncompressed, numValues: 0, totalUncompressedSize: 0,
+            totalCompressedSize: 0, dataPageOffset: 4)
+        let footer = FileMetaData(
+            schema: schema, numRows: 1 << 40,
+            rowGroups: [RowGroup(columns: [ColumnChunk(fileOffset: 4, metaData: meta)], totalByteSize: 0, numRows: 1 << 40)], createdBy: nil
+        ).encoded()
+        let n = UInt32(footer.count)
+        let bytes = Array("PAR1".utf8) + footer + [UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 24)] + Array("PAR1".utf8)
+        let reader = try ParquetReader(.memory(bytes))
+        do {
+            _ = try reader.records(inRowGroup: 0)
+            Issue.record("a trillion rows were assembled")
+        } catch let e as ParquetError {
+            #expect(e.reason.contains("1099511627776 rows"), "\(e.reason)")
+        }
+    }
+
     @Test func rleHybridRoundTrips() throws {
         let values: [UInt32] = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 2, 3, 3, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]
         for width in [2, 3, 8, 17] {

@@ -9,8 +9,8 @@ struct ParquetBytes: Sendable {
     let count: Int
     let read: @Sendable (_ offset: Int, _ length: Int) throws -> [UInt8]
 
-    /// The bytes of the open file `fd` (`size` bytes long), named `path` in errors.
-    static func file(fd: Int32, size: Int, path: String) -> ParquetBytes {
+    /// The bytes of the open file `fd` (`size` bytes long).
+    static func file(fd: Int32, size: Int) -> ParquetBytes {
         ParquetBytes(count: size) { offset, length in
             var out = [UInt8](repeating: 0, count: length)
             var done = 0
@@ -334,7 +334,7 @@ final class ParquetRecordReader: RecordReader {
     init(input: InputFile) throws {
         path = input.displayPath
         do {
-            reader = try ParquetReader(.file(fd: input.fd, size: input.size, path: input.displayPath))
+            reader = try ParquetReader(.file(fd: input.fd, size: input.size))
         } catch let e as ParquetError {
             throw WinnowError.unreadableInput(path: path, reason: "the file \(e.reason)")
         }

@@ -64,8 +64,9 @@ final class InputFile: @unchecked Sendable {
     }
 
     /// SHA-256 of the file's bytes as they are on disk (a gzip file is not inflated: a damaged
-    /// one is still named by its hash, and reported by the pass that reads it).
+    /// one is still named by its hash, and reported by the pass that reads it), computed once.
     func sha256() throws -> String {
+        if let digest { return digest }
         var hasher = SHA256()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ByteSource.chunkSize, alignment: 16)
         defer { buffer.deallocate() }
@@ -80,8 +81,14 @@ final class InputFile: @unchecked Sendable {
             offset += off_t(n)
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let hex = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        digest = hex
+        return hex
     }
+
+    /// The digest once computed: the file is read once whoever asks (the import's check of
+    /// the sources, a Parquet pass's end). The passes that ask run one after another.
+    private var digest: String?
 
     /// Copies everything readable from `source` into a new unlinked temporary file.
     private static func spool(from source: Int32, display: String) throws -> Int32 {

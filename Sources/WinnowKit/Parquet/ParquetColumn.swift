@@ -344,8 +344,10 @@ enum RLEHybrid {
 /// The JSON-like value of each physical and logical type.
 enum ParquetValues {
     /// JSONSerialization's own booleans, so a boolean reads as one wherever records are checked.
-    nonisolated(unsafe) static let trueValue: Any = try! JSONSerialization.jsonObject(with: Data("true".utf8), options: .fragmentsAllowed)
-    nonisolated(unsafe) static let falseValue: Any = try! JSONSerialization.jsonObject(with: Data("false".utf8), options: .fragmentsAllowed)
+    nonisolated(unsafe) static let trueValue: Any =
+        (try? JSONSerialization.jsonObject(with: Data("true".utf8), options: .fragmentsAllowed)) ?? NSNumber(value: true)
+    nonisolated(unsafe) static let falseValue: Any =
+        (try? JSONSerialization.jsonObject(with: Data("false".utf8), options: .fragmentsAllowed)) ?? NSNumber(value: false)
 
     static func boolean(_ b: Bool) -> Any { b ? trueValue : falseValue }
 }

@@ -272,7 +272,7 @@ struct RecordAssembler {
             let keyName = entry.children[0].name
             let valueName = entry.children.count > 1 ? entry.children[1].name : nil
             for case let pair as [String: Any] in try list(entry, ranges) {
-                let key = pair[keyName].map { $0 is String ? $0 as! String : "\($0)" } ?? ""
+                let key = pair[keyName].map { ($0 as? String) ?? "\($0)" } ?? ""
                 object[key] = valueName.flatMap { pair[$0] } ?? NSNull()
             }
             return object

@@ -19,7 +19,7 @@ public enum ExportFormat: String, CaseIterable, Sendable {
     }
 }
 
-/// What an `hf` export's data files are (`--data`): jsonl lines or Parquet.
+/// What an `hf` or `documents` export's data files are (`--data`): jsonl lines or Parquet.
 public enum ExportData: String, CaseIterable, Sendable {
     case jsonl, parquet
 }
@@ -53,7 +53,7 @@ public struct ExportOptions: Sendable {
     public var raw = false
     /// `--resample`: move the chosen splits toward a reference distribution (nil: write them as split).
     public var resample: ResampleOptions?
-    /// hf: the data files' format (`--data`).
+    /// hf and documents: the data files' format (`--data`).
     public var data: ExportData = .jsonl
     /// documents: the number of shards (nil: by `shardSize`).
     public var shards: Int?
